@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+// SVFAP Workbench: a scriptable workbench for self-supervised facial-affect video models.
+import PackageDescription
+
+/// Kernels are compiled optimized in every configuration (debug builds run them ~600x slower otherwise),
+/// for Haswell (AVX2 + FMA: the x86-64-v3 level; Swift does not know the name x86-64-v3),
+/// so the binary runs on any x86-64-v3 machine.
+let optimizedKernels: [SwiftSetting] = [
+  .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "haswell"]),
+]
+
+let package = Package(
+  name: "svfap",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "svfap", targets: ["svfap"]),
+    .library(name: "SVFAP", targets: ["SVFAP"]),
+    .library(name: "Tensor", targets: ["Tensor"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+  ],
+  targets: [
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
+      providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
+    .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+    .target(
+      name: "Tensor",
+      dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      swiftSettings: optimizedKernels),
+    .target(
+      name: "SVFAP",
+      dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+      swiftSettings: optimizedKernels),
+    .executableTarget(
+      name: "svfap",
+      dependencies: [
+        "SVFAP", "Tensor", "CFFmpeg", "CReadline",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

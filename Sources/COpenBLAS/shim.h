@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface and thread control.
+#include <cblas.h>

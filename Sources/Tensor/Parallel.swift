@@ -1,0 +1,41 @@
+import COpenBLAS
+import Dispatch
+import Glibc
+
+/// Thread settings shared by BLAS and the element-wise kernels.
+public enum Threads {
+  nonisolated(unsafe) private static var _count = 1
+
+  /// Number of threads used by BLAS and by large element-wise kernels (default: 1 until set).
+  public static var count: Int {
+    get { _count }
+    set {
+      _count = max(1, newValue)
+      openblas_set_num_threads(Int32(_count))
+    }
+  }
+
+  /// Number of processors online.
+  public static var available: Int { ProcessInfoShim.activeProcessorCount }
+}
+
+/// Avoids importing Foundation into the engine for one number.
+enum ProcessInfoShim {
+  static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}
+
+/// Runs `body(start, end)` over `0..<n` split into `Threads.count` chunks when `n * costPerItem` is large.
+@inline(__always)
+func parallelRange(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
+  let threads = Threads.count
+  if threads <= 1 || n &* costPerItem < 32_768 || n < 2 {
+    body(0, n)
+    return
+  }
+  let chunks = min(threads, n)
+  DispatchQueue.concurrentPerform(iterations: chunks) { c in
+    let start = n * c / chunks
+    let end = n * (c + 1) / chunks
+    if start < end { body(start, end) }
+  }
+}

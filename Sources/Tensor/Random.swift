@@ -1,0 +1,38 @@
+/// A small, fast, seedable generator (SplitMix64) with uniform and normal samples; its whole state is
+/// one UInt64, so checkpoints can store it and a resumed run repeats exactly.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+  /// The generator's state.
+  public var state: UInt64
+  private var spareNormal: Double?
+
+  /// A generator started from `seed`.
+  public init(seed: UInt64) { state = seed }
+
+  /// The next 64 random bits.
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// Uniform in [0, 1).
+  public mutating func nextDouble() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+  /// Standard normal (Box-Muller).
+  public mutating func nextNormal() -> Double {
+    if let s = spareNormal { spareNormal = nil; return s }
+    var u = nextDouble()
+    while u <= 0 { u = nextDouble() }
+    let v = nextDouble()
+    let r = (-2 * _log(u)).squareRoot()
+    spareNormal = r * _sin(2 * .pi * v)
+    return r * _cos(2 * .pi * v)
+  }
+}
+
+import Glibc
+@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
+@inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
+@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
