@@ -3,56 +3,82 @@ typealias F16 = SIMD16<Float>
 
 /// exp(x) for 16 lanes: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial (relative error < 2e-7).
 @inline(__always) func simdExp(_ x0: F16) -> F16 {
-  var x = x0.replacing(with: 88, where: x0 .> 88)
-  x = x.replacing(with: -87, where: x .< -87)
-  let shifter: Float = 12_582_912  // 1.5 * 2^23: adding it rounds to an integer kept in the low bits
-  let t = x * 1.442_695_04 + shifter
-  let n = t - shifter
-  var r = x - n * 0.693_359_375
-  r = r + n * 2.121_944_4e-4
-  var p = F16(repeating: 1.0 / 720)
-  p = p * r + 1.0 / 120
-  p = p * r + 1.0 / 24
-  p = p * r + 1.0 / 6
-  p = p * r + 0.5
-  p = p * r + 1
-  p = p * r + 1
-  let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
-  let scale = unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
-  return p * scale
+  let x = x0.replacing(with: 88, where: x0 .> 88)
+  return simdExpNonPositive(x)
 }
 
-/// erf(x) for 16 lanes: Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7).
-@inline(__always) func simdErf(_ x: F16) -> F16 {
-  let ax = x.replacing(with: -x, where: x .< 0)
-  let t = 1 / (1 + 0.327_591_1 * ax)
+/// exp(x) for x <= 88 (no upper clamp); inputs below -87 give exp(-87).
+@inline(__always) func simdExpNonPositive(_ x0: F16) -> F16 {
+  let x = x0.replacing(with: -87, where: x0 .< -87)
+  let shifter = F16(repeating: 12_582_912)  // 1.5 * 2^23: adding it rounds to an integer kept in the low bits
+  let t = shifter.addingProduct(x, 1.442_695_04)
+  let n = t - shifter
+  let r = (x - n * 0.693_359_375).addingProduct(n, 2.121_944_4e-4)
+  var p = F16(repeating: 1.0 / 720)
+  p = F16(repeating: 1.0 / 120).addingProduct(p, r)
+  p = F16(repeating: 1.0 / 24).addingProduct(p, r)
+  p = F16(repeating: 1.0 / 6).addingProduct(p, r)
+  p = F16(repeating: 0.5).addingProduct(p, r)
+  p = F16(repeating: 1).addingProduct(p, r)
+  p = F16(repeating: 1).addingProduct(p, r)
+  let ni = unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000
+  return p * unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
+}
+
+/// The standard normal CDF Φ(x) for 16 lanes, from erfc by Abramowitz & Stegun 7.1.26 (absolute error
+/// < 1e-7): with z = |x|/√2, q = ½·erfc(z) = ½·t·P(t)·e^(−z²), t = 1/(1 + 0.3275911 z); Φ = q for x < 0
+/// and 1 − q otherwise (no cancellation for negative x).
+@inline(__always) func simdNormalCDF(_ x: F16) -> F16 {
+  let ax = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
+  let z = ax * 0.707_106_77
+  let t = 1 / F16(repeating: 1).addingProduct(z, 0.327_591_1)
   var p = F16(repeating: 1.061_405_429)
-  p = p * t - 1.453_152_027
-  p = p * t + 1.421_413_741
-  p = p * t - 0.284_496_736
-  p = p * t + 0.254_829_592
-  let y = 1 - p * t * simdExp(-ax * ax)
-  return y.replacing(with: -y, where: x .< 0)
+  p = F16(repeating: -1.453_152_027).addingProduct(p, t)
+  p = F16(repeating: 1.421_413_741).addingProduct(p, t)
+  p = F16(repeating: -0.284_496_736).addingProduct(p, t)
+  p = F16(repeating: 0.254_829_592).addingProduct(p, t)
+  let q = 0.5 * p * t * simdExpNonPositive(-z * z)
+  return (1 - q).replacing(with: q, where: x .< 0)
 }
 
 extension Float {
   static func unary(_ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int) {
-    guard op == .gelu || op == .exp || op == .sigmoid else { return unaryLoop(op, x, y, n) }
-    let x = x.assumingMemoryBound(to: Float.self), y = y.assumingMemoryBound(to: Float.self)
-    parallelRange(n, costPerItem: 4) { s, e in
-      var i = s
-      while i &+ 16 <= e {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: F16.self)
-        let r: F16
-        switch op {
-        case .gelu: r = v * 0.5 * (1 + simdErf(v * 0.707_106_77))
-        case .exp: r = simdExp(v)
-        default: r = 1 / (1 + simdExp(-v))
+    switch op {
+    case .gelu: parallelRange((n + 15) / 16, costPerItem: 64) { s, e in geluChunks(x, y, n, s, e) }
+    case .exp: simdMap(x, y, n) { v in simdExp(v) }
+    case .sigmoid: simdMap(x, y, n) { v in 1 / (1 + simdExp(-v)) }
+    default: unaryLoop(op, x, y, n)
+    }
+  }
+
+  /// GELU over 16-lane chunks s..<e (a tight loop of its own, so nothing stays outside the vector code).
+  @inline(never) static func geluChunks(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, _ s: Int, _ e: Int) {
+    var c = s
+    while c < e && c &* 16 &+ 16 <= n {
+      let o = c &* 64
+      let v = x.loadUnaligned(fromByteOffset: o, as: F16.self)
+      y.storeBytes(of: v * simdNormalCDF(v), toByteOffset: o, as: F16.self)
+      c &+= 1
+    }
+    if c < e { simdMap(x + c &* 64, y + c &* 64, n - c &* 16) { v in v * simdNormalCDF(v) } }
+  }
+
+  /// y = f(x) over 16-lane chunks (both threads on large inputs); the tail goes through a padded chunk.
+  @inline(__always) static func simdMap(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, _ f: (F16) -> F16
+  ) {
+    parallelRange((n + 15) / 16, costPerItem: 64) { s, e in
+      for c in s..<e {
+        let i = c &* 16
+        if i &+ 16 <= n {
+          y.storeBytes(of: f(x.loadUnaligned(fromByteOffset: i &* 4, as: F16.self)), toByteOffset: i &* 4, as: F16.self)
+        } else {
+          var v = F16()
+          for j in i..<n { v[j - i] = x.load(fromByteOffset: j &* 4, as: Float.self) }
+          let r = f(v)
+          for j in i..<n { y.storeBytes(of: r[j - i], toByteOffset: j &* 4, as: Float.self) }
         }
-        UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: F16.self)
-        i &+= 16
       }
-      if i < e { unaryLoop(op, x + i, y + i, e - i) }
     }
   }
 
@@ -61,19 +87,25 @@ extension Float {
     _ gx: UnsafeMutableRawPointer, _ n: Int
   ) {
     guard op == .gelu else { return unaryBackwardLoop(op, x, y, gy, gx, n) }
-    let x = x.assumingMemoryBound(to: Float.self), gy = gy.assumingMemoryBound(to: Float.self)
-    let gx = gx.assumingMemoryBound(to: Float.self), y = y.assumingMemoryBound(to: Float.self)
-    parallelRange(n, costPerItem: 4) { s, e in
-      var i = s
-      while i &+ 16 <= e {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: F16.self)
-        let g = UnsafeRawPointer(gy + i).loadUnaligned(as: F16.self)
-        let cdf = 0.5 * (1 + simdErf(v * 0.707_106_77))
-        let pdf = simdExp(-0.5 * v * v) * 0.398_942_28
-        UnsafeMutableRawPointer(gx + i).storeBytes(of: g * (cdf + v * pdf), as: F16.self)
-        i &+= 16
-      }
-      if i < e { unaryBackwardLoop(op, x + i, y + i, gy + i, gx + i, e - i) }
+    parallelRange((n + 15) / 16, costPerItem: 64) { s, e in geluBackwardChunks(x, gy, gx, n, s, e) }
+  }
+
+  /// GELU backward over 16-lane chunks s..<e: d/dx x·Φ(x) = Φ(x) + x·φ(x).
+  @inline(never) static func geluBackwardChunks(
+    _ x: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ n: Int, _ s: Int, _ e: Int
+  ) {
+    var c = s
+    while c < e && c &* 16 &+ 16 <= n {
+      let o = c &* 64
+      let v = x.loadUnaligned(fromByteOffset: o, as: F16.self)
+      let g = gy.loadUnaligned(fromByteOffset: o, as: F16.self)
+      let pdf = simdExpNonPositive(-0.5 * v * v) * 0.398_942_28
+      gx.storeBytes(of: g * simdNormalCDF(v).addingProduct(v, pdf), toByteOffset: o, as: F16.self)
+      c &+= 1
+    }
+    if c < e {
+      let i = c &* 16
+      unaryBackwardLoop(.gelu, x + i &* 4, x + i &* 4, gy + i &* 4, gx + i &* 4, n - i)
     }
   }
 
