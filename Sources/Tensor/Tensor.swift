@@ -44,6 +44,11 @@ public final class Tensor {
     storage.pointer(T.self)
   }
 
+  /// Calls `body` with the raw little-endian element bytes.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeRawBufferPointer(start: raw, count: count * dtype.size))
+  }
+
   /// A tensor filled with `value`.
   public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32) -> Tensor {
     let t = Tensor(uninitialized: shape, dtype: dtype)

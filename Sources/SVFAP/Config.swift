@@ -1,0 +1,131 @@
+import Tensor
+
+/// The architecture of an SVFAP model: encoder (TPSBT, or a plain ViT when there is one stage), decoder
+/// for pretraining, and head for fine-tuning. Field names follow the paper; `presets` holds its variants.
+public struct SVFAPConfig: Codable, Sendable, Equatable {
+  /// Frame height and width in pixels.
+  public var imgSize = 160
+  /// Patch height and width in pixels.
+  public var patchSize = 16
+  /// Frames per tubelet.
+  public var tubelet = 2
+  /// Input channels.
+  public var inChans = 3
+  /// Frames per clip.
+  public var frames = 16
+  /// Encoder width C.
+  public var dim = 512
+  /// Encoder attention heads.
+  public var heads = 8
+  /// MLP hidden width / C.
+  public var mlpRatio = 4.0
+  /// Blocks per stage (M1, M2, M3); a single stage is a vanilla ViT.
+  public var stageDepths = [12, 6, 3]
+  /// Kernel = stride of the temporal pyramid's Conv1d.
+  public var temporalKernel = 2
+  /// Bottleneck tokens G per time slice.
+  public var bottleneckTokens = 8
+  /// Hidden width of the bottleneck's scoring MLP.
+  public var bottleneckHidden = 128
+  /// LayerNorm epsilon.
+  public var eps = 1e-6
+  /// Decoder width.
+  public var decoderDim = 384
+  /// Decoder blocks.
+  public var decoderDepth = 4
+  /// Decoder heads.
+  public var decoderHeads = 6
+  /// Fine-tuning outputs (classes or regression targets).
+  public var numClasses = 7
+  /// Activation after the fine-tuning head: nil, "sigmoid", "tanh" or "relu".
+  public var headActivation: String? = nil
+  /// Drop-path rate (stochastic depth), increased linearly over the encoder's blocks.
+  public var dropPath = 0.0
+
+  /// A configuration with every default (TPSBT-B).
+  public init() {}
+
+  /// Patches per frame side.
+  public var gridSide: Int { imgSize / patchSize }
+  /// Spatial tokens per time slice (H'·W').
+  public var tokensPerSlice: Int { gridSide * gridSide }
+  /// Time slices T' of a clip.
+  public var timeSlices: Int { frames / tubelet }
+  /// Tokens per clip.
+  public var tokenCount: Int { timeSlices * tokensPerSlice }
+  /// Pixel values per tubelet (3·tubelet·P·P).
+  public var valuesPerTubelet: Int { inChans * tubelet * patchSize * patchSize }
+  /// Whether the encoder is a vanilla ViT (one stage).
+  public var isVanilla: Bool { stageDepths.count == 1 }
+
+  /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, and a tiny model.
+  public static let presets: [String: SVFAPConfig] = {
+    var base = SVFAPConfig()
+    base.stageDepths = [12, 6, 3]
+    var small = SVFAPConfig()
+    small.dim = 384
+    small.heads = 6
+    small.stageDepths = [8, 4, 2]
+    var vit = SVFAPConfig()
+    vit.stageDepths = [24]
+    var tiny = SVFAPConfig()
+    tiny.dim = 96
+    tiny.heads = 3
+    tiny.stageDepths = [2, 2, 2]
+    tiny.bottleneckTokens = 4
+    tiny.bottleneckHidden = 64
+    tiny.decoderDim = 96
+    tiny.decoderDepth = 1
+    tiny.decoderHeads = 3
+    return ["svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny]
+  }()
+
+  /// Preset names, sorted.
+  public static var presetNames: [String] { presets.keys.sorted() }
+
+  /// The preset called `name`, or an error that lists the known names.
+  public static func preset(_ name: String) throws -> SVFAPConfig {
+    guard let c = presets[name] else {
+      throw SVFAPError.unknownPreset(name, known: presetNames)
+    }
+    return c
+  }
+
+  /// Checks that the sizes fit together; throws a message naming the field.
+  public func validate() throws {
+    func fail(_ m: String) throws -> Never { throw SVFAPError.badConfig(m) }
+    if patchSize <= 0 || imgSize % patchSize != 0 { try fail("imgSize \(imgSize) is not a multiple of patchSize \(patchSize)") }
+    if tubelet <= 0 || frames % tubelet != 0 { try fail("frames \(frames) is not a multiple of tubelet \(tubelet)") }
+    if heads <= 0 || dim % heads != 0 { try fail("dim \(dim) is not a multiple of heads \(heads)") }
+    if decoderHeads <= 0 || decoderDim % decoderHeads != 0 { try fail("decoderDim \(decoderDim) is not a multiple of decoderHeads \(decoderHeads)") }
+    if stageDepths.isEmpty || stageDepths.contains(where: { $0 < 1 }) { try fail("stageDepths \(stageDepths) must be positive") }
+    var t = timeSlices
+    for _ in 1..<stageDepths.count {
+      t /= temporalKernel
+      if t < 1 { try fail("\(timeSlices) time slices cannot pass \(stageDepths.count - 1) temporal pyramid steps of \(temporalKernel)") }
+    }
+    if let a = headActivation, !["sigmoid", "tanh", "relu"].contains(a) { try fail("headActivation '\(a)' is not sigmoid, tanh or relu") }
+  }
+}
+
+/// Errors of the model layer, each naming what was wrong.
+public enum SVFAPError: Error, CustomStringConvertible {
+  /// A preset name that does not exist.
+  case unknownPreset(String, known: [String])
+  /// An inconsistent configuration.
+  case badConfig(String)
+  /// A checkpoint or fixture file that cannot be used.
+  case badFile(path: String, message: String)
+  /// A mask that does not fit the model.
+  case badMask(String)
+
+  /// A human-readable message.
+  public var description: String {
+    switch self {
+    case .unknownPreset(let n, let known): return "unknown preset '\(n)' (known: \(known.joined(separator: ", ")))"
+    case .badConfig(let m): return "bad model configuration: \(m)"
+    case .badFile(let p, let m): return "\(p): \(m)"
+    case .badMask(let m): return "bad mask: \(m)"
+    }
+  }
+}

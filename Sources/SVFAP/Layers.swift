@@ -1,0 +1,184 @@
+import Tensor
+
+/// Weight initialization shared by the layers (xavier-uniform matrices, zero biases, as the authors' code).
+struct Init {
+  /// The element type of new parameters.
+  let dtype: DType
+  /// The generator drawing initial weights.
+  var rng: SplitMix64
+
+  /// A (fanOut, fanIn)-shaped matrix, xavier-uniform.
+  mutating func xavier(_ shape: [Int], fanIn: Int, fanOut: Int) -> Tensor {
+    let a = (6.0 / Double(fanIn + fanOut)).squareRoot()
+    return param(Tensor.uniform(shape, -a, a, dtype: dtype, rng: &rng))
+  }
+
+  /// Normal(0, std) truncated at ±2 std.
+  mutating func truncNormal(_ shape: [Int], std: Double) -> Tensor {
+    let t = Tensor.zeros(shape, dtype: dtype)
+    for i in 0..<t.count {
+      var v = rng.nextNormal()
+      while abs(v) > 2 { v = rng.nextNormal() }
+      t[flat: i] = v * std
+    }
+    return param(t)
+  }
+
+  /// Constant-filled parameter.
+  func constant(_ shape: [Int], _ v: Double) -> Tensor { param(Tensor.full(shape, v, dtype: dtype)) }
+
+  private func param(_ t: Tensor) -> Tensor { t.requiresGrad = true; return t }
+}
+
+/// y = x Wᵀ + b (PyTorch nn.Linear): weight (out, in), bias (out).
+public final class Linear: Module {
+  /// (out, in).
+  public let weight: Tensor
+  /// (out), or none.
+  public let bias: Tensor?
+
+  init(_ nIn: Int, _ nOut: Int, bias: Bool = true, _ i: inout Init) {
+    weight = i.xavier([nOut, nIn], fanIn: nIn, fanOut: nOut)
+    self.bias = bias ? i.constant([nOut], 0) : nil
+  }
+
+  /// x (..., in) -> (..., out).
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.linear(weight, bias) }
+}
+
+/// LayerNorm over the last axis (eps 1e-6 in SVFAP).
+public final class LayerNorm: Module {
+  /// Scale (C).
+  public let weight: Tensor
+  /// Shift (C).
+  public let bias: Tensor
+  /// Added to the variance.
+  let eps: Double
+
+  init(_ c: Int, eps: Double, _ i: inout Init) {
+    weight = i.constant([c], 1)
+    bias = i.constant([c], 0)
+    self.eps = eps
+  }
+
+  /// x (..., C) -> (..., C).
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.layerNorm(weight, bias, eps: eps) }
+}
+
+/// fc2(GELU(fc1(x))).
+public final class Mlp: Module {
+  /// C -> hidden.
+  public let fc1: Linear
+  /// hidden -> out.
+  public let fc2: Linear
+
+  init(_ c: Int, hidden: Int, out: Int? = nil, _ i: inout Init) {
+    fc1 = Linear(c, hidden, &i)
+    fc2 = Linear(hidden, out ?? c, &i)
+  }
+
+  /// x (..., C) -> (..., out).
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try fc2(fc1(x).gelu()) }
+}
+
+/// Heads split and merged around scaled dot-product attention, shared by self- and cross-attention.
+enum Heads {
+  /// (B, N, k*H*d) -> k tensors (B, H, N, d).
+  static func split(_ x: Tensor, parts: Int, heads: Int) throws -> [Tensor] {
+    let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2] / parts)
+    let t = try x.reshaped([b, n, parts, heads, c / heads]).permuted([2, 0, 3, 1, 4])  // (k, B, H, N, d)
+    return try (0..<parts).map { try t.slice(axis: 0, start: $0, count: 1).reshaped([b, heads, n, c / heads]) }
+  }
+
+  /// (B, H, N, d) -> (B, N, H*d).
+  static func merge(_ x: Tensor) throws -> Tensor {
+    let (b, h, n, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    return try x.permuted([0, 2, 1, 3]).reshaped([b, n, h * d])
+  }
+}
+
+/// Multi-head self-attention with a bias on q and v only ([q_bias, 0, v_bias]) and scale head_dim^-0.5.
+public final class Attention: Module {
+  /// Packed q, k, v projection, no bias of its own: (3C, C).
+  public let qkv: Linear
+  /// Bias of q (C).
+  public let qBias: Tensor
+  /// Bias of v (C).
+  public let vBias: Tensor
+  /// Output projection.
+  public let proj: Linear
+  /// Number of heads.
+  let heads: Int
+  /// Keeps the last attention probabilities when asked (attention maps); not a parameter.
+  public let probe = AttentionProbe()
+
+  init(_ c: Int, heads: Int, _ i: inout Init) {
+    qkv = Linear(c, 3 * c, bias: false, &i)
+    qBias = i.constant([c], 0)
+    vBias = i.constant([c], 0)
+    proj = Linear(c, c, &i)
+    self.heads = heads
+  }
+
+  /// x (B, N, C) -> (B, N, C).
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    let c = qBias.count
+    let bias = try Tensor.concat([qBias, Tensor.zeros([c], dtype: x.dtype), vBias], axis: 0)
+    let qkvOut = try x.linear(qkv.weight, bias)  // (B, N, 3C)
+    let p = try Heads.split(qkvOut, parts: 3, heads: heads)
+    let scale = 1 / Double(c / heads).squareRoot()
+    let attn = try Tensor.matmul(p[0], p[1], transB: true).softmax(scale: scale)  // (B, H, N, N)
+    if probe.keep { probe.last = attn.detached() }
+    return try proj(Heads.merge(Tensor.matmul(attn, p[2])))
+  }
+}
+
+/// Multi-head cross-attention: queries from x, keys and values from a context (GeneralAttention).
+public final class CrossAttention: Module {
+  /// Query projection (C, C), no bias of its own.
+  public let q: Linear
+  /// Packed key/value projection (2C, Cctx), no bias of its own.
+  public let kv: Linear
+  /// Bias of q (C).
+  public let qBias: Tensor
+  /// Bias of v (C).
+  public let vBias: Tensor
+  /// Output projection.
+  public let proj: Linear
+  /// Number of heads.
+  let heads: Int
+  /// Keeps the last attention probabilities when asked (attention maps); not a parameter.
+  public let probe = AttentionProbe()
+
+  init(_ c: Int, contextDim: Int, heads: Int, _ i: inout Init) {
+    q = Linear(c, c, bias: false, &i)
+    kv = Linear(contextDim, 2 * c, bias: false, &i)
+    qBias = i.constant([c], 0)
+    vBias = i.constant([c], 0)
+    proj = Linear(c, c, &i)
+    self.heads = heads
+  }
+
+  /// x (B, Nq, C), context (B, Nk, Cctx) -> (B, Nq, C).
+  public func callAsFunction(_ x: Tensor, context: Tensor) throws -> Tensor {
+    let c = qBias.count
+    guard x.rank == 3, context.rank == 3, x.shape[0] == context.shape[0] else {
+      throw TensorError.shapeMismatch(op: "cross-attention", lhs: x.shape, rhs: context.shape)
+    }
+    let qh = try Heads.split(x.linear(q.weight, qBias), parts: 1, heads: heads)[0]  // (B, H, Nq, d)
+    let kvBias = try Tensor.concat([Tensor.zeros([c], dtype: x.dtype), vBias], axis: 0)
+    let kvh = try Heads.split(context.linear(kv.weight, kvBias), parts: 2, heads: heads)  // 2 x (B, H, Nk, d)
+    let attn = try Tensor.matmul(qh, kvh[0], transB: true).softmax(scale: 1 / Double(c / heads).squareRoot())
+    if probe.keep { probe.last = attn.detached() }
+    return try proj(Heads.merge(Tensor.matmul(attn, kvh[1])))
+  }
+}
+
+/// Holds an attention layer's last probabilities (B, H, Nq, Nk) while `keep` is on. A class of its own so
+/// that parameter reflection does not mistake the kept tensor for a weight.
+public final class AttentionProbe {
+  /// Whether the next forward pass keeps its probabilities.
+  public var keep = false
+  /// The probabilities of the last forward pass, detached.
+  public var last: Tensor?
+}
