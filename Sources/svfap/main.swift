@@ -9,7 +9,7 @@ struct SVFAPCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "svfap",
     abstract: "SVFAP Workbench: self-supervised facial-affect video models.",
-    subcommands: [Bench.self, CheckFixture.self])
+    subcommands: [Bench.self, CheckFixture.self, Flops.self])
 }
 
 /// `svfap bench …`: figures as JSON lines.
@@ -71,5 +71,28 @@ struct CheckFixture: ParsableCommand {
       if !r.ok { failed += 1 }
     }
     if failed > 0 { throw ExitCode(1) }
+  }
+}
+
+/// `svfap flops PRESET`: parameters and multiply-adds of one 16x160x160 clip.
+struct Flops: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Parameters (M) and GFLOPs (1e9 multiply-adds, as the paper counts) for one 16x160x160 clip.")
+  @Argument(help: "A preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset: String
+  @Option(help: "finetune or pretrain.") var task = "finetune"
+  @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
+
+  func run() throws {
+    let cfg = try SVFAPConfig.preset(preset)
+    switch task {
+    case "finetune":
+      let m = try FinetuneModel(cfg)
+      print(String(format: "%@ finetune: %.2f M parameters, %.2f GFLOPs", preset, Double(m.parameterCount) / 1e6, FLOPs.finetune(cfg) / 1e9))
+    case "pretrain":
+      let m = try PretrainModel(cfg)
+      print(String(format: "%@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as computed here, embedding only the visible tubelets)", preset, maskRatio, Double(m.parameterCount) / 1e6, FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9, FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) / 1e9))
+    default:
+      throw ValidationError("--task must be finetune or pretrain, not '\(task)'")
+    }
   }
 }
