@@ -176,6 +176,28 @@ public final class Conv3dWeights: Module {
 /// The fixed sinusoid position table (1, n, d): sin on even, cos on odd columns, pos / 10000^(2(j/2)/d),
 /// computed in Double and rounded to Float as the authors' code does.
 public func sinusoidTable(count n: Int, dim d: Int, dtype: DType = .float32) -> Tensor {
+  SinusoidCache.shared.table(n, d, dtype)
+}
+
+/// Keeps computed sinusoid tables (they are constants; every forward pass needs them).
+final class SinusoidCache: @unchecked Sendable {
+  static let shared = SinusoidCache()
+  private var tables: [String: Tensor] = [:]
+  private let lock = NSLock()
+
+  func table(_ n: Int, _ d: Int, _ dtype: DType) -> Tensor {
+    let key = "\(n)x\(d)x\(dtype)"
+    lock.lock()
+    defer { lock.unlock() }
+    if let t = tables[key] { return t }
+    let t = computeSinusoidTable(count: n, dim: d, dtype: dtype)
+    tables[key] = t
+    return t
+  }
+}
+
+/// Computes the table (see `sinusoidTable`).
+func computeSinusoidTable(count n: Int, dim d: Int, dtype: DType) -> Tensor {
   var values = [Double](repeating: 0, count: n * d)
   for pos in 0..<n {
     for j in 0..<d {
@@ -187,7 +209,7 @@ public func sinusoidTable(count n: Int, dim d: Int, dtype: DType = .float32) -> 
   return (try? Tensor(values, shape: [1, n, d], dtype: dtype)) ?? Tensor.zeros([1, n, d], dtype: dtype)
 }
 
-import Glibc
-func pow10000(_ e: Double) -> Double { Glibc.pow(10000, e) }
-func sinD(_ x: Double) -> Double { Glibc.sin(x) }
-func cosD(_ x: Double) -> Double { Glibc.cos(x) }
+import Foundation
+func pow10000(_ e: Double) -> Double { Foundation.pow(10000, e) }
+func sinD(_ x: Double) -> Double { Foundation.sin(x) }
+func cosD(_ x: Double) -> Double { Foundation.cos(x) }

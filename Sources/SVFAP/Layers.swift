@@ -81,22 +81,6 @@ public final class Mlp: Module {
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try fc2(fc1(x).gelu()) }
 }
 
-/// Heads split and merged around scaled dot-product attention, shared by self- and cross-attention.
-enum Heads {
-  /// (B, N, k*H*d) -> k tensors (B, H, N, d).
-  static func split(_ x: Tensor, parts: Int, heads: Int) throws -> [Tensor] {
-    let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2] / parts)
-    let t = try x.reshaped([b, n, parts, heads, c / heads]).permuted([2, 0, 3, 1, 4])  // (k, B, H, N, d)
-    return try (0..<parts).map { try t.slice(axis: 0, start: $0, count: 1).reshaped([b, heads, n, c / heads]) }
-  }
-
-  /// (B, H, N, d) -> (B, N, H*d).
-  static func merge(_ x: Tensor) throws -> Tensor {
-    let (b, h, n, d) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    return try x.permuted([0, 2, 1, 3]).reshaped([b, n, h * d])
-  }
-}
-
 /// Multi-head self-attention with a bias on q and v only ([q_bias, 0, v_bias]) and scale head_dim^-0.5.
 public final class Attention: Module {
   /// Packed q, k, v projection, no bias of its own: (3C, C).
@@ -124,12 +108,13 @@ public final class Attention: Module {
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
     let c = qBias.count
     let bias = try Tensor.concat([qBias, Tensor.zeros([c], dtype: x.dtype), vBias], axis: 0)
-    let qkvOut = try x.linear(qkv.weight, bias)  // (B, N, 3C)
-    let p = try Heads.split(qkvOut, parts: 3, heads: heads)
-    let scale = 1 / Double(c / heads).squareRoot()
-    let attn = try Tensor.matmul(p[0], p[1], transB: true).softmax(scale: scale)  // (B, H, N, N)
-    if probe.keep { probe.last = attn.detached() }
-    return try proj(Heads.merge(Tensor.matmul(attn, p[2])))
+    let qkvOut = try x.linear(qkv.weight, bias)  // (B, N, 3C): [q | k | v], each head-major
+    let d = c / heads
+    let (out, probs) = try Tensor.multiHeadAttention(
+      q: .init(qkvOut, offset: 0), k: .init(qkvOut, offset: c), v: .init(qkvOut, offset: 2 * c),
+      heads: heads, headDim: d, scale: 1 / Double(d).squareRoot())  // (B, N, C), (B, H, N, N)
+    if probe.keep { probe.last = probs }
+    return try proj(out)
   }
 }
 
@@ -165,12 +150,15 @@ public final class CrossAttention: Module {
     guard x.rank == 3, context.rank == 3, x.shape[0] == context.shape[0] else {
       throw TensorError.shapeMismatch(op: "cross-attention", lhs: x.shape, rhs: context.shape)
     }
-    let qh = try Heads.split(x.linear(q.weight, qBias), parts: 1, heads: heads)[0]  // (B, H, Nq, d)
+    let qOut = try x.linear(q.weight, qBias)  // (B, Nq, C)
     let kvBias = try Tensor.concat([Tensor.zeros([c], dtype: x.dtype), vBias], axis: 0)
-    let kvh = try Heads.split(context.linear(kv.weight, kvBias), parts: 2, heads: heads)  // 2 x (B, H, Nk, d)
-    let attn = try Tensor.matmul(qh, kvh[0], transB: true).softmax(scale: 1 / Double(c / heads).squareRoot())
-    if probe.keep { probe.last = attn.detached() }
-    return try proj(Heads.merge(Tensor.matmul(attn, kvh[1])))
+    let kvOut = try context.linear(kv.weight, kvBias)  // (B, Nk, 2C): [k | v]
+    let d = c / heads
+    let (out, probs) = try Tensor.multiHeadAttention(
+      q: .init(qOut), k: .init(kvOut, offset: 0), v: .init(kvOut, offset: c),
+      heads: heads, headDim: d, scale: 1 / Double(d).squareRoot())  // (B, Nq, C), (B, H, Nq, Nk)
+    if probe.keep { probe.last = probs }
+    return try proj(out)
   }
 }
 

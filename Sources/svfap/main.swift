@@ -15,7 +15,7 @@ struct SVFAPCommand: ParsableCommand {
 /// `svfap bench …`: figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self])
+    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self])
 
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
@@ -26,6 +26,42 @@ struct Bench: ParsableCommand {
 
     func run() throws {
       try OpsBenchmark.run(threads: threads, runs: runs) { print($0.json) }
+    }
+  }
+}
+
+extension Bench {
+  /// `svfap bench model`.
+  struct Model: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, peak_rss_mb}.")
+    @Option(help: "Preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset = "svfap-base"
+    @Option(help: "finetune or pretrain.") var task = "finetune"
+    @Option(help: "forward (no graph) or train (forward + backward).") var mode = "forward"
+    @Option(help: "Clips per step.") var batch = 1
+    @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
+    @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
+    @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
+
+    func run() throws {
+      let r = try ModelBenchmark.run(preset: preset, task: task, mode: mode, batch: batch, threads: threads, runs: runs, maskRatio: maskRatio)
+      print(r.json)
+    }
+  }
+
+  /// `svfap bench memory`.
+  struct Memory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "RSS while repeating forward+backward of 3 Transformer blocks (C 512, 800 tokens): flat means no churn.")
+    @Option(help: "Steps to repeat.") var steps = 1000
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+      Threads.count = threads
+      try ModelBenchmark.memory(steps: steps) { step, rss in
+        print("{\"name\": \"rss after step \(step)\", \"value\": \(r1(rss)), \"unit\": \"MB\"}")
+      }
+      print("{\"name\": \"peak rss\", \"value\": \(r1(ModelBenchmark.peakRssMB())), \"unit\": \"MB\"}")
     }
   }
 }

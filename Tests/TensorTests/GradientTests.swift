@@ -78,6 +78,17 @@ import Testing
     #expect(try gradCheck([x]) { try weighted($0[0].softmax(scale: 0.7)) } < tol)
     let q = randD([1, 2, 3, 4], seed: 21), k = randD([1, 2, 5, 4], seed: 22), v = randD([1, 2, 5, 4], seed: 23)
     #expect(try gradCheck([q, k, v]) { try weighted(Tensor.attention($0[0], $0[1], $0[2], scale: 0.5)) } < tol)
+    // Fused multi-head attention on a packed (B, N, 3C) source and on separate q / kv sources.
+    let qkv = randD([2, 5, 3 * 6], seed: 28)
+    #expect(try gradCheck([qkv]) {
+      try weighted(Tensor.multiHeadAttention(q: .init($0[0]), k: .init($0[0], offset: 6), v: .init($0[0], offset: 12),
+                                             heads: 2, headDim: 3, scale: 0.6).output)
+    } < tol)
+    let qs = randD([2, 3, 6], seed: 29), kv = randD([2, 4, 12], seed: 30)
+    #expect(try gradCheck([qs, kv]) {
+      try weighted(Tensor.multiHeadAttention(q: .init($0[0]), k: .init($0[1]), v: .init($0[1], offset: 6),
+                                             heads: 3, headDim: 2, scale: 0.7).output)
+    } < tol)
   }
 
   @Test func losses() throws {

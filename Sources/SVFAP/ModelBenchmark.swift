@@ -1,0 +1,114 @@
+import Glibc
+import Tensor
+
+/// `svfap bench model` and `svfap bench memory`: timings of whole model steps on random clips.
+public enum ModelBenchmark {
+  /// One measurement.
+  public struct Result: Sendable {
+    /// Median milliseconds per step.
+    public let medianMs: Double
+    /// Fastest step.
+    public let minMs: Double
+    /// Multiply-adds × 2 per second (forward FLOPs; × 3 for training), in GFLOP/s.
+    public let gflopPerSecond: Double
+    /// Peak resident memory of the process so far.
+    public let peakRssMB: Double
+
+    /// The JSON line.
+    public var json: String {
+      "{\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))}"
+    }
+  }
+
+  /// Peak RSS of this process in MB.
+  public static func peakRssMB() -> Double {
+    var u = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_maxrss) / 1024
+  }
+
+  /// Current RSS in MB (from /proc/self/statm).
+  public static func currentRssMB() -> Double {
+    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(f) }
+    var size = 0, resident = 0
+    _ = withUnsafeMutablePointer(to: &size) { s in withUnsafeMutablePointer(to: &resident) { r in vfscanf_shim(f, s, r) } }
+    return Double(resident) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+  }
+
+  /// Times `runs` steps after `warmup` steps.
+  public static func run(preset: String, task: String, mode: String, batch: Int, threads: Int, runs: Int, warmup: Int = 1, maskRatio: Double = 0.9) throws -> Result {
+    let cfg = try SVFAPConfig.preset(preset)
+    guard ["forward", "train"].contains(mode) else { throw SVFAPError.badConfig("--mode must be forward or train, not '\(mode)'") }
+    guard batch >= 1 else { throw SVFAPError.badConfig("--batch must be at least 1") }
+    Threads.count = threads
+    var rng = SplitMix64(seed: 1)
+    let clip = Tensor.randn([batch, cfg.inChans, cfg.frames, cfg.imgSize, cfg.imgSize], rng: &rng)
+    let step: () throws -> Void
+    let flops: Double
+    switch task {
+    case "finetune":
+      let model = try FinetuneModel(cfg)
+      let labels = (0..<batch).map { $0 % cfg.numClasses }
+      flops = FLOPs.finetune(cfg) * Double(batch) * (mode == "train" ? 3 : 1)
+      step = {
+        if mode == "forward" {
+          _ = try withNoGrad { try model(clip) }
+        } else {
+          model.zeroGrad()
+          try model(clip).crossEntropy(labels: labels).backward()
+        }
+      }
+    case "pretrain":
+      let model = try PretrainModel(cfg)
+      flops = FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) * Double(batch) * (mode == "train" ? 3 : 1)
+      step = {
+        let mask = try TokenMask.tube(batch: batch, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: maskRatio, rng: &rng)
+        if mode == "forward" {
+          _ = try withNoGrad { try model.loss(clip, mask: mask) }
+        } else {
+          model.zeroGrad()
+          try model.loss(clip, mask: mask).loss.backward()
+        }
+      }
+    default:
+      throw SVFAPError.badConfig("--task must be finetune or pretrain, not '\(task)'")
+    }
+    for _ in 0..<warmup { try step() }
+    var times: [Double] = []
+    for _ in 0..<max(runs, 1) {
+      let t0 = monotonicSeconds()
+      try step()
+      times.append((monotonicSeconds() - t0) * 1000)
+    }
+    times.sort()
+    let median = times[times.count / 2]
+    return Result(medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9, peakRssMB: peakRssMB())
+  }
+
+  /// Repeats forward+backward of `blocks` Transformer blocks (C 512, 800 tokens) and reports RSS
+  /// after the first step and every `steps/10` steps: a flat series means no allocation churn.
+  public static func memory(steps: Int, blocks: Int = 3, emit: (Int, Double) -> Void) throws {
+    var cfg = try SVFAPConfig.preset("svfap-base")
+    cfg.stageDepths = [blocks]
+    let model = try FinetuneModel(cfg)
+    var rng = SplitMix64(seed: 2)
+    let clip = Tensor.randn([1, 3, 16, 160, 160], rng: &rng)
+    for s in 1...max(steps, 1) {
+      model.zeroGrad()
+      try model(clip).crossEntropy(labels: [1]).backward()
+      if s == 1 || s % max(steps / 10, 1) == 0 { emit(s, currentRssMB()) }
+    }
+  }
+}
+
+public func r1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
+
+/// Reads two integers from statm.
+func vfscanf_shim(_ f: UnsafeMutablePointer<FILE>, _ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>) -> Int32 {
+  var line = [CChar](repeating: 0, count: 256)
+  guard fgets(&line, 256, f) != nil else { return 0 }
+  let parts = String(cString: line).split(separator: " ")
+  if parts.count >= 2 { a.pointee = Int(parts[0]) ?? 0; b.pointee = Int(parts[1]) ?? 0 }
+  return 2
+}

@@ -1,0 +1,77 @@
+/// Fused multi-head scaled dot-product attention that reads each head's q, k and v straight out of the
+/// projection outputs through BLAS leading dimensions (no head split/merge copies) and keeps the
+/// probabilities for the backward pass and for attention maps.
+extension Tensor {
+  /// One operand of `multiHeadAttention`: a (B, N, W) tensor whose head h occupies columns
+  /// `offset + h·d ..< offset + (h+1)·d`.
+  public struct HeadSource {
+    /// The projection output (B, N, W).
+    public let tensor: Tensor
+    /// Column of head 0.
+    public let offset: Int
+    /// A source starting at column `offset`.
+    public init(_ tensor: Tensor, offset: Int = 0) { self.tensor = tensor; self.offset = offset }
+  }
+
+  /// softmax(scale · q kᵀ) v per head: q (B, Nq, ·), k and v (B, Nk, ·) -> (B, Nq, heads·d), heads
+  /// concatenated head-major. Returns the output and the probabilities (B, heads, Nq, Nk).
+  public static func multiHeadAttention(
+    q: HeadSource, k: HeadSource, v: HeadSource, heads: Int, headDim d: Int, scale: Double
+  ) throws -> (output: Tensor, probabilities: Tensor) {
+    let (qt, kt, vt) = (q.tensor, k.tensor, v.tensor)
+    guard qt.rank == 3, kt.rank == 3, vt.rank == 3, qt.shape[0] == kt.shape[0], kt.shape[0] == vt.shape[0],
+          kt.shape[1] == vt.shape[1], q.offset + heads * d <= qt.shape[2], k.offset + heads * d <= kt.shape[2],
+          v.offset + heads * d <= vt.shape[2] else {
+      throw TensorError.shapeMismatch(op: "attention", lhs: qt.shape, rhs: kt.shape)
+    }
+    guard qt.dtype == kt.dtype, kt.dtype == vt.dtype else { throw TensorError.dtypeMismatch(op: "attention", lhs: qt.dtype, rhs: kt.dtype) }
+    let (b, nq, nk, c) = (qt.shape[0], qt.shape[1], kt.shape[1], heads * d)
+    let (wq, wk, wv) = (qt.shape[2], kt.shape[2], vt.shape[2])
+    let es = qt.dtype.size, kern = qt.k
+    let out = Tensor(uninitialized: [b, nq, c], dtype: qt.dtype)
+    let probs = Tensor(uninitialized: [b, heads, nq, nk], dtype: qt.dtype)
+    for bi in 0..<b {
+      for h in 0..<heads {
+        let p = probs.raw + ((bi * heads + h) * nq * nk) * es
+        kern.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
+                  a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
+                  b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
+        kern.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
+        kern.gemm(transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
+                  b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
+                  c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+      }
+    }
+    // Distinct sources get one gradient each (q, k and v often share the packed qkv output).
+    var sources: [Tensor] = []
+    for t in [qt, kt, vt] where !sources.contains(where: { $0 === t }) { sources.append(t) }
+    qt.record(out, sources) { g in
+      let grads = sources.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
+      func grad(of t: Tensor) -> Tensor { grads[sources.firstIndex { $0 === t }!] }
+      let (gq, gk, gv) = (grad(of: qt), grad(of: kt), grad(of: vt))
+      let dp = Tensor(uninitialized: [nq, nk], dtype: qt.dtype)
+      for bi in 0..<b {
+        for h in 0..<heads {
+          let p = probs.raw + ((bi * heads + h) * nq * nk) * es
+          let go = g.raw + (bi * nq * c + h * d) * es
+          // dV += Pᵀ dO
+          kern.gemm(transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c, beta: 1,
+                    c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
+          // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
+          kern.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
+                    b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: dp.raw, ldc: nk)
+          kern.softmaxBackward(p, dp.raw, dp.raw, rows: nq, cols: nk, scale: scale)
+          // dQ += dS K; dK += dSᵀ Q
+          kern.gemm(transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: dp.raw, lda: nk,
+                    b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
+                    c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
+          kern.gemm(transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: dp.raw, lda: nk,
+                    b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
+                    c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+        }
+      }
+      return grads
+    }
+    return (out, probs)
+  }
+}
