@@ -71,7 +71,7 @@ public final class Tensor {
       throw TensorError.invalidArgument(op: "Tensor", message: "\(values.count) values for shape \(shape)")
     }
     self.init(uninitialized: shape, dtype: .float32)
-    values.withUnsafeBufferPointer { raw.copyMemory(from: $0.baseAddress!, byteCount: values.count * 4) }
+    values.withUnsafeBufferPointer { if let b = $0.baseAddress { raw.copyMemory(from: b, byteCount: values.count * 4) } }
   }
 
   /// A tensor holding `values` (row-major) with the given shape and dtype.

@@ -10,6 +10,22 @@ struct SVFAPCommand: ParsableCommand {
     commandName: "svfap",
     abstract: "SVFAP Workbench: self-supervised facial-affect video models.",
     subcommands: [Bench.self, CheckFixture.self, Flops.self])
+
+  /// With no subcommand: a short introduction (the interactive workbench arrives with the REPL).
+  func run() throws {
+    print("""
+      SVFAP Workbench — self-supervised facial-affect video models (TPSBT, paper-faithful).
+
+      Model presets: \(SVFAPConfig.presetNames.joined(separator: ", "))
+
+      Try:
+        svfap flops svfap-base                       parameters and GFLOPs, as the paper counts
+        svfap bench model --preset svfap-tiny --task pretrain --mode train --batch 4
+        svfap check-fixture ../shared/fixtures/*.safetensors --skip-unsupported
+        svfap bench ops                              engine kernels against raw BLAS
+        svfap help <command>                         every option with its default
+      """)
+  }
 }
 
 /// `svfap bench …`: figures as JSON lines.
