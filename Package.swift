@@ -11,7 +11,7 @@ let optimizedKernels: [SwiftSetting] = [
 
 let package = Package(
   name: "svfap",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "svfap", targets: ["svfap"]),
     .library(name: "SVFAP", targets: ["SVFAP"]),
@@ -36,14 +36,16 @@ let package = Package(
       name: "SVFAP",
       dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
       swiftSettings: optimizedKernels),
+    .target(name: "Script"),
     .executableTarget(
       name: "svfap",
       dependencies: [
-        "SVFAP", "Tensor", "CFFmpeg", "CReadline",
+        "SVFAP", "Tensor", "Script", "CFFmpeg", "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor"]),
+    .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,404 @@
+import Foundation
+
+/// A handle that exposes read-only fields to scripts (`m.params`, `clip.frames`).
+public protocol ScriptFieldAccess {
+  /// The field's value, or nil when there is no such field.
+  func field(_ name: String) -> Value?
+  /// The field names (for completion and messages).
+  var fieldNames: [String] { get }
+}
+
+/// Runs statements: variables (global, plus one scope per procedure call), control flow, procedures,
+/// commands registered by the host, `ans`, and error locations with a call trace.
+public final class Interpreter {
+  /// Registered commands by name.
+  public private(set) var commands: [String: Command] = [:]
+  /// Global variables.
+  public var globals: [String: Value] = [:]
+  /// Where text output goes (stdout by default; notebooks capture it).
+  public var output: (String) -> Void = { print($0) }
+  /// How a shown value is written (defaults to `output` of its description).
+  public var display: ((Value) -> Void)?
+  /// Directory of the file being run, for relative paths in `source`.
+  public var currentDirectory: String = FileManager.default.currentDirectoryPath
+  /// Source lines by file name, for carets in errors.
+  var sources: [String: [Substring]] = [:]
+  var frames: [[String: Value]] = []
+  let maxDepth = 200
+
+  /// An interpreter with the language's built-in commands.
+  public init() { Builtins.register(into: self) }
+
+  /// Adds (or replaces) a command.
+  public func register(_ c: Command) { commands[c.name] = c }
+
+  /// Names that completion offers: commands, variables, keywords.
+  public var completionNames: [String] { Array(commands.keys) + Array(globals.keys) + Array(keywords) }
+
+  // MARK: running
+
+  /// Parses and runs `source`; shown values go to `display`. Errors carry file:line:column.
+  @discardableResult
+  public func run(_ source: String, file: String = "<input>") throws -> Value {
+    sources[file] = source.split(separator: "\n", omittingEmptySubsequences: false)
+    let program: [Stmt]
+    do { program = try Parser.parse(source, file: file) } catch let e as ScriptError { throw decorate(e) }
+    var last = Value.nilValue
+    do {
+      for s in program {
+        try Interrupt.check()
+        if case .returnValue(_, let l) = s { throw ScriptError(.runtime, "'return' outside a procedure", at: l) }
+        switch try execute(s) {
+        case .breakLoop, .continueLoop: throw ScriptError(.runtime, "'break' or 'continue' outside a loop", at: location(of: s))
+        default: break
+        }
+        if case .expression(_, _, _) = s { last = globals["ans"] ?? .nilValue }
+      }
+    } catch let e as ScriptError {
+      frames.removeAll()
+      throw decorate(e)
+    }
+    return last
+  }
+
+  /// Whether `source` is a complete input, or still inside an open block, bracket or string (the REPL
+  /// then asks for another line).
+  public func isComplete(_ source: String) -> Bool {
+    do { _ = try Parser.parse(source, file: "<input>"); return true } catch let e as ScriptError {
+      return !(e.message.contains("unexpected end of input") || e.message.contains("is never closed") || e.message.contains("unclosed"))
+    } catch { return true }
+  }
+
+  /// Runs a file.
+  @discardableResult
+  public func runFile(_ path: String) throws -> Value {
+    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+      throw ScriptError(.io, "cannot read script '\(path)'")
+    }
+    let old = currentDirectory
+    currentDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    defer { currentDirectory = old }
+    return try run(text, file: path)
+  }
+
+  func decorate(_ e: ScriptError) -> ScriptError {
+    var e = e
+    if e.sourceLine == nil, let l = e.location, let lines = sources[l.file], l.line - 1 < lines.count, l.line >= 1 {
+      e.sourceLine = String(lines[l.line - 1])
+    }
+    return e
+  }
+
+  func location(of s: Stmt) -> SourceLocation? {
+    switch s {
+    case .expression(_, _, let l), .assign(_, _, let l), .conditional(_, _, let l), .forIn(_, _, _, let l), .whileLoop(_, _, let l),
+         .procedure(_, _, _, let l), .returnValue(_, let l), .breakLoop(let l), .continueLoop(let l), .source(_, let l): return l
+    }
+  }
+
+  // MARK: variables
+
+  func lookup(_ name: String) -> Value? {
+    if let f = frames.last, let v = f[name] { return v }
+    return globals[name]
+  }
+
+  func assignVariable(_ name: String, _ v: Value) {
+    if frames.isEmpty { globals[name] = v } else { frames[frames.count - 1][name] = v }
+  }
+
+  // MARK: statements
+
+  enum Flow { case normal, breakLoop, continueLoop, returned(Value) }
+
+  func executeBlock(_ body: [Stmt]) throws -> Flow {
+    for s in body {
+      try Interrupt.check(at: location(of: s))
+      let f = try execute(s)
+      if case .normal = f { continue }
+      return f
+    }
+    return .normal
+  }
+
+  func execute(_ s: Stmt) throws -> Flow {
+    switch s {
+    case .expression(let e, let hidden, _):
+      let v = try evaluate(e)
+      if frames.isEmpty {
+        if case .nilValue = v {} else { globals["ans"] = v }
+        if !hidden, case .nilValue = v {} else if !hidden { show(v) }
+      }
+      return .normal
+    case .assign(let target, let value, let l):
+      try assign(target, try evaluate(value), at: l)
+      return .normal
+    case .conditional(let branches, let otherwise, _):
+      for (cond, body) in branches where try evaluate(cond).isTrue { return try executeBlock(body) }
+      if let otherwise { return try executeBlock(otherwise) }
+      return .normal
+    case .forIn(let name, let seqExpr, let body, let l):
+      for item in try iterate(try evaluate(seqExpr), at: l) {
+        try Interrupt.check(at: l)
+        assignVariable(name, item)
+        switch try executeBlock(body) {
+        case .breakLoop: return .normal
+        case .returned(let v): return .returned(v)
+        default: continue
+        }
+      }
+      return .normal
+    case .whileLoop(let cond, let body, let l):
+      while try evaluate(cond).isTrue {
+        try Interrupt.check(at: l)
+        switch try executeBlock(body) {
+        case .breakLoop: return .normal
+        case .returned(let v): return .returned(v)
+        default: continue
+        }
+      }
+      return .normal
+    case .procedure(let name, let params, let body, let l):
+      if commands[name] != nil { throw ScriptError(.runtime, "'\(name)' is a built-in command; choose another name", at: l) }
+      assignVariable(name, .procedure(Procedure(name: name, params: params, body: body, location: l)))
+      return .normal
+    case .returnValue(let e, let l):
+      if frames.isEmpty { throw ScriptError(.runtime, "'return' outside a procedure", at: l) }
+      return .returned(try e.map(evaluate) ?? .nilValue)
+    case .breakLoop: return .breakLoop
+    case .continueLoop: return .continueLoop
+    case .source(let e, let l):
+      guard case .string(let path) = try evaluate(e) else { throw ScriptError(.runtime, "'source' needs a file name string", at: l) }
+      let full = path.hasPrefix("/") ? path : currentDirectory + "/" + path
+      guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
+        throw ScriptError(.io, "cannot read '\(path)' (looked in \(currentDirectory))", at: l)
+      }
+      sources[full] = text.split(separator: "\n", omittingEmptySubsequences: false)
+      let program: [Stmt]
+      do { program = try Parser.parse(text, file: full) } catch let err as ScriptError { throw decorate(err) }
+      let old = currentDirectory
+      currentDirectory = URL(fileURLWithPath: full).deletingLastPathComponent().path
+      defer { currentDirectory = old }
+      for st in program {
+        let f = try execute(st)
+        if case .normal = f { continue }
+        throw ScriptError(.runtime, "'return', 'break' or 'continue' at the top of a sourced file", at: location(of: st))
+      }
+      return .normal
+    }
+  }
+
+  /// Shows a value (REPL echo).
+  public func show(_ v: Value) {
+    if let display { display(v) } else { output(v.description) }
+  }
+
+  func iterate(_ v: Value, at l: SourceLocation) throws -> [Value] {
+    switch v {
+    case .list(let items): return items
+    case .range(let a, let b): return a <= b ? (a...b).map { .number(Double($0)) } : []
+    case .string(let s): return s.map { .string(String($0)) }
+    case .record(let r): return r.keys.map { .string($0) }
+    default: throw ScriptError(.runtime, "cannot loop over a \(v.typeName)", at: l)
+    }
+  }
+
+  func assign(_ target: Expr, _ v: Value, at l: SourceLocation) throws {
+    switch target {
+    case .variable(let name, let loc):
+      if name == "ans" { throw ScriptError(.runtime, "'ans' is set by the interpreter", at: loc) }
+      assignVariable(name, v)
+    case .field(let base, let name, let loc):
+      guard case .record(var r) = try evaluate(base) else { throw ScriptError(.runtime, "only record fields can be assigned", at: loc) }
+      r[name] = v
+      try assign(base, .record(r), at: l)
+    case .index(let base, let idx, let loc):
+      let container = try evaluate(base), i = try evaluate(idx)
+      switch (container, i) {
+      case (.list(var items), .number(let n)):
+        let k = try listIndex(n, items.count, at: loc)
+        items[k] = v
+        try assign(base, .list(items), at: l)
+      case (.record(var r), .string(let key)):
+        r[key] = v
+        try assign(base, .record(r), at: l)
+      default: throw ScriptError(.runtime, "cannot assign into \(container.typeName)[\(i.typeName)]", at: loc)
+      }
+    default: throw ScriptError(.runtime, "cannot assign to this expression", at: l)
+    }
+  }
+
+  func listIndex(_ n: Double, _ count: Int, at l: SourceLocation) throws -> Int {
+    guard n == n.rounded(), abs(n) < 1e15 else { throw ScriptError(.runtime, "index \(Value.format(n)) is not an integer", at: l) }
+    let k = Int(n) < 0 ? Int(n) + count : Int(n)
+    guard k >= 0 && k < count else { throw ScriptError(.runtime, "index \(Int(n)) out of range for length \(count)", at: l) }
+    return k
+  }
+
+  // MARK: expressions
+
+  /// Evaluates an expression.
+  public func evaluate(_ e: Expr) throws -> Value {
+    switch e {
+    case .number(let n): return .number(n)
+    case .bool(let b): return .bool(b)
+    case .nilValue: return .nilValue
+    case .string(let parts):
+      var s = ""
+      for p in parts {
+        switch p {
+        case .text(let t): s += t
+        case .expr(let x): s += try evaluate(x).description
+        }
+      }
+      return .string(s)
+    case .list(let items): return .list(try items.map(evaluate))
+    case .record(let fields): return .record(Record(try fields.map { ($0.0, try evaluate($0.1)) }))
+    case .variable(let name, let l):
+      if let v = lookup(name) { return v }
+      if commands[name] != nil { return try call(name, [], at: l) }
+      throw ScriptError(.runtime, "unknown name '\(name)'\(suggestion(for: name, among: completionNames))", at: l)
+    case .unary(let op, let x, let l):
+      let v = try evaluate(x)
+      switch (op, v) {
+      case ("-", .number(let n)): return .number(-n)
+      case ("not", _): return .bool(!v.isTrue)
+      default: throw ScriptError(.runtime, "'\(op)' does not apply to a \(v.typeName)", at: l)
+      }
+    case .binary(let op, let a, let b, let l):
+      if op == "and" { let x = try evaluate(a); return x.isTrue ? try evaluate(b) : x }
+      if op == "or" { let x = try evaluate(a); return x.isTrue ? x : try evaluate(b) }
+      return try binary(op, try evaluate(a), try evaluate(b), at: l)
+    case .range(let a, let b, let l):
+      guard case .number(let x) = try evaluate(a), case .number(let y) = try evaluate(b), x == x.rounded(), y == y.rounded(),
+            abs(x) < 1e15, abs(y) < 1e15 else {
+        throw ScriptError(.runtime, "a range needs integer bounds", at: l)
+      }
+      return .range(Int(x), Int(y))
+    case .call(let name, let args, let l): return try call(name, args, at: l)
+    case .index(let base, let idx, let l):
+      let c = try evaluate(base), i = try evaluate(idx)
+      switch (c, i) {
+      case (.list(let items), .number(let n)): return items[try listIndex(n, items.count, at: l)]
+      case (.string(let s), .number(let n)): let chars = Array(s); return .string(String(chars[try listIndex(n, chars.count, at: l)]))
+      case (.range(let a, let b), .number(let n)): return .number(Double(a + (try listIndex(n, max(b - a + 1, 0), at: l))))
+      case (.record(let r), .string(let k)):
+        guard let v = r[k] else { throw ScriptError(.runtime, "record has no field '\(k)'\(suggestion(for: k, among: r.keys))", at: l) }
+        return v
+      default: throw ScriptError(.runtime, "cannot index a \(c.typeName) with a \(i.typeName)", at: l)
+      }
+    case .field(let base, let name, let l):
+      let c = try evaluate(base)
+      switch c {
+      case .record(let r):
+        guard let v = r[name] else { throw ScriptError(.runtime, "record has no field '\(name)'\(suggestion(for: name, among: r.keys))", at: l) }
+        return v
+      case .handle(let h):
+        guard let fa = h as? ScriptFieldAccess else { throw ScriptError(.runtime, "a \(h.typeName) has no fields", at: l) }
+        guard let v = fa.field(name) else {
+          throw ScriptError(.runtime, "a \(h.typeName) has no field '\(name)'\(suggestion(for: name, among: fa.fieldNames)) (fields: \(fa.fieldNames.joined(separator: ", ")))", at: l)
+        }
+        return v
+      default: throw ScriptError(.runtime, "a \(c.typeName) has no fields", at: l)
+      }
+    }
+  }
+
+  func binary(_ op: String, _ a: Value, _ b: Value, at l: SourceLocation) throws -> Value {
+    switch (op, a, b) {
+    case ("==", _, _): return .bool(a == b)
+    case ("!=", _, _): return .bool(a != b)
+    case ("+", .number(let x), .number(let y)): return .number(x + y)
+    case ("+", .string(let x), _): return .string(x + b.description)
+    case ("+", _, .string(let y)): return .string(a.description + y)
+    case ("+", .list(let x), .list(let y)): return .list(x + y)
+    case ("-", .number(let x), .number(let y)): return .number(x - y)
+    case ("*", .number(let x), .number(let y)): return .number(x * y)
+    case ("*", .string(let s), .number(let n)) where n >= 0 && n == n.rounded() && n < 1e6: return .string(String(repeating: s, count: Int(n)))
+    case ("/", .number(let x), .number(let y)):
+      if y == 0 { throw ScriptError(.runtime, "division by zero", at: l) }
+      return .number(x / y)
+    case ("%", .number(let x), .number(let y)):
+      if y == 0 { throw ScriptError(.runtime, "division by zero", at: l) }
+      let r = x.truncatingRemainder(dividingBy: y)
+      return .number(r != 0 && (r < 0) != (y < 0) ? r + y : r)
+    case ("^", .number(let x), .number(let y)): return .number(Foundation.pow(x, y))
+    case ("<", .number(let x), .number(let y)): return .bool(x < y)
+    case ("<=", .number(let x), .number(let y)): return .bool(x <= y)
+    case (">", .number(let x), .number(let y)): return .bool(x > y)
+    case (">=", .number(let x), .number(let y)): return .bool(x >= y)
+    case ("<", .string(let x), .string(let y)): return .bool(x < y)
+    case ("<=", .string(let x), .string(let y)): return .bool(x <= y)
+    case (">", .string(let x), .string(let y)): return .bool(x > y)
+    case (">=", .string(let x), .string(let y)): return .bool(x >= y)
+    default: throw ScriptError(.runtime, "'\(op)' does not apply to \(a.typeName) and \(b.typeName)", at: l)
+    }
+  }
+
+  // MARK: calls
+
+  func call(_ name: String, _ args: [Argument], at l: SourceLocation) throws -> Value {
+    var positional: [Value] = [], named: [(String, Value, SourceLocation)] = []
+    let bare = lookup(name) == nil && (commands[name]?.bareNames ?? false)
+    for a in args {
+      let v: Value
+      if bare, case .variable(let n, _) = a.value, lookup(n) == nil { v = .string(n) } else { v = try evaluate(a.value) }
+      if let n = a.name { named.append((n, v, a.location)) } else { positional.append(v) }
+    }
+    return try call(name, positional: positional, named: named, at: l)
+  }
+
+  /// Calls a command or procedure with evaluated arguments.
+  public func call(_ name: String, positional: [Value], named: [(String, Value, SourceLocation)], at l: SourceLocation?) throws -> Value {
+    if let v = lookup(name) {
+      guard case .procedure(let p) = v else {
+        throw ScriptError(.runtime, "'\(name)' is a \(v.typeName), not a command or procedure", at: l)
+      }
+      return try invoke(p, positional, named, at: l)
+    }
+    guard let c = commands[name] else {
+      throw ScriptError(.runtime, "unknown command '\(name)'\(suggestion(for: name, among: completionNames))", at: l)
+    }
+    let bound = try c.bind(positional, named, at: l)
+    do {
+      return try c.run(bound, self)
+    } catch var e as ScriptError {
+      if e.location == nil { e.location = l }
+      throw e
+    } catch {
+      throw ScriptError(.runtime, "\(name): \(error)", at: l)
+    }
+  }
+
+  func invoke(_ p: Procedure, _ positional: [Value], _ named: [(String, Value, SourceLocation)], at l: SourceLocation?) throws -> Value {
+    guard frames.count < maxDepth else { throw ScriptError(.runtime, "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l) }
+    guard positional.count <= p.params.count else {
+      throw ScriptError(.runtime, "'\(p.name)' takes \(p.params.count) argument(s), got \(positional.count)", at: l)
+    }
+    var scope: [String: Value] = [:]
+    for (i, v) in positional.enumerated() { scope[p.params[i].0] = v }
+    for (n, v, nl) in named {
+      guard p.params.contains(where: { $0.0 == n }) else {
+        throw ScriptError(.runtime, "'\(p.name)' has no parameter '\(n)'\(suggestion(for: n, among: p.params.map(\.0)))", at: nl)
+      }
+      scope[n] = v
+    }
+    frames.append(scope)
+    defer { frames.removeLast() }
+    do {
+      for (name, def) in p.params where frames[frames.count - 1][name] == nil {
+        guard let def else { throw ScriptError(.runtime, "'\(p.name)' needs argument '\(name)'", at: l) }
+        frames[frames.count - 1][name] = try evaluate(def)
+      }
+      switch try executeBlock(p.body) {
+      case .returned(let v): return v
+      case .breakLoop, .continueLoop: throw ScriptError(.runtime, "'break' or 'continue' outside a loop in '\(p.name)'", at: p.location)
+      case .normal: return .nilValue
+      }
+    } catch var e as ScriptError {
+      // The trace grows as the error leaves each procedure: innermost first.
+      if e.trace.count < 20 { e.trace.append("in proc \(p.name) (defined at \(p.location)), called at \(l.map(\.description) ?? "?")") }
+      throw e
+    }
+  }
+}
