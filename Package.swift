@@ -37,15 +37,17 @@ let package = Package(
       dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
+    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor"]),
     .executableTarget(
       name: "svfap",
       dependencies: [
-        "SVFAP", "Tensor", "Script", "CFFmpeg", "CReadline",
+        "SVFAP", "Tensor", "Script", "Workbench", "CFFmpeg", "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
+    .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP"]),
   ],
   swiftLanguageModes: [.v5]
 )

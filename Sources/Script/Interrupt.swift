@@ -23,5 +23,14 @@ public enum Interrupt {
   /// Installs the SIGINT handler that sets the flag.
   public static func installHandler() {
     signal(SIGINT) { _ in Interrupt.request() }
+    unblock()
+  }
+
+  /// Unblocks SIGINT (a parent may have started us with it blocked).
+  public static func unblock() {
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigprocmask(SIG_UNBLOCK, &set, nil)
   }
 }

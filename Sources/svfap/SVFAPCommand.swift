@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import SVFAP
+import Script
 import Tensor
+import Workbench
 
 /// The `svfap` command line: benchmarks and model tools (the workbench REPL comes in later issues).
 @main
@@ -9,23 +11,62 @@ struct SVFAPCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "svfap",
     abstract: "SVFAP Workbench: self-supervised facial-affect video models.",
-    subcommands: [Bench.self, CheckFixture.self, Flops.self])
+    discussion: """
+      With no subcommand: the interactive workbench on a terminal (readline prompt), or the commands read \
+      from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
+      Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
+      """,
+    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Doc.self])
 
-  /// With no subcommand: a short introduction (the interactive workbench arrives with the REPL).
+  @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
+  @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
+
   func run() throws {
-    print("""
-      SVFAP Workbench — self-supervised facial-affect video models (TPSBT, paper-faithful).
-
-      Model presets: \(SVFAPConfig.presetNames.joined(separator: ", "))
-
-      Try:
-        svfap flops svfap-base                       parameters and GFLOPs, as the paper counts
-        svfap bench model --preset svfap-tiny --task pretrain --mode train --batch 4
-        svfap check-fixture ../shared/fixtures/*.safetensors --skip-unsupported
-        svfap bench ops                              engine kernels against raw BLAS
-        svfap help <command>                         every option with its default
-      """)
+    let session = Session()
+    Interrupt.installHandler()
+    if let commands {
+      throw ExitCode(Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing))
+    }
+    if isatty(0) == 1 {
+      throw ExitCode(REPL.run(session: session, banner: Self.banner))
+    }
+    let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    throw ExitCode(Batch.run(input, file: "<stdin>", session: session, keepGoing: keepGoing))
   }
+
+  static let banner = """
+    SVFAP Workbench — self-supervised facial-affect video models (TPSBT, paper-faithful).
+    Presets: \(SVFAPConfig.presetNames.joined(separator: ", ")).   help · help NAME · help syntax · Ctrl-D to leave
+    Try:  m = model "svfap-tiny"
+          clip = noise_clip(batch: 2)
+          for r in [0.75, 0.9, 0.95] { print r, loss(m, clip, mask: tube(r, seed: 1)) }
+    """
+}
+
+/// `svfap run FILE [ARGS…]`: run a script; ARGS are visible to it as the list `args`.
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Run a script file; its arguments are the list `args`.")
+  @ArgumentParser.Argument(help: "The script (.svfap).") var file: String
+  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Arguments for the script.") var args: [String] = []
+  @Flag(help: "Continue after an error; the exit code reports the worst error.") var keepGoing = false
+
+  func run() throws {
+    let session = Session()
+    Interrupt.installHandler()
+    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+      FileHandle.standardError.write(Data("\(file): error: cannot read the script\n".utf8))
+      throw ExitCode(74)
+    }
+    session.interpreter.globals["args"] = .list(args.map { .string($0) })
+    session.interpreter.currentDirectory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+    throw ExitCode(Batch.run(text, file: file, session: session, keepGoing: keepGoing))
+  }
+}
+
+/// `svfap doc commands`: the command reference as Markdown, generated from the declarations.
+struct Doc: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print the language's command reference (Markdown), generated from the command declarations.")
+  func run() throws { print(Session().commandReference(), terminator: "") }
 }
 
 /// `svfap bench …`: figures as JSON lines.
@@ -93,7 +134,7 @@ struct CheckFixture: ParsableCommand {
       fc2.weight gradient's scale. Variants of the authors' released pretraining code (pretrain_orig, \
       pretrain_ctxfix) are not supported by design: they fail unless --skip-unsupported is given.
       """)
-  @Argument(help: "Fixture .safetensors files.") var files: [String]
+  @ArgumentParser.Argument(help: "Fixture .safetensors files.") var files: [String]
   @Option(help: "Write every computed tensor to this safetensors file (one input file only).") var dump: String?
   @Flag(help: "Exit 0 for fixtures of the released-code variants, reporting them as skipped.") var skipUnsupported = false
   @Flag(help: "Print every tensor, not just the worst and the failures.") var verbose = false
@@ -130,7 +171,7 @@ struct CheckFixture: ParsableCommand {
 struct Flops: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Parameters (M) and GFLOPs (1e9 multiply-adds, as the paper counts) for one 16x160x160 clip.")
-  @Argument(help: "A preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset: String
+  @ArgumentParser.Argument(help: "A preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset: String
   @Option(help: "finetune or pretrain.") var task = "finetune"
   @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
 

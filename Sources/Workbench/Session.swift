@@ -1,0 +1,42 @@
+import Foundation
+import Script
+import Tensor
+
+/// A workbench session: the interpreter with every workbench command registered, the session's seed
+/// stream, and the folder relative paths resolve against.
+public final class Session {
+  /// The language interpreter.
+  public let interpreter = Interpreter()
+  private var rng = SplitMix64(seed: 0)
+
+  /// A new session (threads: both cores).
+  public init() {
+    Threads.count = min(2, max(1, Threads.available))
+    ModelCommands.register(into: interpreter, session: self)
+  }
+
+  /// The next seed of the session's stream.
+  func nextSeed() -> UInt64 { rng.next() >> 1 }
+
+  /// Restarts the seed stream.
+  func seed(_ s: UInt64) { rng = SplitMix64(seed: s) }
+
+  /// A path relative to the interpreter's current folder.
+  func resolve(_ path: String) -> String {
+    path.hasPrefix("/") ? path : interpreter.currentDirectory + "/" + path
+  }
+
+  /// The reference of every command as Markdown, generated from the declarations (docs/LANGUAGE.md).
+  public func commandReference() -> String {
+    var byTopic: [String: [Command]] = [:]
+    for c in interpreter.commands.values { byTopic[c.topic, default: []].append(c) }
+    var s = ""
+    for topic in byTopic.keys.sorted() {
+      s += "### \(topic)\n\n"
+      for c in byTopic[topic]!.sorted(by: { $0.name < $1.name }) {
+        s += "#### `\(c.name)`\n\n```\n\(c.help)\n```\n\n"
+      }
+    }
+    return s
+  }
+}

@@ -1,0 +1,105 @@
+@preconcurrency import CReadline
+import Foundation
+import Script
+import Synchronization
+import Workbench
+
+/// The interactive prompt on GNU readline: history in ~/.svfap_history, tab completion of commands,
+/// options of the command being typed, variables and file paths (inside a string), multi-line input
+/// while a block or bracket is open, Ctrl-C that stops a running command at a safe point (or clears
+/// the line at the prompt), Ctrl-D to leave.
+enum REPL {
+  /// Whether readline is waiting at the prompt (the SIGINT handler then clears the line).
+  static let atPrompt = Atomic<Bool>(false)
+  /// Set by Ctrl-C at the prompt: drop any pending continuation lines.
+  static let dropPending = Atomic<Bool>(false)
+  nonisolated(unsafe) static var interpreter: Interpreter?
+  nonisolated(unsafe) static var candidates: [String] = []
+  nonisolated(unsafe) static var candidateIndex = 0
+
+  static var historyPath: String { (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.svfap_history" }
+
+  static func run(session: Session, banner: String?) -> Int32 {
+    let interp = session.interpreter
+    interpreter = interp
+    rl_readline_name = UnsafePointer(strdup("svfap"))
+    rl_attempted_completion_function = { text, start, end in REPL.complete(text, start, end) }
+    using_history()
+    if !FileManager.default.fileExists(atPath: historyPath) { write_history(historyPath) }
+    read_history(historyPath)
+    stifle_history(5000)
+    signal(SIGINT) { _ in
+      if REPL.atPrompt.load(ordering: .relaxed) {
+        REPL.dropPending.store(true, ordering: .relaxed)
+        rl_crlf()
+        rl_on_new_line()
+        rl_replace_line("", 0)
+        rl_redisplay()
+      } else {
+        Interrupt.request()
+      }
+    }
+    Interrupt.unblock()
+    if let banner { print(banner) }
+    var pending = ""
+    while true {
+      let prompt = pending.isEmpty ? "svfap> " : "  ...> "
+      atPrompt.store(true, ordering: .relaxed)
+      let raw = readline(prompt)
+      atPrompt.store(false, ordering: .relaxed)
+      if dropPending.exchange(false, ordering: .relaxed) { pending = "" }
+      guard let raw else { print(""); break }  // Ctrl-D
+      let line = String(cString: raw)
+      free(raw)
+      pending += (pending.isEmpty ? "" : "\n") + line
+      if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
+      if !interp.isComplete(pending) { continue }
+      add_history(pending)
+      append_history(1, historyPath)
+      Interrupt.clear()
+      do { try interp.run(pending, file: "<input>") } catch let e as ScriptError {
+        fputs(e.description + "\n", stderr)
+      } catch {
+        fputs("error: \(error)\n", stderr)
+      }
+      pending = ""
+    }
+    write_history(historyPath)
+    return 0
+  }
+
+  /// readline's completion hook: file names inside a string, option names after a command, else names.
+  static func complete(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    let line = String(cString: rl_line_buffer)
+    let before = String(line.prefix(Int(start)))
+    // Inside a string literal: let readline complete file names.
+    if before.filter({ $0 == "\"" }).count % 2 == 1 {
+      rl_attempted_completion_over = 0
+      return nil
+    }
+    rl_attempted_completion_over = 1
+    let word = text.map { String(cString: $0) } ?? ""
+    var names: [String] = []
+    if let interp = interpreter {
+      // The command being typed: the nearest command name before the cursor's word.
+      let words = before.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
+      if let cmd = words.reversed().lazy.compactMap({ interp.commands[$0] }).first {
+        names += cmd.params.map { $0.name + ":" }
+      }
+      names += interp.completionNames
+    }
+    var matches = Array(Set(names.filter { $0.hasPrefix(word) })).sorted()
+    // In a command's arguments, a matching option name wins over other names.
+    let options = matches.filter { $0.hasSuffix(":") }
+    if !options.isEmpty && !word.isEmpty { matches = options }
+    candidates = matches
+    candidateIndex = 0
+    if candidates.count == 1, candidates[0].hasSuffix(":") { rl_completion_append_character = 32 }
+    return rl_completion_matches(text) { _, state in
+      if state == 0 { REPL.candidateIndex = 0 }
+      guard REPL.candidateIndex < REPL.candidates.count else { return nil }
+      defer { REPL.candidateIndex += 1 }
+      return strdup(REPL.candidates[REPL.candidateIndex])
+    }
+  }
+}
