@@ -37,6 +37,7 @@ let package = Package(
       dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
+    .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
     .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor"]),
     .executableTarget(
       name: "svfap",

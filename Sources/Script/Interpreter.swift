@@ -24,6 +24,18 @@ public final class Interpreter {
   /// Source lines by file name, for carets in errors.
   var sources: [String: [Substring]] = [:]
   var frames: [[String: Value]] = []
+  /// Stops a run after this many statements and loop iterations (fuzzing, sandboxes); nil = no limit.
+  public var maxSteps: Int?
+  var steps = 0
+
+  /// Counts one step against `maxSteps` and polls Ctrl-C.
+  func tick(_ l: SourceLocation?) throws {
+    try Interrupt.check(at: l)
+    if let m = maxSteps {
+      steps += 1
+      if steps > m { throw ScriptError(.runtime, "step limit of \(m) reached", at: l) }
+    }
+  }
   let maxDepth = 200
 
   /// An interpreter with the language's built-in commands.
@@ -45,8 +57,9 @@ public final class Interpreter {
     do { program = try Parser.parse(source, file: file) } catch let e as ScriptError { throw decorate(e) }
     var last = Value.nilValue
     do {
+      steps = 0
       for s in program {
-        try Interrupt.check()
+        try tick(location(of: s))
         if case .returnValue(_, let l) = s { throw ScriptError(.runtime, "'return' outside a procedure", at: l) }
         switch try execute(s) {
         case .breakLoop, .continueLoop: throw ScriptError(.runtime, "'break' or 'continue' outside a loop", at: location(of: s))
@@ -113,7 +126,7 @@ public final class Interpreter {
 
   func executeBlock(_ body: [Stmt]) throws -> Flow {
     for s in body {
-      try Interrupt.check(at: location(of: s))
+      try tick(location(of: s))
       let f = try execute(s)
       if case .normal = f { continue }
       return f
@@ -139,7 +152,7 @@ public final class Interpreter {
       return .normal
     case .forIn(let name, let seqExpr, let body, let l):
       for item in try iterate(try evaluate(seqExpr), at: l) {
-        try Interrupt.check(at: l)
+        try tick(l)
         assignVariable(name, item)
         switch try executeBlock(body) {
         case .breakLoop: return .normal
@@ -150,7 +163,7 @@ public final class Interpreter {
       return .normal
     case .whileLoop(let cond, let body, let l):
       while try evaluate(cond).isTrue {
-        try Interrupt.check(at: l)
+        try tick(l)
         switch try executeBlock(body) {
         case .breakLoop: return .normal
         case .returned(let v): return .returned(v)

@@ -97,6 +97,9 @@ public struct Parser {
   }
 
   mutating func block() throws -> [Stmt] {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > 200 { throw error("blocks nested too deeply (more than 200 levels)") }
     let open = try expect("{", "to open a block")
     var out: [Stmt] = []
     skipNewlines()
@@ -242,7 +245,15 @@ public struct Parser {
 
   // MARK: expressions
 
-  mutating func expression() throws -> Expr { try orExpr() }
+  /// Current depth of nested expressions and blocks (a limit keeps the recursion off the stack's end).
+  var depth = 0
+
+  mutating func expression() throws -> Expr {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
+    return try orExpr()
+  }
 
   mutating func orExpr() throws -> Expr {
     var e = try andExpr()
@@ -257,7 +268,13 @@ public struct Parser {
   }
 
   mutating func notExpr() throws -> Expr {
-    if isKeyword("not") { let l = advance().location; return .unary("not", try notExpr(), l) }
+    if isKeyword("not") {
+      let l = advance().location
+      depth += 1
+      defer { depth -= 1 }
+      if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
+      return .unary("not", try notExpr(), l)
+    }
     return try comparison()
   }
 
@@ -299,7 +316,13 @@ public struct Parser {
   }
 
   mutating func unary() throws -> Expr {
-    if isSymbol("-") { let l = advance().location; return .unary("-", try unary(), l) }
+    if isSymbol("-") {
+      let l = advance().location
+      depth += 1
+      defer { depth -= 1 }
+      if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
+      return .unary("-", try unary(), l)
+    }
     return try power()
   }
 
