@@ -3,7 +3,6 @@
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   /// The generator's state.
   public var state: UInt64
-  private var spareNormal: Double?
 
   /// A generator started from `seed`.
   public init(seed: UInt64) { state = seed }
@@ -20,19 +19,15 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   /// Uniform in [0, 1).
   public mutating func nextDouble() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
-  /// Standard normal (Box-Muller).
+  /// Standard normal (Box-Muller; one of the pair is used, so `state` alone is the whole state).
   public mutating func nextNormal() -> Double {
-    if let s = spareNormal { spareNormal = nil; return s }
     var u = nextDouble()
     while u <= 0 { u = nextDouble() }
     let v = nextDouble()
-    let r = (-2 * _log(u)).squareRoot()
-    spareNormal = r * _sin(2 * .pi * v)
-    return r * _cos(2 * .pi * v)
+    return (-2 * _log(u)).squareRoot() * _cos(2 * .pi * v)
   }
 }
 
 import Glibc
 @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }

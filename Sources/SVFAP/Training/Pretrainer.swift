@@ -1,0 +1,164 @@
+import Foundation
+import Tensor
+
+/// Incremental masked-autoencoder pretraining: the model, its optimizer, the schedule position, the RNG
+/// and the loss log live here between calls, so `train(steps: 200)` twice equals `train(steps: 400)`
+/// once (same seed ⇒ same losses), and a checkpoint taken between calls resumes bit-for-bit.
+public final class Pretrainer {
+  /// What one step recorded (also written as a JSON line to the log file).
+  public struct StepLog: Codable, Sendable, Equatable {
+    /// 1-based step.
+    public let step: Int
+    /// Loss of the step.
+    public let loss: Double
+    /// Learning rate used.
+    public let lr: Double
+    /// Gradient norm before clipping.
+    public let gradNorm: Double
+    /// Clips per second of the step.
+    public let clipsPerSecond: Double
+  }
+
+  /// Why a call to `train` ended.
+  public enum Stop: Equatable, Sendable {
+    /// All requested steps ran.
+    case finished
+    /// Ctrl-C (or `shouldStop`) at a step boundary.
+    case interrupted
+    /// A non-finite loss at this step; the parameters are those before the step.
+    case nonFinite(step: Int)
+  }
+
+  /// The model.
+  public let model: PretrainModel
+  /// The optimizer.
+  public let optimizer: AdamW
+  /// Learning-rate schedule.
+  public var schedule: CosineSchedule
+  /// Mask ratio (tube masking).
+  public var maskRatio: Double
+  /// Gradient clipping (nil = none).
+  public var clipGrad: Double?
+  /// Draws masks and batch order.
+  public var rng: SplitMix64
+  /// Every step so far.
+  public private(set) var log: [StepLog] = []
+  /// A JSON-lines file each step is appended to.
+  public var logPath: String?
+
+  /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256 clips,
+  /// cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
+  public init(model: PretrainModel, totalSteps: Int, batch: Int, baseLR: Double = 3e-4, maskRatio: Double = 0.9, seed: UInt64 = 0) {
+    self.model = model
+    optimizer = AdamW(model)
+    schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
+    self.maskRatio = maskRatio
+    rng = SplitMix64(seed: seed)
+  }
+
+  /// Steps taken so far.
+  public var step: Int { optimizer.step }
+
+  /// Runs up to `steps` steps on batches drawn from `clips` (each (1, 3, T, H, W) or a batch); `batch`
+  /// clips per step. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every step.
+  @discardableResult
+  public func train(clips: [Tensor], steps: Int, batch: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }) throws -> Stop {
+    let singles = try clips.flatMap { c -> [Tensor] in
+      guard c.rank == 5 else { throw SVFAPError.badConfig("a clip must be (B, 3, T, H, W), got \(c.shape)") }
+      return try (0..<c.shape[0]).map { try c.slice(axis: 0, start: $0, count: 1) }
+    }
+    guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
+    let c = model.config
+    for _ in 0..<steps {
+      if shouldStop() { return .interrupted }
+      let t0 = monotonicSeconds()
+      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
+      let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)
+      let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+      model.zeroGrad()
+      let loss = try model.loss(input, mask: mask).loss
+      let value = try loss.item()
+      guard value.isFinite else {
+        model.zeroGrad()
+        return .nonFinite(step: step + 1)
+      }
+      try loss.backward()
+      let norm = optimizer.clipGradients(maxNorm: clipGrad)
+      guard norm.isFinite else {
+        model.zeroGrad()
+        return .nonFinite(step: step + 1)
+      }
+      let lr = schedule.lr(at: step)
+      optimizer.update(lr: lr)
+      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch) / max(monotonicSeconds() - t0, 1e-9))
+      log.append(entry)
+      if let logPath { try appendJSONLine(entry, to: logPath) }
+      progress(entry)
+    }
+    return .finished
+  }
+
+  func appendJSONLine(_ entry: StepLog, to path: String) throws {
+    var data = try JSONEncoder().encode(entry)
+    data.append(0x0A)
+    if let h = FileHandle(forWritingAtPath: path) {
+      defer { try? h.close() }
+      try h.seekToEnd()
+      try h.write(contentsOf: data)
+    } else {
+      try data.write(to: URL(fileURLWithPath: path))
+    }
+  }
+
+  // MARK: checkpoints
+
+  /// Everything needed to resume: weights (`model.*`), optimizer moments (`opt.m.*`, `opt.v.*`) in
+  /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
+  /// atomically.
+  public func save(to path: String) throws {
+    var tensors: [String: Tensor] = [:]
+    for (k, t) in model.stateDict() { tensors["model." + k] = t }
+    for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
+    let meta = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
+                             optimizer: optimizer.settings, config: model.config, log: log)
+    let json = String(decoding: try JSONEncoder().encode(meta), as: UTF8.self)
+    try SafeTensorsFile.write(tensors, metadata: ["svfap.training": json], to: path)
+  }
+
+  /// A trainer restored from `save(to:)`: continues exactly where the saved one stopped.
+  public static func resume(from path: String) throws -> Pretrainer {
+    let file = try SafeTensorsFile(path: path)
+    guard let json = file.metadata["svfap.training"],
+          let meta = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
+      throw SVFAPError.badFile(path: path, message: "not a training checkpoint (no svfap.training metadata)")
+    }
+    let model = try PretrainModel(meta.config)
+    var weights: [String: Tensor] = [:], opt: [String: Tensor] = [:]
+    for name in file.names {
+      if name.hasPrefix("model.") { weights[String(name.dropFirst(6))] = try file.tensor(name) }
+      if name.hasPrefix("opt.") { opt[String(name.dropFirst(4))] = try file.tensor(name, dtype: .float64) }
+    }
+    try model.load(weights, strict: true)
+    let t = Pretrainer(model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch, maskRatio: meta.maskRatio)
+    t.schedule = meta.schedule
+    t.clipGrad = meta.clipGrad
+    t.optimizer.settings = meta.optimizer
+    try t.optimizer.restore(opt, step: meta.step)
+    t.rng = SplitMix64(seed: 0)
+    t.rng.state = meta.rngState
+    t.log = meta.log
+    return t
+  }
+}
+
+/// The JSON half of a training checkpoint.
+struct TrainingState: Codable {
+  let step: Int
+  let rngState: UInt64
+  let schedule: CosineSchedule
+  let maskRatio: Double
+  let clipGrad: Double?
+  let optimizer: AdamW.Settings
+  let config: SVFAPConfig
+  let log: [Pretrainer.StepLog]
+}

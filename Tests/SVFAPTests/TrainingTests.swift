@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import SVFAP
+@testable import Tensor
+
+/// Optimizer, schedules, metrics, incremental training and resumable checkpoints.
+@Suite struct TrainingTests {
+  /// A tiny 32x32 configuration for fast steps.
+  func smallConfig() throws -> SVFAPConfig {
+    var c = try SVFAPConfig.preset("svfap-tiny")
+    (c.imgSize, c.patchSize, c.dim, c.heads, c.decoderDim, c.decoderHeads, c.bottleneckHidden) = (32, 8, 32, 2, 32, 2, 16)
+    return c
+  }
+
+  @Test func adamWStepEqualsHandComputedUpdate() throws {
+    final class Two: Module {
+      let weight: Tensor
+      let bias: Tensor
+      override init() {
+        weight = try! Tensor([1, -2, 3, 0.5], shape: [2, 2], dtype: .float64)
+        bias = try! Tensor([0.1, 0.2], shape: [2], dtype: .float64)
+        super.init()
+        requireGrad()
+      }
+    }
+    let m = Two()
+    var s = AdamW.Settings()
+    (s.beta1, s.beta2, s.eps, s.weightDecay) = (0.9, 0.95, 1e-8, 0.05)
+    let opt = AdamW(m, settings: s)
+    m.weight.grad = try Tensor([0.5, -1, 0, 2], shape: [2, 2], dtype: .float64)
+    m.bias.grad = try Tensor([1, -1], shape: [2], dtype: .float64)
+    opt.update(lr: 0.1)
+    // Step 1: m̂ = g, v̂ = g², update = g / (|g| + eps) = sign(g); the weight decays, the bias does not.
+    let w = m.weight.toDoubles(), b = m.bias.toDoubles()
+    let w0: [Double] = [1, -2, 3, 0.5], g0: [Double] = [0.5, -1, 0, 2]
+    var expectW: [Double] = []
+    for i in 0..<4 {
+      let sign: Double = g0[i] / (abs(g0[i]) + 1e-8)
+      expectW.append(w0[i] * (1 - 0.1 * 0.05) - 0.1 * sign)
+    }
+    for (a, e) in zip(w, expectW) { #expect(abs(a - e) < 1e-12) }
+    for (a, e) in zip(b, [0.1 - 0.1, 0.2 + 0.1]) { #expect(abs(a - e) < 1e-7) }
+    #expect(m.weight.grad == nil)
+    // Step 2 with another gradient, against the formulas.
+    m.weight.grad = try Tensor([1, 1, 1, 1], shape: [2, 2], dtype: .float64)
+    let before = m.weight.toDoubles()
+    opt.update(lr: 0.1)
+    let g1: [Double] = [0.5, -1, 0, 2]
+    let after = m.weight.toDoubles()
+    for i in 0..<4 {
+      let mm: Double = 0.9 * 0.1 * g1[i] + 0.1
+      let vv: Double = 0.95 * 0.05 * g1[i] * g1[i] + 0.05
+      let upd: Double = (mm / (1 - 0.81)) / ((vv / (1 - 0.9025)).squareRoot() + 1e-8)
+      let want: Double = before[i] * (1 - 0.005) - 0.1 * upd
+      #expect(abs(after[i] - want) < 1e-12)
+    }
+  }
+
+  @Test func cosineScheduleAtKnownSteps() {
+    let s = CosineSchedule(baseLR: 3e-4, minLR: 1e-5, warmupSteps: 10, totalSteps: 110, batch: 512)
+    #expect(s.peakLR == 6e-4)
+    #expect(s.lr(at: 0) == 0)
+    #expect(abs(s.lr(at: 5) - 3e-4) < 1e-15)
+    #expect(abs(s.lr(at: 10) - 6e-4) < 1e-15)
+    #expect(abs(s.lr(at: 60) - (1e-5 + 0.5 * (6e-4 - 1e-5))) < 1e-15)
+    #expect(abs(s.lr(at: 110) - 1e-5) < 1e-15)
+  }
+
+  @Test func layerDecayGroups() {
+    let names = ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.2.mlp.fc1.bias", "temporal_downsamples.0.weight",
+                 "spatial_downsamples.1.norm.weight", "fc_norm.weight", "head.weight"]
+    let s = layerDecayScales(names: names, stageDepths: [2, 2, 1], decay: 0.5)  // 5 blocks: top layer 6
+    let exponents: [Double] = [6, 5, 3, 3, 1, 0, 0]
+    let want: [Double] = exponents.map { Foundation.pow(0.5, $0) }
+    #expect(s == want)
+  }
+
+  @Test func metricsAgainstHandComputedValues() {
+    let actual = [0, 0, 0, 1, 1, 2], predicted = [0, 0, 1, 1, 2, 2]
+    #expect(Metrics.war(predicted: predicted, actual: actual) == 4.0 / 6)
+    #expect(abs(Metrics.uar(predicted: predicted, actual: actual, classes: 3) - (2.0 / 3 + 0.5 + 1) / 3) < 1e-12)
+    // F1: class 0 p=1 r=2/3 -> 0.8 (support 3); class 1 p=1/2 r=1/2 -> 0.5 (2); class 2 p=1/2 r=1 -> 2/3 (1).
+    #expect(abs(Metrics.weightedF1(predicted: predicted, actual: actual, classes: 3) - (0.8 * 3 + 0.5 * 2 + 2.0 / 3) / 6) < 1e-12)
+    #expect(Metrics.confusion(predicted: predicted, actual: actual, classes: 3) == [[2, 1, 0], [0, 1, 1], [0, 0, 1]])
+    let x = [1.0, 2, 3, 4], y = [2.0, 4, 6, 8]
+    #expect(abs(Metrics.pcc(x, y) - 1) < 1e-12)
+    // CCC: mx 2.5, my 5, vx 1.25, vy 5, cov 2.5 -> 5 / (1.25 + 5 + 6.25) = 0.4.
+    #expect(abs(Metrics.ccc(x, y) - 0.4) < 1e-12)
+    #expect(abs(Metrics.oneMinusMAE([0.5, 0.7], [0.4, 0.9]) - 0.85) < 1e-12)
+    let pooled = Metrics.poolFolds([(predicted: [0, 1], actual: [0, 0]), (predicted: [1], actual: [1])])
+    #expect(pooled.predicted == [0, 1, 1] && pooled.actual == [0, 0, 1])
+    #expect(abs(Metrics.uar(predicted: pooled.predicted, actual: pooled.actual, classes: 2) - 0.75) < 1e-12)
+  }
+
+  @Test func trainingInTwoCallsEqualsOneRunAndResumesBitForBit() throws {
+    let cfg = try smallConfig()
+    var rng = SplitMix64(seed: 4)
+    let clips = [Tensor.randn([2, 3, 16, 32, 32], rng: &rng)]
+    let a = Pretrainer(model: try PretrainModel(cfg, seed: 1), totalSteps: 6, batch: 2, seed: 9)
+    try a.train(clips: clips, steps: 6, batch: 2)
+    let b = Pretrainer(model: try PretrainModel(cfg, seed: 1), totalSteps: 6, batch: 2, seed: 9)
+    try b.train(clips: clips, steps: 3, batch: 2)
+    let dir = try tempDir()
+    let path = dir.appendingPathComponent("ckpt.safetensors").path
+    try b.save(to: path)
+    try b.train(clips: clips, steps: 3, batch: 2)
+    #expect(a.log.map(\.loss) == b.log.map(\.loss))
+    let c = try Pretrainer.resume(from: path)
+    #expect(c.step == 3)
+    try c.train(clips: clips, steps: 3, batch: 2)
+    #expect(c.log.map(\.loss) == a.log.map(\.loss))
+    #expect(c.model.encoder.patchEmbed.proj.weight.toFloats() == a.model.encoder.patchEmbed.proj.weight.toFloats())
+  }
+
+  @Test func interruptStopsAtAStepBoundaryAndNonFiniteLossStops() throws {
+    let cfg = try smallConfig()
+    var rng = SplitMix64(seed: 5)
+    let clip = Tensor.randn([1, 3, 16, 32, 32], rng: &rng)
+    let t = Pretrainer(model: try PretrainModel(cfg, seed: 2), totalSteps: 10, batch: 1)
+    var calls = 0
+    let stop = try t.train(clips: [clip], steps: 10, batch: 1, shouldStop: { calls += 1; return calls > 2 })
+    #expect(stop == .interrupted && t.step == 2)
+    let bad = clip.copy()
+    bad[flat: 0] = .nan
+    let before = t.model.encoder.patchEmbed.proj.weight.toFloats()
+    #expect(try t.train(clips: [bad], steps: 1, batch: 1) == .nonFinite(step: 3))
+    #expect(t.model.encoder.patchEmbed.proj.weight.toFloats() == before)
+  }
+
+  @Test func pretrainingLossFalls() throws {
+    let cfg = try smallConfig()
+    var rng = SplitMix64(seed: 6)
+    let clip = Tensor.randn([2, 3, 16, 32, 32], rng: &rng)
+    let t = Pretrainer(model: try PretrainModel(cfg, seed: 3), totalSteps: 40, batch: 2, baseLR: 0.1)
+    try t.train(clips: [clip], steps: 40, batch: 2)
+    let first = t.log.prefix(5).map(\.loss).reduce(0, +) / 5, last = t.log.suffix(5).map(\.loss).reduce(0, +) / 5
+    #expect(last < first * 0.9, "loss \(first) -> \(last)")
+  }
+}
