@@ -13,6 +13,8 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   public let pretrain: PretrainModel?
   /// The fine-tuning model, when task is finetune.
   public let finetune: FinetuneModel?
+  /// The pretraining state (optimizer, schedule, log) once `train` has run.
+  public var trainer: Pretrainer?
 
   init(preset: String, pretrain: PretrainModel) {
     self.preset = preset
@@ -38,7 +40,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     String(format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task, Double(module.parameterCount) / 1e6, config.dim,
            config.stageDepths.map(String.init).joined(separator: "/"))
   }
-  public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size"] }
+  public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses"] }
   public func field(_ name: String) -> Value? {
     switch name {
     case "preset": return .string(preset)
@@ -49,6 +51,8 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "stages": return .list(config.stageDepths.map { .number(Double($0)) })
     case "frames": return .number(Double(config.frames))
     case "size": return .number(Double(config.imgSize))
+    case "step": return .number(Double(trainer?.step ?? 0))
+    case "losses": return .list((trainer?.log ?? []).map { .number($0.loss) })
     default: return nil
     }
   }
