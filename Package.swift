@@ -37,8 +37,9 @@ let package = Package(
       dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
+    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor"]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
-    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor"]),
+    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media"]),
     .executableTarget(
       name: "svfap",
       dependencies: [
@@ -48,6 +49,7 @@ let package = Package(
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
+    .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
     .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP"]),
   ],
   swiftLanguageModes: [.v5]

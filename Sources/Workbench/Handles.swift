@@ -96,7 +96,7 @@ public final class MaskHandle: ScriptHandle, ScriptFieldAccess {
 }
 
 /// A tensor in the session (a clip batch (B, 3, T, H, W), predictions, features).
-public final class TensorHandle: ScriptHandle, ScriptFieldAccess {
+public class TensorHandle: ScriptHandle, ScriptFieldAccess {
   /// The tensor.
   public let tensor: Tensor
   /// What it is ("clip", "prediction", …).
@@ -108,7 +108,8 @@ public final class TensorHandle: ScriptHandle, ScriptFieldAccess {
   }
 
   public var typeName: String { kind == "clip" ? "clip" : "tensor" }
-  public var summary: String {
+  public var summary: String { tensorSummary }
+  var tensorSummary: String {
     let v = tensor.toDoubles()
     let mean = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
     return "\(kind) \(tensor.shape) \(tensor.dtype), mean \(Value.format((mean * 1e4).rounded() / 1e4))"

@@ -14,6 +14,7 @@ public final class Session {
     Threads.count = min(2, max(1, Threads.available))
     ModelCommands.register(into: interpreter, session: self)
     TrainCommands.register(into: interpreter, session: self)
+    MediaCommands.register(into: interpreter, session: self)
   }
 
   /// The next seed of the session's stream.

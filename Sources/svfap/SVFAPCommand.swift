@@ -1,4 +1,5 @@
 import ArgumentParser
+import Media
 import Foundation
 import SVFAP
 import Script
@@ -16,7 +17,7 @@ struct SVFAPCommand: ParsableCommand {
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
-    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Doc.self])
+    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Doc.self])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
@@ -186,6 +187,54 @@ struct Flops: ParsableCommand {
       print(String(format: "%@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as computed here, embedding only the visible tubelets)", preset, maskRatio, Double(m.parameterCount) / 1e6, FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9, FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) / 1e9))
     default:
       throw ValidationError("--task must be finetune or pretrain, not '\(task)'")
+    }
+  }
+}
+
+/// `svfap probe FILE`: the video's facts as JSON.
+struct Probe: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Print a video's (or frame folder's) facts as JSON.")
+  @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
+
+  func run() throws {
+    do {
+      let info = try VideoReader(path: file).info
+      let enc = JSONEncoder()
+      enc.outputFormatting = [.sortedKeys]
+      print(String(decoding: try enc.encode(info), as: UTF8.self))
+    } catch let e as MediaError {
+      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+      throw ExitCode(74)
+    }
+  }
+}
+
+/// `svfap clip FILE -o OUT.safetensors`: a normalized clip with its frame indices and crop box.
+struct ClipCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "clip", abstract: "Write a normalized clip (1,3,T,H,W), its frame indices and crop box as safetensors.")
+  @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
+  @Option(help: "Frames per clip.") var frames = 16
+  @Option(help: "Temporal stride.") var stride = 4
+  @Option(help: "Output height and width.") var size = 160
+  @Option(help: "center or none.") var crop = "center"
+  @Option(help: "First frame (default: centred).") var start: Int?
+  @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
+
+  func run() throws {
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (frames, stride, size)
+    guard let c = ClipSpec.Crop(rawValue: crop) else { throw ValidationError("--crop must be center or none") }
+    spec.crop = c
+    do {
+      let clip = try VideoReader(path: file).clip(spec, start: start)
+      try SafeTensorsFile.write(
+        ["clip": clip.tensor, "frame_indices": try Tensor(clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
+         "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4])],
+        metadata: ["source": file], to: output)
+      print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
+    } catch let e as MediaError {
+      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+      throw ExitCode(74)
     }
   }
 }

