@@ -14,6 +14,8 @@ public struct ClipSpec: Sendable, Equatable {
     case center
     /// Resize the whole frame to size × size (aspect ratio not kept).
     case none
+    /// Detect the main face (Haar cascade), smooth its box over time, crop a square around it.
+    case face
   }
   /// Frames per clip.
   public var frames = 16
@@ -72,6 +74,8 @@ extension VideoReader {
     let idx = ClipSampler.indices(start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
+    case .face:
+      return try faceClip(spec, start: start, detector: try HaarCascade.shared()).clip
     case .none: (w, h, box) = (spec.size, spec.size, [0, 0, spec.size, spec.size])
     case .center:
       let scale = Double(spec.size) / Double(min(info.width, info.height))

@@ -21,14 +21,14 @@ enum MediaCommands {
                                 .option("frames", .integer, "frames per clip", default: .number(16)),
                                 .option("stride", .integer, "take every stride-th frame", default: .number(4)),
                                 .option("size", .integer, "output height and width", default: .number(160)),
-                                .option("crop", .string, "\"center\" (short side to size, central square) or \"none\" (squash)", default: .string("center")),
+                                .option("crop", .string, "\"face\" (Haar face detection, smoothed box), \"center\" (short side to size, central square) or \"none\" (squash)", default: .string("center")),
                                 .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue)],
                        returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4") { a, _ in
       let path = session.resolve(try a.string("path"))
       var spec = ClipSpec()
       (spec.frames, spec.stride, spec.size) = (try a.int("frames"), try a.int("stride"), try a.int("size"))
       guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else {
-        throw ScriptError(.runtime, "load: crop must be \(ClipSpec.Crop.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")) (face crop is not built yet)", at: a.location)
+        throw ScriptError(.runtime, "load: crop must be \(ClipSpec.Crop.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or "))", at: a.location)
       }
       spec.crop = crop
       do {

@@ -216,14 +216,14 @@ struct ClipCommand: ParsableCommand {
   @Option(help: "Frames per clip.") var frames = 16
   @Option(help: "Temporal stride.") var stride = 4
   @Option(help: "Output height and width.") var size = 160
-  @Option(help: "center or none.") var crop = "center"
+  @Option(help: "face, center or none.") var crop = "center"
   @Option(help: "First frame (default: centred).") var start: Int?
   @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
 
   func run() throws {
     var spec = ClipSpec()
     (spec.frames, spec.stride, spec.size) = (frames, stride, size)
-    guard let c = ClipSpec.Crop(rawValue: crop) else { throw ValidationError("--crop must be center or none") }
+    guard let c = ClipSpec.Crop(rawValue: crop) else { throw ValidationError("--crop must be face, center or none") }
     spec.crop = c
     do {
       let clip = try VideoReader(path: file).clip(spec, start: start)

@@ -106,3 +106,39 @@ import Testing
     expectError(emptyFolder.path, "no jpg/png frames")
   }
 }
+
+/// Face detection (Haar cascade from opencv-data, evaluated in Swift) on real clips.
+@Suite struct FaceCropTests {
+  func path(_ name: String) -> String { VideoReaderTests.media.appendingPathComponent(name).path }
+
+  @Test func faceOnEverySampledFrameOfSingleFace() throws {
+    let cascade = try HaarCascade()
+    let r = try VideoReader(path: path("single_face.mp4")).faceClip(ClipSpec(), detector: cascade)
+    #expect(r.framesWithFace == 16)
+    #expect(r.clip.tensor.shape == [1, 3, 16, 160, 160])
+    // The face is in the middle of this 640x360 video; the box is square and inside the frame.
+    let b = r.clip.cropBox
+    #expect(b[2] == b[3] && b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= 640 && b[1] + b[3] <= 360)
+    #expect(abs(Double(b[0] + b[2] / 2) - 320) < 80)
+  }
+
+  @Test func noFaceIsAnErrorOrTheRequestedFallback() throws {
+    let cascade = try HaarCascade()
+    let reader = try VideoReader(path: path("no_face.mp4"))
+    #expect { try reader.faceClip(ClipSpec(), detector: cascade) } throws: { "\($0)".contains("no face found") && "\($0)".contains("no_face.mp4") }
+    let r = try reader.faceClip(ClipSpec(), detector: cascade, fallbackToCenter: true)
+    #expect(r.framesWithFace == 0 && r.clip.tensor.shape == [1, 3, 16, 160, 160])
+  }
+
+  @Test func aStillFaceIsFoundAndTheCascadeFileIsChecked() throws {
+    let cascade = try HaarCascade()
+    #expect(cascade.windowWidth == 24 && cascade.windowHeight == 24)
+    var spec = ClipSpec()
+    (spec.frames, spec.stride) = (5, 1)
+    let r = try VideoReader(path: path("face_frames")).faceClip(spec, start: 0, detector: cascade)
+    #expect(r.framesWithFace >= 4)
+    let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("bogus-\(UUID().uuidString).xml")
+    try Data("<opencv_storage></opencv_storage>".utf8).write(to: bogus)
+    #expect { try HaarCascade(path: bogus.path) } throws: { "\($0)".contains("not a Haar cascade") }
+  }
+}
