@@ -17,7 +17,7 @@ struct SVFAPCommand: ParsableCommand {
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
-    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Doc.self])
+    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, Doc.self])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
@@ -232,6 +232,31 @@ struct ClipCommand: ParsableCommand {
          "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4])],
         metadata: ["source": file], to: output)
       print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
+    } catch let e as MediaError {
+      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+      throw ExitCode(74)
+    }
+  }
+}
+
+/// `svfap synth --out DIR`: a synthetic facial-expression dataset written as real video files.
+struct Synth: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Render procedural talking faces (7 expressions, valence/arousal, Big Five traits) to videos plus manifests.")
+  @Option(help: "Output folder.") var out: String
+  @Option(help: "Number of identities.") var identities = 4
+  @Option(help: "Clips per identity and expression.") var clips = 2
+  @Option(help: "Frames per video.") var frames = 64
+  @Option(help: "Frame size in pixels (even).") var size = 160
+  @Option(help: "Random seed.") var seed: UInt64 = 0
+  @Option(help: "h264 (.mp4), hevc (.mp4) or mpeg4 (.avi).") var codec = "h264"
+
+  func run() throws {
+    do {
+      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec) { done, total in
+        if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
+      }
+      print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
     } catch let e as MediaError {
       FileHandle.standardError.write(Data("error: \(e)\n".utf8))
       throw ExitCode(74)
