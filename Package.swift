@@ -34,10 +34,11 @@ let package = Package(
       swiftSettings: optimizedKernels),
     .target(
       name: "SVFAP",
-      dependencies: ["Tensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+      dependencies: ["Tensor", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
-    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor"]),
+    .target(name: "Pickle"),
+    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor", "Pickle"], swiftSettings: optimizedKernels),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
     .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media"]),
     .executableTarget(
@@ -47,7 +48,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor"]),
+    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor", "Pickle"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
     .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP"]),

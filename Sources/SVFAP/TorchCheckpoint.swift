@@ -1,4 +1,5 @@
 import Foundation
+import Pickle
 import Tensor
 import ZIPFoundation
 
@@ -29,7 +30,10 @@ public struct TorchCheckpoint {
     if let bo = archive[prefix + "byteorder"], String(decoding: try read(bo), as: UTF8.self) != "little" {
       throw SVFAPError.badFile(path: path, message: "big-endian checkpoints are not supported")
     }
-    let root = try RestrictedUnpickler.load(try read(pkl), source: path + ":" + pkl.path)
+    let root: PickleValue
+    do { root = try RestrictedUnpickler.load(try read(pkl), source: path + ":" + pkl.path) } catch let e as PickleError {
+      throw SVFAPError.badFile(path: path, message: e.message)
+    }
     guard case .dict(let top) = root else { throw SVFAPError.badFile(path: path, message: "the pickle holds \(root), not a dict") }
     var state = top
     for key in ["model", "module", "state_dict"] {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Pickle
 @testable import SVFAP
 @testable import Tensor
 

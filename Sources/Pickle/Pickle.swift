@@ -1,5 +1,15 @@
 import Foundation
 
+/// A pickle that was refused or is malformed: names the source and the byte.
+public struct PickleError: Error, CustomStringConvertible, Sendable {
+  /// Where the pickle came from.
+  public let source: String
+  /// What is wrong.
+  public let message: String
+  /// "source: message".
+  public var description: String { "\(source): \(message)" }
+}
+
 /// A value produced by the restricted unpickler.
 public indirect enum PickleValue: CustomStringConvertible {
   case none
@@ -104,7 +114,7 @@ public struct RestrictedUnpickler {
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
 
-    func fail(_ m: String) -> SVFAPError { .badFile(path: source, message: "pickle refused at byte \(pos): \(m)") }
+    func fail(_ m: String) -> PickleError { PickleError(source: source, message: "pickle refused at byte \(pos): \(m)") }
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
       guard n >= 0, pos + n <= bytes.count else { throw fail("truncated data") }
