@@ -171,7 +171,9 @@ public struct RestrictedUnpickler {
           var v = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
           if n > 0 && n < 8 && raw.last! & 0x80 != 0 { v -= 1 << (8 * n) }
           stack.append(.int(v))
-        case 0x47: stack.append(.float(Double(bitPattern: UInt64(try uint(8)).byteSwapped)))  // BINFLOAT (big-endian)
+        case 0x47:  // BINFLOAT: 8 bytes, big-endian
+          let raw = try take(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+          stack.append(.float(Double(bitPattern: raw)))
         case 0x58: stack.append(try utf8(try uint(4)))  // BINUNICODE
         case 0x8C: stack.append(try utf8(try uint(1)))  // SHORT_BINUNICODE
         case 0x8D: stack.append(try utf8(try uint(8)))  // BINUNICODE8

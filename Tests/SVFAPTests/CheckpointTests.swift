@@ -122,3 +122,29 @@ func configOfFixture(classes: Int) -> SVFAPConfig {
   cfg.numClasses = classes
   return cfg
 }
+
+/// The unpickler never traps: mutated real pickles and random bytes are errors or values, never crashes.
+@Suite struct PickleRobustnessTests {
+  @Test func mutatedPicklesNeverCrash() throws {
+    let archive = fixturesDir.appendingPathComponent("pretrain_paper.pth").path
+    let out = try python("""
+      import sys, zipfile
+      z = zipfile.ZipFile(sys.argv[1])
+      n = [x for x in z.namelist() if x.endswith("data.pkl")][0]
+      sys.stdout.write(z.read(n).hex())
+      """, [archive])
+    var bytes = [UInt8](repeating: 0, count: out.count / 2)
+    var idx = out.startIndex
+    for i in 0..<bytes.count { let next = out.index(idx, offsetBy: 2); bytes[i] = UInt8(out[idx..<next], radix: 16)!; idx = next }
+    #expect((try? RestrictedUnpickler.load(Data(bytes))) != nil)
+    var state: UInt64 = 7
+    func rand() -> Int { state = state &* 6364136223846793005 &+ 1; return Int(state >> 33) }
+    for _ in 0..<4000 {
+      var b = bytes
+      for _ in 0..<(1 + rand() % 4) { b[rand() % b.count] = UInt8(rand() % 256) }
+      if rand() % 3 == 0 { b = Array(b.prefix(rand() % b.count)) }
+      _ = try? RestrictedUnpickler.load(Data(b))
+    }
+    for _ in 0..<2000 { _ = try? RestrictedUnpickler.load(Data((0..<(rand() % 64)).map { _ in UInt8(rand() % 256) })) }
+  }
+}
