@@ -16,6 +16,19 @@ enum MediaCommands {
                              ("height", .number(Double(info.height))), ("fps", .number(info.fps)), ("frames", .number(Double(info.frameCount))),
                              ("frames_exact", .bool(info.frameCountExact)), ("duration", .number(info.duration))]))
     })
+    i.register(Command("dataset", topic: "video", summary: "Read a benchmark's official layout into a manifest, or a manifest CSV file (docs/DATASETS.md).",
+                       params: [.positional("name", .string, "a reader (\(DatasetReaders.names.joined(separator: ", "))) or a manifest .csv"),
+                                .positional("root", .string, "the dataset's root folder (for a reader)", default: .string("."))],
+                       returns: "record {rows, labels, classes, paths}", example: "d = dataset \"ravdess\" \"/data/RAVDESS\"") { a, _ in
+      let name = try a.string("name")
+      let m: Manifest
+      do {
+        if name.hasSuffix(".csv") || name.hasSuffix(".txt") { m = try Manifest.read(session.resolve(name)).manifest }
+        else { m = try DatasetReaders.read(name, root: session.resolve(try a.string("root"))) }
+      } catch let e as MediaError { throw ScriptError(.io, "dataset: \(e)", at: a.location) }
+      return .record(Record([("rows", .number(Double(m.rows.count))), ("labels", .list(m.labelNames.map { .string($0) })),
+                             ("classes", .list(m.classNames.map { .string($0) })), ("paths", .list(m.rows.prefix(1000).map { .string($0.path) }))]))
+    })
     i.register(Command("load", topic: "video", summary: "Read a clip from a video or frame folder: frames at a stride, resized and cropped, ImageNet-normalized (1, 3, T, H, W). Short videos repeat their last frame.",
                        params: [.positional("path", .string, "a video file or a folder of frames"),
                                 .option("frames", .integer, "frames per clip", default: .number(16)),

@@ -17,7 +17,7 @@ struct SVFAPCommand: ParsableCommand {
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
-    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, Doc.self])
+    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, Doc.self])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
@@ -73,7 +73,7 @@ struct Doc: ParsableCommand {
 /// `svfap bench …`: figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self])
+    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self])
 
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
@@ -257,6 +257,74 @@ struct Synth: ParsableCommand {
         if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
       }
       print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
+    } catch let e as MediaError {
+      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+      throw ExitCode(74)
+    }
+  }
+}
+
+extension Bench {
+  /// `svfap bench media`.
+  struct MediaBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "media",
+      abstract: "Clips/s of decode + sample + crop of one 16x160 clip per example file: ours (resize, face) beside PyAV (resize), same files and frames.")
+    @ArgumentParser.Argument(help: "Video files (default: examples/media/*.mp4 and *.mov).") var files: [String] = []
+    @Option(help: "Timed runs per figure (median).") var runs = 5
+
+    func run() throws {
+      var list = files
+      if list.isEmpty {
+        let dir = "examples/media"
+        list = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") || $0.hasSuffix(".mov") }.sorted().map { dir + "/" + $0 }
+      }
+      guard !list.isEmpty else { throw ValidationError("no video files (run scripts/fetch-examples)") }
+      Threads.count = 2
+      let figures = try MediaBenchmark.run(files: list, runs: runs)
+      // The PyAV baseline in the same run, when the `av` package is installed.
+      var baseline: [String: Double] = [:]
+      let jobs = zip(list, figures).map { path, f in
+        ["path": path, "file": f.file, "indices": f.indices, "w": f.resized.0, "h": f.resized.1, "runs": runs] as [String: Any]
+      }
+      if let json = try? JSONSerialization.data(withJSONObject: jobs) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", MediaBenchmark.pyavScript, String(decoding: json, as: UTF8.self)]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        if (try? p.run()) != nil {
+          let data = out.fileHandleForReading.readDataToEndOfFile()
+          p.waitUntilExit()
+          baseline = (try? JSONSerialization.jsonObject(with: data)) as? [String: Double] ?? [:]
+        }
+      }
+      if baseline.isEmpty { FileHandle.standardError.write(Data("note: PyAV baseline skipped (pip install av to measure it)\n".utf8)) }
+      for f in figures {
+        print("{\"name\": \"media/ours resize \(f.file)\", \"value\": \(r1(f.resizeClipsPerSecond)), \"unit\": \"clips/s\"}")
+        if let b = baseline[f.file] {
+          print("{\"name\": \"media/pyav resize \(f.file)\", \"value\": \(r1(b)), \"unit\": \"clips/s\"}")
+          print("{\"name\": \"media/ours over pyav \(f.file)\", \"value\": \(r1(f.resizeClipsPerSecond / b * 100) ), \"unit\": \"percent\"}")
+        }
+        print("{\"name\": \"media/ours face crop \(f.file)\", \"value\": \(r1(f.faceClipsPerSecond)), \"unit\": \"clips/s\"}")
+      }
+    }
+  }
+}
+
+/// `svfap dataset NAME ROOT -o manifest.csv`: a benchmark's official layout as a manifest.
+struct DatasetCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "dataset",
+    abstract: "Write the manifest of a benchmark's official layout (docs/DATASETS.md): \(DatasetReaders.names.joined(separator: ", ")).")
+  @ArgumentParser.Argument(help: "The reader.") var name: String
+  @ArgumentParser.Argument(help: "The dataset's root folder.") var root: String
+  @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output: String?
+
+  func run() throws {
+    do {
+      let m = try DatasetReaders.read(name, root: root)
+      if let output { try m.write(to: output); print("wrote \(m.rows.count) rows to \(output)") } else { print(m.csv, terminator: "") }
     } catch let e as MediaError {
       FileHandle.standardError.write(Data("error: \(e)\n".utf8))
       throw ExitCode(74)

@@ -97,3 +97,31 @@ import Testing
     #expect { try ok.validateClasses(2, path: "split.txt") } throws: { "\($0)".contains("outside 0..<2") }
   }
 }
+
+/// The background loader: deterministic for a seed, bounded prefetch, bad rows skipped or stopping.
+@Suite struct ClipLoaderTests {
+  @Test func batchesAreDeterministicAndBadRowsAreReported() throws {
+    let media = VideoReaderTests.media.path
+    let rows = [ManifestRow(path: "single_face.mp4", labels: [0]), ManifestRow(path: "missing.mp4", labels: [1]),
+                ManifestRow(path: "face_noface.mov", labels: [2]), ManifestRow(path: "face_frames", labels: [3]),
+                ManifestRow(path: "no_face.mp4", labels: [4])]
+    let m = Manifest(labelNames: ["label"], rows: rows)
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (4, 2, 32)
+    func run() throws -> ([[[Double]]], [Float], Int) {
+      let loader = ClipLoader(manifest: m, root: media, spec: spec, batch: 2, shuffle: true, seed: 11, randomStart: true)
+      var labels: [[[Double]]] = [], firsts: [Float] = []
+      while let b = try loader.next() {
+        #expect(b.clips.shape[1...] == [3, 4, 32, 32])
+        labels.append(b.labels)
+        firsts.append(b.clips.toFloats()[0])
+      }
+      return (labels, firsts, loader.skipped.count)
+    }
+    let a = try run(), b = try run()
+    #expect(a.0 == b.0 && a.1 == b.1)
+    #expect(a.2 == 1 && a.0.flatMap { $0 }.count == 4)
+    let stopping = ClipLoader(manifest: m, root: media, spec: spec, batch: 5, shuffle: false, seed: 0, randomStart: false, onBadRow: .stop)
+    #expect { _ = try stopping.next() } throws: { "\($0)".contains("manifest row 2") && "\($0)".contains("missing.mp4") }
+  }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Tensor
+
+/// `svfap bench media`: clips per second for decode + sample + crop of one 16 × 160 clip from each
+/// example file — center crop (resize only, the same work PyAV does in the baseline) and face crop.
+public enum MediaBenchmark {
+  /// One file's figures.
+  public struct Figure: Sendable {
+    /// File name.
+    public let file: String
+    /// Clips/s, decode + sample + resize/center crop.
+    public let resizeClipsPerSecond: Double
+    /// Clips/s, decode + sample + face crop.
+    public let faceClipsPerSecond: Double
+    /// Frame indices used (for the baseline).
+    public let indices: [Int]
+    /// Resize target (width, height) before the crop.
+    public let resized: (Int, Int)
+  }
+
+  /// Measures every file (median of `runs`).
+  public static func run(files: [String], runs: Int = 5) throws -> [Figure] {
+    let cascade = try HaarCascade.shared()
+    return try files.map { path in
+      let spec = ClipSpec()
+      let probe = try VideoReader(path: path)
+      let clip = try probe.clip(spec)
+      func median(_ body: () throws -> Void) rethrows -> Double {
+        var t: [Double] = []
+        for _ in 0..<max(runs, 1) {
+          let t0 = monotonicSeconds()
+          try body()
+          t.append(monotonicSeconds() - t0)
+        }
+        return t.sorted()[t.count / 2]
+      }
+      let resize = try median { _ = try VideoReader(path: path).clip(spec) }
+      let face = try median { _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true) }
+      let scale = Double(spec.size) / Double(min(probe.info.width, probe.info.height))
+      let size = (max(spec.size, Int((Double(probe.info.width) * scale).rounded())), max(spec.size, Int((Double(probe.info.height) * scale).rounded())))
+      return Figure(file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize, faceClipsPerSecond: 1 / face,
+                    indices: clip.frameIndices, resized: size)
+    }
+  }
+
+  /// The PyAV baseline script: the same files, the same frame indices, decode + resize (to_ndarray with
+  /// the same size) + the same center crop; prints clips/s per file as JSON. Run by `svfap bench media`.
+  public static let pyavScript = """
+    import av, json, sys, time
+    jobs = json.loads(sys.argv[1])
+    out = {}
+    for job in jobs:
+        times = []
+        for _ in range(job["runs"]):
+            t0 = time.perf_counter()
+            want, last = set(job["indices"]), max(job["indices"])
+            with av.open(job["path"]) as c:
+                s = c.streams.video[0]
+                s.thread_type = "AUTO"
+                got = {}
+                for i, f in enumerate(c.decode(s)):
+                    if i in want:
+                        a = f.to_ndarray(format="rgb24", width=job["w"], height=job["h"])
+                        x0, y0 = (job["w"] - 160) // 2, (job["h"] - 160) // 2
+                        got[i] = a[y0:y0 + 160, x0:x0 + 160]
+                    if i >= last:
+                        break
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        out[job["file"]] = 1 / times[len(times) // 2]
+    print(json.dumps(out))
+    """
+}
