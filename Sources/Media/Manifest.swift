@@ -90,7 +90,7 @@ public struct Manifest: Sendable, Equatable {
     let head = cells(first)
     let hasHeader = head.first?.lowercased() == "path"
     let columns = hasHeader ? head : ["path"] + (1..<head.count).map { $0 == 1 ? "label" : "label\($0)" }
-    let labelCols = columns.indices.filter { $0 > 0 && !["split", "fold", "subject"].contains(columns[$0]) }
+    let labelCols = columns.indices.filter { $0 > 0 && !["split", "fold", "subject", "identity"].contains(columns[$0]) }
     var rows: [ManifestRow] = [], skipped: [String] = []
     for (n, line) in lines.enumerated() where !(hasHeader && n == 0) {
       let c = cells(line)
@@ -103,7 +103,7 @@ public struct Manifest: Sendable, Equatable {
         var row = ManifestRow(path: c[0], labels: labels)
         if let i = columns.firstIndex(of: "split"), !c[i].isEmpty { row.split = c[i] }
         if let i = columns.firstIndex(of: "fold"), !c[i].isEmpty { row.fold = Int(c[i]) }
-        if let i = columns.firstIndex(of: "subject"), !c[i].isEmpty { row.subject = c[i] }
+        if let i = columns.firstIndex(of: "subject") ?? columns.firstIndex(of: "identity"), !c[i].isEmpty { row.subject = c[i] }
         rows.append(row)
       } catch let e as MediaError {
         if !skipBad { throw e }

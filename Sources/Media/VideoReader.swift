@@ -33,6 +33,13 @@ public final class VideoReader {
         .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
       guard let first = names.first else { throw MediaError(path, "the folder holds no jpg/png frames") }
       frameFiles = names.map { path + "/" + $0 }
+      // Numbered frames must not skip a number: a gap means a lost frame and a wrong time axis.
+      let numbers = names.map { n in Int(String((n as NSString).deletingPathExtension.reversed().prefix { $0.isNumber }.reversed())) }
+      if numbers.allSatisfy({ $0 != nil }) {
+        for (a, b) in zip(numbers, numbers.dropFirst()) where b! != a! + 1 {
+          throw MediaError(path, "frame numbering jumps from \(a!) to \(b!): frame(s) missing")
+        }
+      }
       let probe = try Self.decodeImage(frameFiles![0])
       info = VideoInfo(path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
                        height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)

@@ -44,3 +44,35 @@ import Testing
     #expect(zip(a, b).filter { abs(Int($0) - Int($1)) > 40 }.count > 20)
   }
 }
+
+/// Augmentations and frame-folder checks.
+@Suite struct TransformTests {
+  @Test func cropsFlipsAndUpperCentral() throws {
+    let clip = try Tensor((0..<(1 * 3 * 2 * 8 * 8)).map { Float($0 % 8) }, shape: [1, 3, 2, 8, 8])  // value = column
+    let flipped = ClipTransforms.horizontalFlip(clip).toFloats()
+    #expect(Array(flipped.prefix(8)) == [7, 6, 5, 4, 3, 2, 1, 0])
+    let same = try ClipTransforms.cropResize(clip, x: 0, y: 0, side: 8, size: 8)
+    #expect(same.toFloats() == clip.toFloats())
+    let half = try ClipTransforms.cropResize(clip, x: 4, y: 0, side: 4, size: 4).toFloats()
+    #expect(Array(half.prefix(4)) == [4, 5, 6, 7])
+    var rng = SplitMix64(seed: 1)
+    #expect(try ClipTransforms.multiScaleCrop(clip, rng: &rng).shape == [1, 3, 2, 8, 8])
+    #expect(try ClipTransforms.randomCrop(clip, side: 6, rng: &rng).shape == [1, 3, 2, 8, 8])
+    #expect(try ClipTransforms.upperCentral(clip, size: 4).shape == [1, 3, 2, 4, 4])
+    #expect(throws: MediaError.self) { try ClipTransforms.cropResize(clip, x: 6, y: 0, side: 4, size: 4) }
+  }
+
+  @Test func frameFolderGapsAndBadImagesAreErrors() throws {
+    let src = VideoReaderTests.media.appendingPathComponent("face_frames").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-gap-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: src + "/00001.jpg", toPath: dir + "/00001.jpg")
+    try FileManager.default.copyItem(atPath: src + "/00002.jpg", toPath: dir + "/00002.jpg")
+    try FileManager.default.copyItem(atPath: src + "/00003.jpg", toPath: dir + "/00004.jpg")
+    #expect { try VideoReader(path: dir) } throws: { "\($0)".contains("jumps from 2 to 4") && "\($0)".contains(dir) }
+    try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: dir + "/00003.jpg"))
+    var every = ClipSpec()
+    (every.frames, every.stride) = (4, 1)
+    #expect { try VideoReader(path: dir).clip(every, start: 0) } throws: { "\($0)".contains("00003.jpg") }
+  }
+}
