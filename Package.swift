@@ -38,9 +38,10 @@ let package = Package(
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
     .target(name: "Pickle"),
+    .target(name: "Plot"),
     .target(name: "Media", dependencies: ["CFFmpeg", "Tensor", "Pickle"], swiftSettings: optimizedKernels),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
-    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media"]),
+    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media", "Plot"]),
     .executableTarget(
       name: "svfap",
       dependencies: [
@@ -51,7 +52,7 @@ let package = Package(
     .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor", "Pickle"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
-    .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP"]),
+    .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP", "Media", "Plot", "Tensor"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -77,14 +77,14 @@ enum ModelCommands {
     i.register(Command("reconstruct", topic: "model", summary: "Run the masked autoencoder on clips: predictions of the masked tubelets (normalized-pixel target space), the targets and the loss.",
                        params: [.positional("model", .handle("model"), "a pretraining model"), .positional("clip", .handle("clip"), "clips (B, 3, T, H, W)"),
                                 .option("mask", .handle("mask"), "the mask (default: tube 0.9 with the session's next seed)", default: .nilValue)],
-                       returns: "record {loss, prediction, target, mask}", example: "r = reconstruct(m, clip, mask: tube(0.9, seed: 2))") { a, _ in
+                       returns: "record {loss, prediction, target, mask, clip, model}", example: "r = reconstruct(m, clip, mask: tube(0.9, seed: 2))") { a, _ in
       let (m, clip) = (try a.handle("model", as: ModelHandle.self), try a.handle("clip", as: TensorHandle.self))
       guard let model = m.pretrain else { throw ScriptError(.runtime, "reconstruct: the model is a fine-tuning model; build one with task: \"pretrain\"", at: a.location) }
       let spec = a.has("mask") ? try a.handle("mask", as: MaskHandle.self) : MaskHandle(kind: "tube", ratio: 0.9, seed: session.nextSeed())
       let mask = try spec.realize(batch: clip.tensor.shape.first ?? 1, config: m.config)
       let (loss, output, target) = try withNoGrad { try model.loss(clip.tensor, mask: mask) }
       return .record(Record([("loss", .number(try loss.item())), ("prediction", .handle(TensorHandle(output, kind: "prediction"))),
-                             ("target", .handle(TensorHandle(target, kind: "target"))), ("mask", .handle(spec))]))
+                             ("target", .handle(TensorHandle(target, kind: "target"))), ("mask", .handle(spec)), ("clip", .handle(clip)), ("model", .handle(m))]))
     })
     i.register(Command("predict", topic: "model", summary: "Outputs of a fine-tuning model on clips: one list per clip.",
                        params: [.positional("model", .handle("model"), "a fine-tuning model"), .positional("clip", .handle("clip"), "clips (B, 3, T, H, W)")],

@@ -8,6 +8,10 @@ public final class Session {
   /// The language interpreter.
   public let interpreter = Interpreter()
   private var rng = SplitMix64(seed: 0)
+  /// Figures written so far (numbers figures/fig-NNN.png).
+  var figureCount = 0
+  /// The last figure's path (notebooks embed it).
+  public var lastFigure: String?
 
   /// A new session (threads: both cores).
   public init() {
@@ -15,6 +19,7 @@ public final class Session {
     ModelCommands.register(into: interpreter, session: self)
     TrainCommands.register(into: interpreter, session: self)
     MediaCommands.register(into: interpreter, session: self)
+    PlotCommands.register(into: interpreter, session: self)
   }
 
   /// The next seed of the session's stream.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Media
+import Plot
 import Foundation
 import SVFAP
 import Script
@@ -73,7 +74,7 @@ struct Doc: ParsableCommand {
 /// `svfap bench …`: figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self])
+    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self, PlotBench.self])
 
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
@@ -328,6 +329,33 @@ struct DatasetCommand: ParsableCommand {
     } catch let e as MediaError {
       FileHandle.standardError.write(Data("error: \(e)\n".utf8))
       throw ExitCode(74)
+    }
+  }
+}
+
+extension Bench {
+  /// `svfap bench plot`.
+  struct PlotBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plot", abstract: "Milliseconds per PNG figure with the persistent gnuplot (first figure and median of the rest).")
+    @Option(help: "Figures to time.") var runs = 20
+
+    func run() throws {
+      let xs = (0..<200).map(Double.init)
+      let fig = Figure(title: "bench", panels: [.curves(series: [(name: "loss", x: xs, y: xs.map { 1 / (1 + $0) })], xLabel: "step", yLabel: "loss", logY: false, title: "loss")], columns: 1, panelWidth: 480, panelHeight: 320)
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-bench-plot.png").path
+      let g = Gnuplot()
+      var t0 = monotonicSeconds()
+      try g.render(fig, to: path)
+      let first = (monotonicSeconds() - t0) * 1000
+      var times: [Double] = []
+      for _ in 0..<max(runs, 1) {
+        t0 = monotonicSeconds()
+        try g.render(fig, to: path)
+        times.append((monotonicSeconds() - t0) * 1000)
+      }
+      times.sort()
+      print("{\"name\": \"plot/first figure\", \"value\": \(r1(first)), \"unit\": \"ms\"}")
+      print("{\"name\": \"plot/figure (median)\", \"value\": \(r1(times[times.count / 2])), \"unit\": \"ms\"}")
     }
   }
 }

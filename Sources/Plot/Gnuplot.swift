@@ -1,0 +1,184 @@
+import Foundation
+import Glibc
+
+/// One long-lived gnuplot process (Debian's gnuplot-nox) that renders figures to PNG, SVG or text;
+/// started on first use, restarted when it has died (the failing figure reports gnuplot's message).
+public final class Gnuplot: @unchecked Sendable {
+  /// Output kinds.
+  public enum Terminal: String, Sendable { case png, svg, dumb }
+
+  private var process: Process?
+  private var input: FileHandle?
+  private var errors: FileHandle?
+  private var pending = Data()
+  private let lock = NSLock()
+  /// Restarts so far (a dead gnuplot is restarted on the next figure).
+  public private(set) var restarts = 0
+
+  /// The session-wide instance.
+  public static let shared = Gnuplot()
+
+  /// A new (not yet started) gnuplot.
+  public init() { signal(SIGPIPE, SIG_IGN) }
+
+  deinit {
+    try? input?.close()
+    if let p = process, p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
+  }
+
+  private func start() throws {
+    guard let exe = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+      throw PlotError("gnuplot is not installed: run scripts/setup (or apt-get install gnuplot-nox)")
+    }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    let inPipe = Pipe(), errPipe = Pipe()
+    p.standardInput = inPipe
+    p.standardError = errPipe
+    p.standardOutput = errPipe
+    try p.run()
+    process = p
+    input = inPipe.fileHandleForWriting
+    errors = errPipe.fileHandleForReading
+    pending = Data()
+  }
+
+  /// Kills the process (tests use it to check the restart).
+  public func kill() {
+    lock.lock()
+    defer { lock.unlock() }
+    guard let p = process, p.isRunning else { return }
+    try? input?.close()
+    Glibc.kill(p.processIdentifier, SIGKILL)
+    for _ in 0..<2000 where p.isRunning { usleep(1000) }
+  }
+
+  /// Whether the process is alive.
+  public var isRunning: Bool { process?.isRunning ?? false }
+
+  /// Sends commands (and inline binary data) and waits until gnuplot has processed them; gnuplot's
+  /// error messages become a thrown error.
+  func run(_ chunks: [Data]) throws {
+    lock.lock()
+    defer { lock.unlock() }
+    if !(process?.isRunning ?? false) {
+      if process != nil { restarts += 1 }
+      try start()
+    }
+    let marker = "SVFAP_DONE_\(UInt64.random(in: 0...UInt64.max))"
+    do {
+      for c in chunks { try input!.write(contentsOf: c) }
+      try input!.write(contentsOf: Data("\nprint \"\(marker)\"\n".utf8))
+    } catch {
+      process?.terminate()
+      throw PlotError("gnuplot stopped while receiving a figure; it will be restarted")
+    }
+    // Read gnuplot's stderr up to the marker.
+    var text = ""
+    while true {
+      let d = errors!.availableData
+      if d.isEmpty {
+        throw PlotError("gnuplot exited: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+      }
+      text += String(decoding: d, as: UTF8.self)
+      if let r = text.range(of: marker) { text = String(text[..<r.lowerBound]); break }
+    }
+    let messages = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    let failing = ["error", "cannot", "can't", "invalid", "undefined", "unexpected", "bad "]
+    if messages.contains(where: { m in failing.contains { m.lowercased().contains($0) } }) {
+      throw PlotError("gnuplot: " + messages.joined(separator: "\n"))
+    }
+  }
+
+  /// Renders a figure to `path` (PNG or SVG), or returns a text rendering (dumb) when `path` is nil.
+  @discardableResult
+  public func render(_ f: Figure, to path: String?, terminal: Terminal = .png) throws -> String {
+    let w = f.columns * f.panelWidth, h = f.rows * f.panelHeight + 30
+    var chunks: [Data] = []
+    var text = ""
+    func cmd(_ s: String) { chunks.append(Data((s + "\n").utf8)) }
+    let textPath = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-plot-\(getpid())-\(UUID().uuidString).txt").path
+    switch terminal {
+    case .png: cmd("set terminal pngcairo size \(w),\(h) font 'sans,9' noenhanced")
+    case .svg: cmd("set terminal svg size \(w),\(h) font 'sans,9' noenhanced")
+    case .dumb: cmd("set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, f.rows * 18)) noenhanced")
+    }
+    if let path {
+      let dir = (path as NSString).deletingLastPathComponent
+      if !dir.isEmpty && !FileManager.default.isWritableFile(atPath: dir) {
+        throw PlotError("cannot write the figure to '\(path)': the folder does not exist or is not writable")
+      }
+    }
+    cmd("set output '\((path ?? textPath).replacingOccurrences(of: "'", with: "''"))'")
+    cmd("reset session")
+    cmd("set multiplot layout \(f.rows),\(f.columns) title '\(esc(f.title))'")
+    for p in f.panels { chunks += panel(p) }
+    cmd("unset multiplot")
+    cmd("set output")
+    try run(chunks)
+    if path == nil {
+      text = (try? String(contentsOfFile: textPath, encoding: .utf8)) ?? ""
+      unlink(textPath)
+    }
+    return text
+  }
+
+  func esc(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "''") }
+
+  func panel(_ p: Figure.Panel) -> [Data] {
+    var out: [Data] = []
+    func cmd(_ s: String) { out.append(Data((s + "\n").utf8)) }
+    cmd("reset")
+    switch p {
+    case .image(let rgb, let w, let h, let title):
+      cmd("set title '\(esc(title))'")
+      cmd("unset key; unset tics; unset border; unset colorbox")
+      cmd("set size ratio -1")
+      cmd("set xrange [-0.5:\(w)-0.5]; set yrange [-0.5:\(h)-0.5]")
+      cmd("set lmargin 0; set rmargin 0; set tmargin 2; set bmargin 0")
+      cmd("plot '-' binary array=(\(w),\(h)) format='%uchar' flipy with rgbimage")
+      out.append(Data(rgb))
+    case .curves(let series, let xl, let yl, let logY, let title):
+      cmd("set title '\(esc(title))'")
+      cmd("set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; set key top right")
+      if logY { cmd("set logscale y") }
+      cmd("plot " + series.map { "'-' with lines lw 2 title '\(esc($0.name))'" }.joined(separator: ", "))
+      for s in series {
+        var d = ""
+        for (x, y) in zip(s.x, s.y) where y.isFinite && (!logY || y > 0) { d += "\(x) \(y)\n" }
+        out.append(Data((d + "e\n").utf8))
+      }
+    case .matrix(let values, let rowLabels, let colLabels, let title):
+      cmd("set title '\(esc(title))'")
+      cmd("unset key; set palette defined (0 'white', 1 '#3b6fb6'); set size ratio -1")
+      let rows = values.count, cols = values.first?.count ?? 0
+      cmd("set xrange [-0.5:\(cols)-0.5]; set yrange [\(rows)-0.5:-0.5]")
+      // Tic labels are format strings to gnuplot: '%' must be doubled.
+      func tic(_ s: String) -> String { esc(s).replacingOccurrences(of: "%", with: "%%") }
+      cmd("set xtics (" + colLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ") + ") rotate by 45 right")
+      cmd("set ytics (" + rowLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ") + ")")
+      cmd("set xlabel 'predicted'; set ylabel 'true'")
+      for (r, row) in values.enumerated() {
+        for (c, v) in row.enumerated() { cmd("set label '\(v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v))' at \(c),\(r) center front") }
+      }
+      cmd("plot '-' matrix with image")
+      out.append(Data((values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n") + "\ne\n").utf8))
+    case .scatter(let x, let y, let xl, let yl, let title):
+      cmd("set title '\(esc(title))'; set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; unset key")
+      let lo = min(x.min() ?? 0, y.min() ?? 0), hi = max(x.max() ?? 1, y.max() ?? 1)
+      cmd("set xrange [\(lo):\(hi)]; set yrange [\(lo):\(hi)]")
+      cmd("plot '-' with points pt 7 ps 0.6, x with lines dt 2")
+      out.append(Data((zip(x, y).map { "\($0) \($1)" }.joined(separator: "\n") + "\ne\n").utf8))
+    }
+    return out
+  }
+}
+
+/// A figure that could not be made: names what and why.
+public struct PlotError: Error, CustomStringConvertible, Sendable {
+  /// The message.
+  public let message: String
+  init(_ m: String) { message = m }
+  /// The message.
+  public var description: String { message }
+}

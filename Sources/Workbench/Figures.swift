@@ -1,0 +1,143 @@
+import Foundation
+import Media
+import Plot
+import SVFAP
+import Tensor
+
+/// Builds figures from clips, masks, predictions and models (the plot layer only sees pixels and numbers).
+enum Figures {
+  /// Frame f of clip b as RGB24 (un-normalized).
+  static func frameRGB(_ clip: Tensor, batch b: Int = 0, frame f: Int) -> [UInt8] {
+    let (t, h, w) = (clip.shape[2], clip.shape[3], clip.shape[4])
+    let p = clip.pointer(Float.self)
+    var out = [UInt8](repeating: 0, count: h * w * 3)
+    for c in 0..<3 {
+      let plane = p + ((b * 3 + c) * t + f) * h * w
+      for i in 0..<(h * w) { out[i * 3 + c] = UInt8(unnormalize(plane[i], channel: c) * 255) }
+    }
+    return out
+  }
+
+  /// The T frames of a clip in a grid, titled with their frame indices.
+  static func montage(_ clip: Tensor, indices: [Int]?) -> Figure {
+    let (t, h, w) = (clip.shape[2], clip.shape[3], clip.shape[4])
+    let panels = (0..<t).map { f in Figure.Panel.image(rgb: frameRGB(clip, frame: f), width: w, height: h, title: "frame \(indices?[f] ?? f)") }
+    return Figure(title: "clip \(clip.shape)", panels: panels, columns: min(t, 8), panelWidth: 150, panelHeight: 160)
+  }
+
+  /// Patch (row, column) of token n.
+  static func patchOf(_ n: Int, _ c: SVFAPConfig) -> (t: Int, r: Int, col: Int) {
+    (n / c.tokensPerSlice, (n % c.tokensPerSlice) / c.gridSide, n % c.gridSide)
+  }
+
+  /// The first frame of each time slice with its masked tubes greyed.
+  static func maskFigure(_ clip: Tensor, mask: TokenMask, config c: SVFAPConfig) -> (Figure, greyFraction: Double) {
+    let (h, w) = (clip.shape[3], clip.shape[4])
+    var panels: [Figure.Panel] = []
+    var grey = 0, total = 0
+    for t in 0..<c.timeSlices {
+      var rgb = frameRGB(clip, frame: t * c.tubelet)
+      for n in mask.masked[0] where n / c.tokensPerSlice == t {
+        let p = patchOf(n, c)
+        for y in (p.r * c.patchSize)..<((p.r + 1) * c.patchSize) {
+          for x in (p.col * c.patchSize)..<((p.col + 1) * c.patchSize) {
+            let i = (y * w + x) * 3
+            rgb[i] = 128; rgb[i + 1] = 128; rgb[i + 2] = 128
+          }
+        }
+      }
+      grey += mask.masked[0].filter { $0 / c.tokensPerSlice == t }.count
+      total += c.tokensPerSlice
+      panels.append(.image(rgb: rgb, width: w, height: h, title: "slice \(t) (frame \(t * c.tubelet))"))
+    }
+    let frac = Double(grey) / Double(max(total, 1))
+    return (Figure(title: String(format: "mask: %.0f%% of the tubes hidden (grey)", frac * 100), panels: panels, columns: min(c.timeSlices, 8), panelWidth: 150, panelHeight: 160), frac)
+  }
+
+  /// How predictions of normalized patches are turned back into pixels for display.
+  enum ReconstructionMode: String, CaseIterable {
+    /// Un-normalize with each hidden patch's own mean and std (uses information from the hidden pixels).
+    case patchStatistics = "patch-stats"
+    /// Show the normalized target space itself (value × 0.2 + 0.5), no hidden information used.
+    case normalized
+  }
+
+  /// Per selected frame: original | masked | reconstruction | reconstruction with visible patches pasted.
+  static func reconstruction(_ clip: Tensor, prediction: Tensor, mask: TokenMask, config c: SVFAPConfig, mode: ReconstructionMode, frames: [Int]) -> Figure {
+    let (h, w, T) = (clip.shape[3], clip.shape[4], clip.shape[2])
+    let per = c.tubelet * c.patchSize * c.patchSize, vals = per * 3
+    let pred = prediction.pointer(Float.self)
+    var recon = [[Float]](repeating: [Float](repeating: 0.5, count: h * w * 3), count: T)  // [0,1] RGB per frame
+    var known = [[Bool]](repeating: [Bool](repeating: false, count: h * w), count: T)
+    let px = clip.pointer(Float.self)
+    func pixel(_ c_: Int, _ f: Int, _ y: Int, _ x: Int) -> Float { unnormalize(px[((c_ * T + f) * h + y) * w + x], channel: c_) }
+    for (j, n) in mask.masked[0].enumerated() {
+      let p = patchOf(n, c)
+      for ch in 0..<3 {
+        // The hidden patch's statistics (for the patch-stats mode).
+        var values: [Float] = []
+        for dt in 0..<c.tubelet { for dy in 0..<c.patchSize { for dx in 0..<c.patchSize {
+          values.append(pixel(ch, p.t * c.tubelet + dt, p.r * c.patchSize + dy, p.col * c.patchSize + dx)) } } }
+        let mean = values.reduce(0, +) / Float(per)
+        let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(per - 1)).squareRoot() + 1e-6
+        var k = 0
+        for dt in 0..<c.tubelet { for dy in 0..<c.patchSize { for dx in 0..<c.patchSize {
+          let v = pred[j * vals + k * 3 + ch]
+          let shown = mode == .patchStatistics ? v * sd + mean : v * 0.2 + 0.5
+          let f = p.t * c.tubelet + dt, y = p.r * c.patchSize + dy, x = p.col * c.patchSize + dx
+          recon[f][(y * w + x) * 3 + ch] = min(max(shown, 0), 1)
+          known[f][y * w + x] = true
+          k += 1
+        } } }
+      }
+    }
+    var panels: [Figure.Panel] = []
+    for f in frames where f < T {
+      let original = frameRGB(clip, frame: f)
+      var masked = original, onlyPred = original, pasted = original
+      for i in 0..<(h * w) where known[f][i] {
+        for ch in 0..<3 {
+          masked[i * 3 + ch] = 128
+          let v = UInt8(recon[f][i * 3 + ch] * 255)
+          onlyPred[i * 3 + ch] = v
+          pasted[i * 3 + ch] = v
+        }
+      }
+      for i in 0..<(h * w) where !known[f][i] { for ch in 0..<3 { onlyPred[i * 3 + ch] = 128 } }
+      panels += [.image(rgb: original, width: w, height: h, title: "frame \(f): original"), .image(rgb: masked, width: w, height: h, title: "masked"),
+                 .image(rgb: onlyPred, width: w, height: h, title: "reconstruction"), .image(rgb: pasted, width: w, height: h, title: "with visible pasted")]
+    }
+    let title = mode == .patchStatistics
+      ? "reconstruction, un-normalized with each hidden patch's own mean/std (uses information from the hidden pixels)"
+      : "reconstruction in the normalized target space (value x 0.2 + 0.5; no hidden information)"
+    return Figure(title: title, panels: panels, columns: 4, panelWidth: 170, panelHeight: 180)
+  }
+
+  /// Loss, learning rate and gradient norm against step, one line per run.
+  static func trainingCurves(_ runs: [(String, [Pretrainer.StepLog])]) -> Figure {
+    func series(_ key: (Pretrainer.StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
+      runs.map { (name: $0.0, x: $0.1.map { Double($0.step) }, y: $0.1.map(key)) }
+    }
+    return Figure(title: "training", panels: [
+      .curves(series: series(\.loss), xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
+      .curves(series: series(\.lr), xLabel: "step", yLabel: "lr", logY: false, title: "learning rate"),
+      .curves(series: series(\.gradNorm), xLabel: "step", yLabel: "grad norm", logY: false, title: "gradient norm"),
+      .curves(series: series(\.clipsPerSecond), xLabel: "step", yLabel: "clips/s", logY: false, title: "throughput"),
+    ], columns: 2, panelWidth: 360, panelHeight: 240)
+  }
+
+  /// Heat maps over the frames: one value per token (T' × S), drawn on the first frame of each slice.
+  static func tokenHeat(_ clip: Tensor, values: [Double], slices: Int, config c: SVFAPConfig, title: String, slicesToShow: [Int]? = nil) -> Figure {
+    let (h, w) = (clip.shape[3], clip.shape[4])
+    let lo = values.min() ?? 0, hi = values.max() ?? 1
+    let perSlice = values.count / max(slices, 1)
+    var panels: [Figure.Panel] = []
+    for t in slicesToShow ?? Array(0..<slices) {
+      let heat = (0..<perSlice).map { (values[t * perSlice + $0] - lo) / max(hi - lo, 1e-12) }
+      let frame = min(t * (c.frames / max(slices, 1)), c.frames - 1)
+      panels.append(.image(rgb: overlay(rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat, gridW: c.gridSide, gridH: c.gridSide),
+                           width: w, height: h, title: "slice \(t)"))
+    }
+    return Figure(title: title, panels: panels, columns: min(panels.count, 8), panelWidth: 150, panelHeight: 160)
+  }
+}
