@@ -9,7 +9,10 @@ import Tensor
 enum PlotCommands {
   static func save(_ f: Figure, _ a: Arguments, _ interp: Interpreter, session: Session, text: Bool = false) throws -> Value {
     let path: String
-    if a.has("file") { path = session.resolve(try a.string("file")) } else {
+    if a.has("file") {
+      path = session.resolve(try a.string("file"))
+      try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    } else {
       let dir = session.resolve("figures")
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
       session.figureCount += 1

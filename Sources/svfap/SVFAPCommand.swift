@@ -22,10 +22,20 @@ struct SVFAPCommand: ParsableCommand {
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
+  @Flag(help: "Start with the example face clip loaded as `clip` (the README's first command).") var demo = false
 
   func run() throws {
     let session = Session()
     Interrupt.installHandler()
+    if demo {
+      let path = "examples/media/single_face.mp4"
+      if FileManager.default.fileExists(atPath: path) {
+        session.interpreter.output = { _ in }
+        _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\"; m = model \"svfap-tiny\" seed: 1;", file: "<demo>")
+        session.interpreter.output = { print($0) }
+        print("Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)")
+      }
+    }
     if let commands {
       throw ExitCode(Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing))
     }
