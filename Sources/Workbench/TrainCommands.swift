@@ -1,4 +1,5 @@
 import Foundation
+import Plot
 import SVFAP
 import Script
 import Tensor
@@ -16,7 +17,8 @@ enum TrainCommands {
                                 .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)),
                                 .option("clip_grad", .number, "gradient-norm clip", default: .nilValue),
                                 .option("log", .string, "JSON-lines log file, one object per step", default: .nilValue),
-                                .option("every", .integer, "print a progress line every N steps", default: .number(10))],
+                                .option("every", .integer, "print a progress line every N steps", default: .number(10)),
+                                .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0))],
                        returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2") { a, interp in
       let m = try a.handle("model", as: ModelHandle.self)
       guard let model = m.pretrain else { throw ScriptError(.runtime, "train: the model is a fine-tuning model; build one with task: \"pretrain\"", at: a.location) }
@@ -41,12 +43,21 @@ enum TrainCommands {
       if a.has("clip_grad") { t.clipGrad = try a.number("clip_grad") }
       if a.has("log") { t.logPath = session.resolve(try a.string("log")) }
       let stop: Pretrainer.Stop
+      let live = try a.int("live"), terminal = isatty(1) == 1
+      func drawLive() {
+        let xs = t.log.map { Double($0.step) }, ys = t.log.map(\.loss)
+        let fig = Figure(title: "loss", panels: [.curves(series: [(name: "loss", x: xs, y: ys)], xLabel: "step", yLabel: "loss", logY: false, title: "")],
+                         columns: 1, panelWidth: 560, panelHeight: 160)
+        if let text = try? Gnuplot.shared.render(fig, to: nil, terminal: .dumb) { interp.output(text) }
+      }
       do {
         stop = try t.train(clips: clips, steps: steps, batch: batch, shouldStop: { Interrupt.pending }) { e in
           if e.step % every == 0 {
             interp.output(String(format: "step %5d  loss %.4f  lr %.2e  grad %.3f  %.1f clips/s", e.step, e.loss, e.lr, e.gradNorm, e.clipsPerSecond))
           }
+          if live > 0 && terminal && e.step % live == 0 { drawLive() }
         }
+        if live > 0 && !terminal && !t.log.isEmpty { drawLive() }
       } catch let e as SVFAPError {
         throw ScriptError(.runtime, "train: \(e)", at: a.location)
       }
