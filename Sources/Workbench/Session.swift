@@ -1,4 +1,5 @@
 import Foundation
+import SVFAP
 import Script
 import Tensor
 
@@ -10,6 +11,8 @@ public final class Session {
   private var rng = SplitMix64(seed: 0)
   /// Figures written so far (numbers figures/fig-NNN.png).
   var figureCount = 0
+  /// Fine-tuning state per model handle (kept between finetune and evaluate calls).
+  var finetuners: [ObjectIdentifier: Finetuner] = [:]
   /// The last figure's path (notebooks embed it).
   public var lastFigure: String?
 
@@ -20,6 +23,7 @@ public final class Session {
     TrainCommands.register(into: interpreter, session: self)
     MediaCommands.register(into: interpreter, session: self)
     PlotCommands.register(into: interpreter, session: self)
+    FinetuneCommands.register(into: interpreter, session: self)
   }
 
   /// The next seed of the session's stream.

@@ -137,3 +137,33 @@ import Testing
     #expect(last < first * 0.9, "loss \(first) -> \(last)")
   }
 }
+
+/// Fine-tuning on small data: the classifier fits its training clips; CCC regression runs; bad labels
+/// are refused before training.
+@Suite struct FinetuneTests {
+  @Test func classifierFitsAndRegressionRuns() throws {
+    var cfg = try SVFAPConfig.preset("svfap-tiny")
+    (cfg.imgSize, cfg.patchSize, cfg.dim, cfg.heads, cfg.numClasses, cfg.bottleneckHidden) = (32, 8, 32, 2, 3, 16)
+    var rng = SplitMix64(seed: 1)
+    // Three classes that differ in brightness.
+    var clips: [Tensor] = []
+    for i in 0..<6 {
+      let noise = Tensor.randn([1, 3, 16, 32, 32], std: 0.3, rng: &rng)
+      clips.append(noise + (Double(i % 3) - 1))
+    }
+    let labels = (0..<6).map { [Double($0 % 3)] }
+    let ft = Finetuner(model: try FinetuneModel(cfg, seed: 2), task: .classification(smoothing: 0.1), totalSteps: 60, batch: 3, baseLR: 0.5)
+    try ft.train(clips: clips, targets: labels, steps: 60, batch: 3)
+    let probs = try ft.predict(videos: clips.map { [$0] })
+    let predicted = probs.map { p in p.indices.max { p[$0] < p[$1] }! }
+    #expect(Metrics.war(predicted: predicted, actual: labels.map { Int($0[0]) }) == 1, "losses \(ft.losses.prefix(3)) … \(ft.losses.suffix(3))")
+    #expect { try ft.train(clips: clips, targets: labels.map { [$0[0] + 5] }, steps: 1, batch: 1) } throws: { "\($0)".contains("outside 0..<3") }
+    cfg.numClasses = 2
+    cfg.headActivation = "tanh"
+    let reg = Finetuner(model: try FinetuneModel(cfg, seed: 3), task: .regression(loss: "ccc"), totalSteps: 5, batch: 3)
+    var targets: [[Double]] = []
+    for i in 0..<6 { targets.append([Double(i % 3) / 2 - 0.5, 0.1 * Double(i)]) }
+    try reg.train(clips: clips, targets: targets, steps: 5, batch: 3)
+    #expect(reg.losses.count == 5 && reg.losses.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 2 })
+  }
+}

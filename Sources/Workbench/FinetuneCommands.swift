@@ -1,0 +1,94 @@
+import Foundation
+import Media
+import SVFAP
+import Script
+import Tensor
+
+/// Fine-tuning and evaluation on a manifest (topic "train").
+enum FinetuneCommands {
+  static let clipParams: [Param] = [
+    .option("root", .string, "folder the manifest's paths are relative to (default: the manifest's folder)", default: .nilValue),
+    .option("frames", .integer, "frames per clip", default: .number(16)), .option("stride", .integer, "temporal stride", default: .number(4)),
+    .option("crop", .string, "face, center or none", default: .string("center")),
+  ]
+
+  static func rows(_ a: Arguments, session: Session, split: String) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
+    let path = session.resolve(try a.string("manifest"))
+    let m: Manifest
+    do { m = try Manifest.read(path).manifest } catch let e as MediaError { throw ScriptError(.io, "\(a.command): \(e)", at: a.location) }
+    let root = a.has("root") ? session.resolve(try a.string("root")) : (path as NSString).deletingLastPathComponent
+    var spec = ClipSpec()
+    (spec.frames, spec.stride) = (try a.int("frames"), try a.int("stride"))
+    guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else { throw ScriptError(.runtime, "\(a.command): crop must be face, center or none", at: a.location) }
+    spec.crop = crop
+    let chosen = m.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
+    guard !chosen.isEmpty else { throw ScriptError(.runtime, "\(a.command): no rows of split '\(split)' in \(path)", at: a.location) }
+    return (m, chosen, root, spec)
+  }
+
+  static func register(into i: Interpreter, session: Session) {
+    i.register(Command("finetune", topic: "train", summary: "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, or regression with MSE/CCC); clips are decoded once and kept in memory.",
+                       params: [.positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
+                                .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
+                                .option("steps", .integer, "steps", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
+                                .option("lr", .number, "base learning rate per 256 clips", default: .number(1e-3)),
+                                .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
+                                .option("every", .integer, "progress line every N steps", default: .number(10))] + clipParams,
+                       returns: "record {step, loss, clips}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
+      let h = try a.handle("model", as: ModelHandle.self)
+      guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
+      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+      var clips: [Tensor] = [], targets: [[Double]] = []
+      for r in chosen {
+        try Interrupt.check(at: a.location)
+        do {
+          clips.append(try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path).clip(spec).tensor)
+          targets.append(r.labels)
+        } catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
+      }
+      let steps = try a.int("steps"), batch = try a.int("batch"), every = max(1, try a.int("every"))
+      let ft = Finetuner(model: model, task: classification ? .classification(smoothing: 0.1) : .regression(loss: try a.string("loss")),
+                         totalSteps: steps, batch: batch, baseLR: try a.number("lr"), seed: session.nextSeed())
+      do {
+        try ft.train(clips: clips, targets: targets, steps: steps, batch: batch, shouldStop: { Interrupt.pending }) { s, l in
+          if s % every == 0 { interp.output(String(format: "step %5d  loss %.4f", s, l)) }
+        }
+      } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
+      Interrupt.clear()
+      session.finetuners[ObjectIdentifier(h)] = ft
+      return .record(Record([("step", .number(Double(ft.optimizer.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(clips.count)))]))
+    })
+    i.register(Command("evaluate", topic: "train", summary: "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",
+                       params: [.positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
+                                .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
+                                .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2))] + clipParams,
+                       returns: "record {uar, war, predicted, actual} or {pcc, ccc}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, _ in
+      let h = try a.handle("model", as: ModelHandle.self)
+      guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
+      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+      let ft = session.finetuners[ObjectIdentifier(h)] ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
+      var videos: [[Tensor]] = [], actual: [[Double]] = []
+      for r in chosen {
+        let reader = try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path)
+        let starts = ClipSampler.uniformStarts(k: try a.int("clips"), frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
+        videos.append(try starts.map { try reader.clip(spec, start: $0).tensor })
+        actual.append(r.labels)
+      }
+      let out = try ft.predict(videos: videos)
+      if classification {
+        let p = out.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }, t = actual.map { Int($0[0]) }
+        let k = max(model.config.numClasses, (t.max() ?? 0) + 1)
+        return .record(Record([("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
+                               ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
+      }
+      var fields: [(String, Value)] = []
+      for (j, name) in m.labelNames.enumerated() where j < (out.first?.count ?? 0) {
+        let x = out.map { $0[j] }, y = actual.map { $0[j] }
+        fields.append((name, .record(Record([("pcc", .number(Metrics.pcc(x, y))), ("ccc", .number(Metrics.ccc(x, y))), ("one_minus_mae", .number(Metrics.oneMinusMAE(x, y)))]))))
+      }
+      return .record(Record(fields))
+    })
+  }
+}
