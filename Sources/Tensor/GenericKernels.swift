@@ -185,13 +185,7 @@ extension Scalar {
     let sa = rank == 0 ? 0 : aStrides[rank - 1], sb = rank == 0 ? 0 : bStrides[rank - 1]
     let outerCount = total / inner
     parallelRange(outerCount, costPerItem: inner) { s, e in
-      var index = [Int](repeating: 0, count: max(rank - 1, 0))
-      // Position the odometer at row s.
-      var rem = s
-      for d in stride(from: rank - 2, through: 0, by: -1) {
-        index[d] = rem % shape[d]
-        rem /= shape[d]
-      }
+      var index = outerIndex(ofRow: s, shape)
       for row in s..<e {
         var offA = 0, offB = 0
         for d in 0..<(rank - 1) { offA &+= index[d] &* aStrides[d]; offB &+= index[d] &* bStrides[d] }
@@ -202,13 +196,7 @@ extension Scalar {
         case .mul: for j in 0..<inner { po[j] = pa[j &* sa] * pb[j &* sb] }
         case .div: for j in 0..<inner { po[j] = pa[j &* sa] / pb[j &* sb] }
         }
-        var d = rank - 2
-        while d >= 0 {
-          index[d] += 1
-          if index[d] < shape[d] { break }
-          index[d] = 0
-          d -= 1
-        }
+        advanceOuterIndex(&index, shape)
       }
     }
   }

@@ -158,9 +158,7 @@ func permuteCopy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ shap
   let outerCount = total / inner
   let srcInnerStride = srcStrides[rank - 1]
   parallelRange(outerCount, costPerItem: inner) { s, e in
-    var index = [Int](repeating: 0, count: rank)
-    var rem = s
-    for d in stride(from: rank - 2, through: 0, by: -1) { index[d] = rem % shape[d]; rem /= shape[d] }
+    var index = outerIndex(ofRow: s, shape)
     for row in s..<e {
       var off = 0
       for d in 0..<(rank - 1) { off &+= index[d] &* srcStrides[d] }
@@ -174,13 +172,29 @@ func permuteCopy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ shap
         let sp = (src + off &* 8).assumingMemoryBound(to: UInt64.self), dp = out.assumingMemoryBound(to: UInt64.self)
         for j in 0..<inner { dp[j] = sp[j &* srcInnerStride] }
       }
-      var d = rank - 2
-      while d >= 0 {
-        index[d] += 1
-        if index[d] < shape[d] { break }
-        index[d] = 0
-        d -= 1
-      }
+      advanceOuterIndex(&index, shape)
     }
+  }
+}
+
+/// The index over all axes but the last of row `row` of a row-major `shape` (an odometer's position).
+@inline(__always) func outerIndex(ofRow row: Int, _ shape: [Int]) -> [Int] {
+  var index = [Int](repeating: 0, count: max(shape.count - 1, 0))
+  var rem = row
+  for d in stride(from: shape.count - 2, through: 0, by: -1) {
+    index[d] = rem % shape[d]
+    rem /= shape[d]
+  }
+  return index
+}
+
+/// Advances an odometer over all axes but the last by one row.
+@inline(__always) func advanceOuterIndex(_ index: inout [Int], _ shape: [Int]) {
+  var d = shape.count - 2
+  while d >= 0 {
+    index[d] += 1
+    if index[d] < shape[d] { return }
+    index[d] = 0
+    d -= 1
   }
 }
