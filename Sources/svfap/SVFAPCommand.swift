@@ -18,7 +18,7 @@ struct SVFAPCommand: ParsableCommand {
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
-    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, Doc.self])
+    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, NotebookCommand.self, Doc.self])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
@@ -367,5 +367,51 @@ extension Bench {
       print("{\"name\": \"plot/first figure\", \"value\": \(r1(first)), \"unit\": \"ms\"}")
       print("{\"name\": \"plot/figure (median)\", \"value\": \(r1(times[times.count / 2])), \"unit\": \"ms\"}")
     }
+  }
+}
+
+/// `svfap notebook run|html`.
+struct NotebookCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "notebook", abstract: "Execute notebooks (.ipynb or # %% scripts) and export them to HTML.",
+                                                  subcommands: [NotebookRun.self, NotebookHTML.self])
+}
+
+/// `svfap notebook run IN [-o OUT] [--allow-errors] [-p NAME=VALUE …]`.
+struct NotebookRun: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "run", abstract: "Execute the code cells in one session and write their outputs (text, figures, errors) into the notebook.")
+  @ArgumentParser.Argument(help: "An .ipynb or a percent-format script (# %% cells).") var input: String
+  @Option(name: .shortAndLong, help: "Output .ipynb (default: overwrite the input .ipynb).") var output: String?
+  @Flag(help: "Run every cell even after an error (exit 0).") var allowErrors = false
+  @Option(name: .short, help: "NAME=VALUE parameters, assigned after the cell tagged 'parameters'.") var parameter: [String] = []
+
+  func run() throws {
+    let nb: [String: Any]
+    do { nb = try Notebook.load(input) } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(65)
+    }
+    let params = parameter.compactMap { p -> (String, String)? in
+      guard let eq = p.firstIndex(of: "=") else { return nil }
+      return (String(p[..<eq]), String(p[p.index(after: eq)...]))
+    }
+    let dir = URL(fileURLWithPath: input).deletingLastPathComponent().path
+    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: allowErrors, parameters: params)
+    let out = output ?? (input.hasSuffix(".ipynb") ? input : (input as NSString).deletingPathExtension + ".ipynb")
+    try Notebook.write(done, to: out)
+    print("wrote \(out)\(ok ? "" : " (with errors)")")
+    if !ok && !allowErrors { throw ExitCode(70) }
+  }
+}
+
+/// `svfap notebook html IN -o OUT.html`.
+struct NotebookHTML: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "html", abstract: "Export a notebook to one self-contained HTML file (figures embedded).")
+  @ArgumentParser.Argument(help: "An .ipynb.") var input: String
+  @Option(name: .shortAndLong, help: "Output .html.") var output: String
+
+  func run() throws {
+    let nb = try Notebook.load(input)
+    try Notebook.html(nb, title: (input as NSString).lastPathComponent).write(toFile: output, atomically: true, encoding: .utf8)
+    print("wrote \(output)")
   }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import Workbench
+
+/// Notebook execution: nbformat structure (validated with Python's nbformat), errors, --allow-errors,
+/// parameters, HTML export; and every notebook of notebooks/ runs end to end.
+@Suite(.serialized) struct NotebookTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  func validate(_ path: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", path]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return text
+  }
+
+  func tmp() throws -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-nb-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }
+
+  let source = """
+    # %% [markdown]
+    # # A test notebook
+    # %% parameters
+    n = 2
+    # %%
+    print "n is {n}"
+    show_confusion [0, 1] [0, 1] file: "cm.png"
+    # %%
+    print 1 / 0
+    # %%
+    print "after the error"
+    """
+
+  @Test func textFigureAndErrorCells() throws {
+    let dir = try tmp()
+    let nb = Notebook.fromPercent(source)
+    let (stopped, ok) = Notebook.execute(nb, directory: dir, allowErrors: false)
+    #expect(!ok)
+    let cells = stopped["cells"] as! [[String: Any]]
+    #expect(cells.map { $0["cell_type"] as! String } == ["markdown", "code", "code", "code", "code"])
+    let outs = cells.map { ($0["outputs"] as? [[String: Any]] ?? []).map { $0["output_type"] as! String } }
+    #expect(outs[2] == ["stream", "display_data"] && outs[3] == ["error"] && outs[4].isEmpty)
+    #expect(cells[4]["execution_count"] is NSNull)
+    let path = dir + "/out.ipynb"
+    try Notebook.write(stopped, to: path)
+    #expect(try validate(path).contains("valid"))
+    // --allow-errors runs the last cell too; -p overrides the parameter.
+    let (all, _) = Notebook.execute(nb, directory: dir, allowErrors: true, parameters: [("n", "7")])
+    let allCells = all["cells"] as! [[String: Any]]
+    let texts = allCells.flatMap { ($0["outputs"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? [String] }.flatMap { $0 } }
+    #expect(texts.contains("n is 7\n") && texts.contains("after the error\n"))
+    let html = Notebook.html(all, title: "t")
+    #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == 1 && html.contains("division by zero"))
+    try Notebook.write(all, to: dir + "/all.ipynb")
+    #expect(try validate(dir + "/all.ipynb").contains("valid"))
+  }
+
+  @Test func malformedNotebooksAreErrors() throws {
+    let dir = try tmp()
+    try "{ not json".write(toFile: dir + "/bad.ipynb", atomically: true, encoding: .utf8)
+    #expect { try Notebook.load(dir + "/bad.ipynb") } throws: { "\($0)".contains("not valid JSON") }
+    try #"{"nbformat": 3, "cells": []}"#.write(toFile: dir + "/old.ipynb", atomically: true, encoding: .utf8)
+    #expect { try Notebook.load(dir + "/old.ipynb") } throws: { "\($0)".contains("nbformat 4") }
+    try #"{"nbformat": 4, "cells": [], "metadata": {"kernelspec": {"language": "python"}}}"#.write(toFile: dir + "/py.ipynb", atomically: true, encoding: .utf8)
+    #expect { try Notebook.load(dir + "/py.ipynb") } throws: { "\($0)".contains("'python', not svfap") }
+  }
+
+  @Test func everyNotebookRunsEndToEnd() throws {
+    let dir = Self.root.appendingPathComponent("notebooks").path
+    let sources = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".svfap") }
+    #expect(!sources.isEmpty)
+    for s in sources {
+      let nb = try Notebook.load(dir + "/" + s)
+      let work = try tmp()
+      // Run in a scratch copy of the folder layout: figures go to the scratch folder.
+      try FileManager.default.createSymbolicLink(atPath: work + "/examples", withDestinationPath: Self.root.appendingPathComponent("examples").path)
+      try FileManager.default.createDirectory(atPath: work + "/notebooks", withIntermediateDirectories: true)
+      let (done, ok) = Notebook.execute(nb, directory: work + "/notebooks", allowErrors: false)
+      #expect(ok, "\(s) failed")
+      try Notebook.write(done, to: work + "/out.ipynb")
+      #expect(try validate(work + "/out.ipynb").contains("valid"), "\(s)")
+    }
+  }
+}
