@@ -27,6 +27,47 @@ enum FinetuneCommands {
   }
 
   static func register(into i: Interpreter, session: Session) {
+    i.register(Command("features", topic: "train", summary: "Embed videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
+                       params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"), .positional("manifest", .string, "a manifest .csv"),
+                                .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
+                                .option("split", .string, "rows to embed (\"\" = all)", default: .string("")),
+                                .option("clips", .integer, "clips per video, averaged", default: .number(2))] + clipParams,
+                       returns: "record {videos, dim, path}", example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\"") { a, interp in
+      let h = try a.handle("model", as: ModelHandle.self)
+      guard let model = h.finetune else { throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
+      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      model.train(false)
+      var feats: [[Double]] = [], kept: [ManifestRow] = []
+      for r in chosen {
+        try Interrupt.check(at: a.location)
+        do {
+          let reader = try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path)
+          let starts = ClipSampler.uniformStarts(k: try a.int("clips"), frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
+          var sum: [Double] = []
+          for s in starts {
+            let f = try withNoGrad { try model.features(reader.clip(spec, start: s).tensor) }.toDoubles()
+            sum = sum.isEmpty ? f : zip(sum, f).map(+)
+          }
+          feats.append(sum.map { $0 / Double(starts.count) })
+          kept.append(r)
+        } catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
+      }
+      let dim = feats.first?.count ?? 0
+      let out = session.resolve(try a.string("output"))
+      do {
+        if out.hasSuffix(".csv") {
+          var text = "path," + (0..<dim).map { "f\($0)" }.joined(separator: ",") + (m.labelNames.isEmpty ? "" : "," + m.labelNames.joined(separator: ",")) + "\n"
+          for (r, f) in zip(kept, feats) { text += ([r.path] + f.map { String($0) } + r.labels.map { String($0) }).joined(separator: ",") + "\n" }
+          try text.write(toFile: out, atomically: true, encoding: .utf8)
+        } else {
+          var tensors = ["features": try Tensor(feats.flatMap { $0 }, shape: [feats.count, dim], dtype: .float32)]
+          if let k = kept.first?.labels.count, k > 0 { tensors["labels"] = try Tensor(kept.flatMap(\.labels), shape: [kept.count, k], dtype: .float32) }
+          try SafeTensorsFile.write(tensors, metadata: ["paths": kept.map(\.path).joined(separator: "\n")], to: out)
+        }
+      } catch let e as ScriptError { throw e } catch { throw ScriptError(.io, "features: \(error)", at: a.location) }
+      interp.output("wrote \(feats.count) features of \(dim) values to \(out)")
+      return .record(Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))]))
+    })
     i.register(Command("finetune", topic: "train", summary: "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, or regression with MSE/CCC); clips are decoded once and kept in memory.",
                        params: [.positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
