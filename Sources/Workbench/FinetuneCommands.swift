@@ -12,7 +12,7 @@ enum FinetuneCommands {
     .option("crop", .string, "face, center or none", default: .string("center")),
   ]
 
-  static func rows(_ a: Arguments, session: Session, split: String) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
+  static func rows(_ a: Arguments, session: Session, split: String, foldTest: Bool? = nil) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
     let path = session.resolve(try a.string("manifest"))
     let m: Manifest
     do { m = try Manifest.read(path).manifest } catch let e as MediaError { throw ScriptError(.io, "\(a.command): \(e)", at: a.location) }
@@ -21,12 +21,29 @@ enum FinetuneCommands {
     (spec.frames, spec.stride) = (try a.int("frames"), try a.int("stride"))
     guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else { throw ScriptError(.runtime, "\(a.command): crop must be face, center or none", at: a.location) }
     spec.crop = crop
-    let chosen = m.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
+    var chosen = m.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
+    // k-fold protocols: fold k is the test set, the other folds train.
+    if let test = foldTest, a.has("fold") {
+      let k = try a.int("fold")
+      chosen = m.rows.filter { ($0.fold == k) == test }
+    }
     guard !chosen.isEmpty else { throw ScriptError(.runtime, "\(a.command): no rows of split '\(split)' in \(path)", at: a.location) }
     return (m, chosen, root, spec)
   }
 
   static func register(into i: Interpreter, session: Session) {
+    i.register(Command("clips", topic: "video", summary: "Load one clip of every row of a manifest (small datasets: for train on unlabeled clips).",
+                       params: [.positional("manifest", .string, "a manifest .csv"), .option("split", .string, "rows to load (\"\" = all)", default: .string(""))] + clipParams,
+                       returns: "list of clips", example: "xs = clips \"examples/unlabeled.csv\" crop: \"face\"") { a, interp in
+      let (_, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      var out: [Value] = []
+      for r in chosen {
+        try Interrupt.check(at: a.location)
+        do { out.append(.handle(ClipHandle(try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path).clip(spec)))) }
+        catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
+      }
+      return .list(out)
+    })
     i.register(Command("features", topic: "train", summary: "Embed videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
                        params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
@@ -74,11 +91,12 @@ enum FinetuneCommands {
                                 .option("steps", .integer, "steps", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
                                 .option("lr", .number, "base learning rate per 256 clips", default: .number(1e-3)),
                                 .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
-                                .option("every", .integer, "progress line every N steps", default: .number(10))] + clipParams,
+                                .option("every", .integer, "progress line every N steps", default: .number(10)),
+                                .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue)] + clipParams,
                        returns: "record {step, loss, clips}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
-      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
       let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
       var clips: [Tensor] = [], targets: [[Double]] = []
       for r in chosen {
@@ -103,11 +121,12 @@ enum FinetuneCommands {
     i.register(Command("evaluate", topic: "train", summary: "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",
                        params: [.positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
-                                .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2))] + clipParams,
+                                .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
+                                .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue)] + clipParams,
                        returns: "record {uar, war, predicted, actual} or {pcc, ccc}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, _ in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
-      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
       let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
       let ft = session.finetuners[ObjectIdentifier(h)] ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
       var videos: [[Tensor]] = [], actual: [[Double]] = []

@@ -117,6 +117,23 @@ enum ModelCommands {
       return .record(Record([("loaded", .number(Double(report.loaded.count))), ("new", .list(report.new.map { .string($0) })),
                              ("unused", .list(report.unused.map { .string($0) }))]))
     })
+    i.register(Command("inspect_checkpoint", topic: "model", summary: "List what a .safetensors or the authors' .pth file holds (tensors, parameter count, other entries such as the training arguments), read without running code.",
+                       params: [.positional("path", .string, "a .pth or .safetensors file")], returns: "record {tensors, parameters, names, extras}",
+                       example: "inspect_checkpoint \"pretrained.pth\"") { a, _ in
+      let path = session.resolve(try a.string("path"))
+      guard FileManager.default.fileExists(atPath: path) else { throw ScriptError(.io, "inspect_checkpoint: no file '\(path)'", at: a.location) }
+      var extras: [(String, Value)] = []
+      let tensors: [String: Tensor]
+      if path.hasSuffix(".pth") || path.hasSuffix(".pt") {
+        let c = try TorchCheckpoint(path: path)
+        tensors = c.tensors
+        for (k, v) in c.extras.sorted(by: { $0.key < $1.key }) { extras.append((k, .string(String(v.description.prefix(300))))) }
+      } else {
+        tensors = try Checkpoint.readTensors(path)
+      }
+      return .record(Record([("tensors", .number(Double(tensors.count))), ("parameters", .number(Double(tensors.values.reduce(0) { $0 + $1.count }))),
+                             ("names", .list(tensors.keys.sorted().prefix(8).map { .string($0) })), ("extras", .record(Record(extras)))]))
+    })
     i.register(Command("check_fixture", topic: "model", summary: "Recompute a golden fixture of the authors' PyTorch code and compare every tensor.",
                        params: [.positional("path", .string, "a fixture .safetensors file")], returns: "record {ok, tensors, worst}",
                        example: "check_fixture \"../shared/fixtures/unit_block_fp32.safetensors\"") { a, _ in
