@@ -2,7 +2,7 @@ import CFFmpeg
 import Foundation
 
 /// Writes RGB24 frames to a real video file through libavcodec/libavformat: H.264 (libx264) in .mp4 or
-/// .mov, HEVC (libx265) on request, MPEG-4 Part 2 in .avi (or anywhere `codec: "mpeg4"` is asked for).
+/// .mov or .flv, HEVC (libx265) on request, MPEG-4 Part 2 in .avi, VP8 in .webm.
 /// The file appears under its name only when `finish()` succeeds (written to a temporary name first).
 public final class VideoWriter {
   let path: String
@@ -30,13 +30,14 @@ public final class VideoWriter {
     var oc: UnsafeMutablePointer<AVFormatContext>? = nil
     guard avformat_alloc_output_context2(&oc, nil, nil, tmpPath) >= 0, let oc else { throw MediaError(path, "no container format for '.\(ext)'") }
     format = oc
-    let name = codec ?? (ext == "avi" ? "mpeg4" : "h264")
+    let name = codec ?? (ext == "avi" ? "mpeg4" : ext == "webm" ? "vp8" : "h264")
     let found: UnsafePointer<AVCodec>?
     switch name {
     case "h264": found = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
     case "hevc": found = avcodec_find_encoder_by_name("libx265") ?? avcodec_find_encoder(AV_CODEC_ID_HEVC)
     case "mpeg4": found = avcodec_find_encoder(AV_CODEC_ID_MPEG4)
-    default: throw MediaError(path, "unknown codec '\(name)' (h264, hevc or mpeg4)")
+    case "vp8": found = avcodec_find_encoder_by_name("libvpx") ?? avcodec_find_encoder(AV_CODEC_ID_VP8)
+    default: throw MediaError(path, "unknown codec '\(name)' (h264, hevc, mpeg4 or vp8)")
     }
     guard let enc = found, let ctx = avcodec_alloc_context3(enc), let st = avformat_new_stream(oc, nil) else {
       throw MediaError(path, "no \(name) encoder in this FFmpeg")
@@ -50,7 +51,7 @@ public final class VideoWriter {
     ctx.pointee.pix_fmt = AV_PIX_FMT_YUV420P
     ctx.pointee.gop_size = 12
     ctx.pointee.thread_count = 2
-    if name == "mpeg4" { ctx.pointee.bit_rate = 2_000_000 }
+    if name == "mpeg4" || name == "vp8" { ctx.pointee.bit_rate = 2_000_000 }
     if oc.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 { ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
     var opts: OpaquePointer? = nil
     if name == "h264" { av_dict_set(&opts, "preset", "veryfast", 0); av_dict_set(&opts, "crf", "18", 0) }

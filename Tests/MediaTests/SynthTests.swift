@@ -11,7 +11,7 @@ import Testing
     return d
   }
 
-  @Test(arguments: [("mpeg4", "avi"), ("h264", "mp4"), ("hevc", "mov")])
+  @Test(arguments: [("mpeg4", "avi"), ("h264", "mp4"), ("hevc", "mov"), ("h264", "flv"), ("vp8", "webm")])
   func writtenVideosDecodeBack(codec: String, ext: String) throws {
     let path = try tempDir() + "/ramp.\(ext)"
     let w = VideoWriter.self
