@@ -25,6 +25,8 @@ public struct ClipSpec: Sendable, Equatable {
   public var size = 160
   /// Crop mode.
   public var crop = Crop.center
+  /// With `crop = .face`: use the center crop when no face is found (instead of an error).
+  public var faceFallback = false
   /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
   public init() {}
 }
@@ -75,7 +77,7 @@ extension VideoReader {
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
     case .face:
-      return try faceClip(spec, start: start, detector: try HaarCascade.shared()).clip
+      return try faceClip(spec, start: start, detector: try HaarCascade.shared(), fallbackToCenter: spec.faceFallback).clip
     case .none: (w, h, box) = (spec.size, spec.size, [0, 0, spec.size, spec.size])
     case .center:
       let scale = Double(spec.size) / Double(min(info.width, info.height))

@@ -40,7 +40,7 @@ extension VideoReader {
         center.crop = .center
         return (try clip(center, start: s), 0, [])
       }
-      throw MediaError(info.path, "no face found on any of the \(idx.count) sampled frames (frames \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\" or allow the fallback")
+      throw MediaError(info.path, "no face found on any of the \(idx.count) sampled frames (frames \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\", or face_fallback: true to fall back to it")
     }
     // Frames without a detection take the nearest detected frame's box.
     for i in found.indices where found[i] == nil {

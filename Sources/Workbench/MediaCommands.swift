@@ -35,7 +35,8 @@ enum MediaCommands {
                                 .option("stride", .integer, "take every stride-th frame", default: .number(4)),
                                 .option("size", .integer, "output height and width", default: .number(160)),
                                 .option("crop", .string, "\"face\" (Haar face detection, smoothed box), \"center\" (short side to size, central square) or \"none\" (squash)", default: .string("center")),
-                                .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue)],
+                                .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue),
+                                .option("face_fallback", .bool, "with crop: \"face\", use the center crop when no face is found instead of failing", default: .bool(false))],
                        returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4") { a, _ in
       let path = session.resolve(try a.string("path"))
       var spec = ClipSpec()
@@ -44,6 +45,7 @@ enum MediaCommands {
         throw ScriptError(.runtime, "load: crop must be \(ClipSpec.Crop.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or "))", at: a.location)
       }
       spec.crop = crop
+      spec.faceFallback = try a.bool("face_fallback")
       do {
         let clip = try VideoReader(path: path).clip(spec, start: a.has("start") ? try a.int("start") : nil)
         return .handle(ClipHandle(clip))
