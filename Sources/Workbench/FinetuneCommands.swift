@@ -92,7 +92,9 @@ enum FinetuneCommands {
                                 .option("lr", .number, "base learning rate per 256 clips", default: .number(1e-3)),
                                 .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
                                 .option("every", .integer, "progress line every N steps", default: .number(10)),
-                                .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue)] + clipParams,
+                                .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue),
+                                .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)),
+                                .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0))] + clipParams,
                        returns: "record {step, loss, clips}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
@@ -109,6 +111,7 @@ enum FinetuneCommands {
       let steps = try a.int("steps"), batch = try a.int("batch"), every = max(1, try a.int("every"))
       let ft = Finetuner(model: model, task: classification ? .classification(smoothing: 0.1) : .regression(loss: try a.string("loss")),
                          totalSteps: steps, batch: batch, baseLR: try a.number("lr"), seed: session.nextSeed())
+      (ft.mixupAlpha, ft.cutmixAlpha) = (try a.number("mixup"), try a.number("cutmix"))
       do {
         try ft.train(clips: clips, targets: targets, steps: steps, batch: batch, shouldStop: { Interrupt.pending }) { s, l in
           if s % every == 0 { interp.output(String(format: "step %5d  loss %.4f", s, l)) }
@@ -123,7 +126,7 @@ enum FinetuneCommands {
                                 .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
                                 .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
                                 .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue)] + clipParams,
-                       returns: "record {uar, war, predicted, actual} or {pcc, ccc}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, _ in
+                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, _ in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
@@ -141,6 +144,7 @@ enum FinetuneCommands {
         let p = out.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }, t = actual.map { Int($0[0]) }
         let k = max(model.config.numClasses, (t.max() ?? 0) + 1)
         return .record(Record([("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
+                               ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
                                ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
       }
       var fields: [(String, Value)] = []

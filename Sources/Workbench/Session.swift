@@ -13,6 +13,8 @@ public final class Session {
   var figureCount = 0
   /// Fine-tuning state per model handle (kept between finetune and evaluate calls).
   var finetuners: [ObjectIdentifier: Finetuner] = [:]
+  /// Whether output goes to a person at a terminal (progress bars); notebooks and tests leave it off.
+  public var interactive = false
   /// The last figure's path (notebooks embed it).
   public var lastFigure: String?
 

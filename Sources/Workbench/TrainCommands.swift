@@ -16,6 +16,7 @@ enum TrainCommands {
                                 .option("total", .integer, "steps of the whole run, for the cosine schedule (first call)", default: .number(1000)),
                                 .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)),
                                 .option("clip_grad", .number, "gradient-norm clip", default: .nilValue),
+                                .option("accumulate", .integer, "micro-batches per update (effective batch = batch x accumulate)", default: .number(1)),
                                 .option("log", .string, "JSON-lines log file, one object per step", default: .nilValue),
                                 .option("every", .integer, "print a progress line every N steps", default: .number(10)),
                                 .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0))],
@@ -41,9 +42,11 @@ enum TrainCommands {
       let t = m.trainer!
       t.maskRatio = try a.number("mask_ratio")
       if a.has("clip_grad") { t.clipGrad = try a.number("clip_grad") }
+      t.accumulate = max(1, try a.int("accumulate"))
       if a.has("log") { t.logPath = session.resolve(try a.string("log")) }
       let stop: Pretrainer.Stop
-      let live = try a.int("live"), terminal = isatty(1) == 1
+      let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
+      let startStep = t.step
       func drawLive() {
         let xs = t.log.map { Double($0.step) }, ys = t.log.map(\.loss)
         let fig = Figure(title: "loss", panels: [.curves(series: [(name: "loss", x: xs, y: ys)], xLabel: "step", yLabel: "loss", logY: false, title: "")],
@@ -52,7 +55,16 @@ enum TrainCommands {
       }
       do {
         stop = try t.train(clips: clips, steps: steps, batch: batch, shouldStop: { Interrupt.pending }) { e in
-          if e.step % every == 0 {
+          let done = e.step - startStep
+          if terminal && live == 0 {
+            // A progress bar redrawn in place: step/total, loss, lr, clips/s, ETA.
+            let width = 24, filled = width * done / max(steps, 1)
+            let eta = Double(steps - done) * Double(batch * t.accumulate) / max(e.clipsPerSecond, 1e-9)
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(format: "\r[%@] %d/%d  loss %.4f  lr %.2e  %.1f clips/s  ETA %.0fs", bar, done, steps, e.loss, e.lr, e.clipsPerSecond, eta)
+            FileHandle.standardOutput.write(Data(line.utf8))
+            if done == steps { FileHandle.standardOutput.write(Data("\n".utf8)) }
+          } else if e.step % every == 0 {
             interp.output(String(format: "step %5d  loss %.4f  lr %.2e  grad %.3f  %.1f clips/s", e.step, e.loss, e.lr, e.gradNorm, e.clipsPerSecond))
           }
           if live > 0 && terminal && e.step % live == 0 { drawLive() }

@@ -21,6 +21,7 @@ enum REPL {
 
   static func run(session: Session, banner: String?) -> Int32 {
     let interp = session.interpreter
+    session.interactive = true
     interpreter = interp
     rl_readline_name = UnsafePointer(strdup("svfap"))
     rl_attempted_completion_function = { text, start, end in REPL.complete(text, start, end) }

@@ -127,6 +127,16 @@ import Testing
     #expect(t.model.encoder.patchEmbed.proj.weight.toFloats() == before)
   }
 
+  @Test func gradientAccumulation() throws {
+    let cfg = try smallConfig()
+    var rng = SplitMix64(seed: 7)
+    let clip = Tensor.randn([2, 3, 16, 32, 32], rng: &rng)
+    let t = Pretrainer(model: try PretrainModel(cfg, seed: 4), totalSteps: 3, batch: 1)
+    t.accumulate = 2
+    try t.train(clips: [clip], steps: 3, batch: 1)
+    #expect(t.step == 3 && t.log.count == 3 && t.log.allSatisfy { $0.loss.isFinite })
+  }
+
   @Test func pretrainingLossFalls() throws {
     let cfg = try smallConfig()
     var rng = SplitMix64(seed: 6)
@@ -158,6 +168,14 @@ import Testing
     let predicted = probs.map { p in p.indices.max { p[$0] < p[$1] }! }
     #expect(Metrics.war(predicted: predicted, actual: labels.map { Int($0[0]) }) == 1, "losses \(ft.losses.prefix(3)) … \(ft.losses.suffix(3))")
     #expect { try ft.train(clips: clips, targets: labels.map { [$0[0] + 5] }, steps: 1, batch: 1) } throws: { "\($0)".contains("outside 0..<3") }
+    // Mixup and CutMix train on soft targets.
+    let mixed = Finetuner(model: try FinetuneModel(cfg, seed: 4), task: .classification(smoothing: 0.1), totalSteps: 4, batch: 4)
+    (mixed.mixupAlpha, mixed.cutmixAlpha) = (0.8, 1.0)
+    try mixed.train(clips: clips, targets: labels, steps: 4, batch: 4)
+    #expect(mixed.losses.count == 4 && mixed.losses.allSatisfy { $0.isFinite && $0 > 0 })
+    let (x, soft) = try mixed.mix(try Tensor.concat(Array(clips.prefix(4)), axis: 0), labels: [0, 1, 2, 0], smoothing: 0.1)
+    #expect(x.shape == [4, 3, 16, 32, 32])
+    for row in 0..<4 { #expect(abs((0..<3).map { soft[flat: row * 3 + $0] }.reduce(0, +) - 1) < 1e-6) }  // float32
     cfg.numClasses = 2
     cfg.headActivation = "tanh"
     let reg = Finetuner(model: try FinetuneModel(cfg, seed: 3), task: .regression(loss: "ccc"), totalSteps: 5, batch: 3)

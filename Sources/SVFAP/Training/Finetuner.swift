@@ -26,6 +26,9 @@ public final class Finetuner {
   public var rng: SplitMix64
   /// Every step's loss.
   public private(set) var losses: [Double] = []
+  /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability ½
+  /// when both are on; labels become mixed, label-smoothed soft targets. Classification only.
+  public var mixupAlpha = 0.0, cutmixAlpha = 0.0
 
   /// A fine-tuner for `totalSteps` steps of `batch` clips.
   public init(model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75, seed: UInt64 = 0) {
@@ -68,9 +71,16 @@ public final class Finetuner {
     for _ in 0..<steps {
       if shouldStop() { return .interrupted }
       let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
-      let input = try Tensor.concat(picks.map { clips[$0] }, axis: 0)
+      var input = try Tensor.concat(picks.map { clips[$0] }, axis: 0)
       model.zeroGrad()
-      let l = try loss(model(input), picks.map { targets[$0] })
+      let l: Tensor
+      if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
+        let (mixed, soft) = try mix(input, labels: picks.map { Int(targets[$0][0]) }, smoothing: eps)
+        input = mixed
+        l = try model(input).softCrossEntropy(targets: soft)
+      } else {
+        l = try loss(model(input), picks.map { targets[$0] })
+      }
       let value = try l.item()
       guard value.isFinite else { model.zeroGrad(); return .nonFinite(step: optimizer.step + 1) }
       try l.backward()
@@ -79,6 +89,51 @@ public final class Finetuner {
       progress(optimizer.step, value)
     }
     return .finished
+  }
+
+  /// Mixup or CutMix of a batch with itself reversed: the mixed clips and soft targets (B, K).
+  func mix(_ x: Tensor, labels: [Int], smoothing: Double) throws -> (Tensor, Tensor) {
+    let b = x.shape[0], k = model.config.numClasses
+    let useCutmix = cutmixAlpha > 0 && (mixupAlpha == 0 || rng.nextDouble() < 0.5)
+    var lam = beta(useCutmix ? cutmixAlpha : mixupAlpha)
+    let partner = try Tensor.concat((0..<b).reversed().map { try x.slice(axis: 0, start: $0, count: 1) }, axis: 0)
+    var mixed: Tensor
+    if useCutmix {
+      // A box of area (1 − λ) pasted from the partner into every frame; λ follows the box's real area.
+      let (h, w) = (x.shape[3], x.shape[4])
+      let cut = (1 - lam).squareRoot()
+      let bh = Int(Double(h) * cut), bw = Int(Double(w) * cut)
+      let cy = Int(rng.next() % UInt64(h)), cx = Int(rng.next() % UInt64(w))
+      let y0 = max(cy - bh / 2, 0), y1 = min(cy + bh / 2, h), x0 = max(cx - bw / 2, 0), x1 = min(cx + bw / 2, w)
+      mixed = x.copy()
+      let dst = mixed.pointer(Float.self), src = partner.pointer(Float.self)
+      let planes = x.count / (h * w)
+      for p in 0..<planes { for yy in y0..<y1 { for xx in x0..<x1 { dst[(p * h + yy) * w + xx] = src[(p * h + yy) * w + xx] } } }
+      lam = 1 - Double((y1 - y0) * (x1 - x0)) / Double(h * w)
+    } else {
+      mixed = try x * lam + partner * (1 - lam)
+    }
+    var soft = [Double](repeating: smoothing / Double(k), count: b * k)
+    for i in 0..<b {
+      soft[i * k + labels[i]] += lam * (1 - smoothing)
+      soft[i * k + labels[b - 1 - i]] += (1 - lam) * (1 - smoothing)
+    }
+    return (mixed.detached(), try Tensor(soft, shape: [b, k], dtype: x.dtype))
+  }
+
+  /// A Beta(α, α) sample from two Gamma(α) samples (Marsaglia–Tsang).
+  func beta(_ a: Double) -> Double {
+    func gamma(_ k: Double) -> Double {
+      if k < 1 { return gamma(k + 1) * pow(max(rng.nextDouble(), 1e-12), 1 / k) }
+      let d = k - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+      while true {
+        let z = rng.nextNormal(), v = pow(1 + c * z, 3)
+        if v <= 0 { continue }
+        if log(max(rng.nextDouble(), 1e-300)) < 0.5 * z * z + d - d * v + d * log(v) { return d * v }
+      }
+    }
+    let g1 = gamma(a), g2 = gamma(a)
+    return g1 / (g1 + g2)
   }
 
   /// Outputs per video, averaged over its clips (test-time averaging over K clips): class

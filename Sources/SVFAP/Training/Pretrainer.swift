@@ -45,6 +45,8 @@ public final class Pretrainer {
   public private(set) var log: [StepLog] = []
   /// A JSON-lines file each step is appended to.
   public var logPath: String?
+  /// Micro-batches whose gradients are summed before one update (an effective batch larger than memory allows).
+  public var accumulate = 1
 
   /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256 clips,
   /// cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
@@ -72,17 +74,22 @@ public final class Pretrainer {
     for _ in 0..<steps {
       if shouldStop() { return .interrupted }
       let t0 = monotonicSeconds()
-      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
-      let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)
-      let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
       model.zeroGrad()
-      let loss = try model.loss(input, mask: mask).loss
-      let value = try loss.item()
-      guard value.isFinite else {
-        model.zeroGrad()
-        return .nonFinite(step: step + 1)
+      var value = 0.0
+      for _ in 0..<max(accumulate, 1) {
+        let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
+        let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)
+        let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+        // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
+        let loss = try model.loss(input, mask: mask).loss.affine(1 / Double(max(accumulate, 1)))
+        let v = try loss.item()
+        guard v.isFinite else {
+          model.zeroGrad()
+          return .nonFinite(step: step + 1)
+        }
+        value += v
+        try loss.backward()
       }
-      try loss.backward()
       let norm = optimizer.clipGradients(maxNorm: clipGrad)
       guard norm.isFinite else {
         model.zeroGrad()
@@ -90,7 +97,7 @@ public final class Pretrainer {
       }
       let lr = schedule.lr(at: step)
       optimizer.update(lr: lr)
-      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch) / max(monotonicSeconds() - t0, 1e-9))
+      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * max(accumulate, 1)) / max(monotonicSeconds() - t0, 1e-9))
       log.append(entry)
       if let logPath { try appendJSONLine(entry, to: logPath) }
       progress(entry)
@@ -119,7 +126,7 @@ public final class Pretrainer {
     var tensors: [String: Tensor] = [:]
     for (k, t) in model.stateDict() { tensors["model." + k] = t }
     for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
-    let meta = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
+    let meta = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
                              optimizer: optimizer.settings, config: model.config, log: log)
     let json = String(decoding: try JSONEncoder().encode(meta), as: UTF8.self)
     try SafeTensorsFile.write(tensors, metadata: ["svfap.training": json], to: path)
@@ -142,6 +149,7 @@ public final class Pretrainer {
     let t = Pretrainer(model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch, maskRatio: meta.maskRatio)
     t.schedule = meta.schedule
     t.clipGrad = meta.clipGrad
+    t.accumulate = meta.accumulate ?? 1
     t.optimizer.settings = meta.optimizer
     try t.optimizer.restore(opt, step: meta.step)
     t.rng = SplitMix64(seed: 0)
@@ -158,6 +166,7 @@ struct TrainingState: Codable {
   let schedule: CosineSchedule
   let maskRatio: Double
   let clipGrad: Double?
+  let accumulate: Int?
   let optimizer: AdamW.Settings
   let config: SVFAPConfig
   let log: [Pretrainer.StepLog]
