@@ -150,13 +150,17 @@ public enum SyntheticFaces {
   /// also names the identity, so splits can be subject-independent. Returns the number of videos.
   @discardableResult
   public static func writeDataset(to out: String, identities: Int, clipsPerExpression: Int, frames: Int, size: Int, seed: UInt64,
-                                  codec: String = "h264", progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+                                  codec: String = "h264", testIdentities: Int = 0, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+    // With testIdentities > 0, the last identities form the test split (subject-independent).
+    let split = testIdentities > 0
+    func splitCell(_ p: Int) -> String { split ? (p >= identities - testIdentities ? ",test" : ",train") : "" }
     let fm = FileManager.default
     try fm.createDirectory(atPath: out + "/videos", withIntermediateDirectories: true)
     var rng = SplitMix64(seed: seed)
     let people = (0..<identities).map { _ in Identity(rng: &rng) }
-    var unlabeled = "path,identity\n", classes = "path,label,identity\n", dims = "path,valence,arousal,identity\n"
-    var traitsCSV = "path," + traits.joined(separator: ",") + ",identity\n"
+    let sc = split ? ",split" : ""
+    var unlabeled = "path,identity\(sc)\n", classes = "path,label,identity\(sc)\n", dims = "path,valence,arousal,identity\(sc)\n"
+    var traitsCSV = "path," + traits.joined(separator: ",") + ",identity\(sc)\n"
     let total = identities * expressions.count * clipsPerExpression
     var done = 0
     for (p, person) in people.enumerated() {
@@ -168,10 +172,10 @@ public enum SyntheticFaces {
           let writer = try VideoWriter(path: out + "/" + name, width: size, height: size, fps: 25, codec: codec)
           for f in frameList { try writer.write(rgb: f) }
           try writer.finish()
-          unlabeled += "\(name),\(p)\n"
-          classes += "\(name),\(e),\(p)\n"
-          dims += String(format: "%@,%.4f,%.4f,%d\n", name, labels.valence, labels.arousal, p)
-          traitsCSV += name + "," + person.traits.map { String(format: "%.4f", $0) }.joined(separator: ",") + ",\(p)\n"
+          unlabeled += "\(name),\(p)\(splitCell(p))\n"
+          classes += "\(name),\(e),\(p)\(splitCell(p))\n"
+          dims += String(format: "%@,%.4f,%.4f,%d", name, labels.valence, labels.arousal, p) + splitCell(p) + "\n"
+          traitsCSV += name + "," + person.traits.map { String(format: "%.4f", $0) }.joined(separator: ",") + ",\(p)\(splitCell(p))\n"
           done += 1
           progress(done, total)
         }

@@ -260,11 +260,12 @@ struct Synth: ParsableCommand {
   @Option(help: "Frames per video.") var frames = 64
   @Option(help: "Frame size in pixels (even).") var size = 160
   @Option(help: "Random seed.") var seed: UInt64 = 0
-  @Option(help: "h264 (.mp4), hevc (.mp4) or mpeg4 (.avi).") var codec = "h264"
+  @Option(help: "h264 (.mp4), hevc (.mp4), mpeg4 (.avi) or vp8 (.webm).") var codec = "h264"
+  @Option(help: "Identities held out as the test split (adds a split column; 0 = none).") var testIdentities = 0
 
   func run() throws {
     do {
-      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec) { done, total in
+      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities) { done, total in
         if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
       }
       print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
