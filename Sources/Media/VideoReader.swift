@@ -137,15 +137,7 @@ public final class VideoReader {
       rgb.withUnsafeMutableBufferPointer { dst in
         var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
         var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
-        withUnsafePointer(to: &f.pointee.data) { dataPtr in
-          withUnsafePointer(to: &f.pointee.linesize) { linePtr in
-            dataPtr.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { d in
-              linePtr.withMemoryRebound(to: Int32.self, capacity: 8) { l in
-                _ = sws_scale(sws, d, l, 0, f.pointee.height, &dstData, &dstStride)
-              }
-            }
-          }
-        }
+        withPlanes(of: f) { d, l in _ = sws_scale(sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0, f.pointee.height, &dstData, &dstStride) }
       }
       return rgb
     }
@@ -215,5 +207,16 @@ public final class VideoReader {
     guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else { throw MediaError(path, "unreadable image") }
     info = VideoInfo(path: path, format: "image", codec: String(cString: codec.pointee.name), width: Int(par.pointee.width),
                      height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04)
+  }
+}
+
+/// Calls `body` with an AVFrame's plane pointers and line sizes as the C arrays libswscale takes.
+func withPlanes<R>(of f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int32>) -> R) -> R {
+  withUnsafeMutablePointer(to: &f.pointee.data) { dataPtr in
+    withUnsafeMutablePointer(to: &f.pointee.linesize) { linePtr in
+      dataPtr.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { d in
+        linePtr.withMemoryRebound(to: Int32.self, capacity: 8) { l in body(d, l) }
+      }
+    }
   }
 }

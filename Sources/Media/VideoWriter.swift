@@ -93,15 +93,7 @@ public final class VideoWriter {
     rgb.withUnsafeBufferPointer { src in
       var srcData: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
       var srcStride: [Int32] = [Int32(width * 3), 0, 0, 0]
-      withUnsafeMutablePointer(to: &frame.pointee.data) { dataPtr in
-        withUnsafeMutablePointer(to: &frame.pointee.linesize) { linePtr in
-          dataPtr.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { d in
-            linePtr.withMemoryRebound(to: Int32.self, capacity: 8) { l in
-              _ = sws_scale(sws, &srcData, &srcStride, 0, Int32(height), d, l)
-            }
-          }
-        }
-      }
+      withPlanes(of: frame) { d, l in _ = sws_scale(sws, &srcData, &srcStride, 0, Int32(height), d, l) }
     }
     frame.pointee.pts = next
     next += 1

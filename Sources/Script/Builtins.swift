@@ -109,12 +109,10 @@ enum Builtins {
   static func helpText(_ name: Value, _ interp: Interpreter) throws -> String {
     switch name {
     case .nilValue:
-      var byTopic: [String: [Command]] = [:]
-      for c in interp.commands.values { byTopic[c.topic, default: []].append(c) }
       var s = "Commands by topic (help NAME for details; help syntax for the language):\n"
-      for topic in byTopic.keys.sorted() {
+      for (topic, commands) in interp.commandsByTopic {
         s += "\n\(topic):\n"
-        for c in byTopic[topic]!.sorted(by: { $0.name < $1.name }) {
+        for c in commands {
           s += "  \(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.summary)\n"
         }
       }

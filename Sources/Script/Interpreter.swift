@@ -44,6 +44,12 @@ public final class Interpreter {
   /// Adds (or replaces) a command.
   public func register(_ c: Command) { commands[c.name] = c }
 
+  /// Commands grouped by topic, topics and names sorted (help listings and the generated reference).
+  public var commandsByTopic: [(topic: String, commands: [Command])] {
+    Dictionary(grouping: commands.values, by: \.topic).sorted { $0.key < $1.key }
+      .map { (topic: $0.key, commands: $0.value.sorted { $0.name < $1.name }) }
+  }
+
   /// Names that completion offers: commands, variables, keywords.
   public var completionNames: [String] { Array(commands.keys) + Array(globals.keys) + Array(keywords) }
 

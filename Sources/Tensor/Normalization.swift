@@ -34,8 +34,8 @@ extension Tensor {
   }
 
   /// Scaled dot-product attention per head: softmax(scale · q kᵀ) v.
-  /// q: (B, H, Nq, d), k: (B, H, Nk, d), v: (B, H, Nk, d) -> (B, H, Nq, d). Returns the probabilities too
-  /// when `keepWeights` (for attention maps).
+  /// q: (B, H, Nq, d), k: (B, H, Nk, d), v: (B, H, Nk, d) -> (B, H, Nq, d). The composed reference for the
+  /// fused `multiHeadAttention` (which the model uses and which also returns the probabilities).
   public static func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double) throws -> Tensor {
     let scores = try matmul(q, k, transB: true)  // (B, H, Nq, Nk)
     return try matmul(scores.softmax(scale: scale), v)

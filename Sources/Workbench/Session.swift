@@ -41,12 +41,10 @@ public final class Session {
 
   /// The reference of every command as Markdown, generated from the declarations (docs/LANGUAGE.md).
   public func commandReference() -> String {
-    var byTopic: [String: [Command]] = [:]
-    for c in interpreter.commands.values { byTopic[c.topic, default: []].append(c) }
     var s = ""
-    for topic in byTopic.keys.sorted() {
+    for (topic, commands) in interpreter.commandsByTopic {
       s += "### \(topic)\n\n"
-      for c in byTopic[topic]!.sorted(by: { $0.name < $1.name }) {
+      for c in commands {
         s += "#### `\(c.name)`\n\n```\n\(c.help)\n```\n\n"
       }
     }
