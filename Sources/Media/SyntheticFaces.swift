@@ -60,7 +60,7 @@ public enum SyntheticFaces {
   public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, rng: inout SplitMix64) -> (frames: [[UInt8]], labels: Labels) {
     let (o, c, x, a, n) = (id.traits[0], id.traits[1], id.traits[2], id.traits[3], id.traits[4])
     let peak = min(1, 0.45 + 0.35 * rng.nextDouble() + 0.2 * x)
-    let onset = 0.1 + 0.15 * rng.nextDouble(), apex = onset + 0.2 + 0.1 * rng.nextDouble(), offset = 0.7 + 0.15 * rng.nextDouble()
+    let onset = 0.05 + 0.1 * rng.nextDouble(), apex = onset + 0.15 + 0.1 * rng.nextDouble(), offset = 0.75 + 0.15 * rng.nextDouble()
     let motion = 0.01 + 0.03 * x * (1.2 - c), phase = 6.28 * rng.nextDouble(), light = 0.15 * rng.nextDouble()
     let blinkEvery = Int(40 - 25 * n), blinkAt = Int(rng.next() % UInt64(max(blinkEvery, 1)))
     let shape = shapes[e]
@@ -90,8 +90,8 @@ public enum SyntheticFaces {
     let s = Double(size)
     let (fw, fh) = (id.faceW, id.faceH)
     let eyeY = cy - 0.12, eyeRx = 0.045, eyeRy = 0.028 * eyeOpen
-    let browY = eyeY - 0.06 - 0.04 * browRaise
-    let mouthY = cy + 0.19, mouthHalf = 0.075 * mouthWidth
+    let browY = eyeY - 0.065 - 0.07 * browRaise
+    let mouthY = cy + 0.19, mouthHalf = 0.09 * mouthWidth
     for py in 0..<size {
       let y = (Double(py) + 0.5) / s
       for px in 0..<size {
@@ -117,8 +117,8 @@ public enum SyntheticFaces {
             let bx = (xx - (cx + side * id.eyeGap)) / 0.06
             if abs(bx) < 1 {
               let inner = -side * bx  // 1 at the inner end
-              let by = browY - 0.02 * browTilt * (inner + 1) / 2 * 2
-              if abs(y - by) < 0.012 { col = (id.hair.0 * 0.8, id.hair.1 * 0.8, id.hair.2 * 0.8) }
+              let by = browY - 0.035 * browTilt * inner
+              if abs(y - by) < 0.016 { col = (id.hair.0 * 0.8, id.hair.1 * 0.8, id.hair.2 * 0.8) }
             }
           }
           // Nose, with wrinkles for disgust.
@@ -127,10 +127,10 @@ public enum SyntheticFaces {
           // Mouth: a curved lip line, opening into a dark ellipse.
           let mx = (xx - cx) / mouthHalf
           if abs(mx) < 1 {
-            let lip = mouthY - 0.035 * curve * (mx * mx - 0.5)
-            let openH = 0.045 * mouthOpen * (1 - mx * mx)
-            if y > lip - 0.006 - openH / 2 && y < lip + 0.006 + openH / 2 {
-              col = openH > 0.006 && abs(y - lip) < openH / 2 ? (0.25, 0.05, 0.05) : (0.6 * id.skin.0, 0.3 * id.skin.1, 0.3 * id.skin.2)
+            let lip = mouthY - 0.06 * curve * (mx * mx - 0.5)
+            let openH = 0.08 * mouthOpen * (1 - mx * mx)
+            if y > lip - 0.01 - openH / 2 && y < lip + 0.01 + openH / 2 {
+              col = openH > 0.01 && abs(y - lip) < openH / 2 ? (0.25, 0.05, 0.05) : (0.6 * id.skin.0, 0.3 * id.skin.1, 0.3 * id.skin.2)
             }
           }
         }

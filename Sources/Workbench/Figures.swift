@@ -114,8 +114,8 @@ enum Figures {
   }
 
   /// Loss, learning rate and gradient norm against step, one line per run.
-  static func trainingCurves(_ runs: [(String, [Pretrainer.StepLog])]) -> Figure {
-    func series(_ key: (Pretrainer.StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
+  static func trainingCurves(_ runs: [(String, [StepLog])]) -> Figure {
+    func series(_ key: (StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
       runs.map { (name: $0.0, x: $0.1.map { Double($0.step) }, y: $0.1.map(key)) }
     }
     return Figure(title: "training", panels: [

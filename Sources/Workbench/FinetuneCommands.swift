@@ -10,7 +10,22 @@ enum FinetuneCommands {
     .option("root", .string, "folder the manifest's paths are relative to (default: the manifest's folder)", default: .nilValue),
     .option("frames", .integer, "frames per clip", default: .number(16)), .option("stride", .integer, "temporal stride", default: .number(4)),
     .option("crop", .string, "face, center or none", default: .string("center")),
+    .option("on_error", .string, "a row whose video fails: \"skip\" (reported) or \"stop\"", default: .string("skip")),
   ]
+
+  /// Decodes a row's video with `read`; a failure is reported and skipped (nil), or stops the command
+  /// when on_error is "stop".
+  static func decode<T>(_ r: ManifestRow, root: String, a: Arguments, interp: Interpreter, _ read: (VideoReader) throws -> T) throws -> T? {
+    try Interrupt.check(at: a.location)
+    do {
+      return try read(try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path))
+    } catch let e as MediaError {
+      let policy = try a.string("on_error")
+      guard policy == "skip" else { throw ScriptError(.io, "\(a.command): \(r.path): \(e.message) (on_error: \"skip\" to go on without it)", at: a.location) }
+      interp.output("skipped \(r.path): \(e.message)")
+      return nil
+    }
+  }
 
   static func rows(_ a: Arguments, session: Session, split: String, foldTest: Bool? = nil) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
     let path = session.resolve(try a.string("manifest"))
@@ -19,6 +34,7 @@ enum FinetuneCommands {
     let root = a.has("root") ? session.resolve(try a.string("root")) : (path as NSString).deletingLastPathComponent
     var spec = ClipSpec()
     (spec.frames, spec.stride) = (try a.int("frames"), try a.int("stride"))
+    guard ["skip", "stop"].contains(try a.string("on_error")) else { throw ScriptError(.runtime, "\(a.command): on_error must be \"skip\" or \"stop\"", at: a.location) }
     guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else { throw ScriptError(.runtime, "\(a.command): crop must be face, center or none", at: a.location) }
     spec.crop = crop
     var chosen = m.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
@@ -31,6 +47,47 @@ enum FinetuneCommands {
     return (m, chosen, root, spec)
   }
 
+  /// The pooled, normalized feature of each row's video (mean over K clips spread over it), with the
+  /// rows whose videos could be read; unreadable videos are reported and skipped.
+  static func videoFeatures(_ model: FinetuneModel, rows: [ManifestRow], root: String, spec: ClipSpec, clips: Int, a: Arguments, interp: Interpreter) throws -> ([[Double]], [ManifestRow]) {
+    model.train(false)
+    defer { model.train(true) }
+    var feats: [[Double]] = [], kept: [ManifestRow] = []
+    for r in rows {
+      let feature = try decode(r, root: root, a: a, interp: interp) { reader -> [Double] in
+        let starts = ClipSampler.uniformStarts(k: clips, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
+        var sum: [Double] = []
+        for s in starts {
+          let f = try withNoGrad { try model.features(reader.clip(spec, start: s).tensor) }.toDoubles()
+          sum = sum.isEmpty ? f : zip(sum, f).map(+)
+        }
+        return sum.map { $0 / Double(starts.count) }
+      }
+      if let feature {
+        feats.append(feature)
+        kept.append(r)
+      }
+    }
+    return (feats, kept)
+  }
+
+  /// The metrics record of outputs (class probabilities or target values) against the rows' labels.
+  static func scores(_ out: [[Double]], actual: [[Double]], classification: Bool, classes: Int, labelNames: [String]) -> Value {
+    if classification {
+      let p = out.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }, t = actual.map { Int($0[0]) }
+      let k = max(classes, (t.max() ?? 0) + 1)
+      return .record(Record([("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
+                             ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
+                             ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
+    }
+    var fields: [(String, Value)] = []
+    for (j, name) in labelNames.enumerated() where j < (out.first?.count ?? 0) {
+      let x = out.map { $0[j] }, y = actual.map { $0[j] }
+      fields.append((name, .record(Record([("pcc", .number(Metrics.pcc(x, y))), ("ccc", .number(Metrics.ccc(x, y))), ("one_minus_mae", .number(Metrics.oneMinusMAE(x, y)))]))))
+    }
+    return .record(Record(fields))
+  }
+
   static func register(into i: Interpreter, session: Session) {
     i.register(Command("clips", topic: "video", summary: "Load one clip of every row of a manifest (small datasets: for train on unlabeled clips).",
                        params: [.positional("manifest", .string, "a manifest .csv"), .option("split", .string, "rows to load (\"\" = all)", default: .string(""))] + clipParams,
@@ -38,9 +95,7 @@ enum FinetuneCommands {
       let (_, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
       var out: [Value] = []
       for r in chosen {
-        try Interrupt.check(at: a.location)
-        do { out.append(.handle(ClipHandle(try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path).clip(spec)))) }
-        catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
+        if let clip = try decode(r, root: root, a: a, interp: interp, { try $0.clip(spec) }) { out.append(.handle(ClipHandle(clip))) }
       }
       return .list(out)
     })
@@ -53,22 +108,7 @@ enum FinetuneCommands {
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
-      model.train(false)
-      var feats: [[Double]] = [], kept: [ManifestRow] = []
-      for r in chosen {
-        try Interrupt.check(at: a.location)
-        do {
-          let reader = try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path)
-          let starts = ClipSampler.uniformStarts(k: try a.int("clips"), frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
-          var sum: [Double] = []
-          for s in starts {
-            let f = try withNoGrad { try model.features(reader.clip(spec, start: s).tensor) }.toDoubles()
-            sum = sum.isEmpty ? f : zip(sum, f).map(+)
-          }
-          feats.append(sum.map { $0 / Double(starts.count) })
-          kept.append(r)
-        } catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
-      }
+      let (feats, kept) = try videoFeatures(model, rows: chosen, root: root, spec: spec, clips: try a.int("clips"), a: a, interp: interp)
       let dim = feats.first?.count ?? 0
       let out = session.resolve(try a.string("output"))
       do {
@@ -85,74 +125,117 @@ enum FinetuneCommands {
       interp.output("wrote \(feats.count) features of \(dim) values to \(out)")
       return .record(Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))]))
     })
-    i.register(Command("finetune", topic: "train", summary: "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, or regression with MSE/CCC); clips are decoded once and kept in memory.",
+    i.register(Command("finetune", topic: "train", summary: "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory. A second call continues the same run (optimizer, schedule, log) unless restart: true. Ctrl-C stops at a step boundary.",
                        params: [.positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
-                                .option("steps", .integer, "steps", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
-                                .option("lr", .number, "base learning rate per 256 clips", default: .number(1e-3)),
+                                .option("steps", .integer, "steps in this call", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
+                                .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue),
+                                .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)),
                                 .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
-                                .option("every", .integer, "progress line every N steps", default: .number(10)),
                                 .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue),
                                 .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)),
-                                .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0))] + clipParams,
-                       returns: "record {step, loss, clips}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
+                                .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0)),
+                                .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)),
+                                .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
+                                .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
+                                .option("restart", .bool, "start a new run even if this model was fine-tuned in this session", default: .bool(false))]
+                                + StepPlan.params + clipParams,
+                       returns: "record {step, loss, clips, stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
       let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+      // Labels are checked before any video is decoded.
+      if classification {
+        do { try Manifest(labelNames: m.labelNames, rows: chosen).validateClasses(model.config.numClasses, path: try a.string("manifest")) }
+        catch let e as MediaError { throw ScriptError(.runtime, "finetune: \(e.message) (the model has \(model.config.numClasses) classes)", at: a.location) }
+      } else if let bad = chosen.first(where: { $0.labels.count != model.config.numClasses }) {
+        throw ScriptError(.runtime, "finetune: \(bad.path) has \(bad.labels.count) targets, the model's head has \(model.config.numClasses)", at: a.location)
+      }
       var clips: [Tensor] = [], targets: [[Double]] = []
       for r in chosen {
-        try Interrupt.check(at: a.location)
-        do {
-          clips.append(try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path).clip(spec).tensor)
-          targets.append(r.labels)
-        } catch let e as MediaError { interp.output("skipped \(r.path): \(e.message)") }
+        guard let clip = try decode(r, root: root, a: a, interp: interp, { try $0.clip(spec).tensor }) else { continue }
+        clips.append(clip)
+        targets.append(r.labels)
       }
-      let steps = try a.int("steps"), batch = try a.int("batch"), every = max(1, try a.int("every"))
-      let ft = Finetuner(model: model, task: classification ? .classification(smoothing: 0.1) : .regression(loss: try a.string("loss")),
-                         totalSteps: steps, batch: batch, baseLR: try a.number("lr"), seed: session.nextSeed())
+      let batch = try a.int("batch")
+      let plan = try StepPlan(a, clips: clips.count, batch: batch) { $0 }
+      let restart = try a.bool("restart")
+      if h.finetuner == nil || restart {
+        let task: Finetuner.Task = classification ? .classification(smoothing: try a.number("smoothing")) : .regression(loss: try a.string("loss"))
+        let ft = Finetuner(model: model, task: task, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
+                           layerDecay: try a.number("layer_decay"), warmupSteps: plan.warmup, frozenEncoder: try a.bool("freeze_encoder"), seed: session.nextSeed())
+        h.finetuner = ft
+      }
+      let ft = h.finetuner!
       (ft.mixupAlpha, ft.cutmixAlpha) = (try a.number("mixup"), try a.number("cutmix"))
+      if a.has("clip_grad") { ft.clipGrad = try a.number("clip_grad") }
+      ft.accumulate = max(1, try a.int("accumulate"))
+      if a.has("log") { ft.logPath = session.resolve(try a.string("log")) }
+      let progress = TrainingProgress(steps: plan.steps, startStep: ft.step, every: max(1, try a.int("every")), clipsPerStep: batch * ft.accumulate,
+                                      terminal: isatty(1) == 1 && session.interactive, interp: interp)
+      let stop: TrainingStop
       do {
-        try ft.train(clips: clips, targets: targets, steps: steps, batch: batch, shouldStop: { Interrupt.pending }) { s, l in
-          if s % every == 0 { interp.output(String(format: "step %5d  loss %.4f", s, l)) }
-        }
+        stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
       } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
-      Interrupt.clear()
-      session.finetuners[ObjectIdentifier(h)] = ft
-      return .record(Record([("step", .number(Double(ft.optimizer.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(clips.count)))]))
+      let stopped = TrainingProgress.ended(stop, step: ft.step, command: "finetune", interp: interp)
+      return .record(Record([("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(clips.count))),
+                             ("stopped", .string(stopped))]))
     })
     i.register(Command("evaluate", topic: "train", summary: "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",
                        params: [.positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
                                 .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
                                 .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue)] + clipParams,
-                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, _ in
+                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
       let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
-      let ft = session.finetuners[ObjectIdentifier(h)] ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
+      let ft = h.finetuner ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
       var videos: [[Tensor]] = [], actual: [[Double]] = []
+      let k = try a.int("clips")
       for r in chosen {
-        let reader = try VideoReader(path: r.path.hasPrefix("/") ? r.path : root + "/" + r.path)
-        let starts = ClipSampler.uniformStarts(k: try a.int("clips"), frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
-        videos.append(try starts.map { try reader.clip(spec, start: $0).tensor })
+        let clips = try decode(r, root: root, a: a, interp: interp) { reader in
+          try ClipSampler.uniformStarts(k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map { try reader.clip(spec, start: $0).tensor }
+        }
+        guard let clips else { continue }
+        videos.append(clips)
         actual.append(r.labels)
       }
       let out = try ft.predict(videos: videos)
-      if classification {
-        let p = out.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }, t = actual.map { Int($0[0]) }
-        let k = max(model.config.numClasses, (t.max() ?? 0) + 1)
-        return .record(Record([("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
-                               ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
-                               ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
-      }
-      var fields: [(String, Value)] = []
-      for (j, name) in m.labelNames.enumerated() where j < (out.first?.count ?? 0) {
-        let x = out.map { $0[j] }, y = actual.map { $0[j] }
-        fields.append((name, .record(Record([("pcc", .number(Metrics.pcc(x, y))), ("ccc", .number(Metrics.ccc(x, y))), ("one_minus_mae", .number(Metrics.oneMinusMAE(x, y)))]))))
-      }
-      return .record(Record(fields))
+      return scores(out, actual: actual, classification: classification, classes: model.config.numClasses, labelNames: m.labelNames)
+    })
+    i.register(Command("probe", topic: "train", summary: "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
+                       params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm are used as they are)"), .positional("manifest", .string, "a manifest .csv"),
+                                .option("train", .string, "rows to fit on", default: .string("train")), .option("test", .string, "rows to score", default: .string("test")),
+                                .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue),
+                                .option("clips", .integer, "clips per video, averaged", default: .number(2)),
+                                .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3))] + clipParams,
+                       returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
+                       example: "r = probe f \"synth/expressions.csv\"") { a, interp in
+      let h = try a.handle("model", as: ModelHandle.self)
+      guard let model = h.finetune else { throw ScriptError(.runtime, "probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
+      let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)
+      let (_, testRows, _, _) = try rows(a, session: session, split: try a.string("test"), foldTest: true)
+      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+      let clips = try a.int("clips")
+      let (trainX, trainKept) = try videoFeatures(model, rows: trainRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
+      let (testX, testKept) = try videoFeatures(model, rows: testRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
+      guard !trainX.isEmpty, !testX.isEmpty else { throw ScriptError(.runtime, "probe: no readable videos in the training or test rows", at: a.location) }
+      let l2 = try a.number("l2")
+      do {
+        if classification {
+          let labels = trainKept.map { Int($0.labels[0]) }
+          let probe = try LinearProbe.classifier(features: trainX, labels: labels, classes: model.config.numClasses, l2: l2)
+          let fit = probe.predict(trainX).map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }
+          guard case .record(var r) = scores(probe.predict(testX), actual: testKept.map(\.labels), classification: true, classes: model.config.numClasses, labelNames: m.labelNames) else { return .nilValue }
+          r["train_war"] = .number(Metrics.war(predicted: fit, actual: labels))
+          return .record(r)
+        }
+        let probe = try LinearProbe.regressor(features: trainX, targets: trainKept.map(\.labels), l2: l2)
+        return scores(probe.predict(testX), actual: testKept.map(\.labels), classification: false, classes: 0, labelNames: m.labelNames)
+      } catch let e as SVFAPError { throw ScriptError(.runtime, "probe: \(e)", at: a.location) }
     })
   }
 }

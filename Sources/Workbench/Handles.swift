@@ -15,6 +15,10 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   public let finetune: FinetuneModel?
   /// The pretraining state (optimizer, schedule, log) once `train` has run.
   public var trainer: Pretrainer?
+  /// The fine-tuning state (optimizer, schedule, log) once `finetune` has run.
+  public var finetuner: Finetuner?
+  /// Whichever training run the model has.
+  public var run: TrainingRun? { trainer ?? finetuner }
 
   init(preset: String, pretrain: PretrainModel) {
     self.preset = preset
@@ -51,8 +55,8 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "stages": return .list(config.stageDepths.map { .number(Double($0)) })
     case "frames": return .number(Double(config.frames))
     case "size": return .number(Double(config.imgSize))
-    case "step": return .number(Double(trainer?.step ?? 0))
-    case "losses": return .list((trainer?.log ?? []).map { .number($0.loss) })
+    case "step": return .number(Double(run?.step ?? 0))
+    case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
     default: return nil
     }
   }

@@ -40,7 +40,7 @@ enum PlotCommands {
       case .handle(let h as TensorHandle) where h.kind == "clip":
         return try save(Figures.montage(h.tensor, indices: (h as? ClipHandle)?.clip.frameIndices), a, interp, session: session)
       case .handle(let m as ModelHandle):
-        guard let t = m.trainer, !t.log.isEmpty else { throw ScriptError(.runtime, "show: the model has no training log yet (train it first)", at: a.location) }
+        guard let t = m.run, !t.log.isEmpty else { throw ScriptError(.runtime, "show: the model has no training log yet (train it first)", at: a.location) }
         return try save(Figures.trainingCurves([(m.preset, t.log)]), a, interp, session: session, text: true)
       case .record(let r):
         guard case .handle(let p as TensorHandle)? = r["prediction"], case .handle(let mk as MaskHandle)? = r["mask"],
@@ -69,13 +69,13 @@ enum PlotCommands {
     i.register(Command("show_curves", topic: "plot", summary: "Training curves of several trained models on one plot (or of JSON-lines logs).",
                        params: [.variadic("runs", "trained models or log file paths")] + [.option("text", .bool, "also print a text rendering", default: .bool(true))] + common,
                        returns: "nil (prints the figure's path)", example: "show_curves m1 m2") { a, interp in
-      var runs: [(String, [Pretrainer.StepLog])] = []
+      var runs: [(String, [StepLog])] = []
       for v in try a.list("runs") {
         switch v {
-        case .handle(let m as ModelHandle): runs.append((m.preset + " #\(runs.count + 1)", m.trainer?.log ?? []))
+        case .handle(let m as ModelHandle): runs.append((m.preset + " #\(runs.count + 1)", m.run?.log ?? []))
         case .string(let p):
           let text = (try? String(contentsOfFile: session.resolve(p), encoding: .utf8)) ?? ""
-          let logs = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Pretrainer.StepLog.self, from: Data($0.utf8)) }
+          let logs = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8)) }
           guard !logs.isEmpty else { throw ScriptError(.io, "show_curves: no step records in '\(p)'", at: a.location) }
           runs.append(((p as NSString).lastPathComponent, logs))
         default: throw ScriptError(.runtime, "show_curves: \(v.typeName) is not a model or a log file", at: a.location)

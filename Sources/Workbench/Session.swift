@@ -11,8 +11,6 @@ public final class Session {
   private var rng = SplitMix64(seed: 0)
   /// Figures written so far (numbers figures/fig-NNN.png).
   var figureCount = 0
-  /// Fine-tuning state per model handle (kept between finetune and evaluate calls).
-  var finetuners: [ObjectIdentifier: Finetuner] = [:]
   /// Whether output goes to a person at a terminal (progress bars); notebooks and tests leave it off.
   public var interactive = false
   /// The last figure's path (notebooks embed it).

@@ -185,3 +185,77 @@ import Testing
     #expect(reg.losses.count == 5 && reg.losses.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 2 })
   }
 }
+
+@Suite struct FinetuneResumeTests {
+  func data() throws -> (SVFAPConfig, [Tensor], [[Double]]) {
+    var cfg = try SVFAPConfig.preset("svfap-tiny")
+    (cfg.imgSize, cfg.patchSize, cfg.dim, cfg.heads, cfg.numClasses, cfg.bottleneckHidden) = (32, 8, 32, 2, 3, 16)
+    var rng = SplitMix64(seed: 11)
+    let clips = (0..<4).map { i in Tensor.randn([1, 3, 16, 32, 32], std: 0.5, rng: &rng) + Double(i % 3) }
+    return (cfg, clips, (0..<4).map { [Double($0 % 3)] })
+  }
+
+  @Test func resumedFineTuningGivesTheLossesOfAnUninterruptedRun() throws {
+    let (cfg, clips, labels) = try data()
+    func fresh() throws -> Finetuner {
+      let f = Finetuner(model: try FinetuneModel(cfg, seed: 3), task: .classification(smoothing: 0.1), totalSteps: 6, batch: 2, baseLR: 0.5, seed: 5)
+      (f.mixupAlpha, f.clipGrad) = (0.8, 1.0)
+      return f
+    }
+    let a = try fresh()
+    try a.train(clips: clips, targets: labels, steps: 6, batch: 2)
+    // Interrupted after 2 steps by Ctrl-C (shouldStop), checkpointed, resumed in a new object.
+    let b = try fresh()
+    var polls = 0
+    #expect(try b.train(clips: clips, targets: labels, steps: 6, batch: 2, shouldStop: { polls += 1; return polls > 2 }) == .interrupted)
+    #expect(b.step == 2)
+    let path = try tempDir().appendingPathComponent("ft.safetensors").path
+    try b.save(to: path)
+    let c = try Finetuner.resume(from: path)
+    #expect(c.step == 2 && c.log == b.log && c.mixupAlpha == 0.8 && c.clipGrad == 1.0 && c.task == .classification(smoothing: 0.1))
+    try c.train(clips: clips, targets: labels, steps: 4, batch: 2)
+    #expect(c.losses == a.losses)
+    #expect(c.model.head.weight.toFloats() == a.model.head.weight.toFloats())
+    // A pretraining checkpoint is not a fine-tuning one, and says so.
+    let p = Pretrainer(model: try PretrainModel(cfg, seed: 1), totalSteps: 1, batch: 1)
+    let pretrainPath = try tempDir().appendingPathComponent("pre.safetensors").path
+    try p.save(to: pretrainPath)
+    #expect { try Finetuner.resume(from: pretrainPath) } throws: { "\($0)".contains("it is a pretraining checkpoint") }
+  }
+
+  @Test func gradientClippingAndAccumulationInFineTuning() throws {
+    let (cfg, clips, labels) = try data()
+    let f = Finetuner(model: try FinetuneModel(cfg, seed: 3), task: .classification(smoothing: 0), totalSteps: 3, batch: 2)
+    (f.clipGrad, f.accumulate) = (1e-3, 2)
+    try f.train(clips: clips, targets: labels, steps: 3, batch: 2)
+    #expect(f.log.count == 3 && f.log.allSatisfy { $0.gradNorm.isFinite && $0.gradNorm > 1e-3 && $0.lr >= 0 })
+  }
+}
+
+@Suite struct LinearProbeTests {
+  @Test func classifierSeparatesSeparableClasses() throws {
+    var rng = SplitMix64(seed: 2)
+    var x: [[Double]] = [], y: [Int] = []
+    for i in 0..<30 {
+      let c = i % 3
+      x.append([Double(c) * 3 + rng.nextNormal() * 0.3, rng.nextNormal(), -Double(c) + rng.nextNormal() * 0.3])
+      y.append(c)
+    }
+    let probe = try LinearProbe.classifier(features: x, labels: y, classes: 3)
+    let predicted = probe.predict(x).map { p in p.indices.max { p[$0] < p[$1] }! }
+    #expect(predicted == y)
+    #expect(probe.predict(x).allSatisfy { abs($0.reduce(0, +) - 1) < 1e-12 })
+    #expect { try LinearProbe.classifier(features: x, labels: y.map { $0 + 1 }, classes: 3) } throws: { "\($0)".contains("outside 0..<3") }
+  }
+
+  @Test func ridgeWithoutPenaltyRecoversALinearMap() throws {
+    // y = 2 x0 − x1 + 3 and y2 = x1 / 2: exact, so the fitted predictions equal the targets.
+    let x: [[Double]] = [[0, 1], [1, 0], [2, 3], [4, -1], [-1, 2]]
+    let y = x.map { [2 * $0[0] - $0[1] + 3, $0[1] / 2] }
+    let probe = try LinearProbe.regressor(features: x, targets: y, l2: 0)
+    for (p, t) in zip(probe.predict([[10, 10]] + x), [[13, 5]] + y) {
+      for (a, b) in zip(p, t) { #expect(abs(a - b) < 1e-9) }
+    }
+  }
+}
+

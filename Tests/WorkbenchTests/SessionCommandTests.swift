@@ -25,6 +25,32 @@ import Testing
     if case .number(let war)? = e["war"] { #expect((0...1).contains(war)) } else { Issue.record("no WAR") }
     #expect(x["videos"] == .number(14) && x["dim"] == .number(96))
     #expect(FileManager.default.fileExists(atPath: dir + "/feats.safetensors"))
+
+    // A second call continues the run; epochs count ⌈14 clips / 4⌉ = 4 steps; the state resumes.
+    try session.interpreter.run("""
+      r2 = finetune(f, "expressions.csv", split: "", epochs: 1, batch: 4, frames: 16, stride: 1, log: "ft.jsonl")
+      save_state f "ft-state.safetensors"
+      g = resume("ft-state.safetensors")
+      p = probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
+      """)
+    guard case .record(let r2)? = session.interpreter.globals["r2"], case .record(let p)? = session.interpreter.globals["p"] else { Issue.record("missing results"); return }
+    #expect(r2["step"] == .number(6) && r2["stopped"] == .string("finished"))
+    #expect(try session.interpreter.run("g.step") == .number(6) && session.interpreter.run("len(g.losses)") == .number(6))
+    #expect(try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count == 4)
+    if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] { #expect((0...1).contains(fit) && (0...1).contains(war)) } else { Issue.record("no probe scores") }
+
+    // Labels outside the head's classes are refused before any video is decoded.
+    try "path,label\nvideos/missing.mp4,9\n".write(toFile: dir + "/bad-labels.csv", atomically: true, encoding: .utf8)
+    #expect { try session.interpreter.run("finetune f \"bad-labels.csv\" split: \"\" steps: 1") } throws: { "\($0)".contains("outside 0..<7") && !"\($0)".contains("missing.mp4:") }
+    // A row whose video fails is skipped and reported, or stops the command when asked.
+    try "path,label\nvideos/id00_happy_00.mp4,1\nvideos/missing.mp4,2\n".write(toFile: dir + "/one-missing.csv", atomically: true, encoding: .utf8)
+    out.removeAll()
+    try session.interpreter.run("r3 = finetune(f, \"one-missing.csv\", split: \"\", steps: 1, batch: 1, frames: 16, stride: 1, restart: true)")
+    #expect(out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
+    #expect(try session.interpreter.run("r3.clips") == .number(1) && session.interpreter.run("r3.step") == .number(1))
+    #expect { try session.interpreter.run("finetune f \"one-missing.csv\" split: \"\" steps: 1 frames: 16 stride: 1 on_error: \"stop\"") } throws: {
+      "\($0)".contains("videos/missing.mp4") && "\($0)".contains("on_error")
+    }
   }
 
   @Test func theSessionSurvivesErrors() throws {

@@ -5,9 +5,12 @@ import Tensor
 /// smoothing), regression (MSE or 1 − CCC, with the head activation of the model's config). AdamW
 /// (β 0.9/0.999, wd 0.05), base lr 1e-3 per 256 clips, cosine schedule with 5% warmup, layer-wise lr
 /// decay 0.75, drop path from the config, as the authors' recipe.
-public final class Finetuner {
+public final class Finetuner: TrainingRun {
+  /// Why a call to `train` ended.
+  public typealias Stop = TrainingStop
+
   /// The task's loss.
-  public enum Task: Sendable, Equatable {
+  public enum Task: Codable, Sendable, Equatable {
     /// Classes with label smoothing.
     case classification(smoothing: Double)
     /// Continuous targets: "mse" or "ccc" (1 − mean CCC over the targets).
@@ -24,21 +27,37 @@ public final class Finetuner {
   public let task: Task
   /// Draws batches.
   public var rng: SplitMix64
+  /// Every step so far.
+  public private(set) var log: [StepLog] = []
+  /// A JSON-lines file each step is appended to.
+  public var logPath: String?
+  /// Gradient clipping (nil = none).
+  public var clipGrad: Double?
+  /// Micro-batches whose gradients are summed before one update.
+  public var accumulate = 1
   /// Every step's loss.
-  public private(set) var losses: [Double] = []
+  public var losses: [Double] { log.map(\.loss) }
+  /// Optimizer steps taken so far.
+  public var step: Int { optimizer.step }
   /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability ½
   /// when both are on; labels become mixed, label-smoothed soft targets. Classification only.
   public var mixupAlpha = 0.0, cutmixAlpha = 0.0
 
   /// A fine-tuner for `totalSteps` steps of `batch` clips.
-  public init(model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75, seed: UInt64 = 0) {
+  /// `warmupSteps` nil = 5% of the steps; `frozenEncoder` trains only fc_norm and the head.
+  public init(model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75,
+              warmupSteps: Int? = nil, frozenEncoder: Bool = false, seed: UInt64 = 0) {
     self.model = model
     self.task = task
     var s = AdamW.Settings()
     s.beta2 = 0.999
     optimizer = AdamW(model, settings: s)
-    optimizer.lrScale = layerDecayScales(names: optimizer.parameters.map(\.name), stageDepths: model.config.stageDepths, decay: layerDecay)
-    schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-6, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
+    let names = optimizer.parameters.map(\.name)
+    optimizer.lrScale = layerDecayScales(names: names, stageDepths: model.config.stageDepths, decay: layerDecay)
+    if frozenEncoder {
+      optimizer.lrScale = zip(names, optimizer.lrScale).map { n, s in n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0 }
+    }
+    schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
     rng = SplitMix64(seed: seed)
   }
 
@@ -62,31 +81,44 @@ public final class Finetuner {
   /// Trains `steps` steps on clips (each (1, 3, T, H, W)) with their targets.
   @discardableResult
   public func train(clips: [Tensor], targets: [[Double]], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
-                    progress: (Int, Double) -> Void = { _, _ in }) throws -> Pretrainer.Stop {
+                    progress: (StepLog) -> Void = { _ in }) throws -> Stop {
     guard clips.count == targets.count, !clips.isEmpty else { throw SVFAPError.badConfig("need as many targets as clips (got \(clips.count) and \(targets.count))") }
     if case .classification = task, let bad = targets.first(where: { Int($0[0]) < 0 || Int($0[0]) >= model.config.numClasses }) {
       throw SVFAPError.badConfig("label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training")
     }
     model.train(true)
+    let micro = max(accumulate, 1)
     for _ in 0..<steps {
       if shouldStop() { return .interrupted }
-      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
-      var input = try Tensor.concat(picks.map { clips[$0] }, axis: 0)
+      let t0 = monotonicSeconds()
       model.zeroGrad()
-      let l: Tensor
-      if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
-        let (mixed, soft) = try mix(input, labels: picks.map { Int(targets[$0][0]) }, smoothing: eps)
-        input = mixed
-        l = try model(input).softCrossEntropy(targets: soft)
-      } else {
-        l = try loss(model(input), picks.map { targets[$0] })
+      var value = 0.0
+      for _ in 0..<micro {
+        let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
+        var input = try Tensor.concat(picks.map { clips[$0] }, axis: 0)  // (B, 3, T, H, W)
+        let l: Tensor
+        if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
+          let (mixed, soft) = try mix(input, labels: picks.map { Int(targets[$0][0]) }, smoothing: eps)
+          input = mixed
+          l = try model(input).softCrossEntropy(targets: soft)
+        } else {
+          l = try loss(model(input), picks.map { targets[$0] })
+        }
+        // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
+        let scaled = l.affine(1 / Double(micro))
+        let v = try scaled.item()
+        guard v.isFinite else { model.zeroGrad(); return .nonFinite(step: step + 1) }
+        value += v
+        try scaled.backward()
       }
-      let value = try l.item()
-      guard value.isFinite else { model.zeroGrad(); return .nonFinite(step: optimizer.step + 1) }
-      try l.backward()
-      optimizer.update(lr: schedule.lr(at: optimizer.step))
-      losses.append(value)
-      progress(optimizer.step, value)
+      let norm = optimizer.clipGradients(maxNorm: clipGrad)
+      guard norm.isFinite else { model.zeroGrad(); return .nonFinite(step: step + 1) }
+      let lr = schedule.lr(at: step)
+      optimizer.update(lr: lr)
+      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * micro) / max(monotonicSeconds() - t0, 1e-9))
+      log.append(entry)
+      if let logPath { try appendJSONLine(entry, to: logPath) }
+      progress(entry)
     }
     return .finished
   }
@@ -129,7 +161,7 @@ public final class Finetuner {
       while true {
         let z = rng.nextNormal(), v = pow(1 + c * z, 3)
         if v <= 0 { continue }
-        if log(max(rng.nextDouble(), 1e-300)) < 0.5 * z * z + d - d * v + d * log(v) { return d * v }
+        if Foundation.log(max(rng.nextDouble(), 1e-300)) < 0.5 * z * z + d - d * v + d * Foundation.log(v) { return d * v }
       }
     }
     let g1 = gamma(a), g2 = gamma(a)
@@ -151,5 +183,34 @@ public final class Finetuner {
       }
       return sum.map { $0 / Double(max(clips.count, 1)) }
     }
+  }
+
+  // MARK: checkpoints
+
+  /// Everything needed to resume fine-tuning (weights, moments, schedule, RNG, step, task, lr scales,
+  /// config, log), written atomically; the clips are not stored (pass them again to `train`).
+  public func save(to path: String) throws {
+    var state = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
+                              optimizer: optimizer.settings, config: model.config, log: log)
+    (state.task, state.lrScale, state.mixup, state.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
+    try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
+  }
+
+  /// A fine-tuner restored from `save(to:)`: continues exactly where the saved one stopped.
+  public static func resume(from path: String) throws -> Finetuner {
+    let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.finetuning")
+    guard let task = meta.task, let scales = meta.lrScale else { throw SVFAPError.badFile(path: path, message: "fine-tuning checkpoint without task or lr scales") }
+    let model = try FinetuneModel(meta.config)
+    try model.load(weights, strict: true)
+    let t = Finetuner(model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)
+    guard scales.count == t.optimizer.lrScale.count else { throw SVFAPError.badFile(path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters") }
+    t.schedule = meta.schedule
+    t.optimizer.lrScale = scales
+    t.optimizer.settings = meta.optimizer
+    (t.clipGrad, t.accumulate, t.mixupAlpha, t.cutmixAlpha) = (meta.clipGrad, meta.accumulate ?? 1, meta.mixup ?? 0, meta.cutmix ?? 0)
+    try t.optimizer.restore(opt, step: meta.step)
+    t.rng.state = meta.rngState
+    t.log = meta.log
+    return t
   }
 }

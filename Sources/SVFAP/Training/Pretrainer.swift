@@ -4,30 +4,9 @@ import Tensor
 /// Incremental masked-autoencoder pretraining: the model, its optimizer, the schedule position, the RNG
 /// and the loss log live here between calls, so `train(steps: 200)` twice equals `train(steps: 400)`
 /// once (same seed ⇒ same losses), and a checkpoint taken between calls resumes bit-for-bit.
-public final class Pretrainer {
-  /// What one step recorded (also written as a JSON line to the log file).
-  public struct StepLog: Codable, Sendable, Equatable {
-    /// 1-based step.
-    public let step: Int
-    /// Loss of the step.
-    public let loss: Double
-    /// Learning rate used.
-    public let lr: Double
-    /// Gradient norm before clipping.
-    public let gradNorm: Double
-    /// Clips per second of the step.
-    public let clipsPerSecond: Double
-  }
-
+public final class Pretrainer: TrainingRun {
   /// Why a call to `train` ended.
-  public enum Stop: Equatable, Sendable {
-    /// All requested steps ran.
-    case finished
-    /// Ctrl-C (or `shouldStop`) at a step boundary.
-    case interrupted
-    /// A non-finite loss at this step; the parameters are those before the step.
-    case nonFinite(step: Int)
-  }
+  public typealias Stop = TrainingStop
 
   /// The model.
   public let model: PretrainModel
@@ -105,48 +84,23 @@ public final class Pretrainer {
     return .finished
   }
 
-  func appendJSONLine(_ entry: StepLog, to path: String) throws {
-    var data = try JSONEncoder().encode(entry)
-    data.append(0x0A)
-    if let h = FileHandle(forWritingAtPath: path) {
-      defer { try? h.close() }
-      try h.seekToEnd()
-      try h.write(contentsOf: data)
-    } else {
-      try data.write(to: URL(fileURLWithPath: path))
-    }
-  }
-
   // MARK: checkpoints
 
   /// Everything needed to resume: weights (`model.*`), optimizer moments (`opt.m.*`, `opt.v.*`) in
   /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
   /// atomically.
   public func save(to path: String) throws {
-    var tensors: [String: Tensor] = [:]
-    for (k, t) in model.stateDict() { tensors["model." + k] = t }
-    for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
-    let meta = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
-                             optimizer: optimizer.settings, config: model.config, log: log)
-    let json = String(decoding: try JSONEncoder().encode(meta), as: UTF8.self)
-    try SafeTensorsFile.write(tensors, metadata: ["svfap.training": json], to: path)
+    let state = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
+                              optimizer: optimizer.settings, config: model.config, log: log)
+    try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
 
   /// A trainer restored from `save(to:)`: continues exactly where the saved one stopped.
   public static func resume(from path: String) throws -> Pretrainer {
-    let file = try SafeTensorsFile(path: path)
-    guard let json = file.metadata["svfap.training"],
-          let meta = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
-      throw SVFAPError.badFile(path: path, message: "not a training checkpoint (no svfap.training metadata)")
-    }
+    let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.training")
     let model = try PretrainModel(meta.config)
-    var weights: [String: Tensor] = [:], opt: [String: Tensor] = [:]
-    for name in file.names {
-      if name.hasPrefix("model.") { weights[String(name.dropFirst(6))] = try file.tensor(name) }
-      if name.hasPrefix("opt.") { opt[String(name.dropFirst(4))] = try file.tensor(name, dtype: .float64) }
-    }
     try model.load(weights, strict: true)
-    let t = Pretrainer(model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch, maskRatio: meta.maskRatio)
+    let t = Pretrainer(model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch, maskRatio: meta.maskRatio ?? 0.9)
     t.schedule = meta.schedule
     t.clipGrad = meta.clipGrad
     t.accumulate = meta.accumulate ?? 1
@@ -157,17 +111,4 @@ public final class Pretrainer {
     t.log = meta.log
     return t
   }
-}
-
-/// The JSON half of a training checkpoint.
-struct TrainingState: Codable {
-  let step: Int
-  let rngState: UInt64
-  let schedule: CosineSchedule
-  let maskRatio: Double
-  let clipGrad: Double?
-  let accumulate: Int?
-  let optimizer: AdamW.Settings
-  let config: SVFAPConfig
-  let log: [Pretrainer.StepLog]
 }

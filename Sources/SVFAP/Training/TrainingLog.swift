@@ -1,0 +1,105 @@
+import Foundation
+import Tensor
+
+/// What one training step recorded (also written as a JSON line to a run's log file, which the plot
+/// layer reads back).
+public struct StepLog: Codable, Sendable, Equatable {
+  /// 1-based step.
+  public let step: Int
+  /// Loss of the step.
+  public let loss: Double
+  /// Learning rate used.
+  public let lr: Double
+  /// Gradient norm before clipping.
+  public let gradNorm: Double
+  /// Clips per second of the step.
+  public let clipsPerSecond: Double
+
+  /// A step's record.
+  public init(step: Int, loss: Double, lr: Double, gradNorm: Double, clipsPerSecond: Double) {
+    (self.step, self.loss, self.lr, self.gradNorm, self.clipsPerSecond) = (step, loss, lr, gradNorm, clipsPerSecond)
+  }
+}
+
+/// Why a call to a trainer's `train` ended.
+public enum TrainingStop: Equatable, Sendable {
+  /// All requested steps ran.
+  case finished
+  /// Ctrl-C (or `shouldStop`) at a step boundary.
+  case interrupted
+  /// A non-finite loss at this step; the parameters are those before the step.
+  case nonFinite(step: Int)
+}
+
+/// What the workbench needs of any training run (pretraining or fine-tuning): its position, its log,
+/// and a resumable checkpoint.
+public protocol TrainingRun: AnyObject {
+  /// Optimizer steps taken so far.
+  var step: Int { get }
+  /// Every step so far.
+  var log: [StepLog] { get }
+  /// A JSON-lines file each step is appended to.
+  var logPath: String? { get set }
+  /// Writes a resumable checkpoint atomically.
+  func save(to path: String) throws
+}
+
+/// Appends one JSON object and a newline to a file (created when missing).
+func appendJSONLine<T: Encodable>(_ entry: T, to path: String) throws {
+  var data = try JSONEncoder().encode(entry)
+  data.append(0x0A)
+  if let h = FileHandle(forWritingAtPath: path) {
+    defer { try? h.close() }
+    try h.seekToEnd()
+    try h.write(contentsOf: data)
+  } else {
+    try data.write(to: URL(fileURLWithPath: path))
+  }
+}
+
+/// The training-checkpoint half that is not tensors: what `Pretrainer` and `Finetuner` store as JSON
+/// metadata next to weights (`model.*`) and optimizer moments (`opt.*`).
+struct TrainingState: Codable {
+  let step: Int
+  let rngState: UInt64
+  let schedule: CosineSchedule
+  let maskRatio: Double?
+  let clipGrad: Double?
+  let accumulate: Int?
+  let optimizer: AdamW.Settings
+  let config: SVFAPConfig
+  let log: [StepLog]
+  /// Fine-tuning only: the task, per-parameter lr scales, mixup and cutmix α.
+  var task: Finetuner.Task? = nil
+  var lrScale: [Double]? = nil
+  var mixup: Double? = nil, cutmix: Double? = nil
+}
+
+/// Writes weights, optimizer moments and the JSON state under `key`, atomically.
+func writeTrainingCheckpoint(model: Module, optimizer: AdamW, state: TrainingState, key: String, to path: String) throws {
+  var tensors: [String: Tensor] = [:]
+  for (k, t) in model.stateDict() { tensors["model." + k] = t }
+  for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
+  let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+  try SafeTensorsFile.write(tensors, metadata: [key: json], to: path)
+}
+
+/// Reads a training checkpoint: the JSON state under `key`, the weights and the optimizer moments.
+func readTrainingCheckpoint(_ path: String, key: String) throws -> (TrainingState, weights: [String: Tensor], moments: [String: Tensor]) {
+  let file = try SafeTensorsFile(path: path)
+  guard let json = file.metadata[key] else {
+    let other = key == "svfap.training" ? "svfap.finetuning" : "svfap.training"
+    let hint = file.metadata[other] != nil ? " (it is a \(other == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint)" : ""
+    throw SVFAPError.badFile(path: path, message: "not a \(key == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint (no \(key) metadata)\(hint)")
+  }
+  let state: TrainingState
+  do { state = try JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) } catch {
+    throw SVFAPError.badFile(path: path, message: "unreadable \(key) metadata: \(error)")
+  }
+  var weights: [String: Tensor] = [:], opt: [String: Tensor] = [:]
+  for name in file.names {
+    if name.hasPrefix("model.") { weights[String(name.dropFirst(6))] = try file.tensor(name) }
+    if name.hasPrefix("opt.") { opt[String(name.dropFirst(4))] = try file.tensor(name, dtype: .float64) }
+  }
+  return (state, weights, opt)
+}
