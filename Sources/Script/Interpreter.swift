@@ -41,8 +41,11 @@ public final class Interpreter {
   /// An interpreter with the language's built-in commands.
   public init() { Builtins.register(into: self) }
 
-  /// Adds (or replaces) a command.
-  public func register(_ c: Command) { commands[c.name] = c }
+  /// Adds a command (a name registered twice is a programming error).
+  public func register(_ c: Command) {
+    precondition(commands[c.name] == nil, "command \(c.name) registered twice")
+    commands[c.name] = c
+  }
 
   /// Commands grouped by topic, topics and names sorted (help listings and the generated reference).
   public var commandsByTopic: [(topic: String, commands: [Command])] {

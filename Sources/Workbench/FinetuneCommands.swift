@@ -80,10 +80,16 @@ enum FinetuneCommands {
                              ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
                              ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
     }
-    var fields: [(String, Value)] = []
+    var fields: [(String, Value)] = [], sums = [0.0, 0.0, 0.0]
     for (j, name) in labelNames.enumerated() where j < (out.first?.count ?? 0) {
       let x = out.map { $0[j] }, y = actual.map { $0[j] }
-      fields.append((name, .record(Record([("pcc", .number(Metrics.pcc(x, y))), ("ccc", .number(Metrics.ccc(x, y))), ("one_minus_mae", .number(Metrics.oneMinusMAE(x, y)))]))))
+      let values = [Metrics.pcc(x, y), Metrics.ccc(x, y), Metrics.oneMinusMAE(x, y)]
+      sums = zip(sums, values).map(+)
+      fields.append((name, .record(Record(zip(["pcc", "ccc", "one_minus_mae"], values).map { ($0, .number($1)) }))))
+    }
+    // The paper reports personality averaged over the five traits.
+    if fields.count > 1 {
+      fields.append(("mean", .record(Record(zip(["pcc", "ccc", "one_minus_mae"], sums).map { ($0, .number($1 / Double(fields.count))) }))))
     }
     return .record(Record(fields))
   }
@@ -187,7 +193,7 @@ enum FinetuneCommands {
                                 .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
                                 .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
                                 .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue)] + clipParams,
-                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae}", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, interp in
+                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} and their mean over targets", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
@@ -206,23 +212,23 @@ enum FinetuneCommands {
       let out = try ft.predict(videos: videos)
       return scores(out, actual: actual, classification: classification, classes: model.config.numClasses, labelNames: m.labelNames)
     })
-    i.register(Command("probe", topic: "train", summary: "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
+    i.register(Command("linear_probe", topic: "train", summary: "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
                        params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm are used as they are)"), .positional("manifest", .string, "a manifest .csv"),
                                 .option("train", .string, "rows to fit on", default: .string("train")), .option("test", .string, "rows to score", default: .string("test")),
                                 .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue),
                                 .option("clips", .integer, "clips per video, averaged", default: .number(2)),
                                 .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3))] + clipParams,
                        returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
-                       example: "r = probe f \"synth/expressions.csv\"") { a, interp in
+                       example: "r = linear_probe f \"synth/expressions.csv\"") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
-      guard let model = h.finetune else { throw ScriptError(.runtime, "probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
+      guard let model = h.finetune else { throw ScriptError(.runtime, "linear_probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
       let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)
       let (_, testRows, _, _) = try rows(a, session: session, split: try a.string("test"), foldTest: true)
       let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
       let clips = try a.int("clips")
       let (trainX, trainKept) = try videoFeatures(model, rows: trainRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
       let (testX, testKept) = try videoFeatures(model, rows: testRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
-      guard !trainX.isEmpty, !testX.isEmpty else { throw ScriptError(.runtime, "probe: no readable videos in the training or test rows", at: a.location) }
+      guard !trainX.isEmpty, !testX.isEmpty else { throw ScriptError(.runtime, "linear_probe: no readable videos in the training or test rows", at: a.location) }
       let l2 = try a.number("l2")
       do {
         if classification {
@@ -235,7 +241,7 @@ enum FinetuneCommands {
         }
         let probe = try LinearProbe.regressor(features: trainX, targets: trainKept.map(\.labels), l2: l2)
         return scores(probe.predict(testX), actual: testKept.map(\.labels), classification: false, classes: 0, labelNames: m.labelNames)
-      } catch let e as SVFAPError { throw ScriptError(.runtime, "probe: \(e)", at: a.location) }
+      } catch let e as SVFAPError { throw ScriptError(.runtime, "linear_probe: \(e)", at: a.location) }
     })
   }
 }

@@ -31,13 +31,23 @@ import Testing
       r2 = finetune(f, "expressions.csv", split: "", epochs: 1, batch: 4, frames: 16, stride: 1, log: "ft.jsonl")
       save_state f "ft-state.safetensors"
       g = resume("ft-state.safetensors")
-      p = probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
+      p = linear_probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
       """)
     guard case .record(let r2)? = session.interpreter.globals["r2"], case .record(let p)? = session.interpreter.globals["p"] else { Issue.record("missing results"); return }
     #expect(r2["step"] == .number(6) && r2["stopped"] == .string("finished"))
     #expect(try session.interpreter.run("g.step") == .number(6) && session.interpreter.run("len(g.losses)") == .number(6))
     #expect(try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count == 4)
     if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] { #expect((0...1).contains(fit) && (0...1).contains(war)) } else { Issue.record("no probe scores") }
+
+    // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
+    try session.interpreter.run("""
+      t = model "svfap-tiny" task: "finetune" classes: 5 activation: "sigmoid" seed: 2
+      finetune t "traits.csv" split: "" steps: 1 batch: 2 frames: 16 stride: 1 loss: "ccc"
+      rt = evaluate(t, "traits.csv", split: "", clips: 1, frames: 16, stride: 1)
+      """)
+    guard case .record(let rt)? = session.interpreter.globals["rt"], case .record(let mean)? = rt["mean"], case .record(let o)? = rt["openness"] else { Issue.record("no trait scores"); return }
+    #expect(rt.keys.count == 6)
+    if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"] { #expect((0...1).contains(acc) && (0...1).contains(accO)) } else { Issue.record("no 1 − MAE") }
 
     // Labels outside the head's classes are refused before any video is decoded.
     try "path,label\nvideos/missing.mp4,9\n".write(toFile: dir + "/bad-labels.csv", atomically: true, encoding: .utf8)
