@@ -57,7 +57,7 @@ public enum SyntheticFaces {
   }
 
   /// Renders `frames` RGB24 frames (size × size) of `identity` showing `expression`.
-  public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, rng: inout SplitMix64) -> (frames: [[UInt8]], labels: Labels) {
+  public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, noise: Double = 0.04, rng: inout SplitMix64) -> (frames: [[UInt8]], labels: Labels) {
     let (o, c, x, a, n) = (id.traits[0], id.traits[1], id.traits[2], id.traits[3], id.traits[4])
     let peak = min(1, 0.45 + 0.35 * rng.nextDouble() + 0.2 * x)
     let onset = 0.05 + 0.1 * rng.nextDouble(), apex = onset + 0.15 + 0.1 * rng.nextDouble(), offset = 0.75 + 0.15 * rng.nextDouble()
@@ -79,13 +79,13 @@ public enum SyntheticFaces {
       let cx = 0.5 + motion * sin(phase + 0.35 * Double(f)), cy = 0.52 + 0.6 * motion * cos(phase + 0.27 * Double(f))
       let bright = 1 + light * sin(phase + 0.2 * Double(f))
       out.append(draw(id, size: size, cx: cx, cy: cy, eyeOpen: eyeOpen, browRaise: browRaise, browTilt: browTilt, curve: curve,
-                      mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright, rng: &rng))
+                      mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright, noise: noise, rng: &rng))
     }
     return (out, Labels(expression: e, intensity: peak, valence: valence, arousal: arousal))
   }
 
   static func draw(_ id: Identity, size: Int, cx: Double, cy: Double, eyeOpen: Double, browRaise: Double, browTilt: Double, curve: Double,
-                   mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, rng: inout SplitMix64) -> [UInt8] {
+                   mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, noise amplitude: Double, rng: inout SplitMix64) -> [UInt8] {
     var img = [UInt8](repeating: 0, count: size * size * 3)
     let s = Double(size)
     let (fw, fh) = (id.faceW, id.faceH)
@@ -134,7 +134,7 @@ public enum SyntheticFaces {
             }
           }
         }
-        let noise = 0.04 * (rng.nextDouble() - 0.5)
+        let noise = amplitude * (rng.nextDouble() - 0.5)
         let p = (py * size + px) * 3
         img[p] = UInt8(max(0, min(255, (col.0 * bright + noise) * 255)))
         img[p + 1] = UInt8(max(0, min(255, (col.1 * bright + noise) * 255)))
@@ -147,10 +147,11 @@ public enum SyntheticFaces {
   /// Writes a synthetic dataset: `identities` people × 7 expressions × `clipsPerExpression` videos
   /// under out/videos, and manifests for pretraining (unlabeled.csv), classification
   /// (expressions.csv), dimensional regression (dimensional.csv) and traits (traits.csv); each row
-  /// also names the identity, so splits can be subject-independent. Returns the number of videos.
+  /// also names the identity, so splits can be subject-independent; `noise` is the amplitude of the
+  /// per-pixel noise (0…1 of the pixel range). Returns the number of videos.
   @discardableResult
   public static func writeDataset(to out: String, identities: Int, clipsPerExpression: Int, frames: Int, size: Int, seed: UInt64,
-                                  codec: String = "h264", testIdentities: Int = 0, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+                                  codec: String = "h264", testIdentities: Int = 0, noise: Double = 0.04, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
     // With testIdentities > 0, the last identities form the test split (subject-independent).
     let split = testIdentities > 0
     func splitCell(_ p: Int) -> String { split ? (p >= identities - testIdentities ? ",test" : ",train") : "" }
@@ -168,7 +169,7 @@ public enum SyntheticFaces {
         for k in 0..<clipsPerExpression {
           let name = String(format: "videos/id%02d_%@_%02d.%@", p, expressions[e], k, codec == "mpeg4" ? "avi" : "mp4")
           var clipRng = SplitMix64(seed: rng.next())
-          let (frameList, labels) = render(identity: person, expression: e, frames: frames, size: size, rng: &clipRng)
+          let (frameList, labels) = render(identity: person, expression: e, frames: frames, size: size, noise: noise, rng: &clipRng)
           let writer = try VideoWriter(path: out + "/" + name, width: size, height: size, fps: 25, codec: codec)
           for f in frameList { try writer.write(rgb: f) }
           try writer.finish()

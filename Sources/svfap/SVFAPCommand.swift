@@ -262,10 +262,11 @@ struct Synth: ParsableCommand {
   @Option(help: "Random seed.") var seed: UInt64 = 0
   @Option(help: "h264 (.mp4), hevc (.mp4), mpeg4 (.avi) or vp8 (.webm).") var codec = "h264"
   @Option(help: "Identities held out as the test split (adds a split column; 0 = none).") var testIdentities = 0
+  @Option(help: "Amplitude of the per-pixel noise, 0...1 of the pixel range.") var noise = 0.04
 
   func run() throws {
     do {
-      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities) { done, total in
+      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities, noise: noise) { done, total in
         if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
       }
       print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")

@@ -6,30 +6,6 @@ import Testing
 /// A real `svfap run` process interrupted by SIGINT while it trains: it stops at a step boundary, the
 /// script goes on to write a checkpoint, and that checkpoint resumes at the step the log shows.
 @Suite(.serialized) struct InterruptedTrainingTests {
-  /// Spawns svfap with default signal handling; stdout and stderr go to `out`.
-  func spawn(_ args: [String], out: String) throws -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    var cargs = ([REPLTests.svfap] + args).map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var pid = pid_t()
-    guard posix_spawn(&pid, REPLTests.svfap, &actions, &attr, &cargs, environ) == 0 else { throw POSIXError(.ENOENT) }
-    return pid
-  }
-
   @Test(arguments: ["pretrain", "finetune"]) func ctrlCDuringTrainingLeavesALoadableCheckpoint(task: String) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-interrupt-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -44,7 +20,7 @@ import Testing
     }
     try (train + "\nprint \"stopped: {r.stopped} at {r.step}\"\nsave_state m \"state.safetensors\"\n").write(toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
     let out = dir + "/out.txt"
-    let pid = try spawn(["run", dir + "/run.svfap"], out: out)
+    let pid = try spawnProcess(REPLTests.svfap, ["run", dir + "/run.svfap"], stdout: out, keepStderr: true)
     // Wait for three logged steps, then Ctrl-C.
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline {

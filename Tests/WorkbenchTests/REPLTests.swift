@@ -8,33 +8,12 @@ import Testing
     URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("svfap").path
   }
 
-  /// Runs tmux on a private server with posix_spawn and waitpid (Foundation's Process can wait forever
-  /// when the tmux server it starts inherits its bookkeeping descriptors); returns stdout.
+  /// Runs tmux on a private server (spawnProcess + waitpid); returns stdout.
   @discardableResult
   func tmux(_ args: [String]) throws -> String {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID().uuidString)").path
     defer { unlink(out) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ["tmux", "-L", "svfap-test-\(getpid())"] + args
-    var cargs = argv.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    // Default signal handling and an empty mask, whatever the test runner set.
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    var none = sigset_t(), all = sigset_t()
-    sigemptyset(&none)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attr, &none)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var pid = pid_t()
-    guard posix_spawnp(&pid, "tmux", &actions, &attr, &cargs, environ) == 0 else { throw POSIXError(.ENOENT) }
+    let pid = try spawnProcess("tmux", ["-L", "svfap-test-\(getpid())"] + args, stdout: out)
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     return (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
