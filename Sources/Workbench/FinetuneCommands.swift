@@ -144,9 +144,10 @@ enum FinetuneCommands {
                                 .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)),
                                 .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
                                 .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
+                                .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)),
                                 .option("restart", .bool, "start a new run even if this model was fine-tuned in this session", default: .bool(false))]
                                 + StepPlan.params + clipParams,
-                       returns: "record {step, loss, clips, stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
+                       returns: "record {step, loss, clips (videos used), stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
       let h = try a.handle("model", as: ModelHandle.self)
       guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
       let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
@@ -158,14 +159,23 @@ enum FinetuneCommands {
       } else if let bad = chosen.first(where: { $0.labels.count != model.config.numClasses }) {
         throw ScriptError(.runtime, "finetune: \(bad.path) has \(bad.labels.count) targets, the model's head has \(model.config.numClasses)", at: a.location)
       }
-      var clips: [Tensor] = [], targets: [[Double]] = []
+      // K clips spread over each video are kept; a step draws among all of them, so every video is
+      // equally likely and its temporal position varies (K = 1: the middle clip).
+      let views = try a.int("views")
+      guard views >= 1 else { throw ScriptError(.runtime, "finetune: views must be >= 1", at: a.location) }
+      var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
       for r in chosen {
-        guard let clip = try decode(r, root: root, a: a, interp: interp, { try $0.clip(spec).tensor }) else { continue }
-        clips.append(clip)
-        targets.append(r.labels)
+        let decoded = try decode(r, root: root, a: a, interp: interp) { reader in
+          views == 1 ? [try reader.clip(spec).tensor]
+            : try ClipSampler.uniformStarts(k: views, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map { try reader.clip(spec, start: $0).tensor }
+        }
+        guard let decoded else { continue }
+        clips += decoded
+        targets += Array(repeating: r.labels, count: decoded.count)
+        videos += 1
       }
       let batch = try a.int("batch")
-      let plan = try StepPlan(a, clips: clips.count, batch: batch) { $0 }
+      let plan = try StepPlan(a, clips: videos, batch: batch) { $0 }
       let restart = try a.bool("restart")
       if h.finetuner == nil || restart {
         let task: Finetuner.Task = classification ? .classification(smoothing: try a.number("smoothing")) : .regression(loss: try a.string("loss"))
@@ -185,7 +195,7 @@ enum FinetuneCommands {
         stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
       } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
       let stopped = TrainingProgress.ended(stop, step: ft.step, command: "finetune", interp: interp)
-      return .record(Record([("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(clips.count))),
+      return .record(Record([("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(videos))),
                              ("stopped", .string(stopped))]))
     })
     i.register(Command("evaluate", topic: "train", summary: "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",

@@ -44,7 +44,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     String(format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task, Double(module.parameterCount) / 1e6, config.dim,
            config.stageDepths.map(String.init).joined(separator: "/"))
   }
-  public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses"] }
+  public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses", "schedule"] }
   public func field(_ name: String) -> Value? {
     switch name {
     case "preset": return .string(preset)
@@ -57,6 +57,10 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "size": return .number(Double(config.imgSize))
     case "step": return .number(Double(run?.step ?? 0))
     case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
+    case "schedule":
+      guard let s = trainer?.schedule ?? finetuner?.schedule else { return .nilValue }
+      return .record(Record([("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)), ("warmup", .number(Double(s.warmupSteps))),
+                             ("total", .number(Double(s.totalSteps))), ("batch", .number(Double(s.batch))), ("lr", .number(s.lr(at: run?.step ?? 0)))]))
     default: return nil
     }
   }

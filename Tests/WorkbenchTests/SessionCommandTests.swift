@@ -39,6 +39,14 @@ import Testing
     #expect(try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count == 4)
     if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] { #expect((0...1).contains(fit) && (0...1).contains(war)) } else { Issue.record("no probe scores") }
 
+    // Schedules in epochs: 14 clips at batch 4 = 4 steps per epoch.
+    try session.interpreter.run("h = model \"svfap-tiny\" task: \"finetune\" seed: 3\nfinetune h \"expressions.csv\" split: \"\" epochs: 0.5 total_epochs: 3 warmup_epochs: 1 batch: 4 frames: 16 stride: 1")
+    #expect(try session.interpreter.run("h.schedule.total") == .number(12) && session.interpreter.run("h.schedule.warmup") == .number(4))
+    #expect(try session.interpreter.run("h.step") == .number(2))
+    // Three clips per video: an epoch still counts the 14 videos.
+    try session.interpreter.run("rv = finetune(h, \"expressions.csv\", split: \"\", epochs: 1, views: 3, batch: 4, frames: 16, stride: 1, restart: true)")
+    #expect(try session.interpreter.run("rv.clips") == .number(14) && session.interpreter.run("rv.step") == .number(4))
+
     // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
     try session.interpreter.run("""
       t = model "svfap-tiny" task: "finetune" classes: 5 activation: "sigmoid" seed: 2
