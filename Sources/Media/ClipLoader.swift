@@ -37,8 +37,10 @@ public final class ClipLoader {
 
   /// A loader over `manifest` (paths relative to `root`). `shuffle` with `seed` fixes the order;
   /// `randomStart` picks a random clip start per sample (training), else the centred clip.
-  public init(manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64, randomStart: Bool,
-              workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip) {
+  public init(
+    manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64, randomStart: Bool,
+    workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip
+  ) {
     self.manifest = manifest
     self.root = root
     self.spec = spec
@@ -65,7 +67,10 @@ public final class ClipLoader {
     while true {
       cond.lock()
       while !stopped && nextToSchedule < order.count && nextToSchedule - nextToConsume >= capacity { cond.wait() }
-      if stopped || nextToSchedule >= order.count { cond.unlock(); return }
+      if stopped || nextToSchedule >= order.count {
+        cond.unlock()
+        return
+      }
       let pos = nextToSchedule
       nextToSchedule += 1
       cond.unlock()
@@ -94,7 +99,10 @@ public final class ClipLoader {
     var clips: [Tensor] = [], labels: [[Double]] = [], rows: [Int] = []
     while clips.count < batchSize {
       cond.lock()
-      guard nextToConsume < order.count else { cond.unlock(); break }
+      guard nextToConsume < order.count else {
+        cond.unlock()
+        break
+      }
       let pos = nextToConsume
       while results[pos] == nil { cond.wait() }
       let r = results.removeValue(forKey: pos)!

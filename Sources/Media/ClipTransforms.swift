@@ -53,7 +53,10 @@ public enum ClipTransforms {
     let out = clip.copy()
     let (w, rows) = (clip.shape[clip.rank - 1], clip.count / clip.shape[clip.rank - 1])
     let p = out.pointer(Float.self)
-    for r in 0..<rows { let row = p + r * w; for i in 0..<(w / 2) { row.swapAt(i, w - 1 - i) } }
+    for r in 0..<rows {
+      let row = p + r * w
+      for i in 0..<(w / 2) { row.swapAt(i, w - 1 - i) }
+    }
     return out
   }
 
@@ -66,5 +69,9 @@ public enum ClipTransforms {
 }
 
 extension UnsafeMutablePointer where Pointee == Float {
-  func swapAt(_ i: Int, _ j: Int) { let t = self[i]; self[i] = self[j]; self[j] = t }
+  func swapAt(_ i: Int, _ j: Int) {
+    let t = self[i]
+    self[i] = self[j]
+    self[j] = t
+  }
 }

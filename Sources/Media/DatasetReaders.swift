@@ -153,7 +153,9 @@ public enum DatasetReaders {
     let all = try lines(root + "/annotations.csv")
     for (i, l) in all.enumerated() where i > 0 {
       let c = l.split(separator: ",").map(String.init)
-      guard c.count >= 4, let a = Double(c[1]), let v = Double(c[2]), let d = Double(c[3]) else { throw MediaError(root + "/annotations.csv", "line \(i + 1): '\(l)'") }
+      guard c.count >= 4, let a = Double(c[1]), let v = Double(c[2]), let d = Double(c[3]) else {
+        throw MediaError(root + "/annotations.csv", "line \(i + 1): '\(l)'")
+      }
       rows.append(ManifestRow(path: "clips/" + c[0], labels: [a, v, d], subject: c.count > 4 ? c[4] : nil))
     }
     for i in rows.indices { rows[i].fold = i % 5 + 1 }
@@ -165,7 +167,10 @@ public enum DatasetReaders {
   static func avcaffe(_ root: String) throws -> Manifest {
     var split: [String: String] = [:]
     if FileManager.default.fileExists(atPath: root + "/split.csv") {
-      for l in try lines(root + "/split.csv").dropFirst() { let c = l.split(separator: ","); if c.count == 2 { split[String(c[0])] = String(c[1]) } }
+      for l in try lines(root + "/split.csv").dropFirst() {
+        let c = l.split(separator: ",")
+        if c.count == 2 { split[String(c[0])] = String(c[1]) }
+      }
     }
     var rows: [ManifestRow] = []
     for (i, l) in try lines(root + "/labels.csv").enumerated() where i > 0 {
@@ -206,7 +211,9 @@ public enum DatasetReaders {
             if case .float(let x) = score { scores[name, default: [:]][trait] = x }
           }
         }
-      } else { continue }
+      } else {
+        continue
+      }
       for (video, t) in scores.sorted(by: { $0.key < $1.key }) {
         let labels = traits.map { t[$0] ?? .nan }
         guard labels.allSatisfy({ !$0.isNaN }) else { continue }
@@ -224,4 +231,3 @@ public enum DatasetReaders {
     return Manifest(labelNames: [], rows: try require(rows, root, "dev/mp4/id00012/21Uxsk56VDQ/00001.mp4"))
   }
 }
-

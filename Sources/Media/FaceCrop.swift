@@ -12,8 +12,10 @@ extension VideoReader {
   /// A face-cropped clip, the number of sampled frames on which a face was detected, and the box used on
   /// each frame (original pixels). Without a face on any sampled frame this is an error naming the
   /// file, unless `fallbackToCenter` is set (then the center crop is used and the count is 0).
-  public func faceClip(_ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
-                       fallbackToCenter: Bool = false) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
+  public func faceClip(
+    _ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
+    fallbackToCenter: Bool = false
+  ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
     let s = start ?? ClipSampler.uniformStarts(k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
     let idx = ClipSampler.indices(start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
     let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
@@ -40,7 +42,10 @@ extension VideoReader {
         center.crop = .center
         return (try clip(center, start: s), 0, [])
       }
-      throw MediaError(info.path, "no face found on any of the \(idx.count) sampled frames (frames \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\", or face_fallback: true to fall back to it")
+      throw MediaError(
+        info.path,
+        "no face found on any of the \(idx.count) sampled frames (frames \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\", or face_fallback: true to fall back to it"
+      )
     }
     // Frames without a detection take the nearest detected frame's box.
     for i in found.indices where found[i] == nil {

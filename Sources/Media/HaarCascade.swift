@@ -4,9 +4,20 @@ import Foundation
 /// `opencv-data`): integral images, boosted stumps per stage, variance normalization, scanning windows
 /// over scales, and grouping of overlapping hits (OpenCV's detectMultiScale, minNeighbors style).
 public struct HaarCascade: Sendable {
-  struct Rect: Sendable { let x, y, w, h: Int; let weight: Double }
-  struct Stump: Sendable { let feature: Int; let threshold: Double; let left: Double; let right: Double }
-  struct Stage: Sendable { let threshold: Double; let stumps: [Stump] }
+  struct Rect: Sendable {
+    let x, y, w, h: Int
+    let weight: Double
+  }
+  struct Stump: Sendable {
+    let feature: Int
+    let threshold: Double
+    let left: Double
+    let right: Double
+  }
+  struct Stage: Sendable {
+    let threshold: Double
+    let stumps: [Stump]
+  }
 
   /// Training window size.
   public let windowWidth: Int, windowHeight: Int
@@ -43,13 +54,16 @@ public struct HaarCascade: Sendable {
     func numbers(_ s: Substring) -> [Double] { s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).compactMap { Double($0) } }
     guard text.contains("<featureType>HAAR</featureType>"), let split = text.range(of: "<features>") else { throw fail("no HAAR features") }
     guard let w = contents("width", in: text[...]).first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
-          let h = contents("height", in: text[...]).first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw fail("no window size") }
+      let h = contents("height", in: text[...]).first.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+    else { throw fail("no window size") }
     (windowWidth, windowHeight) = (w, h)
     let stagePart = text[..<split.lowerBound], featurePart = text[split.upperBound...]
     var stages: [Stage] = []
     for block in contents("weakClassifiers", in: stagePart) {
       let nodes = contents("internalNodes", in: block).map(numbers), leaves = contents("leafValues", in: block).map(numbers)
-      guard nodes.count == leaves.count, nodes.allSatisfy({ $0.count == 4 }), leaves.allSatisfy({ $0.count == 2 }) else { throw fail("a weak classifier is not a stump") }
+      guard nodes.count == leaves.count, nodes.allSatisfy({ $0.count == 4 }), leaves.allSatisfy({ $0.count == 2 }) else {
+        throw fail("a weak classifier is not a stump")
+      }
       stages.append(Stage(threshold: 0, stumps: zip(nodes, leaves).map { Stump(feature: Int($0[2]), threshold: $0[3], left: $1[0], right: $1[1]) }))
     }
     let thresholds = contents("stageThreshold", in: stagePart).map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
@@ -65,7 +79,9 @@ public struct HaarCascade: Sendable {
       feats.append(rects)
     }
     features = feats
-    guard let maxFeature = self.stages.flatMap({ $0.stumps.map(\.feature) }).max(), maxFeature < features.count else { throw fail("a stump names a missing feature") }
+    guard let maxFeature = self.stages.flatMap({ $0.stumps.map(\.feature) }).max(), maxFeature < features.count else {
+      throw fail("a stump names a missing feature")
+    }
   }
 
   /// A detected face: box in pixels and how many overlapping windows supported it.
@@ -97,7 +113,10 @@ public struct HaarCascade: Sendable {
     let stumps = stages.flatMap(\.stumps)
     var stageEnds: [Int] = []
     var acc = 0
-    for st in stages { acc += st.stumps.count; stageEnds.append(acc) }
+    for st in stages {
+      acc += st.stumps.count
+      stageEnds.append(acc)
+    }
     let stageThresholds = stages.map(\.threshold)
     sum.withUnsafeBufferPointer { S in
       sq.withUnsafeBufferPointer { Q in
@@ -154,7 +173,10 @@ public struct HaarCascade: Sendable {
                       total += v < st.threshold * norm ? st.left : st.right
                       k += 1
                     }
-                    if total < stageThresholds[si] { passed = false; break }
+                    if total < stageThresholds[si] {
+                      passed = false
+                      break
+                    }
                   }
                   if passed { hits.append(Face(x: Double(x), y: Double(y), width: Double(ww), height: Double(wh), neighbors: 1)) }
                   x += step
@@ -173,7 +195,14 @@ public struct HaarCascade: Sendable {
   /// Clusters overlapping windows (similar position and size) and averages each cluster.
   static func group(_ hits: [Face], minNeighbors: Int) -> [Face] {
     var parent = Array(0..<hits.count)
-    func find(_ i: Int) -> Int { var i = i; while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }; return i }
+    func find(_ i: Int) -> Int {
+      var i = i
+      while parent[i] != i {
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+      }
+      return i
+    }
     for i in 0..<hits.count {
       for j in (i + 1)..<max(hits.count, i + 1) {
         let a = hits[i], b = hits[j]
@@ -187,8 +216,9 @@ public struct HaarCascade: Sendable {
     for (i, h) in hits.enumerated() { groups[find(i), default: []].append(h) }
     return groups.values.filter { $0.count >= minNeighbors }.map { g in
       let n = Double(g.count)
-      return Face(x: g.map(\.x).reduce(0, +) / n, y: g.map(\.y).reduce(0, +) / n, width: g.map(\.width).reduce(0, +) / n,
-                  height: g.map(\.height).reduce(0, +) / n, neighbors: g.count)
+      return Face(
+        x: g.map(\.x).reduce(0, +) / n, y: g.map(\.y).reduce(0, +) / n, width: g.map(\.width).reduce(0, +) / n,
+        height: g.map(\.height).reduce(0, +) / n, neighbors: g.count)
     }.sorted { $0.neighbors * Int($0.width) > $1.neighbors * Int($1.width) }
   }
 }

@@ -82,7 +82,14 @@ public struct Manifest: Sendable, Equatable {
       // CSV with double-quoted cells that may hold commas.
       var out: [String] = [], cur = "", quoted = false
       for ch in l {
-        if ch == "\"" { quoted.toggle() } else if ch == "," && !quoted { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = "" } else { cur.append(ch) }
+        if ch == "\"" {
+          quoted.toggle()
+        } else if ch == "," && !quoted {
+          out.append(cur.trimmingCharacters(in: .whitespaces))
+          cur = ""
+        } else {
+          cur.append(ch)
+        }
       }
       out.append(cur.trimmingCharacters(in: .whitespaces))
       return out
@@ -95,7 +102,9 @@ public struct Manifest: Sendable, Equatable {
     for (n, line) in lines.enumerated() where !(hasHeader && n == 0) {
       let c = cells(line)
       do {
-        guard c.count == columns.count else { throw MediaError(path, "line \(n + 1): \(c.count) columns, expected \(columns.count) (\(columns.joined(separator: ",")))") }
+        guard c.count == columns.count else {
+          throw MediaError(path, "line \(n + 1): \(c.count) columns, expected \(columns.count) (\(columns.joined(separator: ",")))")
+        }
         let labels = try labelCols.map { i -> Double in
           guard let v = Double(c[i]) else { throw MediaError(path, "line \(n + 1): '\(c[i])' in column \(columns[i]) is not a number") }
           return v

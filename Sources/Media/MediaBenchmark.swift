@@ -38,8 +38,9 @@ public enum MediaBenchmark {
       let face = try median { _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true) }
       let scale = Double(spec.size) / Double(min(probe.info.width, probe.info.height))
       let size = (max(spec.size, Int((Double(probe.info.width) * scale).rounded())), max(spec.size, Int((Double(probe.info.height) * scale).rounded())))
-      return Figure(file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize, faceClipsPerSecond: 1 / face,
-                    indices: clip.frameIndices, resized: size)
+      return Figure(
+        file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize, faceClipsPerSecond: 1 / face,
+        indices: clip.frameIndices, resized: size)
     }
   }
 

@@ -57,7 +57,9 @@ public enum SyntheticFaces {
   }
 
   /// Renders `frames` RGB24 frames (size × size) of `identity` showing `expression`.
-  public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, noise: Double = 0.04, rng: inout SplitMix64) -> (frames: [[UInt8]], labels: Labels) {
+  public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, noise: Double = 0.04, rng: inout SplitMix64) -> (
+    frames: [[UInt8]], labels: Labels
+  ) {
     let (o, c, x, a, n) = (id.traits[0], id.traits[1], id.traits[2], id.traits[3], id.traits[4])
     let peak = min(1, 0.45 + 0.35 * rng.nextDouble() + 0.2 * x)
     let onset = 0.05 + 0.1 * rng.nextDouble(), apex = onset + 0.15 + 0.1 * rng.nextDouble(), offset = 0.75 + 0.15 * rng.nextDouble()
@@ -69,7 +71,10 @@ public enum SyntheticFaces {
     var out: [[UInt8]] = []
     for f in 0..<frames {
       let t = Double(f) / Double(max(frames - 1, 1))
-      func smooth(_ v: Double) -> Double { let s = min(max(v, 0), 1); return s * s * (3 - 2 * s) }
+      func smooth(_ v: Double) -> Double {
+        let s = min(max(v, 0), 1)
+        return s * s * (3 - 2 * s)
+      }
       let k = peak * (t < apex ? smooth((t - onset) / max(apex - onset, 1e-3)) : 1 - smooth((t - offset) / 0.2))
       func mix(_ i: Int, _ neutral: Double) -> Double { neutral + (shape[i] - neutral) * k }
       var eyeOpen = mix(0, 1), browRaise = mix(1, 0) + 0.1 * (o - 0.5), browTilt = mix(2, 0)
@@ -78,14 +83,18 @@ public enum SyntheticFaces {
       browRaise = max(-0.6, browRaise)
       let cx = 0.5 + motion * sin(phase + 0.35 * Double(f)), cy = 0.52 + 0.6 * motion * cos(phase + 0.27 * Double(f))
       let bright = 1 + light * sin(phase + 0.2 * Double(f))
-      out.append(draw(id, size: size, cx: cx, cy: cy, eyeOpen: eyeOpen, browRaise: browRaise, browTilt: browTilt, curve: curve,
-                      mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright, noise: noise, rng: &rng))
+      out.append(
+        draw(
+          id, size: size, cx: cx, cy: cy, eyeOpen: eyeOpen, browRaise: browRaise, browTilt: browTilt, curve: curve,
+          mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright, noise: noise, rng: &rng))
     }
     return (out, Labels(expression: e, intensity: peak, valence: valence, arousal: arousal))
   }
 
-  static func draw(_ id: Identity, size: Int, cx: Double, cy: Double, eyeOpen: Double, browRaise: Double, browTilt: Double, curve: Double,
-                   mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, noise amplitude: Double, rng: inout SplitMix64) -> [UInt8] {
+  static func draw(
+    _ id: Identity, size: Int, cx: Double, cy: Double, eyeOpen: Double, browRaise: Double, browTilt: Double, curve: Double,
+    mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, noise amplitude: Double, rng: inout SplitMix64
+  ) -> [UInt8] {
     var img = [UInt8](repeating: 0, count: size * size * 3)
     let s = Double(size)
     let (fw, fh) = (id.faceW, id.faceH)
@@ -150,8 +159,10 @@ public enum SyntheticFaces {
   /// also names the identity, so splits can be subject-independent; `noise` is the amplitude of the
   /// per-pixel noise (0…1 of the pixel range). Returns the number of videos.
   @discardableResult
-  public static func writeDataset(to out: String, identities: Int, clipsPerExpression: Int, frames: Int, size: Int, seed: UInt64,
-                                  codec: String = "h264", testIdentities: Int = 0, noise: Double = 0.04, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+  public static func writeDataset(
+    to out: String, identities: Int, clipsPerExpression: Int, frames: Int, size: Int, seed: UInt64,
+    codec: String = "h264", testIdentities: Int = 0, noise: Double = 0.04, progress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> Int {
     // With testIdentities > 0, the last identities form the test split (subject-independent).
     let split = testIdentities > 0
     func splitCell(_ p: Int) -> String { split ? (p >= identities - testIdentities ? ",test" : ",train") : "" }

@@ -41,8 +41,9 @@ public final class VideoReader {
         }
       }
       let probe = try Self.decodeImage(frameFiles![0])
-      info = VideoInfo(path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
-                       height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)
+      info = VideoInfo(
+        path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
+        height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)
       return
     }
     frameFiles = nil
@@ -54,7 +55,10 @@ public final class VideoReader {
     guard r >= 0, let fmt else { throw MediaError(path, "not a video FFmpeg can open (\(ffmpegMessage(r)))") }
     format = fmt
     r = avformat_find_stream_info(fmt, nil)
-    guard r >= 0 else { avformat_close_input(&format); throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))") }
+    guard r >= 0 else {
+      avformat_close_input(&format)
+      throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))")
+    }
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
     guard idx >= 0, let stream = fmt.pointee.streams[Int(idx)] else {
       avformat_close_input(&format)
@@ -82,9 +86,10 @@ public final class VideoReader {
     let exact = stream.pointee.nb_frames > 0
     let count = exact ? Int(stream.pointee.nb_frames) : max(Int((duration * fps).rounded()), 0)
     guard par.pointee.width > 0, par.pointee.height > 0 else { throw MediaError(path, "the video stream has no frame size") }
-    info = VideoInfo(path: path, format: String(cString: fmt.pointee.iformat.pointee.name), codec: String(cString: codec.pointee.name),
-                     width: Int(par.pointee.width), height: Int(par.pointee.height), fps: fps, frameCount: count,
-                     frameCountExact: exact, duration: duration)
+    info = VideoInfo(
+      path: path, format: String(cString: fmt.pointee.iformat.pointee.name), codec: String(cString: codec.pointee.name),
+      width: Int(par.pointee.width), height: Int(par.pointee.height), fps: fps, frameCount: count,
+      frameCountExact: exact, duration: duration)
   }
 
   deinit {
@@ -125,19 +130,28 @@ public final class VideoReader {
     guard let pkt = av_packet_alloc(), let frame = av_frame_alloc(), let lastFrame = av_frame_alloc() else {
       throw MediaError(info.path, "out of memory")
     }
-    defer { var p: UnsafeMutablePointer<AVPacket>? = pkt; av_packet_free(&p); var f: UnsafeMutablePointer<AVFrame>? = frame; av_frame_free(&f)
-            var l: UnsafeMutablePointer<AVFrame>? = lastFrame; av_frame_free(&l) }
+    defer {
+      var p: UnsafeMutablePointer<AVPacket>? = pkt
+      av_packet_free(&p)
+      var f: UnsafeMutablePointer<AVFrame>? = frame
+      av_frame_free(&f)
+      var l: UnsafeMutablePointer<AVFrame>? = lastFrame
+      av_frame_free(&l)
+    }
     var sws: OpaquePointer? = nil
     defer { sws_freeContext(sws) }
     func convert(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
-      sws = sws_getCachedContext(sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width), Int32(height),
-                                 AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
+      sws = sws_getCachedContext(
+        sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width), Int32(height),
+        AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
       guard sws != nil else { throw MediaError(info.path, "cannot convert frames of pixel format \(f.pointee.format)") }
       var rgb = [UInt8](repeating: 0, count: width * height * 3)
       rgb.withUnsafeMutableBufferPointer { dst in
         var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
         var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
-        withPlanes(of: f) { d, l in _ = sws_scale(sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0, f.pointee.height, &dstData, &dstStride) }
+        withPlanes(of: f) { d, l in
+          _ = sws_scale(sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0, f.pointee.height, &dstData, &dstStride)
+        }
       }
       return rgb
     }
@@ -151,7 +165,10 @@ public final class VideoReader {
         index = counter
       }
       counter = index + 1
-      if index > maxIndex { done = true; return }
+      if index > maxIndex {
+        done = true
+        return
+      }
       if wanted.contains(index) { got[index] = try convert(f) }
       av_frame_unref(lastFrame)
       av_frame_ref(lastFrame, f)
@@ -198,15 +215,17 @@ public final class VideoReader {
     r = avformat_find_stream_info(fmt, nil)
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
     guard r >= 0, idx >= 0, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
-          let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec) else {
+      let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec)
+    else {
       throw MediaError(path, "unreadable image")
     }
     decoder = ctx
     streamIndex = idx
     avcodec_parameters_to_context(ctx, par)
     guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else { throw MediaError(path, "unreadable image") }
-    info = VideoInfo(path: path, format: "image", codec: String(cString: codec.pointee.name), width: Int(par.pointee.width),
-                     height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04)
+    info = VideoInfo(
+      path: path, format: "image", codec: String(cString: codec.pointee.name), width: Int(par.pointee.width),
+      height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04)
   }
 }
 

@@ -54,8 +54,14 @@ public final class VideoWriter {
     if name == "mpeg4" || name == "vp8" { ctx.pointee.bit_rate = 2_000_000 }
     if oc.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 { ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
     var opts: OpaquePointer? = nil
-    if name == "h264" { av_dict_set(&opts, "preset", "veryfast", 0); av_dict_set(&opts, "crf", "18", 0) }
-    if name == "hevc" { av_dict_set(&opts, "preset", "ultrafast", 0); av_dict_set(&opts, "x265-params", "log-level=error", 0) }
+    if name == "h264" {
+      av_dict_set(&opts, "preset", "veryfast", 0)
+      av_dict_set(&opts, "crf", "18", 0)
+    }
+    if name == "hevc" {
+      av_dict_set(&opts, "preset", "ultrafast", 0)
+      av_dict_set(&opts, "x265-params", "log-level=error", 0)
+    }
     let r = avcodec_open2(ctx, enc, &opts)
     av_dict_free(&opts)
     guard r >= 0 else { throw MediaError(path, "cannot open the \(name) encoder (\(ffmpegMessage(r)))") }

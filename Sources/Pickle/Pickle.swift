@@ -50,7 +50,10 @@ public indirect enum PickleValue: CustomStringConvertible {
   }
 
   /// The string, if this is one.
-  public var string: String? { if case .string(let s) = self { return s }; return nil }
+  public var string: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
 }
 
 /// A mutable pickled list (pickle appends after creating it).
@@ -93,7 +96,7 @@ public struct RestrictedUnpickler {
   static func allowed(_ module: String, _ name: String) -> Bool {
     switch (module, name) {
     case ("torch._utils", "_rebuild_tensor_v2"), ("torch._utils", "_rebuild_parameter"),
-         ("collections", "OrderedDict"), ("argparse", "Namespace"):
+      ("collections", "OrderedDict"), ("argparse", "Namespace"):
       return true
     case ("torch", let n): return storageTypes[n] != nil
     default: return false
@@ -152,8 +155,12 @@ public struct RestrictedUnpickler {
         case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
         case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
         case 0x85: stack.append(.tuple([try pop()]))  // TUPLE1
-        case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))  // TUPLE2
-        case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
+        case 0x86:
+          let b = try pop(), a = try pop()
+          stack.append(.tuple([a, b]))  // TUPLE2
+        case 0x87:
+          let c = try pop(), b = try pop(), a = try pop()
+          stack.append(.tuple([a, b, c]))  // TUPLE3
         case 0x71: memo[try uint(1)] = stack.last  // BINPUT
         case 0x72: memo[try uint(4)] = stack.last  // LONG_BINPUT
         case 0x94: memo[memo.count] = stack.last  // MEMOIZE
@@ -223,7 +230,8 @@ public struct RestrictedUnpickler {
         case 0x51:  // BINPERSID
           let pid = try pop()
           guard case .tuple(let t) = pid, t.count == 5, t[0].string == "storage", case .global(_, let type) = t[1],
-                let key = t[2].string, case .int(let n) = t[4] else { throw fail("unknown persistent id \(pid)") }
+            let key = t[2].string, case .int(let n) = t[4]
+          else { throw fail("unknown persistent id \(pid)") }
           stack.append(.storage(key: key, type: type, count: n))
         default:
           throw fail(String(format: "opcode 0x%02X is not allowed", op))
@@ -241,7 +249,10 @@ public struct RestrictedUnpickler {
 
     func ints(_ v: PickleValue) throws -> [Int] {
       guard case .tuple(let t) = v else { throw fail("expected a tuple of ints, got \(v)") }
-      return try t.map { if case .int(let i) = $0 { return i }; throw fail("expected an int, got \($0)") }
+      return try t.map {
+        if case .int(let i) = $0 { return i }
+        throw fail("expected an int, got \($0)")
+      }
     }
 
     func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {

@@ -81,7 +81,10 @@ public final class Gnuplot: @unchecked Sendable {
         throw PlotError("gnuplot exited: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
       }
       text += String(decoding: d, as: UTF8.self)
-      if let r = text.range(of: marker) { text = String(text[..<r.lowerBound]); break }
+      if let r = text.range(of: marker) {
+        text = String(text[..<r.lowerBound])
+        break
+      }
     }
     let messages = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
     let failing = ["error", "cannot", "can't", "invalid", "undefined", "unexpected", "bad "]

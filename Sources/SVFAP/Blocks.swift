@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// Pre-norm Transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)); optional drop path.
@@ -150,7 +151,10 @@ public final class PatchEmbed: Module {
     let w = proj.weight
     let (cOut, cin, kt, p) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
     guard video.rank == 5, video.shape[1] == cin, video.shape[2] % kt == 0, video.shape[3] % p == 0, video.shape[4] % p == 0 else {
-      throw TensorError.invalidArgument(op: "patch embed", message: "video \(video.shape) does not fit tubelets (\(cin), \(kt), \(p), \(p)); expected (B, \(cin), T, H, W) with T divisible by \(kt) and H, W by \(p)")
+      throw TensorError.invalidArgument(
+        op: "patch embed",
+        message:
+          "video \(video.shape) does not fit tubelets (\(cin), \(kt), \(p), \(p)); expected (B, \(cin), T, H, W) with T divisible by \(kt) and H, W by \(p)")
     }
     let (b, t, h, wd) = (video.shape[0], video.shape[2] / kt, video.shape[3] / p, video.shape[4] / p)
     let unfolded = try video.reshaped([b, cin, t, kt, h, p, wd, p]).permuted([0, 2, 4, 6, 1, 3, 5, 7])
@@ -209,7 +213,6 @@ func computeSinusoidTable(count n: Int, dim d: Int, dtype: DType) -> Tensor {
   return (try? Tensor(values, shape: [1, n, d], dtype: dtype)) ?? Tensor.zeros([1, n, d], dtype: dtype)
 }
 
-import Foundation
 func pow10000(_ e: Double) -> Double { Foundation.pow(10000, e) }
 func sinD(_ x: Double) -> Double { Foundation.sin(x) }
 func cosD(_ x: Double) -> Double { Foundation.cos(x) }

@@ -55,9 +55,14 @@ public enum Checkpoint {
     }
     var report = LoadReport()
     for (name, p) in params {
-      guard let (source, t) = mapped[name] else { report.new.append(name); continue }
+      guard let (source, t) = mapped[name] else {
+        report.new.append(name)
+        continue
+      }
       guard t.shape == p.shape else {
-        throw SVFAPError.badFile(path: source, message: "checkpoint tensor '\(source)' has shape \(t.shape) but the model's '\(name)' is \(p.shape): the checkpoint is from another architecture")
+        throw SVFAPError.badFile(
+          path: source,
+          message: "checkpoint tensor '\(source)' has shape \(t.shape) but the model's '\(name)' is \(p.shape): the checkpoint is from another architecture")
       }
       report.loaded.append(name)
     }

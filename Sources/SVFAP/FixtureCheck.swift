@@ -38,7 +38,8 @@ public enum FixtureCheck {
   public static func check(path: String, dump: String? = nil) throws -> Report {
     let jsonPath = path.hasSuffix(".safetensors") ? String(path.dropLast(12)) + ".json" : path + ".json"
     guard let jd = FileManager.default.contents(atPath: jsonPath),
-          let side = (try? JSONSerialization.jsonObject(with: jd)) as? [String: Any] else {
+      let side = (try? JSONSerialization.jsonObject(with: jd)) as? [String: Any]
+    else {
       throw SVFAPError.badFile(path: jsonPath, message: "missing or unreadable JSON sidecar")
     }
     let kind = side["kind"] as? String ?? "?"
@@ -68,7 +69,10 @@ public enum FixtureCheck {
     }
     let tol = dtype == .float64 ? 1e-9 : 1e-4
     for name in computed.keys.sorted() {
-      guard ref.entries[name] != nil else { report.notInFixture.append(name); continue }
+      guard ref.entries[name] != nil else {
+        report.notInFixture.append(name)
+        continue
+      }
       let ours = computed[name]!.toDoubles()
       let theirs = ref.entries[name]!.dtype.hasPrefix("F") ? try ref.tensor(name, dtype: .float64).toDoubles() : try ref.ints(name).values.map(Double.init)
       guard ours.count == theirs.count else {
@@ -113,35 +117,42 @@ public enum FixtureCheck {
     case "attention":
       let dim = try shape("qkv.weight")[1]
       let m = Attention(dim, heads: try intInNote("num_heads"), &i)
-      module = m; forward = { x, _ in try m(x) }
+      module = m
+      forward = { x, _ in try m(x) }
     case "general_attention":
       let w = try shape("q.weight"), kv = try shape("kv.weight")
       let m = CrossAttention(w[0], contextDim: kv[1], heads: try intInNote("num_heads"), &i)
-      module = m; forward = { x, c in try m(x, context: c!) }
+      module = m
+      forward = { x, c in try m(x, context: c!) }
     case "block":
       let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0]
       let m = Block(dim, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
       var rng = SplitMix64(seed: 0)
-      module = m; forward = { x, _ in try m(x, rng: &rng) }
+      module = m
+      forward = { x, _ in try m(x, rng: &rng) }
     case "csblock":
       let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0], ctx = try shape("cross_norm2.weight")[0]
       let m = CrossSelfBlock(dim, contextDim: ctx, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
       var rng = SplitMix64(seed: 0)
-      module = m; forward = { x, c in try m(x, context: c!, rng: &rng) }
+      module = m
+      forward = { x, c in try m(x, context: c!, rng: &rng) }
     case "patch_embed":
       let w = try shape("proj.weight")
       let m = PatchEmbed(inChans: w[1], dim: w[0], tubelet: w[2], patch: w[3], &i)
-      module = m; forward = { x, _ in try m(x) }
+      module = m
+      forward = { x, _ in try m(x) }
     case "spatial_attention":
       let dim = try shape("norm.weight")[0], hidden = try shape("mlp.fc1.weight")[0], g = try shape("mlp.fc2.weight")[0]
       let m = SpatialAttention(dim, tokens: g, hidden: hidden, eps: 1e-6, &i)
       let t = try intInNote("temporal_seq_len")
-      module = m; forward = { x, _ in try m(x, slices: t) }
+      module = m
+      forward = { x, _ in try m(x, slices: t) }
     case "temporal_conv1d":
       let w = try shape("weight")
       guard w[0] == w[1] else { throw SVFAPError.badConfig("temporal conv fixture with \(w[1]) -> \(w[0]) channels") }
       let m = TemporalConv(w[0], kernel: w[2], &i)
-      module = m; forward = { x, _ in try m.conv1d(x) }
+      module = m
+      forward = { x, _ in try m.conv1d(x) }
     default:
       throw SVFAPError.badConfig("unknown unit '\(name)'")
     }
@@ -270,7 +281,8 @@ public enum FixtureCheck {
     c.bottleneckHidden = try int(cfg, "spatial_attention_bottleneck_dim")
     c.eps = cfg["layer_norm_eps"] as? Double ?? 1e-6
     guard cfg["qkv_bias"] as? Bool == true, cfg["qk_scale"] == nil || cfg["qk_scale"] is NSNull,
-          (cfg["init_values"] as? Double ?? 0) == 0, cfg["use_learnable_pos_emb"] as? Bool != true else {
+      (cfg["init_values"] as? Double ?? 0) == 0, cfg["use_learnable_pos_emb"] as? Bool != true
+    else {
       throw SVFAPError.badConfig("only qkv_bias = true, qk_scale = null, init_values = 0 and fixed position tables are supported")
     }
     for key in ["drop_rate", "attn_drop_rate", "drop_path_rate"] where (cfg[key] as? Double ?? 0) != 0 {

@@ -27,7 +27,10 @@ struct Init {
   /// Constant-filled parameter.
   func constant(_ shape: [Int], _ v: Double) -> Tensor { param(Tensor.full(shape, v, dtype: dtype)) }
 
-  private func param(_ t: Tensor) -> Tensor { t.requiresGrad = true; return t }
+  private func param(_ t: Tensor) -> Tensor {
+    t.requiresGrad = true
+    return t
+  }
 }
 
 /// y = x Wᵀ + b (PyTorch nn.Linear): weight (out, in), bias (out).

@@ -37,7 +37,9 @@ public enum ModelBenchmark {
   }
 
   /// Times `runs` steps after `warmup` steps.
-  public static func run(preset: String, task: String, mode: String, batch: Int, threads: Int, runs: Int, warmup: Int = 1, maskRatio: Double = 0.9) throws -> Result {
+  public static func run(preset: String, task: String, mode: String, batch: Int, threads: Int, runs: Int, warmup: Int = 1, maskRatio: Double = 0.9) throws
+    -> Result
+  {
     let cfg = try SVFAPConfig.preset(preset)
     guard ["forward", "train"].contains(mode) else { throw SVFAPError.badConfig("--mode must be forward or train, not '\(mode)'") }
     guard batch >= 1 else { throw SVFAPError.badConfig("--batch must be at least 1") }
@@ -109,6 +111,9 @@ func vfscanf_shim(_ f: UnsafeMutablePointer<FILE>, _ a: UnsafeMutablePointer<Int
   var line = [CChar](repeating: 0, count: 256)
   guard fgets(&line, 256, f) != nil else { return 0 }
   let parts = String(cString: line).split(separator: " ")
-  if parts.count >= 2 { a.pointee = Int(parts[0]) ?? 0; b.pointee = Int(parts[1]) ?? 0 }
+  if parts.count >= 2 {
+    a.pointee = Int(parts[0]) ?? 0
+    b.pointee = Int(parts[1]) ?? 0
+  }
   return 2
 }

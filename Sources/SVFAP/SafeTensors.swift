@@ -55,12 +55,16 @@ public struct SafeTensorsFile {
         continue
       }
       guard let e = value as? [String: Any], let dtype = e["dtype"] as? String, let shape = e["shape"] as? [Int],
-            let offs = e["data_offsets"] as? [Int], offs.count == 2 else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
+        let offs = e["data_offsets"] as? [Int], offs.count == 2
+      else { throw fail("entry '\(name)' lacks dtype, shape or data_offsets") }
       guard let size = Self.sizes[dtype] else { throw fail("entry '\(name)' has unsupported dtype \(dtype)") }
       guard shape.allSatisfy({ $0 >= 0 }), offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
         throw fail("entry '\(name)' has offsets \(offs) outside the data section of \(dataCount) bytes")
       }
-      let (count, overflow) = shape.reduce((1, false)) { acc, x in let r = acc.0.multipliedReportingOverflow(by: x); return (r.partialValue, acc.1 || r.overflow) }
+      let (count, overflow) = shape.reduce((1, false)) { acc, x in
+        let r = acc.0.multipliedReportingOverflow(by: x)
+        return (r.partialValue, acc.1 || r.overflow)
+      }
       guard !overflow, count * size == offs[1] - offs[0] else {
         throw fail("entry '\(name)' of shape \(shape) and dtype \(dtype) needs \(count * size) bytes but has \(offs[1] - offs[0])")
       }
@@ -85,11 +89,15 @@ public struct SafeTensorsFile {
     let count = e.shape.reduce(1, *)
     switch e.dtype {
     case "F32":
-      let values = raw.withUnsafeBytes { p in (0..<count).map { Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+      let values = raw.withUnsafeBytes { p in
+        (0..<count).map { Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+      }
       let t = try Tensor(values, shape: e.shape)
       return t.to(dtype ?? .float32)
     case "F64":
-      let values = raw.withUnsafeBytes { p in (0..<count).map { Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) } }
+      let values = raw.withUnsafeBytes { p in
+        (0..<count).map { Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+      }
       return try Tensor(values, shape: e.shape, dtype: dtype ?? .float64)
     default:
       throw SVFAPError.badFile(path: path, message: "tensor '\(name)' has dtype \(e.dtype), not a float type")

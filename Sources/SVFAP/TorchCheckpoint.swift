@@ -37,7 +37,10 @@ public struct TorchCheckpoint {
     guard case .dict(let top) = root else { throw SVFAPError.badFile(path: path, message: "the pickle holds \(root), not a dict") }
     var state = top
     for key in ["model", "module", "state_dict"] {
-      if case .dict(let d)? = top[key] { state = d; break }
+      if case .dict(let d)? = top[key] {
+        state = d
+        break
+      }
     }
     for (k, v) in top.pairs where state !== top {
       if let name = k.string, !["model", "module", "state_dict"].contains(name) { extras[name] = v }
@@ -45,7 +48,10 @@ public struct TorchCheckpoint {
     var storages: [String: Data] = [:]
     for (k, v) in state.pairs {
       guard let name = k.string else { continue }
-      guard case .tensor(let ref) = v else { extras[name] = v; continue }
+      guard case .tensor(let ref) = v else {
+        extras[name] = v
+        continue
+      }
       if storages[ref.key] == nil {
         guard let e = archive[prefix + "data/" + ref.key] else {
           throw SVFAPError.badFile(path: path, message: "storage \(ref.key) of '\(name)' is missing")

@@ -59,7 +59,8 @@ extension Expr {
   var location: SourceLocation? {
     switch self {
     case .variable(_, let l), .unary(_, _, let l), .binary(_, _, _, let l), .range(_, _, let l), .call(_, _, let l),
-         .index(_, _, let l), .field(_, _, let l): return l
+      .index(_, _, let l), .field(_, _, let l):
+      return l
     default: return nil
     }
   }

@@ -104,7 +104,10 @@ public struct Arguments {
     }
   }
   /// Whether the caller gave the argument (or it has a non-nil default).
-  public func has(_ name: String) -> Bool { if case .nilValue = self[name] { return false }; return true }
+  public func has(_ name: String) -> Bool {
+    if case .nilValue = self[name] { return false }
+    return true
+  }
 }
 
 /// A command of the language: declaration (name, topic, parameters, help, example) and behaviour.
@@ -127,8 +130,10 @@ public struct Command {
   public let bareNames: Bool
 
   /// A command.
-  public init(_ name: String, topic: String, summary: String, params: [Param] = [], returns: String = "nil", example: String,
-              bareNames: Bool = false, run: @escaping (Arguments, Interpreter) throws -> Value) {
+  public init(
+    _ name: String, topic: String, summary: String, params: [Param] = [], returns: String = "nil", example: String,
+    bareNames: Bool = false, run: @escaping (Arguments, Interpreter) throws -> Value
+  ) {
     self.bareNames = bareNames
     self.name = name
     self.topic = topic
@@ -143,9 +148,13 @@ public struct Command {
   public var usage: String {
     var parts = [name]
     for p in params {
-      if p.variadic { parts.append("\(p.name.uppercased())…") }
-      else if p.positional { parts.append(p.defaultValue == nil ? p.name.uppercased() : "[\(p.name.uppercased())]") }
-      else { parts.append("[\(p.name): \(p.defaultValue.map { $0.render(top: false) } ?? p.type.description)]") }
+      if p.variadic {
+        parts.append("\(p.name.uppercased())…")
+      } else if p.positional {
+        parts.append(p.defaultValue == nil ? p.name.uppercased() : "[\(p.name.uppercased())]")
+      } else {
+        parts.append("[\(p.name): \(p.defaultValue.map { $0.render(top: false) } ?? p.type.description)]")
+      }
     }
     return parts.joined(separator: " ")
   }
@@ -157,10 +166,9 @@ public struct Command {
       let width = params.map(\.name.count).max() ?? 0
       for p in params {
         let def: String
-        if p.variadic { def = "any number" }
-        else if let d = p.defaultValue { def = "default \(d.render(top: false))" }
-        else { def = "required" }
-        s += "  \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(def.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.help)\n"
+        if p.variadic { def = "any number" } else if let d = p.defaultValue { def = "default \(d.render(top: false))" } else { def = "required" }
+        s +=
+          "  \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(def.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.help)\n"
       }
     }
     s += "  returns: \(returns)\n  example: \(example)"
@@ -172,11 +180,16 @@ public struct Command {
     var values: [String: Value] = [:]
     var queue = positional[...]
     for p in params where p.positional {
-      if p.variadic { values[p.name] = .list(Array(queue)); queue = []; break }
+      if p.variadic {
+        values[p.name] = .list(Array(queue))
+        queue = []
+        break
+      }
       if let v = queue.popFirst() { values[p.name] = v }
     }
     if !queue.isEmpty {
-      throw ScriptError(.runtime, "'\(name)' takes \(params.filter(\.positional).count) positional argument(s), got \(positional.count); usage: \(usage)", at: loc)
+      throw ScriptError(
+        .runtime, "'\(name)' takes \(params.filter(\.positional).count) positional argument(s), got \(positional.count); usage: \(usage)", at: loc)
     }
     for (n, v, l) in named {
       guard params.contains(where: { $0.name == n }) else {

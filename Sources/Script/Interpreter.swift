@@ -86,7 +86,10 @@ public final class Interpreter {
   /// Whether `source` is a complete input, or still inside an open block, bracket or string (the REPL
   /// then asks for another line).
   public func isComplete(_ source: String) -> Bool {
-    do { _ = try Parser.parse(source, file: "<input>"); return true } catch let e as ScriptError {
+    do {
+      _ = try Parser.parse(source, file: "<input>")
+      return true
+    } catch let e as ScriptError {
       return !(e.message.contains("unexpected end of input") || e.message.contains("is never closed") || e.message.contains("unclosed"))
     } catch { return true }
   }
@@ -114,7 +117,8 @@ public final class Interpreter {
   func location(of s: Stmt) -> SourceLocation? {
     switch s {
     case .expression(_, _, let l), .assign(_, _, let l), .conditional(_, _, let l), .forIn(_, _, _, let l), .whileLoop(_, _, let l),
-         .procedure(_, _, _, let l), .returnValue(_, let l), .breakLoop(let l), .continueLoop(let l), .source(_, let l): return l
+      .procedure(_, _, _, let l), .returnValue(_, let l), .breakLoop(let l), .continueLoop(let l), .source(_, let l):
+      return l
     }
   }
 
@@ -288,12 +292,19 @@ public final class Interpreter {
       default: throw ScriptError(.runtime, "'\(op)' does not apply to a \(v.typeName)", at: l)
       }
     case .binary(let op, let a, let b, let l):
-      if op == "and" { let x = try evaluate(a); return x.isTrue ? try evaluate(b) : x }
-      if op == "or" { let x = try evaluate(a); return x.isTrue ? x : try evaluate(b) }
+      if op == "and" {
+        let x = try evaluate(a)
+        return x.isTrue ? try evaluate(b) : x
+      }
+      if op == "or" {
+        let x = try evaluate(a)
+        return x.isTrue ? x : try evaluate(b)
+      }
       return try binary(op, try evaluate(a), try evaluate(b), at: l)
     case .range(let a, let b, let l):
       guard case .number(let x) = try evaluate(a), case .number(let y) = try evaluate(b), x == x.rounded(), y == y.rounded(),
-            abs(x) < 1e15, abs(y) < 1e15 else {
+        abs(x) < 1e15, abs(y) < 1e15
+      else {
         throw ScriptError(.runtime, "a range needs integer bounds", at: l)
       }
       return .range(Int(x), Int(y))
@@ -302,7 +313,9 @@ public final class Interpreter {
       let c = try evaluate(base), i = try evaluate(idx)
       switch (c, i) {
       case (.list(let items), .number(let n)): return items[try listIndex(n, items.count, at: l)]
-      case (.string(let s), .number(let n)): let chars = Array(s); return .string(String(chars[try listIndex(n, chars.count, at: l)]))
+      case (.string(let s), .number(let n)):
+        let chars = Array(s)
+        return .string(String(chars[try listIndex(n, chars.count, at: l)]))
       case (.range(let a, let b), .number(let n)): return .number(Double(a + (try listIndex(n, max(b - a + 1, 0), at: l))))
       case (.record(let r), .string(let k)):
         guard let v = r[k] else { throw ScriptError(.runtime, "record has no field '\(k)'\(suggestion(for: k, among: r.keys))", at: l) }
@@ -318,7 +331,9 @@ public final class Interpreter {
       case .handle(let h):
         guard let fa = h as? ScriptFieldAccess else { throw ScriptError(.runtime, "a \(h.typeName) has no fields", at: l) }
         guard let v = fa.field(name) else {
-          throw ScriptError(.runtime, "a \(h.typeName) has no field '\(name)'\(suggestion(for: name, among: fa.fieldNames)) (fields: \(fa.fieldNames.joined(separator: ", ")))", at: l)
+          throw ScriptError(
+            .runtime, "a \(h.typeName) has no field '\(name)'\(suggestion(for: name, among: fa.fieldNames)) (fields: \(fa.fieldNames.joined(separator: ", ")))",
+            at: l)
         }
         return v
       default: throw ScriptError(.runtime, "a \(c.typeName) has no fields", at: l)
@@ -393,7 +408,9 @@ public final class Interpreter {
   }
 
   func invoke(_ p: Procedure, _ positional: [Value], _ named: [(String, Value, SourceLocation)], at l: SourceLocation?) throws -> Value {
-    guard frames.count < maxDepth else { throw ScriptError(.runtime, "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l) }
+    guard frames.count < maxDepth else {
+      throw ScriptError(.runtime, "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l)
+    }
     guard positional.count <= p.params.count else {
       throw ScriptError(.runtime, "'\(p.name)' takes \(p.params.count) argument(s), got \(positional.count)", at: l)
     }

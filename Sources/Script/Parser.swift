@@ -43,10 +43,22 @@ public struct Parser {
     return t
   }
 
-  func isSymbol(_ s: String) -> Bool { if case .symbol(s) = current.kind { return true }; return false }
-  func isKeyword(_ s: String) -> Bool { if case .keyword(s) = current.kind { return true }; return false }
-  var atEnd: Bool { if case .eof = current.kind { return true }; return false }
-  var atNewline: Bool { if case .newline = current.kind { return true }; return false }
+  func isSymbol(_ s: String) -> Bool {
+    if case .symbol(s) = current.kind { return true }
+    return false
+  }
+  func isKeyword(_ s: String) -> Bool {
+    if case .keyword(s) = current.kind { return true }
+    return false
+  }
+  var atEnd: Bool {
+    if case .eof = current.kind { return true }
+    return false
+  }
+  var atNewline: Bool {
+    if case .newline = current.kind { return true }
+    return false
+  }
 
   func error(_ m: String, at t: Token? = nil) -> ScriptError {
     let tok = t ?? current
@@ -135,9 +147,15 @@ public struct Parser {
         _ = advance()
         if atNewline || atEnd || isSymbol("}") || isSymbol(";") { return .returnValue(nil, loc) }
         return .returnValue(try callOrExpression(), loc)
-      case "break": _ = advance(); return .breakLoop(loc)
-      case "continue": _ = advance(); return .continueLoop(loc)
-      case "source": _ = advance(); return .source(try expression(), loc)
+      case "break":
+        _ = advance()
+        return .breakLoop(loc)
+      case "continue":
+        _ = advance()
+        return .continueLoop(loc)
+      case "source":
+        _ = advance()
+        return .source(try expression(), loc)
       default: break
       }
     }
@@ -185,7 +203,10 @@ public struct Parser {
     guard case .identifier(let name) = nameTok.kind else { throw error("expected a command name") }
     var args: [Argument] = []
     while !atNewline && !atEnd && !isSymbol(";") && !isSymbol("}") {
-      if isSymbol(",") { _ = advance(); continue }
+      if isSymbol(",") {
+        _ = advance()
+        continue
+      }
       args.append(try argument())
     }
     return .call(name, args, nameTok.location)
@@ -194,7 +215,8 @@ public struct Parser {
   mutating func argument() throws -> Argument {
     let loc = current.location
     if case .identifier(let n) = current.kind, case .symbol(":") = next.kind {
-      _ = advance(); _ = advance()
+      _ = advance()
+      _ = advance()
       return Argument(name: n, value: try expression(), location: loc)
     }
     return Argument(name: nil, value: try expression(), location: loc)
@@ -230,13 +252,27 @@ public struct Parser {
     nesting += 1
     var params: [(String, Expr?)] = []
     while !isSymbol(")") {
-      guard case .identifier(let p) = current.kind else { nesting -= 1; throw error("expected a parameter name") }
+      guard case .identifier(let p) = current.kind else {
+        nesting -= 1
+        throw error("expected a parameter name")
+      }
       _ = advance()
       var def: Expr? = nil
-      if isSymbol(":") { _ = advance(); def = try expression() }
-      if params.contains(where: { $0.0 == p }) { nesting -= 1; throw error("parameter '\(p)' appears twice") }
+      if isSymbol(":") {
+        _ = advance()
+        def = try expression()
+      }
+      if params.contains(where: { $0.0 == p }) {
+        nesting -= 1
+        throw error("parameter '\(p)' appears twice")
+      }
       params.append((p, def))
-      if isSymbol(",") { _ = advance() } else if !isSymbol(")") { nesting -= 1; throw error("expected ',' or ')' in the parameter list") }
+      if isSymbol(",") {
+        _ = advance()
+      } else if !isSymbol(")") {
+        nesting -= 1
+        throw error("expected ',' or ')' in the parameter list")
+      }
     }
     nesting -= 1
     _ = advance()
@@ -257,13 +293,19 @@ public struct Parser {
 
   mutating func orExpr() throws -> Expr {
     var e = try andExpr()
-    while isKeyword("or") { let l = advance().location; e = .binary("or", e, try andExpr(), l) }
+    while isKeyword("or") {
+      let l = advance().location
+      e = .binary("or", e, try andExpr(), l)
+    }
     return e
   }
 
   mutating func andExpr() throws -> Expr {
     var e = try notExpr()
-    while isKeyword("and") { let l = advance().location; e = .binary("and", e, try notExpr(), l) }
+    while isKeyword("and") {
+      let l = advance().location
+      e = .binary("and", e, try notExpr(), l)
+    }
     return e
   }
 
@@ -291,7 +333,10 @@ public struct Parser {
 
   mutating func rangeExpr() throws -> Expr {
     let e = try sum()
-    if isSymbol("..") { let l = advance().location; return .range(e, try sum(), l) }
+    if isSymbol("..") {
+      let l = advance().location
+      return .range(e, try sum(), l)
+    }
     return e
   }
 
@@ -328,7 +373,10 @@ public struct Parser {
 
   mutating func power() throws -> Expr {
     let base = try postfix()
-    if isSymbol("^") { let l = advance().location; return .binary("^", base, try unary(), l) }
+    if isSymbol("^") {
+      let l = advance().location
+      return .binary("^", base, try unary(), l)
+    }
     return base
   }
 
@@ -360,9 +408,17 @@ public struct Parser {
     _ = advance()  // (
     var args: [Argument] = []
     while !isSymbol(")") {
-      if atEnd { nesting -= 1; throw error("unclosed '(' in a call") }
+      if atEnd {
+        nesting -= 1
+        throw error("unclosed '(' in a call")
+      }
       args.append(try argument())
-      if isSymbol(",") { _ = advance() } else if !isSymbol(")") { nesting -= 1; throw error("expected ',' or ')' in the arguments, found \(describe(current))") }
+      if isSymbol(",") {
+        _ = advance()
+      } else if !isSymbol(")") {
+        nesting -= 1
+        throw error("expected ',' or ')' in the arguments, found \(describe(current))")
+      }
     }
     nesting -= 1
     _ = advance()
@@ -372,27 +428,38 @@ public struct Parser {
   mutating func primary() throws -> Expr {
     let t = current
     switch t.kind {
-    case .number(let n): _ = advance(); return .number(n)
+    case .number(let n):
+      _ = advance()
+      return .number(n)
     case .string(let pieces):
       _ = advance()
-      return .string(try pieces.map { piece in
-        switch piece {
-        case .text(let s): return .text(s)
-        case .code(let code, let at):
-          var sc = Scanner(code, file: file)
-          sc.line = at.line
-          sc.col = at.column
-          var sub = Parser(tokens: try sc.tokens(), file: file)
-          sub.nesting = 1
-          let e = try sub.expression()
-          guard sub.atEnd else { throw sub.error("unexpected \(sub.describe(sub.current)) in '{…}' of a string") }
-          return .expr(e)
-        }
-      })
-    case .keyword("true"): _ = advance(); return .bool(true)
-    case .keyword("false"): _ = advance(); return .bool(false)
-    case .keyword("nil"): _ = advance(); return .nilValue
-    case .identifier(let name): _ = advance(); return .variable(name, t.location)
+      return .string(
+        try pieces.map { piece in
+          switch piece {
+          case .text(let s): return .text(s)
+          case .code(let code, let at):
+            var sc = Scanner(code, file: file)
+            sc.line = at.line
+            sc.col = at.column
+            var sub = Parser(tokens: try sc.tokens(), file: file)
+            sub.nesting = 1
+            let e = try sub.expression()
+            guard sub.atEnd else { throw sub.error("unexpected \(sub.describe(sub.current)) in '{…}' of a string") }
+            return .expr(e)
+          }
+        })
+    case .keyword("true"):
+      _ = advance()
+      return .bool(true)
+    case .keyword("false"):
+      _ = advance()
+      return .bool(false)
+    case .keyword("nil"):
+      _ = advance()
+      return .nilValue
+    case .identifier(let name):
+      _ = advance()
+      return .variable(name, t.location)
     case .symbol("("):
       nesting += 1
       _ = advance()
@@ -405,9 +472,17 @@ public struct Parser {
       _ = advance()
       var items: [Expr] = []
       while !isSymbol("]") {
-        if atEnd { nesting -= 1; throw error("'[' at \(t.location) is never closed") }
+        if atEnd {
+          nesting -= 1
+          throw error("'[' at \(t.location) is never closed")
+        }
         items.append(try expression())
-        if isSymbol(",") { _ = advance() } else if !isSymbol("]") { nesting -= 1; throw error("expected ',' or ']' in the list, found \(describe(current))") }
+        if isSymbol(",") {
+          _ = advance()
+        } else if !isSymbol("]") {
+          nesting -= 1
+          throw error("expected ',' or ']' in the list, found \(describe(current))")
+        }
       }
       nesting -= 1
       _ = advance()
@@ -417,17 +492,27 @@ public struct Parser {
       _ = advance()
       var fields: [(String, Expr)] = []
       while !isSymbol("}") {
-        if atEnd { nesting -= 1; throw error("'{' at \(t.location) is never closed") }
+        if atEnd {
+          nesting -= 1
+          throw error("'{' at \(t.location) is never closed")
+        }
         let key: String
         switch current.kind {
         case .identifier(let k): key = k
         case .string(let p): if case .text(let k)? = p.first, p.count == 1 { key = k } else { fallthrough }
-        default: nesting -= 1; throw error("expected a field name in the record, found \(describe(current))")
+        default:
+          nesting -= 1
+          throw error("expected a field name in the record, found \(describe(current))")
         }
         _ = advance()
         _ = try expect(":", "after the field name")
         fields.append((key, try expression()))
-        if isSymbol(",") { _ = advance() } else if !isSymbol("}") { nesting -= 1; throw error("expected ',' or '}' in the record, found \(describe(current))") }
+        if isSymbol(",") {
+          _ = advance()
+        } else if !isSymbol("}") {
+          nesting -= 1
+          throw error("expected ',' or '}' in the record, found \(describe(current))")
+        }
       }
       nesting -= 1
       _ = advance()

@@ -18,7 +18,12 @@ public struct Scanner {
   mutating func advance() -> Character {
     let c = chars[i]
     i += 1
-    if c == "\n" { line += 1; col = 1 } else { col += 1 }
+    if c == "\n" {
+      line += 1
+      col = 1
+    } else {
+      col += 1
+    }
     return c
   }
 
@@ -31,13 +36,25 @@ public struct Scanner {
     while true {
       // Whitespace and comments.
       while let c = peek() {
-        if c == " " || c == "\t" || c == "\r" { _ = advance(); space = true }
-        else if c == "#" { while let d = peek(), d != "\n" { _ = advance() } }
-        else if c == "\\" && peek(1) == "\n" { _ = advance(); _ = advance(); space = true }  // line continuation
-        else { break }
+        if c == " " || c == "\t" || c == "\r" {
+          _ = advance()
+          space = true
+        } else if c == "#" {
+          while let d = peek(), d != "\n" { _ = advance() }
+        } else if c == "\\" && peek(1) == "\n" {
+          _ = advance()
+          _ = advance()
+          space = true
+        }  // line continuation
+        else {
+          break
+        }
       }
       let start = here
-      guard let c = peek() else { out.append(Token(kind: .eof, location: start, spaceBefore: true)); return out }
+      guard let c = peek() else {
+        out.append(Token(kind: .eof, location: start, spaceBefore: true))
+        return out
+      }
       let kind: Token.Kind
       if c == "\n" {
         _ = advance()
@@ -55,10 +72,21 @@ public struct Scanner {
       } else {
         let two = String(c) + (peek(1).map(String.init) ?? "")
         let three = two + (peek(2).map(String.init) ?? "")
-        if three == "..." { _ = advance(); _ = advance(); _ = advance(); kind = .symbol("...") }
-        else if ["==", "!=", "<=", ">=", "..", "+=", "-="].contains(two) { _ = advance(); _ = advance(); kind = .symbol(two) }
-        else if "+-*/%^<>=()[]{},:;.!".contains(c) { _ = advance(); kind = .symbol(String(c)) }
-        else { throw ScriptError(.scan, "unexpected character '\(c)'", at: start) }
+        if three == "..." {
+          _ = advance()
+          _ = advance()
+          _ = advance()
+          kind = .symbol("...")
+        } else if ["==", "!=", "<=", ">=", "..", "+=", "-="].contains(two) {
+          _ = advance()
+          _ = advance()
+          kind = .symbol(two)
+        } else if "+-*/%^<>=()[]{},:;.!".contains(c) {
+          _ = advance()
+          kind = .symbol(String(c))
+        } else {
+          throw ScriptError(.scan, "unexpected character '\(c)'", at: start)
+        }
       }
       out.append(Token(kind: kind, location: start, spaceBefore: space))
       space = kind == .newline
@@ -68,9 +96,13 @@ public struct Scanner {
   mutating func number(_ start: SourceLocation) throws -> Double {
     var s = ""
     while let d = peek(), d.isNumber || d == "_" { s.append(advance()) }
-    if peek() == ".", let n = peek(1), n.isNumber { s.append(advance()); while let d = peek(), d.isNumber || d == "_" { s.append(advance()) } }
+    if peek() == ".", let n = peek(1), n.isNumber {
+      s.append(advance())
+      while let d = peek(), d.isNumber || d == "_" { s.append(advance()) }
+    }
     if let e = peek(), e == "e" || e == "E", let n = peek(1), n.isNumber || ((n == "-" || n == "+") && (peek(2)?.isNumber ?? false)) {
-      s.append(advance()); s.append(advance())
+      s.append(advance())
+      s.append(advance())
       while let d = peek(), d.isNumber { s.append(advance()) }
     }
     guard let v = Double(s.replacingOccurrences(of: "_", with: "")) else { throw ScriptError(.scan, "malformed number '\(s)'", at: start) }
@@ -95,13 +127,21 @@ public struct Scanner {
         default: throw ScriptError(.scan, "unknown escape '\\\(e)' in string", at: start)
         }
       } else if c == "{" {
-        if !text.isEmpty { pieces.append(.text(text)); text = "" }
+        if !text.isEmpty {
+          pieces.append(.text(text))
+          text = ""
+        }
         let at = here
         var depth = 1, code = ""
         while true {
           guard let d = peek(), d != "\n" else { throw ScriptError(.scan, "unterminated '{' in string", at: at) }
           _ = advance()
-          if d == "{" { depth += 1 } else if d == "}" { depth -= 1; if depth == 0 { break } }
+          if d == "{" {
+            depth += 1
+          } else if d == "}" {
+            depth -= 1
+            if depth == 0 { break }
+          }
           code.append(d)
         }
         pieces.append(.code(code, at))

@@ -10,7 +10,10 @@ extension Tensor {
     /// Column of head 0.
     public let offset: Int
     /// A source starting at column `offset`.
-    public init(_ tensor: Tensor, offset: Int = 0) { self.tensor = tensor; self.offset = offset }
+    public init(_ tensor: Tensor, offset: Int = 0) {
+      self.tensor = tensor
+      self.offset = offset
+    }
   }
 
   /// softmax(scale · q kᵀ) v per head: q (B, Nq, ·), k and v (B, Nk, ·) -> (B, Nq, heads·d), heads
@@ -20,8 +23,9 @@ extension Tensor {
   ) throws -> (output: Tensor, probabilities: Tensor) {
     let (qt, kt, vt) = (q.tensor, k.tensor, v.tensor)
     guard qt.rank == 3, kt.rank == 3, vt.rank == 3, qt.shape[0] == kt.shape[0], kt.shape[0] == vt.shape[0],
-          kt.shape[1] == vt.shape[1], q.offset + heads * d <= qt.shape[2], k.offset + heads * d <= kt.shape[2],
-          v.offset + heads * d <= vt.shape[2] else {
+      kt.shape[1] == vt.shape[1], q.offset + heads * d <= qt.shape[2], k.offset + heads * d <= kt.shape[2],
+      v.offset + heads * d <= vt.shape[2]
+    else {
       throw TensorError.shapeMismatch(op: "attention", lhs: qt.shape, rhs: kt.shape)
     }
     guard qt.dtype == kt.dtype, kt.dtype == vt.dtype else { throw TensorError.dtypeMismatch(op: "attention", lhs: qt.dtype, rhs: kt.dtype) }
@@ -33,13 +37,15 @@ extension Tensor {
     for bi in 0..<b {
       for h in 0..<heads {
         let p = probs.raw + ((bi * heads + h) * nq * nk) * es
-        kern.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
-                  a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
-                  b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
+        kern.gemm(
+          transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
+          a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
+          b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
         kern.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
-        kern.gemm(transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
-                  b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
-                  c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+        kern.gemm(
+          transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
+          b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
+          c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
       }
     }
     // Distinct sources get one gradient each (q, k and v often share the packed qkv output).
@@ -55,19 +61,23 @@ extension Tensor {
           let p = probs.raw + ((bi * heads + h) * nq * nk) * es
           let go = g.raw + (bi * nq * c + h * d) * es
           // dV += Pᵀ dO
-          kern.gemm(transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c, beta: 1,
-                    c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
+          kern.gemm(
+            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c, beta: 1,
+            c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
           // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
-          kern.gemm(transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
-                    b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: dp.raw, ldc: nk)
+          kern.gemm(
+            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
+            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: dp.raw, ldc: nk)
           kern.softmaxBackward(p, dp.raw, dp.raw, rows: nq, cols: nk, scale: scale)
           // dQ += dS K; dK += dSᵀ Q
-          kern.gemm(transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: dp.raw, lda: nk,
-                    b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
-                    c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
-          kern.gemm(transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: dp.raw, lda: nk,
-                    b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
-                    c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+          kern.gemm(
+            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: dp.raw, lda: nk,
+            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
+            c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
+          kern.gemm(
+            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: dp.raw, lda: nk,
+            b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
+            c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
         }
       }
       return grads

@@ -1,3 +1,5 @@
+import Glibc
+
 /// One recorded op: its inputs and the rule that maps the output's gradient to the inputs' gradients.
 final class Node {
   /// The op's inputs, in the order the backward rule returns their gradients.
@@ -10,8 +12,6 @@ final class Node {
     self.backward = backward
   }
 }
-
-import Glibc
 
 /// Whether ops record a graph (off inside `withNoGrad`). Per thread, so that concurrent sessions and
 /// tests do not switch each other's recording off.
@@ -66,7 +66,10 @@ extension Tensor {
     var visited = Set<ObjectIdentifier>()
     var stack: [(Tensor, Bool)] = [(self, false)]
     while let (t, expanded) = stack.popLast() {
-      if expanded { order.append(t); continue }
+      if expanded {
+        order.append(t)
+        continue
+      }
       if !visited.insert(ObjectIdentifier(t)).inserted { continue }
       stack.append((t, true))
       if let n = t.node { for i in n.inputs where i.requiresGrad && !visited.contains(ObjectIdentifier(i)) { stack.append((i, false)) } }

@@ -32,19 +32,24 @@ extension Tensor {
       throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape)
     }
     let out = Tensor(uninitialized: outShape, dtype: dtype)
-    k.binary(op, raw, Tensor.broadcastStrides(shape, to: outShape), other.raw,
-             Tensor.broadcastStrides(other.shape, to: outShape), out.raw, outShape)
+    k.binary(
+      op, raw, Tensor.broadcastStrides(shape, to: outShape), other.raw,
+      Tensor.broadcastStrides(other.shape, to: outShape), out.raw, outShape)
     let a = self, b = other
     return record(out, [a, b]) { g in
       switch op {
       case .add: return [try g.sum(to: a.shape), try g.sum(to: b.shape)]
       case .sub: return [try g.sum(to: a.shape), try g.sum(to: b.shape).negated()]
       case .mul:
-        return [a.requiresGrad ? try (g * b).sum(to: a.shape) : nil,
-                b.requiresGrad ? try (g * a).sum(to: b.shape) : nil]
+        return [
+          a.requiresGrad ? try (g * b).sum(to: a.shape) : nil,
+          b.requiresGrad ? try (g * a).sum(to: b.shape) : nil,
+        ]
       case .div:
-        return [a.requiresGrad ? try (g / b).sum(to: a.shape) : nil,
-                b.requiresGrad ? try (g * a / (b * b)).negated().sum(to: b.shape) : nil]
+        return [
+          a.requiresGrad ? try (g / b).sum(to: a.shape) : nil,
+          b.requiresGrad ? try (g * a / (b * b)).negated().sum(to: b.shape) : nil,
+        ]
       }
     }
   }

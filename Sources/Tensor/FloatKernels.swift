@@ -214,7 +214,10 @@ extension Float {
         var mx = mv.max()
         for j in tail..<cols { mx = Swift.max(mx, row[j]) }
         mx *= sc
-        if sc < 0 { mx = row[0] * sc; for j in 0..<cols { mx = Swift.max(mx, row[j] * sc) } }
+        if sc < 0 {
+          mx = row[0] * sc
+          for j in 0..<cols { mx = Swift.max(mx, row[j] * sc) }
+        }
         var sv = F16()
         for c in 0..<chunks {
           let v = simdExp(UnsafeRawPointer(row + c &* 16).loadUnaligned(as: F16.self) * sc - mx)
@@ -222,7 +225,11 @@ extension Float {
           sv += v
         }
         var sum = sv.sum()
-        for j in tail..<cols { let v = Float.exp(row[j] * sc - mx); out[j] = v; sum += v }
+        for j in tail..<cols {
+          let v = Float.exp(row[j] * sc - mx)
+          out[j] = v
+          sum += v
+        }
         let inv = 1 / sum
         for c in 0..<chunks {
           let p = UnsafeMutableRawPointer(out + c &* 16)
@@ -245,7 +252,8 @@ extension Float {
         let yr = y + r &* cols, g = gy + r &* cols, out = gx + r &* cols
         var dv = F16()
         for c in 0..<chunks {
-          dv += UnsafeRawPointer(yr + c &* 16).loadUnaligned(as: F16.self)
+          dv +=
+            UnsafeRawPointer(yr + c &* 16).loadUnaligned(as: F16.self)
             * UnsafeRawPointer(g + c &* 16).loadUnaligned(as: F16.self)
         }
         var dot = dv.sum()

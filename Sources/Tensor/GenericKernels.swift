@@ -86,7 +86,10 @@ extension Scalar {
         for j in 0..<cols { m += row[j] }
         m /= n
         var v: Self = 0
-        for j in 0..<cols { let d = row[j] - m; v += d * d }
+        for j in 0..<cols {
+          let d = row[j] - m
+          v += d * d
+        }
         let rs = 1 / Self.sqrt(v / n + Self(eps))
         mean[r] = m
         rstd[r] = rs
@@ -146,7 +149,11 @@ extension Scalar {
         var mx = -Self.infinity
         for j in 0..<cols { mx = Swift.max(mx, row[j] * sc) }
         var sum: Self = 0
-        for j in 0..<cols { let v = Self.exp(row[j] * sc - mx); out[j] = v; sum += v }
+        for j in 0..<cols {
+          let v = Self.exp(row[j] * sc - mx)
+          out[j] = v
+          sum += v
+        }
         let inv = 1 / sum
         for j in 0..<cols { out[j] *= inv }
       }
@@ -188,7 +195,10 @@ extension Scalar {
       var index = outerIndex(ofRow: s, shape)
       for row in s..<e {
         var offA = 0, offB = 0
-        for d in 0..<(rank - 1) { offA &+= index[d] &* aStrides[d]; offB &+= index[d] &* bStrides[d] }
+        for d in 0..<(rank - 1) {
+          offA &+= index[d] &* aStrides[d]
+          offB &+= index[d] &* bStrides[d]
+        }
         let pa = a + offA, pb = b + offB, po = o + row &* inner
         switch op {
         case .add: for j in 0..<inner { po[j] = pa[j &* sa] + pb[j &* sb] }

@@ -17,7 +17,11 @@ extension Tensor {
         var mx = -Double.infinity
         for j in 0..<kk { mx = max(mx, self[flat: r * kk + j]) }
         var s = 0.0
-        for j in 0..<kk { let e = Glibc.exp(self[flat: r * kk + j] - mx); buf[r * kk + j] = e; s += e }
+        for j in 0..<kk {
+          let e = Glibc.exp(self[flat: r * kk + j] - mx)
+          buf[r * kk + j] = e
+          s += e
+        }
         for j in 0..<kk { buf[r * kk + j] /= s }
       }
       n = b * kk

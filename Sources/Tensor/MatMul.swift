@@ -21,14 +21,19 @@ extension Tensor {
     let out = Tensor(uninitialized: batchA + [m, n], dtype: a.dtype)
     let es = a.dtype.size
     for i in 0..<batch {
-      a.k.gemm(transA: transA, transB: transB, m: m, n: n, k: ka, alpha: 1,
-               a: a.raw + i * ar * ac * es, lda: ac, b: b.raw + i * br * bc * es, ldb: bc, beta: 0,
-               c: out.raw + i * m * n * es, ldc: n)
+      a.k.gemm(
+        transA: transA, transB: transB, m: m, n: n, k: ka, alpha: 1,
+        a: a.raw + i * ar * ac * es, lda: ac, b: b.raw + i * br * bc * es, ldb: bc, beta: 0,
+        c: out.raw + i * m * n * es, ldc: n)
     }
     return a.record(out, [a, b]) { g in
-      let ga: Tensor? = !a.requiresGrad ? nil
+      let ga: Tensor? =
+        !a.requiresGrad
+        ? nil
         : transA ? try matmul(b, g, transA: transB, transB: true) : try matmul(g, b, transB: !transB)
-      let gb: Tensor? = !b.requiresGrad ? nil
+      let gb: Tensor? =
+        !b.requiresGrad
+        ? nil
         : transB ? try matmul(g, a, transA: true, transB: transA) : try matmul(a, g, transA: !transA)
       return [ga, gb]
     }
@@ -49,8 +54,9 @@ extension Tensor {
     if let bias {
       for r in 0..<rows { (out.raw + r * nOut * es).copyMemory(from: bias.raw, byteCount: nOut * es) }
     }
-    k.gemm(transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, a: raw, lda: nIn,
-           b: weight.raw, ldb: nIn, beta: bias == nil ? 0 : 1, c: out.raw, ldc: nOut)
+    k.gemm(
+      transA: false, transB: true, m: rows, n: nOut, k: nIn, alpha: 1, a: raw, lda: nIn,
+      b: weight.raw, ldb: nIn, beta: bias == nil ? 0 : 1, c: out.raw, ldc: nOut)
     let x = self
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
@@ -58,14 +64,16 @@ extension Tensor {
       var gx: Tensor? = nil, gw: Tensor? = nil, gb: Tensor? = nil
       if x.requiresGrad {
         let t = Tensor(uninitialized: x.shape, dtype: x.dtype)
-        x.k.gemm(transA: false, transB: false, m: rows, n: nIn, k: nOut, alpha: 1, a: g.raw, lda: nOut,
-                 b: weight.raw, ldb: nIn, beta: 0, c: t.raw, ldc: nIn)
+        x.k.gemm(
+          transA: false, transB: false, m: rows, n: nIn, k: nOut, alpha: 1, a: g.raw, lda: nOut,
+          b: weight.raw, ldb: nIn, beta: 0, c: t.raw, ldc: nIn)
         gx = t
       }
       if weight.requiresGrad {
         let t = Tensor(uninitialized: weight.shape, dtype: x.dtype)
-        x.k.gemm(transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, a: g.raw, lda: nOut,
-                 b: x.raw, ldb: nIn, beta: 0, c: t.raw, ldc: nIn)
+        x.k.gemm(
+          transA: true, transB: false, m: nOut, n: nIn, k: rows, alpha: 1, a: g.raw, lda: nOut,
+          b: x.raw, ldb: nIn, beta: 0, c: t.raw, ldc: nIn)
         gw = t
       }
       if let bias, bias.requiresGrad {

@@ -52,7 +52,10 @@ open class Module {
     let mine = namedParameters()
     var missing: [String] = []
     for (name, p) in mine {
-      guard let src = state[name] else { missing.append(name); continue }
+      guard let src = state[name] else {
+        missing.append(name)
+        continue
+      }
       guard src.shape == p.shape else {
         throw TensorError.invalidArgument(op: "load", message: "tensor '\(name)' has shape \(src.shape) in the checkpoint but \(p.shape) in the model")
       }
@@ -69,7 +72,10 @@ open class Module {
   private func visit(prefix: String, tensor: (String, Tensor) -> Void, module: (String, Module) -> Void) {
     var mirror: Mirror? = Mirror(reflecting: self)
     var mirrors: [Mirror] = []
-    while let m = mirror { mirrors.insert(m, at: 0); mirror = m.superclassMirror }
+    while let m = mirror {
+      mirrors.insert(m, at: 0)
+      mirror = m.superclassMirror
+    }
     for m in mirrors {
       for child in m.children {
         guard let label = child.label, label != "training" else { continue }

@@ -62,9 +62,10 @@ public enum OpsBenchmark {
         let a = Tensor.randn(ta ? [kk, m] : [m, kk], rng: &rng), b = Tensor.randn(tb ? [n, kk] : [kk, n], rng: &rng)
         let c = Tensor.zeros([m, n])
         let raw = medianSeconds(runs: runs) {
-          cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                      Int32(m), Int32(n), Int32(kk), 1, a.pointer(Float.self), Int32(ta ? m : kk),
-                      b.pointer(Float.self), Int32(tb ? kk : n), 0, c.pointer(Float.self), Int32(n))
+          cblas_sgemm(
+            CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(kk), 1, a.pointer(Float.self), Int32(ta ? m : kk),
+            b.pointer(Float.self), Int32(tb ? kk : n), 0, c.pointer(Float.self), Int32(n))
         }
         let ours = try medianSeconds(runs: runs) { _ = try Tensor.matmul(a, b, transA: ta, transB: tb) }
         let suffix = (ta ? " tA" : "") + (tb ? " tB" : "")

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A small, fast, seedable generator (SplitMix64) with uniform and normal samples; its whole state is
 /// one UInt64, so checkpoints can store it and a resumed run repeats exactly.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -28,6 +30,5 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   }
 }
 
-import Glibc
 @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }

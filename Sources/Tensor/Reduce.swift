@@ -44,8 +44,9 @@ extension Tensor {
     }
     let zero = Tensor.zeros([], dtype: dtype)
     let out = Tensor(uninitialized: target, dtype: dtype)
-    k.binary(.add, raw, Tensor.broadcastStrides(shape, to: target), zero.raw,
-             [Int](repeating: 0, count: target.count), out.raw, target)
+    k.binary(
+      .add, raw, Tensor.broadcastStrides(shape, to: target), zero.raw,
+      [Int](repeating: 0, count: target.count), out.raw, target)
     let s = shape
     return record(out, [self]) { g in [try g.sum(to: s)] }
   }

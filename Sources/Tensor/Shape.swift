@@ -68,7 +68,10 @@ extension Tensor {
     let sizes = parts.map { $0.shape[a] }
     return first.record(out, parts) { g in
       var start = 0
-      return try sizes.map { n in defer { start += n }; return try g.slice(axis: a, start: start, count: n) }
+      return try sizes.map { n in
+        defer { start += n }
+        return try g.slice(axis: a, start: start, count: n)
+      }
     }
   }
 
@@ -94,7 +97,10 @@ extension Tensor {
   /// Splits an axis into parts of the given sizes.
   public func split(axis: Int, sizes: [Int]) throws -> [Tensor] {
     var start = 0
-    return try sizes.map { n in defer { start += n }; return try slice(axis: axis, start: start, count: n) }
+    return try sizes.map { n in
+      defer { start += n }
+      return try slice(axis: axis, start: start, count: n)
+    }
   }
 
   /// Rows of a (B, N, C) tensor picked per batch item: out[b, j] = x[b, indices[b][j]] -> (B, K, C).
@@ -103,8 +109,11 @@ extension Tensor {
       throw TensorError.invalidArgument(op: "gatherRows", message: "need (B, N, C) and B equal-length index lists; got \(shape) and \(indices.map(\.count))")
     }
     let (b, n, c) = (shape[0], shape[1], shape[2])
-    for list in indices { for i in list where i < 0 || i >= n {
-      throw TensorError.invalidArgument(op: "gatherRows", message: "index \(i) out of range 0..<\(n)") } }
+    for list in indices {
+      for i in list where i < 0 || i >= n {
+        throw TensorError.invalidArgument(op: "gatherRows", message: "index \(i) out of range 0..<\(n)")
+      }
+    }
     let out = Tensor(uninitialized: [b, kk, c], dtype: dtype)
     let row = c * dtype.size
     for bi in 0..<b { for (j, i) in indices[bi].enumerated() { memcpy(out.raw + (bi * kk + j) * row, raw + (bi * n + i) * row, row) } }

@@ -36,7 +36,8 @@ public final class BufferCache: @unchecked Sendable {
 
   /// Bytes currently held for reuse.
   public var bytesCached: Int {
-    pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
     return cachedBytes
   }
 

@@ -42,7 +42,9 @@ enum Figures {
         for y in (p.r * c.patchSize)..<((p.r + 1) * c.patchSize) {
           for x in (p.col * c.patchSize)..<((p.col + 1) * c.patchSize) {
             let i = (y * w + x) * 3
-            rgb[i] = 128; rgb[i + 1] = 128; rgb[i + 2] = 128
+            rgb[i] = 128
+            rgb[i + 1] = 128
+            rgb[i + 2] = 128
           }
         }
       }
@@ -51,7 +53,11 @@ enum Figures {
       panels.append(.image(rgb: rgb, width: w, height: h, title: "slice \(t) (frame \(t * c.tubelet))"))
     }
     let frac = Double(grey) / Double(max(total, 1))
-    return (Figure(title: String(format: "mask: %.0f%% of the tubes hidden (grey)", frac * 100), panels: panels, columns: min(c.timeSlices, 8), panelWidth: 150, panelHeight: 160), frac)
+    return (
+      Figure(
+        title: String(format: "mask: %.0f%% of the tubes hidden (grey)", frac * 100), panels: panels, columns: min(c.timeSlices, 8), panelWidth: 150,
+        panelHeight: 160), frac
+    )
   }
 
   /// How predictions of normalized patches are turned back into pixels for display.
@@ -76,19 +82,28 @@ enum Figures {
       for ch in 0..<3 {
         // The hidden patch's statistics (for the patch-stats mode).
         var values: [Float] = []
-        for dt in 0..<c.tubelet { for dy in 0..<c.patchSize { for dx in 0..<c.patchSize {
-          values.append(pixel(ch, p.t * c.tubelet + dt, p.r * c.patchSize + dy, p.col * c.patchSize + dx)) } } }
+        for dt in 0..<c.tubelet {
+          for dy in 0..<c.patchSize {
+            for dx in 0..<c.patchSize {
+              values.append(pixel(ch, p.t * c.tubelet + dt, p.r * c.patchSize + dy, p.col * c.patchSize + dx))
+            }
+          }
+        }
         let mean = values.reduce(0, +) / Float(per)
         let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(per - 1)).squareRoot() + 1e-6
         var k = 0
-        for dt in 0..<c.tubelet { for dy in 0..<c.patchSize { for dx in 0..<c.patchSize {
-          let v = pred[j * vals + k * 3 + ch]
-          let shown = mode == .patchStatistics ? v * sd + mean : v * 0.2 + 0.5
-          let f = p.t * c.tubelet + dt, y = p.r * c.patchSize + dy, x = p.col * c.patchSize + dx
-          recon[f][(y * w + x) * 3 + ch] = min(max(shown, 0), 1)
-          known[f][y * w + x] = true
-          k += 1
-        } } }
+        for dt in 0..<c.tubelet {
+          for dy in 0..<c.patchSize {
+            for dx in 0..<c.patchSize {
+              let v = pred[j * vals + k * 3 + ch]
+              let shown = mode == .patchStatistics ? v * sd + mean : v * 0.2 + 0.5
+              let f = p.t * c.tubelet + dt, y = p.r * c.patchSize + dy, x = p.col * c.patchSize + dx
+              recon[f][(y * w + x) * 3 + ch] = min(max(shown, 0), 1)
+              known[f][y * w + x] = true
+              k += 1
+            }
+          }
+        }
       }
     }
     var panels: [Figure.Panel] = []
@@ -104,10 +119,13 @@ enum Figures {
         }
       }
       for i in 0..<(h * w) where !known[f][i] { for ch in 0..<3 { onlyPred[i * 3 + ch] = 128 } }
-      panels += [.image(rgb: original, width: w, height: h, title: "frame \(f): original"), .image(rgb: masked, width: w, height: h, title: "masked"),
-                 .image(rgb: onlyPred, width: w, height: h, title: "reconstruction"), .image(rgb: pasted, width: w, height: h, title: "with visible pasted")]
+      panels += [
+        .image(rgb: original, width: w, height: h, title: "frame \(f): original"), .image(rgb: masked, width: w, height: h, title: "masked"),
+        .image(rgb: onlyPred, width: w, height: h, title: "reconstruction"), .image(rgb: pasted, width: w, height: h, title: "with visible pasted"),
+      ]
     }
-    let title = mode == .patchStatistics
+    let title =
+      mode == .patchStatistics
       ? "reconstruction, un-normalized with each hidden patch's own mean/std (uses information from the hidden pixels)"
       : "reconstruction in the normalized target space (value x 0.2 + 0.5; no hidden information)"
     return Figure(title: title, panels: panels, columns: 4, panelWidth: 170, panelHeight: 180)
@@ -118,12 +136,14 @@ enum Figures {
     func series(_ key: (StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
       runs.map { (name: $0.0, x: $0.1.map { Double($0.step) }, y: $0.1.map(key)) }
     }
-    return Figure(title: "training", panels: [
-      .curves(series: series(\.loss), xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
-      .curves(series: series(\.lr), xLabel: "step", yLabel: "lr", logY: false, title: "learning rate"),
-      .curves(series: series(\.gradNorm), xLabel: "step", yLabel: "grad norm", logY: false, title: "gradient norm"),
-      .curves(series: series(\.clipsPerSecond), xLabel: "step", yLabel: "clips/s", logY: false, title: "throughput"),
-    ], columns: 2, panelWidth: 360, panelHeight: 240)
+    return Figure(
+      title: "training",
+      panels: [
+        .curves(series: series(\.loss), xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
+        .curves(series: series(\.lr), xLabel: "step", yLabel: "lr", logY: false, title: "learning rate"),
+        .curves(series: series(\.gradNorm), xLabel: "step", yLabel: "grad norm", logY: false, title: "gradient norm"),
+        .curves(series: series(\.clipsPerSecond), xLabel: "step", yLabel: "clips/s", logY: false, title: "throughput"),
+      ], columns: 2, panelWidth: 360, panelHeight: 240)
   }
 
   /// Heat maps over the frames: one value per token (T' × S), drawn on the first frame of each slice.
@@ -135,8 +155,10 @@ enum Figures {
     for t in slicesToShow ?? Array(0..<slices) {
       let heat = (0..<perSlice).map { (values[t * perSlice + $0] - lo) / max(hi - lo, 1e-12) }
       let frame = min(t * (c.frames / max(slices, 1)), c.frames - 1)
-      panels.append(.image(rgb: overlay(rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat, gridW: c.gridSide, gridH: c.gridSide),
-                           width: w, height: h, title: "slice \(t)"))
+      panels.append(
+        .image(
+          rgb: overlay(rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat, gridW: c.gridSide, gridH: c.gridSide),
+          width: w, height: h, title: "slice \(t)"))
     }
     return Figure(title: title, panels: panels, columns: min(panels.count, 8), panelWidth: 150, panelHeight: 160)
   }

@@ -34,8 +34,12 @@ enum FinetuneCommands {
     let root = a.has("root") ? session.resolve(try a.string("root")) : (path as NSString).deletingLastPathComponent
     var spec = ClipSpec()
     (spec.frames, spec.stride) = (try a.int("frames"), try a.int("stride"))
-    guard ["skip", "stop"].contains(try a.string("on_error")) else { throw ScriptError(.runtime, "\(a.command): on_error must be \"skip\" or \"stop\"", at: a.location) }
-    guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else { throw ScriptError(.runtime, "\(a.command): crop must be face, center or none", at: a.location) }
+    guard ["skip", "stop"].contains(try a.string("on_error")) else {
+      throw ScriptError(.runtime, "\(a.command): on_error must be \"skip\" or \"stop\"", at: a.location)
+    }
+    guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else {
+      throw ScriptError(.runtime, "\(a.command): crop must be face, center or none", at: a.location)
+    }
     spec.crop = crop
     var chosen = m.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
     // k-fold protocols: fold k is the test set, the other folds train.
@@ -49,7 +53,9 @@ enum FinetuneCommands {
 
   /// The pooled, normalized feature of each row's video (mean over K clips spread over it), with the
   /// rows whose videos could be read; unreadable videos are reported and skipped.
-  static func videoFeatures(_ model: FinetuneModel, rows: [ManifestRow], root: String, spec: ClipSpec, clips: Int, a: Arguments, interp: Interpreter) throws -> ([[Double]], [ManifestRow]) {
+  static func videoFeatures(_ model: FinetuneModel, rows: [ManifestRow], root: String, spec: ClipSpec, clips: Int, a: Arguments, interp: Interpreter) throws
+    -> ([[Double]], [ManifestRow])
+  {
     model.train(false)
     defer { model.train(true) }
     var feats: [[Double]] = [], kept: [ManifestRow] = []
@@ -76,9 +82,12 @@ enum FinetuneCommands {
     if classification {
       let p = out.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }, t = actual.map { Int($0[0]) }
       let k = max(classes, (t.max() ?? 0) + 1)
-      return .record(Record([("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
-                             ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
-                             ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) }))]))
+      return .record(
+        Record([
+          ("uar", .number(Metrics.uar(predicted: p, actual: t, classes: k))), ("war", .number(Metrics.war(predicted: p, actual: t))),
+          ("weighted_f1", .number(Metrics.weightedF1(predicted: p, actual: t, classes: k))),
+          ("predicted", .list(p.map { .number(Double($0)) })), ("actual", .list(t.map { .number(Double($0)) })),
+        ]))
     }
     var fields: [(String, Value)] = [], sums = [0.0, 0.0, 0.0]
     for (j, name) in labelNames.enumerated() where j < (out.first?.count ?? 0) {
@@ -95,163 +104,219 @@ enum FinetuneCommands {
   }
 
   static func register(into i: Interpreter, session: Session) {
-    i.register(Command("clips", topic: "video", summary: "Load one clip of every row of a manifest (small datasets: for train on unlabeled clips).",
-                       params: [.positional("manifest", .string, "a manifest .csv"), .option("split", .string, "rows to load (\"\" = all)", default: .string(""))] + clipParams,
-                       returns: "list of clips", example: "xs = clips \"examples/unlabeled.csv\" crop: \"face\"") { a, interp in
-      let (_, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
-      var out: [Value] = []
-      for r in chosen {
-        if let clip = try decode(r, root: root, a: a, interp: interp, { try $0.clip(spec) }) { out.append(.handle(ClipHandle(clip))) }
-      }
-      return .list(out)
-    })
-    i.register(Command("features", topic: "train", summary: "Embed videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
-                       params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"), .positional("manifest", .string, "a manifest .csv"),
-                                .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
-                                .option("split", .string, "rows to embed (\"\" = all)", default: .string("")),
-                                .option("clips", .integer, "clips per video, averaged", default: .number(2))] + clipParams,
-                       returns: "record {videos, dim, path}", example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\"") { a, interp in
-      let h = try a.handle("model", as: ModelHandle.self)
-      guard let model = h.finetune else { throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
-      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
-      let (feats, kept) = try videoFeatures(model, rows: chosen, root: root, spec: spec, clips: try a.int("clips"), a: a, interp: interp)
-      let dim = feats.first?.count ?? 0
-      let out = session.resolve(try a.string("output"))
-      do {
-        if out.hasSuffix(".csv") {
-          var text = "path," + (0..<dim).map { "f\($0)" }.joined(separator: ",") + (m.labelNames.isEmpty ? "" : "," + m.labelNames.joined(separator: ",")) + "\n"
-          for (r, f) in zip(kept, feats) { text += ([r.path] + f.map { String($0) } + r.labels.map { String($0) }).joined(separator: ",") + "\n" }
-          try text.write(toFile: out, atomically: true, encoding: .utf8)
-        } else {
-          var tensors = ["features": try Tensor(feats.flatMap { $0 }, shape: [feats.count, dim], dtype: .float32)]
-          if let k = kept.first?.labels.count, k > 0 { tensors["labels"] = try Tensor(kept.flatMap(\.labels), shape: [kept.count, k], dtype: .float32) }
-          try SafeTensorsFile.write(tensors, metadata: ["paths": kept.map(\.path).joined(separator: "\n")], to: out)
+    i.register(
+      Command(
+        "clips", topic: "video", summary: "Load one clip of every row of a manifest (small datasets: for train on unlabeled clips).",
+        params: [.positional("manifest", .string, "a manifest .csv"), .option("split", .string, "rows to load (\"\" = all)", default: .string(""))]
+          + clipParams,
+        returns: "list of clips", example: "xs = clips \"examples/unlabeled.csv\" crop: \"face\""
+      ) { a, interp in
+        let (_, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+        var out: [Value] = []
+        for r in chosen {
+          if let clip = try decode(r, root: root, a: a, interp: interp, { try $0.clip(spec) }) { out.append(.handle(ClipHandle(clip))) }
         }
-      } catch let e as ScriptError { throw e } catch { throw ScriptError(.io, "features: \(error)", at: a.location) }
-      interp.output("wrote \(feats.count) features of \(dim) values to \(out)")
-      return .record(Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))]))
-    })
-    i.register(Command("finetune", topic: "train", summary: "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory. A second call continues the same run (optimizer, schedule, log) unless restart: true. Ctrl-C stops at a step boundary.",
-                       params: [.positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
-                                .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
-                                .option("steps", .integer, "steps in this call", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
-                                .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue),
-                                .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)),
-                                .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
-                                .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue),
-                                .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)),
-                                .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0)),
-                                .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)),
-                                .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
-                                .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
-                                .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)),
-                                .option("restart", .bool, "start a new run even if this model was fine-tuned in this session", default: .bool(false))]
-                                + StepPlan.params + clipParams,
-                       returns: "record {step, loss, clips (videos used), stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4") { a, interp in
-      let h = try a.handle("model", as: ModelHandle.self)
-      guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
-      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
-      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
-      // Labels are checked before any video is decoded.
-      if classification {
-        do { try Manifest(labelNames: m.labelNames, rows: chosen).validateClasses(model.config.numClasses, path: try a.string("manifest")) }
-        catch let e as MediaError { throw ScriptError(.runtime, "finetune: \(e.message) (the model has \(model.config.numClasses) classes)", at: a.location) }
-      } else if let bad = chosen.first(where: { $0.labels.count != model.config.numClasses }) {
-        throw ScriptError(.runtime, "finetune: \(bad.path) has \(bad.labels.count) targets, the model's head has \(model.config.numClasses)", at: a.location)
-      }
-      // K clips spread over each video are kept; a step draws among all of them, so every video is
-      // equally likely and its temporal position varies (K = 1: the middle clip).
-      let views = try a.int("views")
-      guard views >= 1 else { throw ScriptError(.runtime, "finetune: views must be >= 1", at: a.location) }
-      var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
-      for r in chosen {
-        let decoded = try decode(r, root: root, a: a, interp: interp) { reader in
-          views == 1 ? [try reader.clip(spec).tensor]
-            : try ClipSampler.uniformStarts(k: views, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map { try reader.clip(spec, start: $0).tensor }
+        return .list(out)
+      })
+    i.register(
+      Command(
+        "features", topic: "train",
+        summary:
+          "Embed videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
+        params: [
+          .positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"), .positional("manifest", .string, "a manifest .csv"),
+          .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
+          .option("split", .string, "rows to embed (\"\" = all)", default: .string("")),
+          .option("clips", .integer, "clips per video, averaged", default: .number(2)),
+        ] + clipParams,
+        returns: "record {videos, dim, path}", example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
+      ) { a, interp in
+        let h = try a.handle("model", as: ModelHandle.self)
+        guard let model = h.finetune else {
+          throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location)
         }
-        guard let decoded else { continue }
-        clips += decoded
-        targets += Array(repeating: r.labels, count: decoded.count)
-        videos += 1
-      }
-      let batch = try a.int("batch")
-      let plan = try StepPlan(a, clips: videos, batch: batch) { $0 }
-      let restart = try a.bool("restart")
-      if h.finetuner == nil || restart {
-        let task: Finetuner.Task = classification ? .classification(smoothing: try a.number("smoothing")) : .regression(loss: try a.string("loss"))
-        let ft = Finetuner(model: model, task: task, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
-                           layerDecay: try a.number("layer_decay"), warmupSteps: plan.warmup, frozenEncoder: try a.bool("freeze_encoder"), seed: session.nextSeed())
-        h.finetuner = ft
-      }
-      let ft = h.finetuner!
-      (ft.mixupAlpha, ft.cutmixAlpha) = (try a.number("mixup"), try a.number("cutmix"))
-      if a.has("clip_grad") { ft.clipGrad = try a.number("clip_grad") }
-      ft.accumulate = max(1, try a.int("accumulate"))
-      if a.has("log") { ft.logPath = session.resolve(try a.string("log")) }
-      let progress = TrainingProgress(steps: plan.steps, startStep: ft.step, every: max(1, try a.int("every")), clipsPerStep: batch * ft.accumulate,
-                                      terminal: isatty(1) == 1 && session.interactive, interp: interp)
-      let stop: TrainingStop
-      do {
-        stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
-      } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
-      let stopped = TrainingProgress.ended(stop, step: ft.step, command: "finetune", interp: interp)
-      return .record(Record([("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(videos))),
-                             ("stopped", .string(stopped))]))
-    })
-    i.register(Command("evaluate", topic: "train", summary: "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",
-                       params: [.positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
-                                .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
-                                .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
-                                .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue)] + clipParams,
-                       returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} and their mean over targets", example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"") { a, interp in
-      let h = try a.handle("model", as: ModelHandle.self)
-      guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
-      let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
-      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
-      let ft = h.finetuner ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
-      var videos: [[Tensor]] = [], actual: [[Double]] = []
-      let k = try a.int("clips")
-      for r in chosen {
-        let clips = try decode(r, root: root, a: a, interp: interp) { reader in
-          try ClipSampler.uniformStarts(k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map { try reader.clip(spec, start: $0).tensor }
-        }
-        guard let clips else { continue }
-        videos.append(clips)
-        actual.append(r.labels)
-      }
-      let out = try ft.predict(videos: videos)
-      return scores(out, actual: actual, classification: classification, classes: model.config.numClasses, labelNames: m.labelNames)
-    })
-    i.register(Command("linear_probe", topic: "train", summary: "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
-                       params: [.positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm are used as they are)"), .positional("manifest", .string, "a manifest .csv"),
-                                .option("train", .string, "rows to fit on", default: .string("train")), .option("test", .string, "rows to score", default: .string("test")),
-                                .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue),
-                                .option("clips", .integer, "clips per video, averaged", default: .number(2)),
-                                .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3))] + clipParams,
-                       returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
-                       example: "r = linear_probe f \"synth/expressions.csv\"") { a, interp in
-      let h = try a.handle("model", as: ModelHandle.self)
-      guard let model = h.finetune else { throw ScriptError(.runtime, "linear_probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location) }
-      let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)
-      let (_, testRows, _, _) = try rows(a, session: session, split: try a.string("test"), foldTest: true)
-      let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
-      let clips = try a.int("clips")
-      let (trainX, trainKept) = try videoFeatures(model, rows: trainRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
-      let (testX, testKept) = try videoFeatures(model, rows: testRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
-      guard !trainX.isEmpty, !testX.isEmpty else { throw ScriptError(.runtime, "linear_probe: no readable videos in the training or test rows", at: a.location) }
-      let l2 = try a.number("l2")
-      do {
+        let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+        let (feats, kept) = try videoFeatures(model, rows: chosen, root: root, spec: spec, clips: try a.int("clips"), a: a, interp: interp)
+        let dim = feats.first?.count ?? 0
+        let out = session.resolve(try a.string("output"))
+        do {
+          if out.hasSuffix(".csv") {
+            var text =
+              "path," + (0..<dim).map { "f\($0)" }.joined(separator: ",") + (m.labelNames.isEmpty ? "" : "," + m.labelNames.joined(separator: ",")) + "\n"
+            for (r, f) in zip(kept, feats) { text += ([r.path] + f.map { String($0) } + r.labels.map { String($0) }).joined(separator: ",") + "\n" }
+            try text.write(toFile: out, atomically: true, encoding: .utf8)
+          } else {
+            var tensors = ["features": try Tensor(feats.flatMap { $0 }, shape: [feats.count, dim], dtype: .float32)]
+            if let k = kept.first?.labels.count, k > 0 { tensors["labels"] = try Tensor(kept.flatMap(\.labels), shape: [kept.count, k], dtype: .float32) }
+            try SafeTensorsFile.write(tensors, metadata: ["paths": kept.map(\.path).joined(separator: "\n")], to: out)
+          }
+        } catch let e as ScriptError { throw e } catch { throw ScriptError(.io, "features: \(error)", at: a.location) }
+        interp.output("wrote \(feats.count) features of \(dim) values to \(out)")
+        return .record(Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))]))
+      })
+    i.register(
+      Command(
+        "finetune", topic: "train",
+        summary:
+          "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory. A second call continues the same run (optimizer, schedule, log) unless restart: true. Ctrl-C stops at a step boundary.",
+        params: [
+          .positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
+          .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
+          .option("steps", .integer, "steps in this call", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
+          .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue),
+          .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)),
+          .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
+          .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue),
+          .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)),
+          .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0)),
+          .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)),
+          .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
+          .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
+          .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)),
+          .option("restart", .bool, "start a new run even if this model was fine-tuned in this session", default: .bool(false)),
+        ]
+          + StepPlan.params + clipParams,
+        returns: "record {step, loss, clips (videos used), stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4"
+      ) { a, interp in
+        let h = try a.handle("model", as: ModelHandle.self)
+        guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
+        let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
+        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        // Labels are checked before any video is decoded.
         if classification {
-          let labels = trainKept.map { Int($0.labels[0]) }
-          let probe = try LinearProbe.classifier(features: trainX, labels: labels, classes: model.config.numClasses, l2: l2)
-          let fit = probe.predict(trainX).map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }
-          guard case .record(var r) = scores(probe.predict(testX), actual: testKept.map(\.labels), classification: true, classes: model.config.numClasses, labelNames: m.labelNames) else { return .nilValue }
-          r["train_war"] = .number(Metrics.war(predicted: fit, actual: labels))
-          return .record(r)
+          do { try Manifest(labelNames: m.labelNames, rows: chosen).validateClasses(model.config.numClasses, path: try a.string("manifest")) } catch let e
+            as MediaError
+          { throw ScriptError(.runtime, "finetune: \(e.message) (the model has \(model.config.numClasses) classes)", at: a.location) }
+        } else if let bad = chosen.first(where: { $0.labels.count != model.config.numClasses }) {
+          throw ScriptError(.runtime, "finetune: \(bad.path) has \(bad.labels.count) targets, the model's head has \(model.config.numClasses)", at: a.location)
         }
-        let probe = try LinearProbe.regressor(features: trainX, targets: trainKept.map(\.labels), l2: l2)
-        return scores(probe.predict(testX), actual: testKept.map(\.labels), classification: false, classes: 0, labelNames: m.labelNames)
-      } catch let e as SVFAPError { throw ScriptError(.runtime, "linear_probe: \(e)", at: a.location) }
-    })
+        // K clips spread over each video are kept; a step draws among all of them, so every video is
+        // equally likely and its temporal position varies (K = 1: the middle clip).
+        let views = try a.int("views")
+        guard views >= 1 else { throw ScriptError(.runtime, "finetune: views must be >= 1", at: a.location) }
+        var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
+        for r in chosen {
+          let decoded = try decode(r, root: root, a: a, interp: interp) { reader in
+            views == 1
+              ? [try reader.clip(spec).tensor]
+              : try ClipSampler.uniformStarts(k: views, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map {
+                try reader.clip(spec, start: $0).tensor
+              }
+          }
+          guard let decoded else { continue }
+          clips += decoded
+          targets += Array(repeating: r.labels, count: decoded.count)
+          videos += 1
+        }
+        let batch = try a.int("batch")
+        let plan = try StepPlan(a, clips: videos, batch: batch) { $0 }
+        let restart = try a.bool("restart")
+        if h.finetuner == nil || restart {
+          let task: Finetuner.Task = classification ? .classification(smoothing: try a.number("smoothing")) : .regression(loss: try a.string("loss"))
+          let ft = Finetuner(
+            model: model, task: task, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
+            layerDecay: try a.number("layer_decay"), warmupSteps: plan.warmup, frozenEncoder: try a.bool("freeze_encoder"), seed: session.nextSeed())
+          h.finetuner = ft
+        }
+        let ft = h.finetuner!
+        (ft.mixupAlpha, ft.cutmixAlpha) = (try a.number("mixup"), try a.number("cutmix"))
+        if a.has("clip_grad") { ft.clipGrad = try a.number("clip_grad") }
+        ft.accumulate = max(1, try a.int("accumulate"))
+        if a.has("log") { ft.logPath = session.resolve(try a.string("log")) }
+        let progress = TrainingProgress(
+          steps: plan.steps, startStep: ft.step, every: max(1, try a.int("every")), clipsPerStep: batch * ft.accumulate,
+          terminal: isatty(1) == 1 && session.interactive, interp: interp)
+        let stop: TrainingStop
+        do {
+          stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
+        } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
+        let stopped = TrainingProgress.ended(stop, step: ft.step, interp: interp)
+        return .record(
+          Record([
+            ("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)), ("clips", .number(Double(videos))),
+            ("stopped", .string(stopped)),
+          ]))
+      })
+    i.register(
+      Command(
+        "evaluate", topic: "train",
+        summary:
+          "Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.",
+        params: [
+          .positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
+          .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
+          .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
+          .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue),
+        ] + clipParams,
+        returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} and their mean over targets",
+        example: "r = evaluate f \"synth/expressions.csv\" split: \"test\""
+      ) { a, interp in
+        let h = try a.handle("model", as: ModelHandle.self)
+        guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
+        let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
+        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        let ft =
+          h.finetuner ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
+        var videos: [[Tensor]] = [], actual: [[Double]] = []
+        let k = try a.int("clips")
+        for r in chosen {
+          let clips = try decode(r, root: root, a: a, interp: interp) { reader in
+            try ClipSampler.uniformStarts(k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount).map {
+              try reader.clip(spec, start: $0).tensor
+            }
+          }
+          guard let clips else { continue }
+          videos.append(clips)
+          actual.append(r.labels)
+        }
+        let out = try ft.predict(videos: videos)
+        return scores(out, actual: actual, classification: classification, classes: model.config.numClasses, labelNames: m.labelNames)
+      })
+    i.register(
+      Command(
+        "linear_probe", topic: "train",
+        summary:
+          "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
+        params: [
+          .positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm are used as they are)"),
+          .positional("manifest", .string, "a manifest .csv"),
+          .option("train", .string, "rows to fit on", default: .string("train")), .option("test", .string, "rows to score", default: .string("test")),
+          .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue),
+          .option("clips", .integer, "clips per video, averaged", default: .number(2)),
+          .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3)),
+        ] + clipParams,
+        returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
+        example: "r = linear_probe f \"synth/expressions.csv\""
+      ) { a, interp in
+        let h = try a.handle("model", as: ModelHandle.self)
+        guard let model = h.finetune else {
+          throw ScriptError(.runtime, "linear_probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location)
+        }
+        let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)
+        let (_, testRows, _, _) = try rows(a, session: session, split: try a.string("test"), foldTest: true)
+        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        let clips = try a.int("clips")
+        let (trainX, trainKept) = try videoFeatures(model, rows: trainRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
+        let (testX, testKept) = try videoFeatures(model, rows: testRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
+        guard !trainX.isEmpty, !testX.isEmpty else {
+          throw ScriptError(.runtime, "linear_probe: no readable videos in the training or test rows", at: a.location)
+        }
+        let l2 = try a.number("l2")
+        do {
+          if classification {
+            let labels = trainKept.map { Int($0.labels[0]) }
+            let probe = try LinearProbe.classifier(features: trainX, labels: labels, classes: model.config.numClasses, l2: l2)
+            let fit = probe.predict(trainX).map { v in v.indices.max { v[$0] < v[$1] } ?? 0 }
+            guard
+              case .record(var r) = scores(
+                probe.predict(testX), actual: testKept.map(\.labels), classification: true, classes: model.config.numClasses, labelNames: m.labelNames)
+            else { return .nilValue }
+            r["train_war"] = .number(Metrics.war(predicted: fit, actual: labels))
+            return .record(r)
+          }
+          let probe = try LinearProbe.regressor(features: trainX, targets: trainKept.map(\.labels), l2: l2)
+          return scores(probe.predict(testX), actual: testKept.map(\.labels), classification: false, classes: 0, labelNames: m.labelNames)
+        } catch let e as SVFAPError { throw ScriptError(.runtime, "linear_probe: \(e)", at: a.location) }
+      })
   }
 }

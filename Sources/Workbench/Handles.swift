@@ -41,8 +41,9 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
 
   public var typeName: String { "model" }
   public var summary: String {
-    String(format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task, Double(module.parameterCount) / 1e6, config.dim,
-           config.stageDepths.map(String.init).joined(separator: "/"))
+    String(
+      format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task, Double(module.parameterCount) / 1e6, config.dim,
+      config.stageDepths.map(String.init).joined(separator: "/"))
   }
   public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses", "schedule"] }
   public func field(_ name: String) -> Value? {
@@ -59,8 +60,11 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
     case "schedule":
       guard let s = trainer?.schedule ?? finetuner?.schedule else { return .nilValue }
-      return .record(Record([("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)), ("warmup", .number(Double(s.warmupSteps))),
-                             ("total", .number(Double(s.totalSteps))), ("batch", .number(Double(s.batch))), ("lr", .number(s.lr(at: run?.step ?? 0)))]))
+      return .record(
+        Record([
+          ("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)), ("warmup", .number(Double(s.warmupSteps))),
+          ("total", .number(Double(s.totalSteps))), ("batch", .number(Double(s.batch))), ("lr", .number(s.lr(at: run?.step ?? 0))),
+        ]))
     default: return nil
     }
   }
@@ -127,7 +131,9 @@ public class TensorHandle: ScriptHandle, ScriptFieldAccess {
     switch name {
     case "shape": return .list(tensor.shape.map { .number(Double($0)) })
     case "count": return .number(Double(tensor.count))
-    case "mean": let v = tensor.toDoubles(); return .number(v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count))
+    case "mean":
+      let v = tensor.toDoubles()
+      return .number(v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count))
     default: return nil
     }
   }

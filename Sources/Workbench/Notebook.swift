@@ -19,7 +19,8 @@ public enum Notebook {
     if !path.hasSuffix(".ipynb") { return fromPercent(String(decoding: data, as: UTF8.self)) }
     guard let nb = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw Failure(message: "\(path): not valid JSON") }
     guard nb["nbformat"] as? Int == 4, let cells = nb["cells"] as? [[String: Any]] else { throw Failure(message: "\(path): not an nbformat 4 notebook") }
-    let language = ((nb["metadata"] as? [String: Any])?["kernelspec"] as? [String: Any])?["language"] as? String
+    let language =
+      ((nb["metadata"] as? [String: Any])?["kernelspec"] as? [String: Any])?["language"] as? String
       ?? ((nb["metadata"] as? [String: Any])?["language_info"] as? [String: Any])?["name"] as? String
     if let language, language != "svfap" { throw Failure(message: "\(path): the notebook's language is '\(language)', not svfap") }
     for (i, c) in cells.enumerated() {
@@ -53,16 +54,25 @@ public enum Notebook {
   }
 
   static func cell(_ kind: String, _ source: String, tags: [String] = []) -> [String: Any] {
-    var c: [String: Any] = ["cell_type": kind, "id": UUID().uuidString.lowercased().prefix(8).description, "metadata": tags.isEmpty ? [:] : ["tags": tags],
-                            "source": lines(source)]
-    if kind == "code" { c["outputs"] = []; c["execution_count"] = NSNull() }
+    var c: [String: Any] = [
+      "cell_type": kind, "id": UUID().uuidString.lowercased().prefix(8).description, "metadata": tags.isEmpty ? [:] : ["tags": tags],
+      "source": lines(source),
+    ]
+    if kind == "code" {
+      c["outputs"] = []
+      c["execution_count"] = NSNull()
+    }
     return c
   }
 
   static func skeleton(_ cells: [[String: Any]]) -> [String: Any] {
-    ["cells": cells, "nbformat": 4, "nbformat_minor": 5,
-     "metadata": ["kernelspec": ["name": "svfap", "display_name": "SVFAP Workbench", "language": "svfap"],
-                  "language_info": ["name": "svfap", "file_extension": ".svfap"]]]
+    [
+      "cells": cells, "nbformat": 4, "nbformat_minor": 5,
+      "metadata": [
+        "kernelspec": ["name": "svfap", "display_name": "SVFAP Workbench", "language": "svfap"],
+        "language_info": ["name": "svfap", "file_extension": ".svfap"],
+      ],
+    ]
   }
 
   static func lines(_ s: String) -> [String] {
@@ -90,15 +100,26 @@ public enum Notebook {
     session.interpreter.currentDirectory = directory
     var ok = true, count = 0
     for i in cells.indices where cells[i]["cell_type"] as? String == "code" {
-      guard ok || allowErrors else { cells[i]["outputs"] = []; cells[i]["execution_count"] = NSNull(); continue }
+      guard ok || allowErrors else {
+        cells[i]["outputs"] = []
+        cells[i]["execution_count"] = NSNull()
+        continue
+      }
       count += 1
       var outputs: [[String: Any]] = [], stream = ""
-      func flushStream() { if !stream.isEmpty { outputs.append(["output_type": "stream", "name": "stdout", "text": lines(stream)]); stream = "" } }
+      func flushStream() {
+        if !stream.isEmpty {
+          outputs.append(["output_type": "stream", "name": "stdout", "text": lines(stream)])
+          stream = ""
+        }
+      }
       session.interpreter.output = { line in
         if line.hasPrefix("figure: "), line.hasSuffix(".png"), let png = FileManager.default.contents(atPath: String(line.dropFirst(8))) {
           flushStream()
-          outputs.append(["output_type": "display_data", "metadata": [:],
-                          "data": ["image/png": png.base64EncodedString(), "text/plain": [line]]])
+          outputs.append([
+            "output_type": "display_data", "metadata": [:],
+            "data": ["image/png": png.base64EncodedString(), "text/plain": [line]],
+          ])
         } else {
           stream += line + "\n"
         }
@@ -108,7 +129,9 @@ public enum Notebook {
         flushStream()
       } catch let e as ScriptError {
         flushStream()
-        outputs.append(["output_type": "error", "ename": "ScriptError", "evalue": e.message, "traceback": e.description.split(separator: "\n").map(String.init)])
+        outputs.append([
+          "output_type": "error", "ename": "ScriptError", "evalue": e.message, "traceback": e.description.split(separator: "\n").map(String.init),
+        ])
         ok = false
       } catch {
         flushStream()
@@ -132,14 +155,21 @@ public enum Notebook {
 
   /// One self-contained HTML page: markdown as preformatted text blocks, code, outputs, figures inline.
   public static func html(_ nb: [String: Any], title: String) -> String {
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") }
+    func esc(_ s: String) -> String {
+      s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
     var body = ""
     for c in nb["cells"] as? [[String: Any]] ?? [] {
       let src = text(c["source"])
       if c["cell_type"] as? String == "markdown" {
         for line in src.split(separator: "\n") {
           let l = String(line)
-          if l.hasPrefix("#") { let level = min(l.prefix { $0 == "#" }.count, 4); body += "<h\(level)>\(esc(String(l.drop { $0 == "#" || $0 == " " })))</h\(level)>\n" } else { body += "<p>\(esc(l))</p>\n" }
+          if l.hasPrefix("#") {
+            let level = min(l.prefix { $0 == "#" }.count, 4)
+            body += "<h\(level)>\(esc(String(l.drop { $0 == "#" || $0 == " " })))</h\(level)>\n"
+          } else {
+            body += "<p>\(esc(l))</p>\n"
+          }
         }
         continue
       }

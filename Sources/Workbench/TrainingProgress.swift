@@ -65,7 +65,7 @@ struct TrainingProgress {
   }
 
   /// The message and record field for how a call ended.
-  static func ended(_ stop: TrainingStop, step: Int, command: String, interp: Interpreter) -> String {
+  static func ended(_ stop: TrainingStop, step: Int, interp: Interpreter) -> String {
     switch stop {
     case .finished: return "finished"
     case .interrupted:

@@ -49,11 +49,17 @@ enum REPL {
       let raw = readline(prompt)
       atPrompt.store(false, ordering: .relaxed)
       if dropPending.exchange(false, ordering: .relaxed) { pending = "" }
-      guard let raw else { print(""); break }  // Ctrl-D
+      guard let raw else {
+        print("")
+        break
+      }  // Ctrl-D
       let line = String(cString: raw)
       free(raw)
       pending += (pending.isEmpty ? "" : "\n") + line
-      if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
+      if pending.trimmingCharacters(in: .whitespaces).isEmpty {
+        pending = ""
+        continue
+      }
       if !interp.isComplete(pending) { continue }
       add_history(pending)
       append_history(1, historyPath)

@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import Media
 import Plot
-import Foundation
 import SVFAP
 import Script
 import Tensor
@@ -18,7 +18,9 @@ struct SVFAPCommand: ParsableCommand {
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
-    subcommands: [Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, NotebookCommand.self, Doc.self])
+    subcommands: [
+      Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, NotebookCommand.self, Doc.self,
+    ])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
   @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
@@ -33,7 +35,9 @@ struct SVFAPCommand: ParsableCommand {
         session.interpreter.output = { _ in }
         _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\"; m = model \"svfap-tiny\" seed: 1;", file: "<demo>")
         session.interpreter.output = { print($0) }
-        print("Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)")
+        print(
+          "Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)"
+        )
       }
     }
     if let commands {
@@ -167,12 +171,18 @@ struct CheckFixture: ParsableCommand {
         continue
       }
       for row in r.rows where verbose || !row.ok {
-        print(String(format: "  %@ %-60@ max|err| %.3e  scale %.3e%@", row.ok ? "ok  " : "FAIL", row.name, row.maxError, row.scale, row.absolute ? " (absolute)" : ""))
+        print(
+          String(
+            format: "  %@ %-60@ max|err| %.3e  scale %.3e%@", row.ok ? "ok  " : "FAIL", row.name, row.maxError, row.scale, row.absolute ? " (absolute)" : ""))
       }
       if let worst = r.rows.max(by: { $0.maxError / max($0.scale, 1e-300) < $1.maxError / max($1.scale, 1e-300) }) {
-        print("\(r.ok ? "PASS" : "FAIL") \(file): \(r.rows.count) tensors, worst \(worst.name) relative error \(String(format: "%.2e", worst.maxError / max(worst.scale, 1e-300)))")
+        print(
+          "\(r.ok ? "PASS" : "FAIL") \(file): \(r.rows.count) tensors, worst \(worst.name) relative error \(String(format: "%.2e", worst.maxError / max(worst.scale, 1e-300)))"
+        )
       }
-      if !r.notInFixture.isEmpty { print("  not in the fixture, not compared: \(r.notInFixture.count) tensors (\(r.notInFixture.prefix(3).joined(separator: ", "))…)") }
+      if !r.notInFixture.isEmpty {
+        print("  not in the fixture, not compared: \(r.notInFixture.count) tensors (\(r.notInFixture.prefix(3).joined(separator: ", "))…)")
+      }
       if !r.ok { failed += 1 }
     }
     if failed > 0 { throw ExitCode(1) }
@@ -195,7 +205,11 @@ struct Flops: ParsableCommand {
       print(String(format: "%@ finetune: %.2f M parameters, %.2f GFLOPs", preset, Double(m.parameterCount) / 1e6, FLOPs.finetune(cfg) / 1e9))
     case "pretrain":
       let m = try PretrainModel(cfg)
-      print(String(format: "%@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as computed here, embedding only the visible tubelets)", preset, maskRatio, Double(m.parameterCount) / 1e6, FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9, FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) / 1e9))
+      print(
+        String(
+          format: "%@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as computed here, embedding only the visible tubelets)", preset,
+          maskRatio, Double(m.parameterCount) / 1e6, FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9,
+          FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) / 1e9))
     default:
       throw ValidationError("--task must be finetune or pretrain, not '\(task)'")
     }
@@ -222,7 +236,8 @@ struct Probe: ParsableCommand {
 
 /// `svfap clip FILE -o OUT.safetensors`: a normalized clip with its frame indices and crop box.
 struct ClipCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "clip", abstract: "Write a normalized clip (1,3,T,H,W), its frame indices and crop box as safetensors.")
+  static let configuration = CommandConfiguration(
+    commandName: "clip", abstract: "Write a normalized clip (1,3,T,H,W), its frame indices and crop box as safetensors.")
   @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
   @Option(help: "Frames per clip.") var frames = 16
   @Option(help: "Temporal stride.") var stride = 4
@@ -239,8 +254,10 @@ struct ClipCommand: ParsableCommand {
     do {
       let clip = try VideoReader(path: file).clip(spec, start: start)
       try SafeTensorsFile.write(
-        ["clip": clip.tensor, "frame_indices": try Tensor(clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
-         "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4])],
+        [
+          "clip": clip.tensor, "frame_indices": try Tensor(clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
+          "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4]),
+        ],
         metadata: ["source": file], to: output)
       print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
     } catch let e as MediaError {
@@ -266,7 +283,10 @@ struct Synth: ParsableCommand {
 
   func run() throws {
     do {
-      let n = try SyntheticFaces.writeDataset(to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities, noise: noise) { done, total in
+      let n = try SyntheticFaces.writeDataset(
+        to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities,
+        noise: noise
+      ) { done, total in
         if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
       }
       print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
@@ -290,7 +310,9 @@ extension Bench {
       var list = files
       if list.isEmpty {
         let dir = "examples/media"
-        list = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") || $0.hasSuffix(".mov") }.sorted().map { dir + "/" + $0 }
+        list = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") || $0.hasSuffix(".mov") }.sorted().map {
+          dir + "/" + $0
+        }
       }
       guard !list.isEmpty else { throw ValidationError("no video files (run scripts/fetch-examples)") }
       Threads.count = 2
@@ -328,7 +350,8 @@ extension Bench {
 
 /// `svfap dataset NAME ROOT -o manifest.csv`: a benchmark's official layout as a manifest.
 struct DatasetCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "dataset",
+  static let configuration = CommandConfiguration(
+    commandName: "dataset",
     abstract: "Write the manifest of a benchmark's official layout (docs/DATASETS.md): \(DatasetReaders.names.joined(separator: ", ")).")
   @ArgumentParser.Argument(help: "The reader.") var name: String
   @ArgumentParser.Argument(help: "The dataset's root folder.") var root: String
@@ -337,7 +360,12 @@ struct DatasetCommand: ParsableCommand {
   func run() throws {
     do {
       let m = try DatasetReaders.read(name, root: root)
-      if let output { try m.write(to: output); print("wrote \(m.rows.count) rows to \(output)") } else { print(m.csv, terminator: "") }
+      if let output {
+        try m.write(to: output)
+        print("wrote \(m.rows.count) rows to \(output)")
+      } else {
+        print(m.csv, terminator: "")
+      }
     } catch let e as MediaError {
       FileHandle.standardError.write(Data("error: \(e)\n".utf8))
       throw ExitCode(74)
@@ -348,12 +376,16 @@ struct DatasetCommand: ParsableCommand {
 extension Bench {
   /// `svfap bench plot`.
   struct PlotBench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "plot", abstract: "Milliseconds per PNG figure with the persistent gnuplot (first figure and median of the rest).")
+    static let configuration = CommandConfiguration(
+      commandName: "plot", abstract: "Milliseconds per PNG figure with the persistent gnuplot (first figure and median of the rest).")
     @Option(help: "Figures to time.") var runs = 20
 
     func run() throws {
       let xs = (0..<200).map(Double.init)
-      let fig = Figure(title: "bench", panels: [.curves(series: [(name: "loss", x: xs, y: xs.map { 1 / (1 + $0) })], xLabel: "step", yLabel: "loss", logY: false, title: "loss")], columns: 1, panelWidth: 480, panelHeight: 320)
+      let fig = Figure(
+        title: "bench",
+        panels: [.curves(series: [(name: "loss", x: xs, y: xs.map { 1 / (1 + $0) })], xLabel: "step", yLabel: "loss", logY: false, title: "loss")], columns: 1,
+        panelWidth: 480, panelHeight: 320)
       let path = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-bench-plot.png").path
       let g = Gnuplot()
       var t0 = monotonicSeconds()
@@ -374,13 +406,15 @@ extension Bench {
 
 /// `svfap notebook run|html`.
 struct NotebookCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "notebook", abstract: "Execute notebooks (.ipynb or # %% scripts) and export them to HTML.",
-                                                  subcommands: [NotebookRun.self, NotebookHTML.self])
+  static let configuration = CommandConfiguration(
+    commandName: "notebook", abstract: "Execute notebooks (.ipynb or # %% scripts) and export them to HTML.",
+    subcommands: [NotebookRun.self, NotebookHTML.self])
 }
 
 /// `svfap notebook run IN [-o OUT] [--allow-errors] [-p NAME=VALUE …]`.
 struct NotebookRun: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "run", abstract: "Execute the code cells in one session and write their outputs (text, figures, errors) into the notebook.")
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Execute the code cells in one session and write their outputs (text, figures, errors) into the notebook.")
   @ArgumentParser.Argument(help: "An .ipynb or a percent-format script (# %% cells).") var input: String
   @Option(name: .shortAndLong, help: "Output .ipynb (default: overwrite the input .ipynb).") var output: String?
   @Flag(help: "Run every cell even after an error (exit 0).") var allowErrors = false

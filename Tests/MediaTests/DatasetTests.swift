@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Media
 
 /// Every benchmark reader on a small tree shaped like the official one, and the manifest format.
@@ -15,8 +16,10 @@ import Testing
   }
 
   @Test func dfew() throws {
-    let root = try tree(["EmoLabel_DataSplit/train(single-labeled)/set_1.csv": "video_name,label\n1,1\n2,7\n",
-                         "EmoLabel_DataSplit/test(single-labeled)/set_1.csv": "video_name,label\n3,3\n"])
+    let root = try tree([
+      "EmoLabel_DataSplit/train(single-labeled)/set_1.csv": "video_name,label\n1,1\n2,7\n",
+      "EmoLabel_DataSplit/test(single-labeled)/set_1.csv": "video_name,label\n3,3\n",
+    ])
     let m = try DatasetReaders.read("dfew", root: root)
     #expect(m.rows.map(\.path) == ["Clip/clip_224x224/00001", "Clip/clip_224x224/00002", "Clip/clip_224x224/00003"])
     #expect(m.rows.map { $0.labels[0] } == [0, 6, 2] && m.rows.map(\.split) == ["train", "train", "test"] && m.rows[0].fold == 1)
@@ -24,11 +27,16 @@ import Testing
   }
 
   @Test func ferv39kAndMafw() throws {
-    let f = try tree(["4_setups/All_scenes/train_All.csv": "Action/Ball/Angry/0001 0\nDaily/Home/Happy/0002 3\n", "4_setups/All_scenes/test_All.csv": "Action/Ball/Sad/0003 5\n"])
+    let f = try tree([
+      "4_setups/All_scenes/train_All.csv": "Action/Ball/Angry/0001 0\nDaily/Home/Happy/0002 3\n",
+      "4_setups/All_scenes/test_All.csv": "Action/Ball/Sad/0003 5\n",
+    ])
     let m = try DatasetReaders.read("ferv39k", root: f)
     #expect(m.rows.count == 3 && m.rows[1].labels == [3] && m.rows[2].split == "test" && m.rows[0].path == "2_ClipsforFaceCrop/Action/Ball/Angry/0001")
-    let w = try tree(["Train & Test Set/single/no_caption/set_1/train.txt": "00019.mp4 anger\n00020.mp4 disappointment\n",
-                      "Train & Test Set/single/no_caption/set_1/test.txt": "00021.mp4 contempt\n"])
+    let w = try tree([
+      "Train & Test Set/single/no_caption/set_1/train.txt": "00019.mp4 anger\n00020.mp4 disappointment\n",
+      "Train & Test Set/single/no_caption/set_1/test.txt": "00021.mp4 contempt\n",
+    ])
     let mm = try DatasetReaders.read("mafw", root: w)
     #expect(mm.rows.map { $0.labels[0] } == [0, 10, 7] && mm.rows[0].path == "data/frames/00019" && mm.classNames.count == 11)
   }
@@ -61,12 +69,15 @@ import Testing
     let root = try tree(["train-1/training80_01/vidA.001.mp4": ""])
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", """
+    p.arguments = [
+      "python3", "-c",
+      """
       import pickle, sys
       t = ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism", "interview"]
       d = {k: {"vidA.001.mp4": 0.1 * (i + 1)} for i, k in enumerate(t)}
       open(sys.argv[1], "wb").write(pickle.dumps(d, protocol=2))
-      """, root + "/annotation_training.pkl"]
+      """, root + "/annotation_training.pkl",
+    ]
     try p.run()
     p.waitUntilExit()
     let m = try DatasetReaders.read("first-impressions", root: root)
@@ -83,8 +94,12 @@ import Testing
   }
 
   @Test func manifestRoundTripAndBadRows() throws {
-    let m = Manifest(labelNames: ["label"], classNames: ["a", "b"], rows: [ManifestRow(path: "x.mp4", labels: [1], split: "train", fold: 2, subject: "s1"),
-                                                                        ManifestRow(path: "y, z.mp4", labels: [0], split: "test", fold: 1, subject: "s2")])
+    let m = Manifest(
+      labelNames: ["label"], classNames: ["a", "b"],
+      rows: [
+        ManifestRow(path: "x.mp4", labels: [1], split: "train", fold: 2, subject: "s1"),
+        ManifestRow(path: "y, z.mp4", labels: [0], split: "test", fold: 1, subject: "s2"),
+      ])
     let dir = try tree([:])
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try m.write(to: dir + "/m.csv")
@@ -102,9 +117,11 @@ import Testing
 @Suite struct ClipLoaderTests {
   @Test func batchesAreDeterministicAndBadRowsAreReported() throws {
     let media = VideoReaderTests.media.path
-    let rows = [ManifestRow(path: "single_face.mp4", labels: [0]), ManifestRow(path: "missing.mp4", labels: [1]),
-                ManifestRow(path: "face_noface.mov", labels: [2]), ManifestRow(path: "face_frames", labels: [3]),
-                ManifestRow(path: "no_face.mp4", labels: [4])]
+    let rows = [
+      ManifestRow(path: "single_face.mp4", labels: [0]), ManifestRow(path: "missing.mp4", labels: [1]),
+      ManifestRow(path: "face_noface.mov", labels: [2]), ManifestRow(path: "face_frames", labels: [3]),
+      ManifestRow(path: "no_face.mp4", labels: [4]),
+    ]
     let m = Manifest(labelNames: ["label"], rows: rows)
     var spec = ClipSpec()
     (spec.frames, spec.stride, spec.size) = (4, 2, 32)

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import Pickle
+import Testing
+
 @testable import SVFAP
 @testable import Tensor
 
@@ -15,7 +16,8 @@ import Pickle
     try Checkpoint.save(model, config: cfg, to: path)
     // Python reads it and reports each tensor's shape and sum; then writes a scaled copy back.
     let back = dir.appendingPathComponent("back.safetensors").path
-    let out = try python("""
+    let out = try python(
+      """
       import sys, json, numpy as np
       from safetensors.numpy import load_file, save_file
       t = load_file(sys.argv[1])
@@ -45,7 +47,10 @@ import Pickle
 
     let pre = try TorchCheckpoint(path: fixturesDir.appendingPathComponent("pretrain_paper.pth").path)
     #expect(pre.tensors["encoder.patch_embed.proj.weight"]?.shape == [48, 3, 2, 8, 8])
-    guard case .namespace(let args)? = pre.extras["args"] else { Issue.record("args not read as a record"); return }
+    guard case .namespace(let args)? = pre.extras["args"] else {
+      Issue.record("args not read as a record")
+      return
+    }
     #expect(args["mask_type"]?.string == "tube")
   }
 
@@ -82,7 +87,8 @@ import Pickle
     // The same inside a torch-style zip archive.
     let dir = try tempDir()
     let path = dir.appendingPathComponent("evil.pth").path
-    _ = try python("""
+    _ = try python(
+      """
       import sys, zipfile, pickle, os
       class E:
           def __reduce__(self): return (os.system, ("echo pwned",))
@@ -127,7 +133,8 @@ func configOfFixture(classes: Int) -> SVFAPConfig {
 @Suite struct PickleRobustnessTests {
   @Test func mutatedPicklesNeverCrash() throws {
     let archive = fixturesDir.appendingPathComponent("pretrain_paper.pth").path
-    let out = try python("""
+    let out = try python(
+      """
       import sys, zipfile
       z = zipfile.ZipFile(sys.argv[1])
       n = [x for x in z.namelist() if x.endswith("data.pkl")][0]
@@ -135,10 +142,17 @@ func configOfFixture(classes: Int) -> SVFAPConfig {
       """, [archive])
     var bytes = [UInt8](repeating: 0, count: out.count / 2)
     var idx = out.startIndex
-    for i in 0..<bytes.count { let next = out.index(idx, offsetBy: 2); bytes[i] = UInt8(out[idx..<next], radix: 16)!; idx = next }
+    for i in 0..<bytes.count {
+      let next = out.index(idx, offsetBy: 2)
+      bytes[i] = UInt8(out[idx..<next], radix: 16)!
+      idx = next
+    }
     #expect((try? RestrictedUnpickler.load(Data(bytes))) != nil)
     var state: UInt64 = 7
-    func rand() -> Int { state = state &* 6364136223846793005 &+ 1; return Int(state >> 33) }
+    func rand() -> Int {
+      state = state &* 6364136223846793005 &+ 1
+      return Int(state >> 33)
+    }
     for _ in 0..<4000 {
       var b = bytes
       for _ in 0..<(1 + rand() % 4) { b[rand() % b.count] = UInt8(rand() % 256) }

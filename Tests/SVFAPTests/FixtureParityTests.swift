@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SVFAP
 
 /// Every layer and model against the authors' PyTorch code: each file of ../shared/fixtures is

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SVFAP
 @testable import Tensor
 
@@ -69,10 +70,16 @@ import Testing
     let g = clip.grad!.toDoubles()
     let maskedSpatial = Set(mask.masked[0].filter { $0 < 16 })
     var maskedMax = 0.0, visibleMax = 0.0
-    for c in 0..<3 { for f in 0..<16 { for y in 0..<32 { for x in 0..<32 {
-      let v = abs(g[((c * 16 + f) * 32 + y) * 32 + x])
-      if maskedSpatial.contains((y / 8) * 4 + x / 8) { maskedMax = max(maskedMax, v) } else { visibleMax = max(visibleMax, v) }
-    } } } }
+    for c in 0..<3 {
+      for f in 0..<16 {
+        for y in 0..<32 {
+          for x in 0..<32 {
+            let v = abs(g[((c * 16 + f) * 32 + y) * 32 + x])
+            if maskedSpatial.contains((y / 8) * 4 + x / 8) { maskedMax = max(maskedMax, v) } else { visibleMax = max(visibleMax, v) }
+          }
+        }
+      }
+    }
     #expect(maskedMax == 0)
     #expect(visibleMax > 0)
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SVFAP
 @testable import Tensor
 
@@ -67,8 +68,10 @@ import Testing
   }
 
   @Test func layerDecayGroups() {
-    let names = ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.2.mlp.fc1.bias", "temporal_downsamples.0.weight",
-                 "spatial_downsamples.1.norm.weight", "fc_norm.weight", "head.weight"]
+    let names = [
+      "patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "blocks.2.mlp.fc1.bias", "temporal_downsamples.0.weight",
+      "spatial_downsamples.1.norm.weight", "fc_norm.weight", "head.weight",
+    ]
     let s = layerDecayScales(names: names, stageDepths: [2, 2, 1], decay: 0.5)  // 5 blocks: top layer 6
     let exponents: [Double] = [6, 5, 3, 3, 1, 0, 0]
     let want: [Double] = exponents.map { Foundation.pow(0.5, $0) }
@@ -118,7 +121,12 @@ import Testing
     let clip = Tensor.randn([1, 3, 16, 32, 32], rng: &rng)
     let t = Pretrainer(model: try PretrainModel(cfg, seed: 2), totalSteps: 10, batch: 1)
     var calls = 0
-    let stop = try t.train(clips: [clip], steps: 10, batch: 1, shouldStop: { calls += 1; return calls > 2 })
+    let stop = try t.train(
+      clips: [clip], steps: 10, batch: 1,
+      shouldStop: {
+        calls += 1
+        return calls > 2
+      })
     #expect(stop == .interrupted && t.step == 2)
     let bad = clip.copy()
     bad[flat: 0] = .nan
@@ -207,7 +215,13 @@ import Testing
     // Interrupted after 2 steps by Ctrl-C (shouldStop), checkpointed, resumed in a new object.
     let b = try fresh()
     var polls = 0
-    #expect(try b.train(clips: clips, targets: labels, steps: 6, batch: 2, shouldStop: { polls += 1; return polls > 2 }) == .interrupted)
+    #expect(
+      try b.train(
+        clips: clips, targets: labels, steps: 6, batch: 2,
+        shouldStop: {
+          polls += 1
+          return polls > 2
+        }) == .interrupted)
     #expect(b.step == 2)
     let path = try tempDir().appendingPathComponent("ft.safetensors").path
     try b.save(to: path)
@@ -258,4 +272,3 @@ import Testing
     }
   }
 }
-

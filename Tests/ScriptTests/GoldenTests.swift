@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Script
 
 /// Golden tests, one file per language feature (Crafting Interpreters style): every `# expect: TEXT`
@@ -14,10 +15,12 @@ import Testing
 
   @Test func everyFeatureHasAGoldenFile() {
     let names = Set(Self.files())
-    for feature in ["numbers", "strings", "booleans", "lists", "records", "ranges", "variables", "hide_and_ans", "if", "for",
-                    "while", "procedures", "recursion", "source", "comments", "commands", "multiline",
-                    "error_scan", "error_parse", "error_unknown_name", "error_unknown_option", "error_type", "error_runtime_trace",
-                    "error_division", "error_index", "error_recursion_limit", "error_assert"] {
+    for feature in [
+      "numbers", "strings", "booleans", "lists", "records", "ranges", "variables", "hide_and_ans", "if", "for",
+      "while", "procedures", "recursion", "source", "comments", "commands", "multiline",
+      "error_scan", "error_parse", "error_unknown_name", "error_unknown_option", "error_type", "error_runtime_trace",
+      "error_division", "error_index", "error_recursion_limit", "error_assert",
+    ] {
       #expect(names.contains(feature + ".svfap"), "no golden file for \(feature)")
     }
   }
@@ -40,7 +43,10 @@ import Testing
       try interp.run(text, file: file)
       #expect(expectedError == nil, "\(file): expected an error containing '\(expectedError ?? "")'")
     } catch let e as ScriptError {
-      guard let want = expectedError else { Issue.record("\(file): unexpected error \(e)"); return }
+      guard let want = expectedError else {
+        Issue.record("\(file): unexpected error \(e)")
+        return
+      }
       #expect(e.description.contains(want), "\(file): error \(e.description) does not contain '\(want)'")
     }
     #expect(out == expected, "\(file): output differs")

@@ -1,15 +1,24 @@
 import Testing
+
 @testable import Script
 
 /// The interpreter never crashes: random token soups and random characters give errors or results,
 /// never a trap (a bounded, seeded run; `scripts/fuzz` runs libFuzzer on the same entry point).
 @Suite struct RobustnessTests {
-  static let pieces = ["x", "y", "=", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}", ",", ":", ";", ".", "..", "\n",
-                       "if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not", "true", "nil",
-                       "1", "0", "-1", "1e308", "2.5", "\"s{x}\"", "\"", "{", "print", "len", "range", "help", "f", "f(", "source", "#c\n",
-                       "xs[0]", "r.k", "append", "1..3", "==", "<", "+=", "\\\n", "\"{\"", "assert", "max", "str", "num"]
+  static let pieces = [
+    "x", "y", "=", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}", ",", ":", ";", ".", "..", "\n",
+    "if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not", "true", "nil",
+    "1", "0", "-1", "1e308", "2.5", "\"s{x}\"", "\"", "{", "print", "len", "range", "help", "f", "f(", "source", "#c\n",
+    "xs[0]", "r.k", "append", "1..3", "==", "<", "+=", "\\\n", "\"{\"", "assert", "max", "str", "num",
+  ]
 
-  struct Rng { var s: UInt64; mutating func next() -> Int { s = s &* 6364136223846793005 &+ 1442695040888963407; return Int(s >> 33) } }
+  struct Rng {
+    var s: UInt64
+    mutating func next() -> Int {
+      s = s &* 6364136223846793005 &+ 1442695040888963407
+      return Int(s >> 33)
+    }
+  }
 
   @Test func randomTokenSoupsNeverCrash() {
     var rng = Rng(s: 12345)
@@ -20,7 +29,10 @@ import Testing
       let interp = Interpreter()
       interp.output = { _ in }
       interp.maxSteps = 2000
-      do { try interp.run(text, file: "fuzz") ; oks += 1 } catch { errors += 1 }
+      do {
+        try interp.run(text, file: "fuzz")
+        oks += 1
+      } catch { errors += 1 }
     }
     #expect(errors + oks == 3000)
     #expect(oks > 20 && errors > 20)  // both paths exercised
@@ -42,8 +54,10 @@ import Testing
     let interp = Interpreter()
     let deep = String(repeating: "(", count: 100) + "1" + String(repeating: ")", count: 100)
     #expect((try? interp.run(deep)) == .number(1))
-    for text in [String(repeating: "(", count: 20000), String(repeating: "-", count: 20000) + "1", String(repeating: "[", count: 20000),
-                 String(repeating: "if x {", count: 5000), String(repeating: "not ", count: 20000) + "1", String(repeating: "{a: ", count: 20000)] {
+    for text in [
+      String(repeating: "(", count: 20000), String(repeating: "-", count: 20000) + "1", String(repeating: "[", count: 20000),
+      String(repeating: "if x {", count: 5000), String(repeating: "not ", count: 20000) + "1", String(repeating: "{a: ", count: 20000),
+    ] {
       #expect(throws: ScriptError.self) { try interp.run(text) }
     }
     // Interpolation nests a parser; it is bounded too.

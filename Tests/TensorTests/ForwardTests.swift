@@ -1,4 +1,6 @@
+import Glibc
 import Testing
+
 @testable import Tensor
 
 /// Forward values against hand-computed ones, in Float (the SIMD kernels) and Double.
@@ -86,7 +88,6 @@ import Testing
   }
 }
 
-import Glibc
 func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
 func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
 func Foundation_erf(_ x: Double) -> Double { Glibc.erf(x) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tensor
 
 /// Finite-difference gradient checks in Double for every differentiable op (tolerance 1e-6 relative:
@@ -80,15 +81,23 @@ import Testing
     #expect(try gradCheck([q, k, v]) { try weighted(Tensor.attention($0[0], $0[1], $0[2], scale: 0.5)) } < tol)
     // Fused multi-head attention on a packed (B, N, 3C) source and on separate q / kv sources.
     let qkv = randD([2, 5, 3 * 6], seed: 28)
-    #expect(try gradCheck([qkv]) {
-      try weighted(Tensor.multiHeadAttention(q: .init($0[0]), k: .init($0[0], offset: 6), v: .init($0[0], offset: 12),
-                                             heads: 2, headDim: 3, scale: 0.6).output)
-    } < tol)
+    #expect(
+      try gradCheck([qkv]) {
+        try weighted(
+          Tensor.multiHeadAttention(
+            q: .init($0[0]), k: .init($0[0], offset: 6), v: .init($0[0], offset: 12),
+            heads: 2, headDim: 3, scale: 0.6
+          ).output)
+      } < tol)
     let qs = randD([2, 3, 6], seed: 29), kv = randD([2, 4, 12], seed: 30)
-    #expect(try gradCheck([qs, kv]) {
-      try weighted(Tensor.multiHeadAttention(q: .init($0[0]), k: .init($0[1]), v: .init($0[1], offset: 6),
-                                             heads: 3, headDim: 2, scale: 0.7).output)
-    } < tol)
+    #expect(
+      try gradCheck([qs, kv]) {
+        try weighted(
+          Tensor.multiHeadAttention(
+            q: .init($0[0]), k: .init($0[1]), v: .init($0[1], offset: 6),
+            heads: 3, headDim: 2, scale: 0.7
+          ).output)
+      } < tol)
   }
 
   @Test func losses() throws {
@@ -103,8 +112,16 @@ import Testing
   @Test func dropoutAndDropPath() throws {
     let x = randD([4, 3, 2], seed: 26)
     // The same seed draws the same mask in every evaluation, so the function is deterministic.
-    #expect(try gradCheck([x]) { var r = SplitMix64(seed: 5); return try weighted($0[0].dropout(0.3, rng: &r)) } < tol)
-    #expect(try gradCheck([x]) { var r = SplitMix64(seed: 5); return try weighted($0[0].dropPath(0.5, rng: &r)) } < tol)
+    #expect(
+      try gradCheck([x]) {
+        var r = SplitMix64(seed: 5)
+        return try weighted($0[0].dropout(0.3, rng: &r))
+      } < tol)
+    #expect(
+      try gradCheck([x]) {
+        var r = SplitMix64(seed: 5)
+        return try weighted($0[0].dropPath(0.5, rng: &r))
+      } < tol)
   }
 
   @Test func dtypeConversion() throws {

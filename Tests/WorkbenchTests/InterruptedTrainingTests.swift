@@ -9,16 +9,18 @@ import Testing
   @Test(arguments: ["pretrain", "finetune"]) func ctrlCDuringTrainingLeavesALoadableCheckpoint(task: String) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-interrupt-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    let train = task == "pretrain"
+    let train =
+      task == "pretrain"
       ? "m = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: 3), steps: 100000, total: 100000, log: \"log.jsonl\")"
       : """
-        m = model "svfap-tiny" task: "finetune" classes: 2 seed: 1
-        r = finetune(m, "labels.csv", split: "", steps: 100000, batch: 1, frames: 16, stride: 1, log: "log.jsonl")
-        """
+      m = model "svfap-tiny" task: "finetune" classes: 2 seed: 1
+      r = finetune(m, "labels.csv", split: "", steps: 100000, batch: 1, frames: 16, stride: 1, log: "log.jsonl")
+      """
     if task == "finetune" {
       try SyntheticFacesFixture.write(to: dir)
     }
-    try (train + "\nprint \"stopped: {r.stopped} at {r.step}\"\nsave_state m \"state.safetensors\"\n").write(toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
+    try (train + "\nprint \"stopped: {r.stopped} at {r.step}\"\nsave_state m \"state.safetensors\"\n").write(
+      toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
     let out = dir + "/out.txt"
     let pid = try spawnProcess(REPLTests.svfap, ["run", dir + "/run.svfap"], stdout: out, keepStderr: true)
     // Wait for three logged steps, then Ctrl-C.
@@ -36,7 +38,11 @@ import Testing
     #expect(text.contains("stopped: interrupted"), "output:\n\(text)")
     let logged = try String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8).split(separator: "\n").count
     let step: Int
-    if task == "pretrain" { step = try Pretrainer.resume(from: dir + "/state.safetensors").step } else { step = try Finetuner.resume(from: dir + "/state.safetensors").step }
+    if task == "pretrain" {
+      step = try Pretrainer.resume(from: dir + "/state.safetensors").step
+    } else {
+      step = try Finetuner.resume(from: dir + "/state.safetensors").step
+    }
     #expect(step == logged && step >= 3)
     #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.contains(".tmp-") }, "no temporary file is left behind")
   }
@@ -47,6 +53,7 @@ enum SyntheticFacesFixture {
   static func write(to dir: String) throws {
     let sub = dir + "/faces"
     try Media.SyntheticFaces.writeDataset(to: sub, identities: 1, clipsPerExpression: 1, frames: 16, size: 160, seed: 2)
-    try "path,label\nfaces/videos/id00_neutral_00.mp4,0\nfaces/videos/id00_happy_00.mp4,1\n".write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+    try "path,label\nfaces/videos/id00_neutral_00.mp4,0\nfaces/videos/id00_happy_00.mp4,1\n".write(
+      toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Workbench
 
 /// Notebook execution: nbformat structure (validated with Python's nbformat), errors, --allow-errors,
@@ -83,7 +84,10 @@ import Testing
       let work = try tmp()
       // Run where the notebooks live (their paths are relative to notebooks/); figures go to notebooks/figures (ignored by git).
       let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: false)
-      #expect(ok, "\(s) failed: \(((done["cells"] as? [[String: Any]]) ?? []).flatMap { ($0["outputs"] as? [[String: Any]]) ?? [] }.filter { $0["output_type"] as? String == "error" }.map { $0["evalue"] ?? "" })")
+      #expect(
+        ok,
+        "\(s) failed: \(((done["cells"] as? [[String: Any]]) ?? []).flatMap { ($0["outputs"] as? [[String: Any]]) ?? [] }.filter { $0["output_type"] as? String == "error" }.map { $0["evalue"] ?? "" })"
+      )
       try Notebook.write(done, to: work + "/out.ipynb")
       #expect(try validate(work + "/out.ipynb").contains("valid"), "\(s)")
     }

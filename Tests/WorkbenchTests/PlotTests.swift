@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Media
 @testable import Plot
 @testable import SVFAP
@@ -102,8 +103,10 @@ import Testing
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     session.interpreter.currentDirectory = dir
     session.interpreter.output = { _ in }
-    session.interpreter.globals["clip"] = .handle(ClipHandle(try VideoReader(path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path).clip(ClipSpec())))
-    try session.interpreter.run("""
+    session.interpreter.globals["clip"] = .handle(
+      ClipHandle(try VideoReader(path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path).clip(ClipSpec())))
+    try session.interpreter.run(
+      """
       f = model "svfap-tiny" task: "finetune" seed: 2
       show_attention f clip layer: 1 query: 455 file: "att.png"
       show_attention f clip layer: 1 rollout: true file: "rollout.png"
@@ -124,7 +127,8 @@ import Testing
 
   @Test func deterministicFilesRestartAndBadPaths() throws {
     let xs = (0..<50).map(Double.init)
-    let fig = Figure(title: "t", panels: [.curves(series: [(name: "a", x: xs, y: xs.map { $0 * $0 })], xLabel: "x", yLabel: "y", logY: false, title: "c")], columns: 1)
+    let fig = Figure(
+      title: "t", panels: [.curves(series: [(name: "a", x: xs, y: xs.map { $0 * $0 })], xLabel: "x", yLabel: "y", logY: false, title: "c")], columns: 1)
     let a = tmp("a.png"), b = tmp("b.png")
     try Gnuplot.shared.render(fig, to: a)
     try Gnuplot.shared.render(fig, to: b)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Media
 @testable import Script
 @testable import Workbench
@@ -13,34 +14,49 @@ import Testing
     var out: [String] = []
     session.interpreter.output = { out.append($0) }
     session.interpreter.currentDirectory = dir
-    try session.interpreter.run("""
+    try session.interpreter.run(
+      """
       f = model "svfap-tiny" task: "finetune" seed: 1
       r = finetune(f, "expressions.csv", split: "", steps: 2, batch: 2, frames: 16, stride: 1)
       e = evaluate(f, "expressions.csv", split: "", clips: 1, frames: 16, stride: 1)
       x = features(f, "expressions.csv", output: "feats.safetensors", clips: 1, frames: 16, stride: 1)
       """)
     guard case .record(let r)? = session.interpreter.globals["r"], case .record(let e)? = session.interpreter.globals["e"],
-          case .record(let x)? = session.interpreter.globals["x"] else { Issue.record("missing results"); return }
+      case .record(let x)? = session.interpreter.globals["x"]
+    else {
+      Issue.record("missing results")
+      return
+    }
     #expect(r["clips"] == .number(14) && r["step"] == .number(2))
     if case .number(let war)? = e["war"] { #expect((0...1).contains(war)) } else { Issue.record("no WAR") }
     #expect(x["videos"] == .number(14) && x["dim"] == .number(96))
     #expect(FileManager.default.fileExists(atPath: dir + "/feats.safetensors"))
 
     // A second call continues the run; epochs count ⌈14 clips / 4⌉ = 4 steps; the state resumes.
-    try session.interpreter.run("""
+    try session.interpreter.run(
+      """
       r2 = finetune(f, "expressions.csv", split: "", epochs: 1, batch: 4, frames: 16, stride: 1, log: "ft.jsonl")
       save_state f "ft-state.safetensors"
       g = resume("ft-state.safetensors")
       p = linear_probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
       """)
-    guard case .record(let r2)? = session.interpreter.globals["r2"], case .record(let p)? = session.interpreter.globals["p"] else { Issue.record("missing results"); return }
+    guard case .record(let r2)? = session.interpreter.globals["r2"], case .record(let p)? = session.interpreter.globals["p"] else {
+      Issue.record("missing results")
+      return
+    }
     #expect(r2["step"] == .number(6) && r2["stopped"] == .string("finished"))
     #expect(try session.interpreter.run("g.step") == .number(6) && session.interpreter.run("len(g.losses)") == .number(6))
     #expect(try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count == 4)
-    if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] { #expect((0...1).contains(fit) && (0...1).contains(war)) } else { Issue.record("no probe scores") }
+    if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] {
+      #expect((0...1).contains(fit) && (0...1).contains(war))
+    } else {
+      Issue.record("no probe scores")
+    }
 
     // Schedules in epochs: 14 clips at batch 4 = 4 steps per epoch.
-    try session.interpreter.run("h = model \"svfap-tiny\" task: \"finetune\" seed: 3\nfinetune h \"expressions.csv\" split: \"\" epochs: 0.5 total_epochs: 3 warmup_epochs: 1 batch: 4 frames: 16 stride: 1")
+    try session.interpreter.run(
+      "h = model \"svfap-tiny\" task: \"finetune\" seed: 3\nfinetune h \"expressions.csv\" split: \"\" epochs: 0.5 total_epochs: 3 warmup_epochs: 1 batch: 4 frames: 16 stride: 1"
+    )
     #expect(try session.interpreter.run("h.schedule.total") == .number(12) && session.interpreter.run("h.schedule.warmup") == .number(4))
     #expect(try session.interpreter.run("h.step") == .number(2))
     // Three clips per video: an epoch still counts the 14 videos.
@@ -48,18 +64,28 @@ import Testing
     #expect(try session.interpreter.run("rv.clips") == .number(14) && session.interpreter.run("rv.step") == .number(4))
 
     // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
-    try session.interpreter.run("""
+    try session.interpreter.run(
+      """
       t = model "svfap-tiny" task: "finetune" classes: 5 activation: "sigmoid" seed: 2
       finetune t "traits.csv" split: "" steps: 1 batch: 2 frames: 16 stride: 1 loss: "ccc"
       rt = evaluate(t, "traits.csv", split: "", clips: 1, frames: 16, stride: 1)
       """)
-    guard case .record(let rt)? = session.interpreter.globals["rt"], case .record(let mean)? = rt["mean"], case .record(let o)? = rt["openness"] else { Issue.record("no trait scores"); return }
+    guard case .record(let rt)? = session.interpreter.globals["rt"], case .record(let mean)? = rt["mean"], case .record(let o)? = rt["openness"] else {
+      Issue.record("no trait scores")
+      return
+    }
     #expect(rt.keys.count == 6)
-    if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"] { #expect((0...1).contains(acc) && (0...1).contains(accO)) } else { Issue.record("no 1 − MAE") }
+    if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"] {
+      #expect((0...1).contains(acc) && (0...1).contains(accO))
+    } else {
+      Issue.record("no 1 − MAE")
+    }
 
     // Labels outside the head's classes are refused before any video is decoded.
     try "path,label\nvideos/missing.mp4,9\n".write(toFile: dir + "/bad-labels.csv", atomically: true, encoding: .utf8)
-    #expect { try session.interpreter.run("finetune f \"bad-labels.csv\" split: \"\" steps: 1") } throws: { "\($0)".contains("outside 0..<7") && !"\($0)".contains("missing.mp4:") }
+    #expect { try session.interpreter.run("finetune f \"bad-labels.csv\" split: \"\" steps: 1") } throws: {
+      "\($0)".contains("outside 0..<7") && !"\($0)".contains("missing.mp4:")
+    }
     // A row whose video fails is skipped and reported, or stops the command when asked.
     try "path,label\nvideos/id00_happy_00.mp4,1\nvideos/missing.mp4,2\n".write(toFile: dir + "/one-missing.csv", atomically: true, encoding: .utf8)
     out.removeAll()

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// AdamW (decoupled weight decay, Loshchilov & Hutter) over named parameters, with per-parameter
@@ -112,5 +113,3 @@ public final class AdamW {
     self.step = step
   }
 }
-
-import Foundation

@@ -45,8 +45,10 @@ public final class Finetuner: TrainingRun {
 
   /// A fine-tuner for `totalSteps` steps of `batch` clips.
   /// `warmupSteps` nil = 5% of the steps; `frozenEncoder` trains only fc_norm and the head.
-  public init(model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75,
-              warmupSteps: Int? = nil, frozenEncoder: Bool = false, seed: UInt64 = 0) {
+  public init(
+    model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75,
+    warmupSteps: Int? = nil, frozenEncoder: Bool = false, seed: UInt64 = 0
+  ) {
     self.model = model
     self.task = task
     var s = AdamW.Settings()
@@ -80,9 +82,13 @@ public final class Finetuner: TrainingRun {
 
   /// Trains `steps` steps on clips (each (1, 3, T, H, W)) with their targets.
   @discardableResult
-  public func train(clips: [Tensor], targets: [[Double]], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
-                    progress: (StepLog) -> Void = { _ in }) throws -> Stop {
-    guard clips.count == targets.count, !clips.isEmpty else { throw SVFAPError.badConfig("need as many targets as clips (got \(clips.count) and \(targets.count))") }
+  public func train(
+    clips: [Tensor], targets: [[Double]], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
+    progress: (StepLog) -> Void = { _ in }
+  ) throws -> Stop {
+    guard clips.count == targets.count, !clips.isEmpty else {
+      throw SVFAPError.badConfig("need as many targets as clips (got \(clips.count) and \(targets.count))")
+    }
     if case .classification = task, let bad = targets.first(where: { Int($0[0]) < 0 || Int($0[0]) >= model.config.numClasses }) {
       throw SVFAPError.badConfig("label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training")
     }
@@ -107,12 +113,18 @@ public final class Finetuner: TrainingRun {
         // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
         let scaled = l.affine(1 / Double(micro))
         let v = try scaled.item()
-        guard v.isFinite else { model.zeroGrad(); return .nonFinite(step: step + 1) }
+        guard v.isFinite else {
+          model.zeroGrad()
+          return .nonFinite(step: step + 1)
+        }
         value += v
         try scaled.backward()
       }
       let norm = optimizer.clipGradients(maxNorm: clipGrad)
-      guard norm.isFinite else { model.zeroGrad(); return .nonFinite(step: step + 1) }
+      guard norm.isFinite else {
+        model.zeroGrad()
+        return .nonFinite(step: step + 1)
+      }
       let lr = schedule.lr(at: step)
       optimizer.update(lr: lr)
       let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * micro) / max(monotonicSeconds() - t0, 1e-9))
@@ -190,8 +202,9 @@ public final class Finetuner: TrainingRun {
   /// Everything needed to resume fine-tuning (weights, moments, schedule, RNG, step, task, lr scales,
   /// config, log), written atomically; the clips are not stored (pass them again to `train`).
   public func save(to path: String) throws {
-    var state = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
-                              optimizer: optimizer.settings, config: model.config, log: log)
+    var state = TrainingState(
+      step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
+      optimizer: optimizer.settings, config: model.config, log: log)
     (state.task, state.lrScale, state.mixup, state.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
   }
@@ -199,11 +212,15 @@ public final class Finetuner: TrainingRun {
   /// A fine-tuner restored from `save(to:)`: continues exactly where the saved one stopped.
   public static func resume(from path: String) throws -> Finetuner {
     let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.finetuning")
-    guard let task = meta.task, let scales = meta.lrScale else { throw SVFAPError.badFile(path: path, message: "fine-tuning checkpoint without task or lr scales") }
+    guard let task = meta.task, let scales = meta.lrScale else {
+      throw SVFAPError.badFile(path: path, message: "fine-tuning checkpoint without task or lr scales")
+    }
     let model = try FinetuneModel(meta.config)
     try model.load(weights, strict: true)
     let t = Finetuner(model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)
-    guard scales.count == t.optimizer.lrScale.count else { throw SVFAPError.badFile(path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters") }
+    guard scales.count == t.optimizer.lrScale.count else {
+      throw SVFAPError.badFile(path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters")
+    }
     t.schedule = meta.schedule
     t.optimizer.lrScale = scales
     t.optimizer.settings = meta.optimizer

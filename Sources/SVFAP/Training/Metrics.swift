@@ -50,7 +50,11 @@ public enum Metrics {
     guard n > 1 else { return 0 }
     let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
     var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for (a, b) in zip(x, y) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx); syy += (b - my) * (b - my) }
+    for (a, b) in zip(x, y) {
+      sxy += (a - mx) * (b - my)
+      sxx += (a - mx) * (a - mx)
+      syy += (b - my) * (b - my)
+    }
     return sxx == 0 || syy == 0 ? 0 : sxy / (sxx * syy).squareRoot()
   }
 
@@ -60,7 +64,11 @@ public enum Metrics {
     guard n > 0 else { return 0 }
     let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
     var cov = 0.0, vx = 0.0, vy = 0.0
-    for (a, b) in zip(x, y) { cov += (a - mx) * (b - my); vx += (a - mx) * (a - mx); vy += (b - my) * (b - my) }
+    for (a, b) in zip(x, y) {
+      cov += (a - mx) * (b - my)
+      vx += (a - mx) * (a - mx)
+      vy += (b - my) * (b - my)
+    }
     let d = vx / n + vy / n + (mx - my) * (mx - my)
     return d == 0 ? 0 : 2 * (cov / n) / d
   }

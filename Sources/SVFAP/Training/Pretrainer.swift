@@ -76,7 +76,8 @@ public final class Pretrainer: TrainingRun {
       }
       let lr = schedule.lr(at: step)
       optimizer.update(lr: lr)
-      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * max(accumulate, 1)) / max(monotonicSeconds() - t0, 1e-9))
+      let entry = StepLog(
+        step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * max(accumulate, 1)) / max(monotonicSeconds() - t0, 1e-9))
       log.append(entry)
       if let logPath { try appendJSONLine(entry, to: logPath) }
       progress(entry)
@@ -90,8 +91,9 @@ public final class Pretrainer: TrainingRun {
   /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
   /// atomically.
   public func save(to path: String) throws {
-    let state = TrainingState(step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
-                              optimizer: optimizer.settings, config: model.config, log: log)
+    let state = TrainingState(
+      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
+      optimizer: optimizer.settings, config: model.config, log: log)
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
 

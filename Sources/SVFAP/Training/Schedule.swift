@@ -48,10 +48,15 @@ public func layerDecayScales(names: [String], stageDepths: [Int], decay: Double)
       guard let r = name.range(of: key) else { return nil }
       return Int(name[r.upperBound...].prefix { $0.isNumber })
     }
-    if name.contains("patch_embed") { layer = 0 }
-    else if let n = index(after: "blocks."), !name.hasPrefix("decoder") { layer = n + 1 }
-    else if let s = index(after: "downsamples.") { layer = stageStart(s + 1) + 1 }
-    else { layer = top }
+    if name.contains("patch_embed") {
+      layer = 0
+    } else if let n = index(after: "blocks."), !name.hasPrefix("decoder") {
+      layer = n + 1
+    } else if let s = index(after: "downsamples.") {
+      layer = stageStart(s + 1) + 1
+    } else {
+      layer = top
+    }
     return pow(decay, Double(top - layer))
   }
 }
