@@ -274,6 +274,50 @@ enum FinetuneCommands {
       })
     i.register(
       Command(
+        "metrics", topic: "train",
+        summary:
+          "The paper's metrics of pooled predictions (e.g. gathered over k folds before scoring, as the paper does): UAR, WAR and weighted F1 for classes; PCC, CCC and 1 − MAE for values.",
+        params: [
+          .positional("predicted", .list, "predicted classes, or values (a list per video for several targets)"),
+          .positional("actual", .list, "true classes or values, in the same order"),
+          .option("kind", .string, "\"classes\" or \"values\"", default: .string("classes")),
+          .option("classes", .integer, "number of classes (default: the largest seen + 1)", default: .nilValue),
+        ],
+        returns: "record like evaluate's", example: "metrics predicted actual"
+      ) { a, _ in
+        func table(_ name: String) throws -> [[Double]] {
+          try a.list(name).enumerated().map { i, v in
+            switch v {
+            case .number(let x): return [x]
+            case .list(let xs):
+              return try xs.map {
+                guard case .number(let x) = $0 else { throw ScriptError(.runtime, "metrics: \(name)[\(i)] holds \($0.typeName), not numbers", at: a.location) }
+                return x
+              }
+            default: throw ScriptError(.runtime, "metrics: \(name)[\(i)] is \(v.typeName), not a number or a list of numbers", at: a.location)
+            }
+          }
+        }
+        let p = try table("predicted"), t = try table("actual")
+        guard p.count == t.count, !p.isEmpty, let width = p.first?.count, (p + t).allSatisfy({ $0.count == width }) else {
+          throw ScriptError(
+            .runtime, "metrics: predicted (\(p.count) items) and actual (\(t.count)) must be equally long, non-empty and of one width", at: a.location)
+        }
+        switch try a.string("kind") {
+        case "classes":
+          guard width == 1, (p + t).allSatisfy({ $0[0] >= 0 && $0[0] == $0[0].rounded() }) else {
+            throw ScriptError(.runtime, "metrics: classes must be whole numbers >= 0", at: a.location)
+          }
+          let k = a.has("classes") ? try a.int("classes") : Int((p + t).map { $0[0] }.max()!) + 1
+          let oneHot = p.map { row in (0..<k).map { $0 == Int(row[0]) ? 1.0 : 0 } }
+          return scores(oneHot, actual: t, classification: true, classes: k, labelNames: [])
+        case "values":
+          return scores(p, actual: t, classification: false, classes: width, labelNames: width == 1 ? ["value"] : (0..<width).map { "target\($0)" })
+        case let kind: throw ScriptError(.runtime, "metrics: kind must be \"classes\" or \"values\", not \"\(kind)\"", at: a.location)
+        }
+      })
+    i.register(
+      Command(
         "linear_probe", topic: "train",
         summary:
           "Linear probe of frozen features: embed the training and test rows (mean of K clips), fit a logistic regression (classes) or ridge regression (targets) on the training rows, score the test rows.",
