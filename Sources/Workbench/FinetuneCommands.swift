@@ -184,9 +184,11 @@ enum FinetuneCommands {
         let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
         // Labels are checked before any video is decoded.
         if classification {
-          do { try Manifest(labelNames: m.labelNames, rows: chosen).validateClasses(model.config.numClasses, path: try a.string("manifest")) } catch let e
-            as MediaError
-          { throw ScriptError(.runtime, "finetune: \(e.message) (the model has \(model.config.numClasses) classes)", at: a.location) }
+          do {
+            try Manifest(labelNames: m.labelNames, rows: chosen).validateClasses(model.config.numClasses, path: try a.string("manifest"))
+          } catch let e as MediaError {
+            throw ScriptError(.runtime, "finetune: \(e.message) (the model has \(model.config.numClasses) classes)", at: a.location)
+          }
         } else if let bad = chosen.first(where: { $0.labels.count != model.config.numClasses }) {
           throw ScriptError(.runtime, "finetune: \(bad.path) has \(bad.labels.count) targets, the model's head has \(model.config.numClasses)", at: a.location)
         }
