@@ -27,10 +27,18 @@ enum FinetuneCommands {
     }
   }
 
-  static func rows(_ a: Arguments, session: Session, split: String, foldTest: Bool? = nil) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
+  /// The manifest's chosen rows, their root folder and the clip spec of the options; with `allowVideo`,
+  /// a path that is not a .csv/.txt manifest is one video (a manifest of one row).
+  static func rows(_ a: Arguments, session: Session, split: String, foldTest: Bool? = nil, allowVideo: Bool = false) throws -> (
+    Manifest, [ManifestRow], String, ClipSpec
+  ) {
     let path = session.resolve(try a.string("manifest"))
     let m: Manifest
-    do { m = try Manifest.read(path).manifest } catch let e as MediaError { throw ScriptError(.io, "\(a.command): \(e)", at: a.location) }
+    if allowVideo && !["csv", "txt"].contains((path as NSString).pathExtension.lowercased()) {
+      m = Manifest(labelNames: [], rows: [ManifestRow(path: path, labels: [])])
+    } else {
+      do { m = try Manifest.read(path).manifest } catch let e as MediaError { throw ScriptError(.io, "\(a.command): \(e)", at: a.location) }
+    }
     let root = a.has("root") ? session.resolve(try a.string("root")) : (path as NSString).deletingLastPathComponent
     var spec = ClipSpec()
     (spec.frames, spec.stride) = (try a.int("frames"), try a.int("stride"))
@@ -122,20 +130,22 @@ enum FinetuneCommands {
       Command(
         "features", topic: "train",
         summary:
-          "Embed videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
+          "Embed one video or a manifest's videos with a model's encoder: the pooled, normalized feature of each video (mean over K clips), written as safetensors (features, labels) or CSV.",
         params: [
-          .positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"), .positional("manifest", .string, "a manifest .csv"),
+          .positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm)"),
+          .positional("manifest", .string, "a manifest .csv, or one video file"),
           .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
           .option("split", .string, "rows to embed (\"\" = all)", default: .string("")),
           .option("clips", .integer, "clips per video, averaged", default: .number(2)),
         ] + clipParams,
-        returns: "record {videos, dim, path}", example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
+        returns: "record {videos, dim, path} (and feature, the list of values, for one video)",
+        example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
       ) { a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
         guard let model = h.finetune else {
           throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location)
         }
-        let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
+        let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), allowVideo: true)
         let (feats, kept) = try videoFeatures(model, rows: chosen, root: root, spec: spec, clips: try a.int("clips"), a: a, interp: interp)
         let dim = feats.first?.count ?? 0
         let out = session.resolve(try a.string("output"))
@@ -152,7 +162,9 @@ enum FinetuneCommands {
           }
         } catch let e as ScriptError { throw e } catch { throw ScriptError(.io, "features: \(error)", at: a.location) }
         interp.output("wrote \(feats.count) features of \(dim) values to \(out)")
-        return .record(Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))]))
+        var result = Record([("videos", .number(Double(feats.count))), ("dim", .number(Double(dim))), ("path", .string(out))])
+        if feats.count == 1 { result["feature"] = .list(feats[0].map { .number($0) }) }
+        return .record(result)
       })
     i.register(
       Command(

@@ -31,6 +31,10 @@ import Testing
     if case .number(let war)? = e["war"] { #expect((0...1).contains(war)) } else { Issue.record("no WAR") }
     #expect(x["videos"] == .number(14) && x["dim"] == .number(96))
     #expect(FileManager.default.fileExists(atPath: dir + "/feats.safetensors"))
+    // One video: its feature is returned as well as written.
+    try session.interpreter.run("one = features(f, \"videos/id01_sad_00.mp4\", output: \"one.csv\", clips: 1, frames: 16, stride: 1)")
+    #expect(try session.interpreter.run("one.videos") == .number(1) && session.interpreter.run("len(one.feature)") == .number(96))
+    #expect(try String(contentsOfFile: dir + "/one.csv", encoding: .utf8).split(separator: "\n").count == 2)
 
     // A second call continues the run; epochs count ⌈14 clips / 4⌉ = 4 steps; the state resumes.
     try session.interpreter.run(
