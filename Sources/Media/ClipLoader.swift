@@ -32,14 +32,21 @@ public final class ClipLoader {
   private var nextToSchedule = 0
   private var nextToConsume = 0
   private var stopped = false
+  /// Samples of the order consumed so far (skipped ones included, `startPosition` counted).
+  public var position: Int {
+    cond.lock()
+    defer { cond.unlock() }
+    return nextToConsume
+  }
   /// Rows skipped because their video failed, with the reason.
   public private(set) var skipped: [(row: Int, error: String)] = []
 
   /// A loader over `manifest` (paths relative to `root`). `shuffle` with `seed` fixes the order;
-  /// `randomStart` picks a random clip start per sample (training), else the centred clip.
+  /// `randomStart` picks a random clip start per sample (training), else the centred clip;
+  /// `startPosition` skips that many samples of the order (resuming inside an epoch).
   public init(
     manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64, randomStart: Bool,
-    workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip
+    workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip, startPosition: Int = 0
   ) {
     self.manifest = manifest
     self.root = root
@@ -53,6 +60,8 @@ public final class ClipLoader {
     self.randomStart = randomStart
     policy = onBadRow
     capacity = max(1, prefetchBatches) * batchSize
+    nextToSchedule = min(max(startPosition, 0), order.count)
+    nextToConsume = nextToSchedule
     for _ in 0..<max(1, workers) { Thread.detachNewThread { [weak self] in self?.work() } }
   }
 

@@ -185,6 +185,10 @@ enum FinetuneCommands {
           .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
           .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
           .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)),
+          .option(
+            "stream", .bool,
+            "decode clips on worker threads while training (a random start per sample, reshuffled every epoch) instead of keeping them in memory: for datasets larger than memory",
+            default: .bool(false)),
           .option("restart", .bool, "start a new run even if this model was fine-tuned in this session", default: .bool(false)),
         ]
           + StepPlan.params + clipParams,
@@ -208,8 +212,9 @@ enum FinetuneCommands {
         // equally likely and its temporal position varies (K = 1: the middle clip).
         let views = try a.int("views")
         guard views >= 1 else { throw ScriptError(.runtime, "finetune: views must be >= 1", at: a.location) }
-        var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
-        for r in chosen {
+        let stream = try a.bool("stream")
+        var clips: [Tensor] = [], targets: [[Double]] = [], videos = stream ? chosen.count : 0
+        for r in chosen where !stream {
           let decoded = try decode(r, root: root, a: a, interp: interp) { reader in
             views == 1
               ? [try reader.clip(spec).tensor]
@@ -242,7 +247,18 @@ enum FinetuneCommands {
           terminal: isatty(1) == 1 && session.interactive, interp: interp)
         let stop: TrainingStop
         do {
-          stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
+          if stream {
+            let source = StreamedClips(
+              manifest: Manifest(labelNames: m.labelNames, classNames: m.classNames, rows: chosen), root: root, spec: spec, batch: batch,
+              onError: try a.string("on_error") == "stop" ? .stop : .skip, finetuner: ft, interp: interp)
+            stop = try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: { progress.report($0) }) {
+              do { return try source.next() } catch let e as MediaError {
+                throw ScriptError(.io, "finetune: \(e) (on_error: \"skip\" to go on without it)", at: a.location)
+              }
+            }
+          } else {
+            stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
+          }
         } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
         let stopped = TrainingProgress.ended(stop, step: ft.step, interp: interp)
         return .record(

@@ -67,6 +67,24 @@ import Testing
     try session.interpreter.run("rv = finetune(h, \"expressions.csv\", split: \"\", epochs: 1, views: 3, batch: 4, frames: 16, stride: 1, restart: true)")
     #expect(try session.interpreter.run("rv.clips") == .number(14) && session.interpreter.run("rv.step") == .number(4))
 
+    // Streamed from disk (crossing an epoch, with mixup): interrupted, saved and resumed, the run reads
+    // the same batches and gives the losses of the uninterrupted one.
+    let streamed = "split: \"\", batch: 4, stream: true, frames: 16, stride: 1, mixup: 0.8"
+    try session.interpreter.run(
+      """
+      seed 7
+      s1 = model "svfap-tiny" task: "finetune" seed: 5
+      finetune(s1, "expressions.csv", steps: 5, \(streamed))
+      seed 7
+      s2 = model "svfap-tiny" task: "finetune" seed: 5
+      finetune(s2, "expressions.csv", steps: 2, total: 5, \(streamed))
+      save_state s2 "stream.safetensors"
+      s3 = resume("stream.safetensors")
+      finetune(s3, "expressions.csv", steps: 3, \(streamed))
+      """)
+    #expect(try session.interpreter.run("len(s1.losses)") == .number(5))
+    #expect(try session.interpreter.run("s3.losses") == session.interpreter.run("s1.losses"))
+
     // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
     try session.interpreter.run(
       """
@@ -99,6 +117,14 @@ import Testing
     #expect { try session.interpreter.run("finetune f \"one-missing.csv\" split: \"\" steps: 1 frames: 16 stride: 1 on_error: \"stop\"") } throws: {
       "\($0)".contains("videos/missing.mp4") && "\($0)".contains("on_error")
     }
+    // Streamed: the same two policies.
+    out.removeAll()
+    try session.interpreter.run("finetune(f, \"one-missing.csv\", split: \"\", steps: 2, batch: 2, frames: 16, stride: 1, stream: true, restart: true)")
+    #expect(out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
+    #expect {
+      try session.interpreter.run(
+        "finetune f \"one-missing.csv\" split: \"\" steps: 2 batch: 2 frames: 16 stride: 1 stream: true restart: true on_error: \"stop\"")
+    } throws: { "\($0)".contains("missing.mp4") && "\($0)".contains("on_error") }
   }
 
   @Test func theSessionSurvivesErrors() throws {

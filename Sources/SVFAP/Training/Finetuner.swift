@@ -37,6 +37,10 @@ public final class Finetuner: TrainingRun {
   public var accumulate = 1
   /// Every step's loss.
   public var losses: [Double] { log.map(\.loss) }
+  /// Samples consumed from streamed data so far (epoch and position of a streaming run; checkpointed).
+  public var dataPosition = 0
+  /// Seed of a streaming run's shuffles and clip starts (checkpointed).
+  public var dataSeed: UInt64
   /// Optimizer steps taken so far.
   public var step: Int { optimizer.step }
   /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability ½
@@ -61,6 +65,7 @@ public final class Finetuner: TrainingRun {
     }
     schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
     rng = SplitMix64(seed: seed)
+    dataSeed = seed &+ 0x5EED
   }
 
   /// The loss of outputs (B, K) against targets (class index, or K values per clip).
@@ -92,23 +97,39 @@ public final class Finetuner: TrainingRun {
     if case .classification = task, let bad = targets.first(where: { Int($0[0]) < 0 || Int($0[0]) >= model.config.numClasses }) {
       throw SVFAPError.badConfig("label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training")
     }
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
+      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
+      return (try Tensor.concat(picks.map { clips[$0] }, axis: 0), picks.map { targets[$0] })  // (B, 3, T, H, W)
+    }
+  }
+
+  /// Trains up to `steps` steps, each on `accumulate` micro-batches (clips (B, 3, T, H, W) and their
+  /// targets) drawn from `next`, which may stream them from disk; nil from `next` ends the call early.
+  @discardableResult
+  public func train(
+    steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
+    next: () throws -> (Tensor, [[Double]])?
+  ) throws -> Stop {
     model.train(true)
     let micro = max(accumulate, 1)
     for _ in 0..<steps {
       if shouldStop() { return .interrupted }
       let t0 = monotonicSeconds()
       model.zeroGrad()
-      var value = 0.0
+      var value = 0.0, clipsSeen = 0
       for _ in 0..<micro {
-        let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
-        var input = try Tensor.concat(picks.map { clips[$0] }, axis: 0)  // (B, 3, T, H, W)
+        guard var (input, targets) = try next() else {
+          model.zeroGrad()
+          return .finished
+        }
+        clipsSeen += input.shape[0]
         let l: Tensor
         if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
-          let (mixed, soft) = try mix(input, labels: picks.map { Int(targets[$0][0]) }, smoothing: eps)
+          let (mixed, soft) = try mix(input, labels: targets.map { Int($0[0]) }, smoothing: eps)
           input = mixed
           l = try model(input).softCrossEntropy(targets: soft)
         } else {
-          l = try loss(model(input), picks.map { targets[$0] })
+          l = try loss(model(input), targets)
         }
         // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
         let scaled = l.affine(1 / Double(micro))
@@ -127,7 +148,7 @@ public final class Finetuner: TrainingRun {
       }
       let lr = schedule.lr(at: step)
       optimizer.update(lr: lr)
-      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * micro) / max(monotonicSeconds() - t0, 1e-9))
+      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(clipsSeen) / max(monotonicSeconds() - t0, 1e-9))
       log.append(entry)
       if let logPath { try appendJSONLine(entry, to: logPath) }
       progress(entry)
@@ -206,6 +227,7 @@ public final class Finetuner: TrainingRun {
       step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
     (state.task, state.lrScale, state.mixup, state.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
+    (state.dataPosition, state.dataSeed) = (dataPosition, dataSeed)
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
   }
 
@@ -228,6 +250,8 @@ public final class Finetuner: TrainingRun {
     try t.optimizer.restore(opt, step: meta.step)
     t.rng.state = meta.rngState
     t.log = meta.log
+    t.dataPosition = meta.dataPosition ?? 0
+    if let seed = meta.dataSeed { t.dataSeed = seed }
     return t
   }
 }

@@ -73,6 +73,8 @@ struct TrainingState: Codable {
   var task: Finetuner.Task? = nil
   var lrScale: [Double]? = nil
   var mixup: Double? = nil, cutmix: Double? = nil
+  /// Fine-tuning on streamed data: samples consumed and the stream's seed.
+  var dataPosition: Int? = nil, dataSeed: UInt64? = nil
 }
 
 /// Writes weights, optimizer moments and the JSON state under `key`, atomically.

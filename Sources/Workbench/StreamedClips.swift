@@ -1,0 +1,43 @@
+import Media
+import SVFAP
+import Script
+import Tensor
+
+/// Batches of a fine-tuning run streamed from disk by a `ClipLoader`: epoch e is the manifest shuffled
+/// with the run's data seed + e; the position inside the run lives in the fine-tuner (`dataPosition`),
+/// so a resumed run reads exactly the batches the uninterrupted one would have.
+final class StreamedClips {
+  let manifest: Manifest, root: String, spec: ClipSpec, batch: Int
+  let onError: ClipLoader.BadRowPolicy
+  let finetuner: Finetuner
+  let interp: Interpreter
+  private var loader: ClipLoader?
+  private var epoch = -1, reported = 0
+
+  init(manifest: Manifest, root: String, spec: ClipSpec, batch: Int, onError: ClipLoader.BadRowPolicy, finetuner: Finetuner, interp: Interpreter) {
+    (self.manifest, self.root, self.spec, self.batch, self.onError, self.finetuner, self.interp) = (manifest, root, spec, batch, onError, finetuner, interp)
+  }
+
+  /// The next batch (clips (B, 3, T, H, W) and targets); an epoch's end moves on to the next epoch.
+  func next() throws -> (Tensor, [[Double]])? {
+    let n = manifest.rows.count
+    var emptyEpochs = 0
+    while true {
+      let e = finetuner.dataPosition / n, pos = finetuner.dataPosition % n
+      if loader == nil || e != epoch {
+        loader = ClipLoader(
+          manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: finetuner.dataSeed &+ UInt64(e), randomStart: true,
+          onBadRow: onError, startPosition: pos)
+        (epoch, reported) = (e, 0)
+      }
+      let current = loader!
+      let b = try current.next()
+      finetuner.dataPosition = e * n + current.position
+      for s in current.skipped.dropFirst(reported) { interp.output("skipped \(manifest.rows[s.row].path): \(s.error)") }
+      reported = current.skipped.count
+      if let b { return (b.clips, b.labels) }
+      emptyEpochs += 1
+      guard emptyEpochs < 2 else { throw MediaError(root, "no video of the \(n) rows could be read") }
+    }
+  }
+}
