@@ -111,49 +111,19 @@ public final class Finetuner: TrainingRun {
     next: () throws -> (Tensor, [[Double]])?
   ) throws -> Stop {
     model.train(true)
-    let micro = max(accumulate, 1)
-    for _ in 0..<steps {
-      if shouldStop() { return .interrupted }
-      let t0 = monotonicSeconds()
-      model.zeroGrad()
-      var value = 0.0, clipsSeen = 0
-      for _ in 0..<micro {
-        guard var (input, targets) = try next() else {
-          model.zeroGrad()
-          return .finished
-        }
-        clipsSeen += input.shape[0]
-        let l: Tensor
-        if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
-          let (mixed, soft) = try mix(input, labels: targets.map { Int($0[0]) }, smoothing: eps)
-          input = mixed
-          l = try model(input).softCrossEntropy(targets: soft)
-        } else {
-          l = try loss(model(input), targets)
-        }
-        // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
-        let scaled = l.affine(1 / Double(micro))
-        let v = try scaled.item()
-        guard v.isFinite else {
-          model.zeroGrad()
-          return .nonFinite(step: step + 1)
-        }
-        value += v
-        try scaled.backward()
+    return try runTrainingSteps(
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
+      shouldStop: shouldStop, progress: progress
+    ) {
+      guard var (input, targets) = try next() else { return nil }
+      let clips = input.shape[0]
+      if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
+        let (mixed, soft) = try mix(input, labels: targets.map { Int($0[0]) }, smoothing: eps)
+        input = mixed
+        return (try model(input).softCrossEntropy(targets: soft), clips)
       }
-      let norm = optimizer.clipGradients(maxNorm: clipGrad)
-      guard norm.isFinite else {
-        model.zeroGrad()
-        return .nonFinite(step: step + 1)
-      }
-      let lr = schedule.lr(at: step)
-      optimizer.update(lr: lr)
-      let entry = StepLog(step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(clipsSeen) / max(monotonicSeconds() - t0, 1e-9))
-      log.append(entry)
-      if let logPath { try appendJSONLine(entry, to: logPath) }
-      progress(entry)
+      return (try loss(model(input), targets), clips)
     }
-    return .finished
   }
 
   /// Mixup or CutMix of a batch with itself reversed: the mixed clips and soft targets (B, K).

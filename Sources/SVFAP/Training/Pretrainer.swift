@@ -50,39 +50,15 @@ public final class Pretrainer: TrainingRun {
     }
     guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
     let c = model.config
-    for _ in 0..<steps {
-      if shouldStop() { return .interrupted }
-      let t0 = monotonicSeconds()
-      model.zeroGrad()
-      var value = 0.0
-      for _ in 0..<max(accumulate, 1) {
-        let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
-        let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)
-        let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
-        // Each micro-batch's loss is scaled so the summed gradient is that of the mean loss.
-        let loss = try model.loss(input, mask: mask).loss.affine(1 / Double(max(accumulate, 1)))
-        let v = try loss.item()
-        guard v.isFinite else {
-          model.zeroGrad()
-          return .nonFinite(step: step + 1)
-        }
-        value += v
-        try loss.backward()
-      }
-      let norm = optimizer.clipGradients(maxNorm: clipGrad)
-      guard norm.isFinite else {
-        model.zeroGrad()
-        return .nonFinite(step: step + 1)
-      }
-      let lr = schedule.lr(at: step)
-      optimizer.update(lr: lr)
-      let entry = StepLog(
-        step: step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(batch * max(accumulate, 1)) / max(monotonicSeconds() - t0, 1e-9))
-      log.append(entry)
-      if let logPath { try appendJSONLine(entry, to: logPath) }
-      progress(entry)
+    return try runTrainingSteps(
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
+      shouldStop: shouldStop, progress: progress
+    ) {
+      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
+      let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)  // (B, 3, T, H, W)
+      let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+      return (try model.loss(input, mask: mask).loss, batch)
     }
-    return .finished
   }
 
   // MARK: checkpoints

@@ -44,6 +44,52 @@ public protocol TrainingRun: AnyObject {
   func save(to path: String) throws
 }
 
+/// The step loop both trainers share: up to `steps` optimizer steps, each summing the gradients of
+/// `micro` micro-batch losses (each scaled by 1/micro, so the sum is the mean loss's gradient) from
+/// `microBatch` (the loss and its clip count; nil = no more data), then clipping, the scheduled update,
+/// and a `StepLog` appended to `log`, to the JSON-lines file and shown to `progress`. `shouldStop` is
+/// polled between steps; a non-finite loss or gradient stops before the update.
+func runTrainingSteps(
+  _ steps: Int, model: Module, optimizer: AdamW, schedule: CosineSchedule, clipGrad: Double?, micro: Int,
+  log: inout [StepLog], logPath: String?, shouldStop: () -> Bool, progress: (StepLog) -> Void,
+  microBatch: () throws -> (loss: Tensor, clips: Int)?
+) throws -> TrainingStop {
+  let micro = max(micro, 1)
+  for _ in 0..<steps {
+    if shouldStop() { return .interrupted }
+    let t0 = monotonicSeconds()
+    model.zeroGrad()
+    var value = 0.0, clips = 0
+    for _ in 0..<micro {
+      guard let (loss, n) = try microBatch() else {
+        model.zeroGrad()
+        return .finished
+      }
+      let scaled = loss.affine(1 / Double(micro))
+      let v = try scaled.item()
+      guard v.isFinite else {
+        model.zeroGrad()
+        return .nonFinite(step: optimizer.step + 1)
+      }
+      value += v
+      clips += n
+      try scaled.backward()
+    }
+    let norm = optimizer.clipGradients(maxNorm: clipGrad)
+    guard norm.isFinite else {
+      model.zeroGrad()
+      return .nonFinite(step: optimizer.step + 1)
+    }
+    let lr = schedule.lr(at: optimizer.step)
+    optimizer.update(lr: lr)
+    let entry = StepLog(step: optimizer.step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(clips) / max(monotonicSeconds() - t0, 1e-9))
+    log.append(entry)
+    if let logPath { try appendJSONLine(entry, to: logPath) }
+    progress(entry)
+  }
+  return .finished
+}
+
 /// Appends one JSON object and a newline to a file (created when missing).
 func appendJSONLine<T: Encodable>(_ entry: T, to path: String) throws {
   var data = try JSONEncoder().encode(entry)
