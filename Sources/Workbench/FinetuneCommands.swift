@@ -170,7 +170,7 @@ enum FinetuneCommands {
       Command(
         "finetune", topic: "train",
         summary:
-          "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory. A second call continues the same run (optimizer, schedule, log) unless restart: true. Ctrl-C stops at a step boundary.",
+          "Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory, or streamed from disk with stream: true. A second call continues the same run (optimizer, schedule, log) unless restart: true. Ctrl-C stops at a step boundary.",
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
           .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
