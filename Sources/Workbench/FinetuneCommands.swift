@@ -287,7 +287,8 @@ enum FinetuneCommands {
         let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
         let ft =
           h.finetuner ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
-        var videos: [[Tensor]] = [], actual: [[Double]] = []
+        // Each video is predicted as soon as it is decoded, so a large test set never sits in memory.
+        var out: [[Double]] = [], actual: [[Double]] = []
         let k = try a.int("clips")
         for r in chosen {
           let clips = try decode(r, root: root, a: a, interp: interp) { reader in
@@ -296,10 +297,9 @@ enum FinetuneCommands {
             }
           }
           guard let clips else { continue }
-          videos.append(clips)
+          out += try ft.predict(videos: [clips])
           actual.append(r.labels)
         }
-        let out = try ft.predict(videos: videos)
         return scores(out, actual: actual, classification: classification, classes: model.config.numClasses, labelNames: m.labelNames)
       })
     i.register(
