@@ -235,6 +235,10 @@ import Testing
     let pretrainPath = try tempDir().appendingPathComponent("pre.safetensors").path
     try p.save(to: pretrainPath)
     #expect { try Finetuner.resume(from: pretrainPath) } throws: { "\($0)".contains("it is a pretraining checkpoint") }
+    // A truncated checkpoint is refused, saying what is wrong.
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+    #expect { try Finetuner.resume(from: path) } throws: { "\($0)".contains("outside the data section") }
   }
 
   @Test func gradientClippingAndAccumulationInFineTuning() throws {
