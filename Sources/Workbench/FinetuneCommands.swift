@@ -29,10 +29,10 @@ enum FinetuneCommands {
 
   /// The manifest's chosen rows, their root folder and the clip spec of the options; with `allowVideo`,
   /// a path that is not a .csv/.txt manifest is one video (a manifest of one row).
-  static func rows(_ a: Arguments, session: Session, split: String, foldTest: Bool? = nil, allowVideo: Bool = false) throws -> (
-    Manifest, [ManifestRow], String, ClipSpec
-  ) {
-    let path = session.resolve(try a.string("manifest"))
+  static func rows(
+    _ a: Arguments, session: Session, split: String, foldTest: Bool? = nil, allowVideo: Bool = false, manifestParam: String = "manifest"
+  ) throws -> (Manifest, [ManifestRow], String, ClipSpec) {
+    let path = session.resolve(try a.string(manifestParam))
     let m: Manifest
     if allowVideo && !["csv", "txt"].contains((path as NSString).pathExtension.lowercased()) {
       m = Manifest(labelNames: [], rows: [ManifestRow(path: path, labels: [])])
@@ -250,7 +250,7 @@ enum FinetuneCommands {
           if stream {
             let source = StreamedClips(
               manifest: Manifest(labelNames: m.labelNames, classNames: m.classNames, rows: chosen), root: root, spec: spec, batch: batch,
-              onError: try a.string("on_error") == "stop" ? .stop : .skip, finetuner: ft, interp: interp)
+              onError: try a.string("on_error") == "stop" ? .stop : .skip, run: ft, interp: interp)
             stop = try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: { progress.report($0) }) {
               do { return try source.next() } catch let e as MediaError {
                 throw ScriptError(.io, "finetune: \(e) (on_error: \"skip\" to go on without it)", at: a.location)

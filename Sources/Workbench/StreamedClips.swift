@@ -3,19 +3,19 @@ import SVFAP
 import Script
 import Tensor
 
-/// Batches of a fine-tuning run streamed from disk by a `ClipLoader`: epoch e is the manifest shuffled
-/// with the run's data seed + e; the position inside the run lives in the fine-tuner (`dataPosition`),
-/// so a resumed run reads exactly the batches the uninterrupted one would have.
+/// Batches of a training run (pretraining or fine-tuning) streamed from disk by a `ClipLoader`: epoch e
+/// is the manifest shuffled with the run's data seed + e; the position inside the run lives in the run
+/// (`dataPosition`, checkpointed), so a resumed run reads exactly the batches the uninterrupted one would.
 final class StreamedClips {
   let manifest: Manifest, root: String, spec: ClipSpec, batch: Int
   let onError: ClipLoader.BadRowPolicy
-  let finetuner: Finetuner
+  let run: TrainingRun
   let interp: Interpreter
   private var loader: ClipLoader?
   private var epoch = -1, reported = 0
 
-  init(manifest: Manifest, root: String, spec: ClipSpec, batch: Int, onError: ClipLoader.BadRowPolicy, finetuner: Finetuner, interp: Interpreter) {
-    (self.manifest, self.root, self.spec, self.batch, self.onError, self.finetuner, self.interp) = (manifest, root, spec, batch, onError, finetuner, interp)
+  init(manifest: Manifest, root: String, spec: ClipSpec, batch: Int, onError: ClipLoader.BadRowPolicy, run: TrainingRun, interp: Interpreter) {
+    (self.manifest, self.root, self.spec, self.batch, self.onError, self.run, self.interp) = (manifest, root, spec, batch, onError, run, interp)
   }
 
   /// The next batch (clips (B, 3, T, H, W) and targets); an epoch's end moves on to the next epoch.
@@ -23,16 +23,16 @@ final class StreamedClips {
     let n = manifest.rows.count
     var emptyEpochs = 0
     while true {
-      let e = finetuner.dataPosition / n, pos = finetuner.dataPosition % n
+      let e = run.dataPosition / n, pos = run.dataPosition % n
       if loader == nil || e != epoch {
         loader = ClipLoader(
-          manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: finetuner.dataSeed &+ UInt64(e), randomStart: true,
+          manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: run.dataSeed &+ UInt64(e), randomStart: true,
           onBadRow: onError, startPosition: pos)
         (epoch, reported) = (e, 0)
       }
       let current = loader!
       let b = try current.next()
-      finetuner.dataPosition = e * n + current.position
+      run.dataPosition = e * n + current.position
       for s in current.skipped.dropFirst(reported) { interp.output("skipped \(manifest.rows[s.row].path): \(s.error)") }
       reported = current.skipped.count
       if let b { return (b.clips, b.labels) }

@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Plot
 import SVFAP
 import Script
@@ -11,10 +12,11 @@ enum TrainCommands {
       Command(
         "train", topic: "train",
         summary:
-          "Pretrain a model for some steps on clips; the optimizer, schedule and log persist, so calls continue one run. Ctrl-C stops at a step boundary.",
+          "Pretrain a model for some steps on clips in memory, or on a manifest's videos streamed from disk (random starts, reshuffled every epoch); the optimizer, schedule, log and stream position persist, so calls continue one run. Ctrl-C stops at a step boundary.",
         params: [
           .positional("model", .handle("model"), "a pretraining model"),
-          .positional("clips", .any, "a clip batch, or a list of them"),
+          .positional("clips", .any, "a clip batch, a list of them, or a manifest .csv to stream"),
+          .option("split", .string, "with a manifest: rows to use (\"\" = all)", default: .string("")),
           .option("steps", .integer, "steps in this call", default: .number(10)),
           .option("batch", .integer, "clips per step", default: .number(1)),
           .option("lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)),
@@ -22,7 +24,7 @@ enum TrainCommands {
           .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)),
         ] + StepPlan.params + [
           .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0))
-        ],
+        ] + FinetuneCommands.clipParams,
         returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2"
       ) { a, interp in
         let m = try a.handle("model", as: ModelHandle.self)
@@ -30,7 +32,9 @@ enum TrainCommands {
           throw ScriptError(.runtime, "train: the model is a fine-tuning model (use finetune); build one with task: \"pretrain\"", at: a.location)
         }
         var clips: [Tensor] = []
+        var streamed: (manifest: Manifest, rows: [ManifestRow], root: String, spec: ClipSpec)?
         switch a["clips"] {
+        case .string: streamed = try FinetuneCommands.rows(a, session: session, split: try a.string("split"), manifestParam: "clips")
         case .handle(let h as TensorHandle): clips = [h.tensor]
         case .list(let items):
           for item in items {
@@ -42,7 +46,7 @@ enum TrainCommands {
         default: throw ScriptError(.runtime, "train: 'clips' must be a clip or a list of clips, got \(a["clips"].typeName)", at: a.location)
         }
         let batch = try a.int("batch")
-        let plan = try StepPlan(a, clips: clips.reduce(0) { $0 + $1.shape[0] }, batch: batch) { _ in 1000 }
+        let plan = try StepPlan(a, clips: streamed?.rows.count ?? clips.reduce(0) { $0 + $1.shape[0] }, batch: batch) { _ in 1000 }
         if m.trainer == nil {
           let t = Pretrainer(
             model: model, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
@@ -68,9 +72,21 @@ enum TrainCommands {
         }
         let stop: TrainingStop
         do {
-          stop = try t.train(clips: clips, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { e in
+          let report: (StepLog) -> Void = { e in
             progress.report(e)
             if live > 0 && terminal && e.step % live == 0 { drawLive() }
+          }
+          if let streamed {
+            let source = StreamedClips(
+              manifest: Manifest(labelNames: [], rows: streamed.rows.map { ManifestRow(path: $0.path, labels: []) }), root: streamed.root,
+              spec: streamed.spec, batch: batch, onError: try a.string("on_error") == "stop" ? .stop : .skip, run: t, interp: interp)
+            stop = try t.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
+              do { return try source.next()?.0 } catch let e as MediaError {
+                throw ScriptError(.io, "train: \(e) (on_error: \"skip\" to go on without it)", at: a.location)
+              }
+            }
+          } else {
+            stop = try t.train(clips: clips, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }, progress: report)
           }
           if live > 0 && !terminal && !t.log.isEmpty { drawLive() }
         } catch let e as SVFAPError {

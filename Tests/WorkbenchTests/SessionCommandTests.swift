@@ -84,6 +84,22 @@ import Testing
       """)
     #expect(try session.interpreter.run("len(s1.losses)") == .number(5))
     #expect(try session.interpreter.run("s3.losses") == session.interpreter.run("s1.losses"))
+    // Pretraining streamed from a manifest resumes on the same batches and masks too.
+    let pretrain = "batch: 4, total: 5, frames: 16, stride: 1"
+    try session.interpreter.run(
+      """
+      seed 9
+      p1 = model "svfap-tiny" seed: 4
+      train(p1, "unlabeled.csv", steps: 5, \(pretrain))
+      seed 9
+      p2 = model "svfap-tiny" seed: 4
+      train(p2, "unlabeled.csv", steps: 2, \(pretrain))
+      save_state p2 "pstream.safetensors"
+      p3 = resume("pstream.safetensors")
+      train(p3, "unlabeled.csv", steps: 3, \(pretrain))
+      """)
+    #expect(try session.interpreter.run("len(p1.losses)") == .number(5))
+    #expect(try session.interpreter.run("p3.losses") == session.interpreter.run("p1.losses"))
 
     // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
     try session.interpreter.run(

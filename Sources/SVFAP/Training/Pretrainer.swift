@@ -26,6 +26,10 @@ public final class Pretrainer: TrainingRun {
   public var logPath: String?
   /// Micro-batches whose gradients are summed before one update (an effective batch larger than memory allows).
   public var accumulate = 1
+  /// Samples consumed from streamed data so far (epoch and position of a streaming run; checkpointed).
+  public var dataPosition = 0
+  /// Seed of a streaming run's shuffles and clip starts (checkpointed).
+  public var dataSeed: UInt64
 
   /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256 clips,
   /// cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
@@ -35,6 +39,7 @@ public final class Pretrainer: TrainingRun {
     schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
     self.maskRatio = maskRatio
     rng = SplitMix64(seed: seed)
+    dataSeed = seed &+ 0x5EED
   }
 
   /// Steps taken so far.
@@ -49,15 +54,25 @@ public final class Pretrainer: TrainingRun {
       return try (0..<c.shape[0]).map { try c.slice(axis: 0, start: $0, count: 1) }
     }
     guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
+      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
+      return try Tensor.concat(picks.map { singles[$0] }, axis: 0)  // (B, 3, T, H, W)
+    }
+  }
+
+  /// Runs up to `steps` steps, each on `accumulate` micro-batches of clips (B, 3, T, H, W) from `next`,
+  /// which may stream them from disk; nil from `next` ends the call early. Masks come from the RNG.
+  @discardableResult
+  public func train(steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> Tensor?) throws -> Stop {
     let c = model.config
     return try runTrainingSteps(
       steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
-      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
-      let input = try Tensor.concat(picks.map { singles[$0] }, axis: 0)  // (B, 3, T, H, W)
-      let mask = try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
-      return (try model.loss(input, mask: mask).loss, batch)
+      guard let input = try next() else { return nil }
+      let b = input.shape[0]
+      let mask = try TokenMask.tube(batch: b, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+      return (try model.loss(input, mask: mask).loss, b)
     }
   }
 
@@ -67,9 +82,10 @@ public final class Pretrainer: TrainingRun {
   /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
   /// atomically.
   public func save(to path: String) throws {
-    let state = TrainingState(
+    var state = TrainingState(
       step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
+    (state.dataPosition, state.dataSeed) = (dataPosition, dataSeed)
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
 
@@ -87,6 +103,8 @@ public final class Pretrainer: TrainingRun {
     t.rng = SplitMix64(seed: 0)
     t.rng.state = meta.rngState
     t.log = meta.log
+    t.dataPosition = meta.dataPosition ?? 0
+    if let seed = meta.dataSeed { t.dataSeed = seed }
     return t
   }
 }

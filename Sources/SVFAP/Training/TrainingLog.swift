@@ -40,6 +40,10 @@ public protocol TrainingRun: AnyObject {
   var log: [StepLog] { get }
   /// A JSON-lines file each step is appended to.
   var logPath: String? { get set }
+  /// Samples consumed from streamed data (where a streamed run goes on).
+  var dataPosition: Int { get set }
+  /// Seed of a streamed run's shuffles and clip starts.
+  var dataSeed: UInt64 { get }
   /// Writes a resumable checkpoint atomically.
   func save(to path: String) throws
 }
@@ -119,7 +123,7 @@ struct TrainingState: Codable {
   var task: Finetuner.Task? = nil
   var lrScale: [Double]? = nil
   var mixup: Double? = nil, cutmix: Double? = nil
-  /// Fine-tuning on streamed data: samples consumed and the stream's seed.
+  /// Streamed data: samples consumed and the stream's seed.
   var dataPosition: Int? = nil, dataSeed: UInt64? = nil
 }
 
