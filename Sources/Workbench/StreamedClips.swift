@@ -13,6 +13,8 @@ final class StreamedClips {
   let interp: Interpreter
   private var loader: ClipLoader?
   private var epoch = -1, reported = 0
+  /// Rows already reported as skipped (each is said once per call, not once per epoch).
+  private var skippedRows: Set<Int> = []
 
   init(manifest: Manifest, root: String, spec: ClipSpec, batch: Int, onError: ClipLoader.BadRowPolicy, run: TrainingRun, interp: Interpreter) {
     (self.manifest, self.root, self.spec, self.batch, self.onError, self.run, self.interp) = (manifest, root, spec, batch, onError, run, interp)
@@ -33,7 +35,9 @@ final class StreamedClips {
       let current = loader!
       let b = try current.next()
       run.dataPosition = e * n + current.position
-      for s in current.skipped.dropFirst(reported) { interp.output("skipped \(manifest.rows[s.row].path): \(s.error)") }
+      for s in current.skipped.dropFirst(reported) where skippedRows.insert(s.row).inserted {
+        interp.output("skipped \(manifest.rows[s.row].path): \(s.error)")
+      }
       reported = current.skipped.count
       if let b { return (b.clips, b.labels) }
       emptyEpochs += 1
