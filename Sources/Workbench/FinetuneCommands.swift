@@ -27,6 +27,9 @@ enum FinetuneCommands {
     }
   }
 
+  /// Whether a manifest holds classes (named classes, or one "label" column) rather than targets.
+  static func isClassification(_ m: Manifest) -> Bool { !m.classNames.isEmpty || m.labelNames == ["label"] }
+
   /// The manifest's chosen rows, their root folder and the clip spec of the options; with `allowVideo`,
   /// a path that is not a .csv/.txt manifest is one video (a manifest of one row).
   static func rows(
@@ -142,9 +145,7 @@ enum FinetuneCommands {
         example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
       ) { a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
-        guard let model = h.finetune else {
-          throw ScriptError(.runtime, "features: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location)
-        }
+        let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), allowVideo: true)
         let (feats, kept) = try videoFeatures(model, rows: chosen, root: root, spec: spec, clips: try a.int("clips"), a: a, interp: interp)
         let dim = feats.first?.count ?? 0
@@ -195,9 +196,9 @@ enum FinetuneCommands {
         returns: "record {step, loss, clips (videos used), stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4"
       ) { a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
-        guard let model = h.finetune else { throw ScriptError(.runtime, "finetune: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
+        let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
-        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        let classification = isClassification(m)
         // Labels are checked before any video is decoded.
         if classification {
           do {
@@ -282,9 +283,9 @@ enum FinetuneCommands {
         example: "r = evaluate f \"synth/expressions.csv\" split: \"test\""
       ) { a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
-        guard let model = h.finetune else { throw ScriptError(.runtime, "evaluate: needs a fine-tuning model", at: a.location) }
+        let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
-        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        let classification = isClassification(m)
         let ft =
           h.finetuner ?? Finetuner(model: model, task: classification ? .classification(smoothing: 0) : .regression(loss: "mse"), totalSteps: 1, batch: 1)
         // Each video is predicted as soon as it is decoded, so a large test set never sits in memory.
@@ -363,12 +364,10 @@ enum FinetuneCommands {
         example: "r = linear_probe f \"synth/expressions.csv\""
       ) { a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
-        guard let model = h.finetune else {
-          throw ScriptError(.runtime, "linear_probe: needs a fine-tuning model (load pretrained weights with checkpoint)", at: a.location)
-        }
+        let model = try h.finetuneModel(for: a)
         let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)
         let (_, testRows, _, _) = try rows(a, session: session, split: try a.string("test"), foldTest: true)
-        let classification = !m.classNames.isEmpty || m.labelNames == ["label"]
+        let classification = isClassification(m)
         let clips = try a.int("clips")
         let (trainX, trainKept) = try videoFeatures(model, rows: trainRows, root: root, spec: spec, clips: clips, a: a, interp: interp)
         let (testX, testKept) = try videoFeatures(model, rows: testRows, root: root, spec: spec, clips: clips, a: a, interp: interp)

@@ -34,6 +34,14 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     self.finetune = finetune
   }
 
+  /// The fine-tuning model, or an error for `command` saying a fine-tuning model is needed.
+  func finetuneModel(for a: Arguments) throws -> FinetuneModel {
+    guard let f = finetune else {
+      throw ScriptError(.runtime, "\(a.command): needs a fine-tuning model (task: \"finetune\"; load pretrained weights with checkpoint)", at: a.location)
+    }
+    return f
+  }
+
   /// The module (for checkpoints).
   public var module: Module { pretrain.map { $0 as Module } ?? finetune! }
   /// The architecture.

@@ -122,7 +122,7 @@ enum PlotCommands {
         returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455"
       ) { a, interp in
         let m = try a.handle("model", as: ModelHandle.self), clip = try a.handle("clip", as: TensorHandle.self)
-        guard let model = m.finetune else { throw ScriptError(.runtime, "show_attention: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
+        let model = try m.finetuneModel(for: a)
         let c = model.config
         let blocks = model.blocks.prefix(c.stageDepths[0]).compactMap { $0 as? Block }
         let layer = try a.int("layer")
@@ -196,7 +196,7 @@ enum PlotCommands {
         returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3"
       ) { a, interp in
         let m = try a.handle("model", as: ModelHandle.self), clip = try a.handle("clip", as: TensorHandle.self)
-        guard let model = m.finetune else { throw ScriptError(.runtime, "show_bottleneck: needs a fine-tuning model (task: \"finetune\")", at: a.location) }
+        let model = try m.finetuneModel(for: a)
         let stage = try a.int("stage"), token = try a.int("token")
         guard (1..<model.config.stageDepths.count).contains(stage) else {
           throw ScriptError(.runtime, "show_bottleneck: stage must be 1..<\(model.config.stageDepths.count)", at: a.location)

@@ -222,14 +222,11 @@ struct Probe: ParsableCommand {
   @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
 
   func run() throws {
-    do {
+    try exitingOnMediaError {
       let info = try VideoReader(path: file).info
       let enc = JSONEncoder()
       enc.outputFormatting = [.sortedKeys]
       print(String(decoding: try enc.encode(info), as: UTF8.self))
-    } catch let e as MediaError {
-      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
-      throw ExitCode(74)
     }
   }
 }
@@ -251,7 +248,7 @@ struct ClipCommand: ParsableCommand {
     (spec.frames, spec.stride, spec.size) = (frames, stride, size)
     guard let c = ClipSpec.Crop(rawValue: crop) else { throw ValidationError("--crop must be face, center or none") }
     spec.crop = c
-    do {
+    try exitingOnMediaError {
       let clip = try VideoReader(path: file).clip(spec, start: start)
       try SafeTensorsFile.write(
         [
@@ -260,9 +257,6 @@ struct ClipCommand: ParsableCommand {
         ],
         metadata: ["source": file], to: output)
       print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
-    } catch let e as MediaError {
-      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
-      throw ExitCode(74)
     }
   }
 }
@@ -282,7 +276,7 @@ struct Synth: ParsableCommand {
   @Option(help: "Amplitude of the per-pixel noise, 0...1 of the pixel range.") var noise = 0.04
 
   func run() throws {
-    do {
+    try exitingOnMediaError {
       let n = try SyntheticFaces.writeDataset(
         to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities,
         noise: noise
@@ -290,9 +284,6 @@ struct Synth: ParsableCommand {
         if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
       }
       print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
-    } catch let e as MediaError {
-      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
-      throw ExitCode(74)
     }
   }
 }
@@ -358,7 +349,7 @@ struct DatasetCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output: String?
 
   func run() throws {
-    do {
+    try exitingOnMediaError {
       let m = try DatasetReaders.read(name, root: root)
       if let output {
         try m.write(to: output)
@@ -366,9 +357,6 @@ struct DatasetCommand: ParsableCommand {
       } else {
         print(m.csv, terminator: "")
       }
-    } catch let e as MediaError {
-      FileHandle.standardError.write(Data("error: \(e)\n".utf8))
-      throw ExitCode(74)
     }
   }
 }
@@ -449,5 +437,13 @@ struct NotebookHTML: ParsableCommand {
     let nb = try Notebook.load(input)
     try Notebook.html(nb, title: (input as NSString).lastPathComponent).write(toFile: output, atomically: true, encoding: .utf8)
     print("wrote \(output)")
+  }
+}
+
+/// Runs `body`; a video error is printed to stderr and becomes exit code 74 (I/O error).
+func exitingOnMediaError(_ body: () throws -> Void) throws {
+  do { try body() } catch let e as MediaError {
+    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    throw ExitCode(74)
   }
 }
