@@ -147,7 +147,10 @@ struct CheckFixture: ParsableCommand {
     discussion: """
       fp32 passes when max|ours-ref| <= 1e-4 * max|ref| per tensor, fp64 when <= 1e-9 * max|ref|; the \
       structurally zero spatial_downsamples.*.mlp.fc2.bias gradients are compared absolutely against the \
-      fc2.weight gradient's scale. Variants of the authors' released pretraining code (pretrain_orig, \
+      fc2.weight gradient's scale. Training fixtures (train_finetune, train_pretrain) replay several AdamW \
+      steps of the authors' recipe with our trainers and compare every parameter after the recorded steps, \
+      each step's lr and gradient norm, and every parameter's lr scale and weight-decay flag (step losses \
+      within 1e-8). Variants of the authors' released pretraining code (pretrain_orig, \
       pretrain_ctxfix) are not supported by design: they fail unless --skip-unsupported is given.
       """)
   @ArgumentParser.Argument(help: "Fixture .safetensors files.") var files: [String]

@@ -58,13 +58,15 @@ import Testing
   }
 
   @Test func cosineScheduleAtKnownSteps() {
-    let s = CosineSchedule(baseLR: 3e-4, minLR: 1e-5, warmupSteps: 10, totalSteps: 110, batch: 512)
+    let s = CosineSchedule(baseLR: 3e-4, minLR: 1e-5, warmupSteps: 11, totalSteps: 111, batch: 512)
     #expect(s.peakLR == 6e-4)
+    #expect(s.endLR == 2e-5)
     #expect(s.lr(at: 0) == 0)
-    #expect(abs(s.lr(at: 5) - 3e-4) < 1e-15)
-    #expect(abs(s.lr(at: 10) - 6e-4) < 1e-15)
-    #expect(abs(s.lr(at: 60) - (1e-5 + 0.5 * (6e-4 - 1e-5))) < 1e-15)
-    #expect(abs(s.lr(at: 110) - 1e-5) < 1e-15)
+    #expect(abs(s.lr(at: 5) - 3e-4) < 1e-15)  // linspace(0, peak, 11)[5]
+    #expect(abs(s.lr(at: 10) - 6e-4) < 1e-15)  // the last warmup step reaches the peak
+    #expect(abs(s.lr(at: 11) - 6e-4) < 1e-15)  // cosine i = 0
+    #expect(abs(s.lr(at: 61) - (2e-5 + 0.5 * (6e-4 - 2e-5))) < 1e-15)
+    #expect(abs(s.lr(at: 111) - 2e-5) < 1e-15)
   }
 
   @Test func layerDecayGroups() {
@@ -73,7 +75,8 @@ import Testing
       "spatial_downsamples.1.norm.weight", "fc_norm.weight", "head.weight",
     ]
     let s = layerDecayScales(names: names, stageDepths: [2, 2, 1], decay: 0.5)  // 5 blocks: top layer 6
-    let exponents: [Double] = [6, 5, 3, 3, 1, 0, 0]
+    // get_num_layer_for_vit: the downsampling modules are not blocks, so they are the top layer.
+    let exponents: [Double] = [6, 5, 3, 0, 0, 0, 0]
     let want: [Double] = exponents.map { Foundation.pow(0.5, $0) }
     #expect(s == want)
   }

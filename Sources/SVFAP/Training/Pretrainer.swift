@@ -65,14 +65,25 @@ public final class Pretrainer: TrainingRun {
   @discardableResult
   public func train(steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> Tensor?) throws -> Stop {
     let c = model.config
-    return try runTrainingSteps(
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) { () -> (Tensor, TokenMask)? in
+      guard let input = try next() else { return nil }
+      let mask = try TokenMask.tube(batch: input.shape[0], slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+      return (input, mask)
+    }
+  }
+
+  /// Runs up to `steps` steps on micro-batches of clips (B, 3, T, H, W) with their masks from `next`
+  /// (a recorded run's masks, say); nil from `next` ends the call early.
+  @discardableResult
+  public func train(
+    steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> (Tensor, TokenMask)?
+  ) throws -> Stop {
+    try runTrainingSteps(
       steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
-      guard let input = try next() else { return nil }
-      let b = input.shape[0]
-      let mask = try TokenMask.tube(batch: b, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
-      return (try model.loss(input, mask: mask).loss, b)
+      guard let (input, mask) = try next() else { return nil }
+      return (try model.loss(input, mask: mask).loss, input.shape[0])
     }
   }
 
