@@ -200,7 +200,7 @@ enum ModelCommands {
       Command(
         "check_fixture", topic: "model", summary: "Recompute a golden fixture of the authors' PyTorch code and compare every tensor.",
         params: [.positional("path", .string, "a fixture .safetensors file")], returns: "record {ok, tensors, worst}",
-        example: "check_fixture \"../shared/fixtures/unit_block_fp32.safetensors\""
+        example: "check_fixture \"Tests/Fixtures/unit_block_fp32.safetensors\""
       ) { a, _ in
         let r = try FixtureCheck.check(path: session.resolve(try a.string("path")))
         if let why = r.unsupported { return .record(Record([("ok", .bool(false)), ("unsupported", .string(why))])) }

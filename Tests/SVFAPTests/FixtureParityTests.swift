@@ -3,7 +3,7 @@ import Testing
 
 @testable import SVFAP
 
-/// Every layer and model against the authors' PyTorch code: each file of ../shared/fixtures is
+/// Every layer and model against the authors' PyTorch code: each file of Tests/Fixtures (the authors' golden fixtures) is
 /// recomputed (forward, loss, every gradient) through the same code path as `svfap check-fixture`,
 /// fp32 files in Float and fp64 files through the Double path.
 @Suite struct FixtureParityTests {

@@ -6,8 +6,8 @@ import Testing
 
 /// The repository root (two folders above this file's folder).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-/// ../shared/fixtures beside the repository.
-let fixturesDir = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+/// The golden fixtures, copied into the repository (Tests/Fixtures; `scripts/refresh-fixtures` updates them).
+let fixturesDir = repoRoot.appendingPathComponent("Tests/Fixtures")
 
 /// Every fixture file name.
 func fixtureFiles() -> [String] {
