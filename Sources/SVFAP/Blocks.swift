@@ -107,8 +107,8 @@ public final class TemporalConv: Module {
   public let bias: Tensor
 
   init(_ c: Int, kernel k: Int, _ i: inout Init) {
-    weight = i.xavier([c, c, k], fanIn: c * k, fanOut: c * k)
-    bias = i.constant([c], 0)
+    weight = i.torchDefault([c, c, k], fanIn: c * k)
+    bias = i.torchDefault([c], fanIn: c * k)
   }
 
   /// Kernel size (= stride).
@@ -172,8 +172,8 @@ public final class Conv3dWeights: Module {
 
   init(inChans: Int, dim: Int, tubelet: Int, patch: Int, _ i: inout Init) {
     let fanIn = inChans * tubelet * patch * patch
-    weight = i.xavier([dim, inChans, tubelet, patch, patch], fanIn: fanIn, fanOut: dim)
-    bias = i.constant([dim], 0)
+    weight = i.torchDefault([dim, inChans, tubelet, patch, patch], fanIn: fanIn)
+    bias = i.torchDefault([dim], fanIn: fanIn)
   }
 }
 

@@ -42,6 +42,9 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Drop-path rate (stochastic depth), increased linearly over the encoder's blocks.
   public var dropPath = 0.0
 
+  /// The authors' fine-tuning drop-path default (`run_class_finetuning.py --drop_path 0.1`).
+  public static let finetuneDropPath = 0.1
+
   /// A configuration with every default (TPSBT-B).
   public init() {}
 
@@ -73,7 +76,7 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     tiny.heads = 3
     tiny.stageDepths = [2, 2, 2]
     tiny.bottleneckTokens = 4
-    tiny.bottleneckHidden = 64
+    tiny.bottleneckHidden = 128  // the authors hard-code 128 (SpatialAttention bottleneck_dim)
     tiny.decoderDim = 96
     tiny.decoderDepth = 1
     tiny.decoderHeads = 3

@@ -20,9 +20,9 @@ public class TPSBTEncoder: Module {
   /// Draws drop-path masks while training.
   public var rng = SplitMix64(seed: 0)
 
-  init(encoder c: SVFAPConfig, dtype: DType, seed: UInt64) throws {
+  init(encoder c: SVFAPConfig, dtype: DType, seed: UInt64, linear: LinearInit) throws {
     try c.validate()
-    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed))
+    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed), linear: linear)
     config = c
     patchEmbed = PatchEmbed(inChans: c.inChans, dim: c.dim, tubelet: c.tubelet, patch: c.patchSize, &i)
     let total = c.stageDepths.reduce(0, +)
@@ -94,12 +94,13 @@ public final class FinetuneModel: TPSBTEncoder {
 
   /// A freshly initialized model (`seed` fixes the initial weights).
   public init(_ c: SVFAPConfig, dtype: DType = .float32, seed: UInt64 = 0) throws {
-    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 1))
+    let linear = LinearInit.truncNormal(std: 0.02)
+    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 1), linear: linear)
     fcNorm = LayerNorm(c.dim, eps: c.eps, &i)
     head = Linear(c.dim, c.numClasses, &i)
-    try super.init(encoder: c, dtype: dtype, seed: seed)
+    try super.init(encoder: c, dtype: dtype, seed: seed, linear: linear)
     // The authors scale the head's initial weights by init_scale (0.001).
-    try head.weight.assign(i.truncNormal(head.weight.shape, std: 0.02 * 0.001))
+    try head.weight.assign(head.weight.affine(0.001))
   }
 
   /// Pooled, normalized features (B, C) of clips (B, 3, T, H, W).

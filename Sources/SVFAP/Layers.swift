@@ -1,11 +1,25 @@
 import Tensor
 
-/// Weight initialization shared by the layers (xavier-uniform matrices, zero biases, as the authors' code).
+/// How nn.Linear weights are drawn: the authors' fine-tuning model applies trunc_normal(0.02) (timm's,
+/// cut at ±2 absolute, so in effect untruncated), their pretraining model xavier-uniform.
+enum LinearInit: Sendable {
+  /// xavier-uniform over the whole (out, in) matrix (`modeling_pretrain._init_weights`).
+  case xavierUniform
+  /// Normal(0, std) cut at ±2 (`modeling_finetune._init_weights`).
+  case truncNormal(std: Double)
+  /// PyTorch's nn.Linear default, U(±1/√in): layers built after the authors' `apply(_init_weights)`.
+  case torchDefault
+}
+
+/// Weight initialization as the authors' code: Linear weights by `linear`, biases 0, LayerNorm 1/0, and
+/// Conv3d/Conv1d with PyTorch's default (kaiming-uniform a = √5: U(±1/√fan_in) for weight and bias).
 struct Init {
   /// The element type of new parameters.
   let dtype: DType
   /// The generator drawing initial weights.
   var rng: SplitMix64
+  /// How Linear weights are drawn.
+  var linear: LinearInit = .xavierUniform
 
   /// A (fanOut, fanIn)-shaped matrix, xavier-uniform.
   mutating func xavier(_ shape: [Int], fanIn: Int, fanOut: Int) -> Tensor {
@@ -13,13 +27,28 @@ struct Init {
     return param(Tensor.uniform(shape, -a, a, dtype: dtype, rng: &rng))
   }
 
-  /// Normal(0, std) truncated at ±2 std.
-  mutating func truncNormal(_ shape: [Int], std: Double) -> Tensor {
+  /// An nn.Linear weight (out, in), drawn by `linear`.
+  mutating func linearWeight(out: Int, in nIn: Int) -> Tensor {
+    switch linear {
+    case .xavierUniform: return xavier([out, nIn], fanIn: nIn, fanOut: out)
+    case .truncNormal(let std): return truncNormal([out, nIn], std: std, bound: 2)
+    case .torchDefault: return torchDefault([out, nIn], fanIn: nIn)
+    }
+  }
+
+  /// PyTorch's default for a convolution's weight and bias: U(±1/√fanIn).
+  mutating func torchDefault(_ shape: [Int], fanIn: Int) -> Tensor {
+    let a = 1 / Double(max(fanIn, 1)).squareRoot()
+    return param(Tensor.uniform(shape, -a, a, dtype: dtype, rng: &rng))
+  }
+
+  /// Normal(0, std) redrawn outside ±bound (absolute, as `torch.nn.init.trunc_normal_`'s a and b).
+  mutating func truncNormal(_ shape: [Int], std: Double, bound: Double) -> Tensor {
     let t = Tensor.zeros(shape, dtype: dtype)
     for i in 0..<t.count {
-      var v = rng.nextNormal()
-      while abs(v) > 2 { v = rng.nextNormal() }
-      t[flat: i] = v * std
+      var v = rng.nextNormal() * std
+      while abs(v) > bound { v = rng.nextNormal() * std }
+      t[flat: i] = v
     }
     return param(t)
   }
@@ -41,7 +70,7 @@ public final class Linear: Module {
   public let bias: Tensor?
 
   init(_ nIn: Int, _ nOut: Int, bias: Bool = true, _ i: inout Init) {
-    weight = i.xavier([nOut, nIn], fanIn: nIn, fanOut: nOut)
+    weight = i.linearWeight(out: nOut, in: nIn)
     self.bias = bias ? i.constant([nOut], 0) : nil
   }
 

@@ -10,7 +10,7 @@ public final class PretrainEncoder: TPSBTEncoder {
   init(_ c: SVFAPConfig, dtype: DType, seed: UInt64) throws {
     var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 2))
     norm = LayerNorm(c.dim, eps: c.eps, &i)
-    try super.init(encoder: c, dtype: dtype, seed: seed)
+    try super.init(encoder: c, dtype: dtype, seed: seed, linear: .xavierUniform)
   }
 
   /// Encodes the visible tokens of clips (B, 3, T, H, W) -> (B, T'·V, C).
@@ -78,9 +78,12 @@ public final class PretrainModel: Module {
   /// A freshly initialized model (`seed` fixes the initial weights).
   public init(_ c: SVFAPConfig, dtype: DType = .float32, seed: UInt64 = 0) throws {
     encoder = try PretrainEncoder(c, dtype: dtype, seed: seed)
-    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 3))
+    // encoder_to_decoder is built after the authors' apply(_init_weights): PyTorch's default init.
+    var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 3), linear: .torchDefault)
     encoderToDecoder = Linear(c.dim, c.decoderDim, bias: false, &i)
-    maskToken = i.truncNormal([1, 1, c.decoderDim], std: 0.02)
+    i.linear = .xavierUniform
+    // VideoMAE's own trunc_normal_ cuts at ±std (a = −std, b = std), unlike timm's ±2.
+    maskToken = i.truncNormal([1, 1, c.decoderDim], std: 0.02, bound: 0.02)
     decoder = Decoder(c, &i)
     super.init()
   }

@@ -16,10 +16,18 @@ enum ModelCommands {
           .option("classes", .integer, "fine-tuning outputs", default: .number(7)),
           .option("activation", .string, "fine-tuning head activation: sigmoid, tanh, relu", default: .nilValue),
           .option("seed", .integer, "seed of the initial weights", default: .nilValue),
+          .option(
+            "drop_path", .number, "stochastic-depth rate, rising linearly over the encoder's blocks (default: 0.1 fine-tuning, 0 pretraining, as the authors)",
+            default: .nilValue),
         ],
         returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1"
       ) { a, _ in
         var cfg = try SVFAPConfig.preset(try a.string("preset"))
+        let finetuning = try a.string("task") == "finetune"
+        cfg.dropPath = a.has("drop_path") ? try a.number("drop_path") : (finetuning ? SVFAPConfig.finetuneDropPath : 0)
+        guard (0..<1).contains(cfg.dropPath) else {
+          throw ScriptError(.runtime, "model: drop_path must be in [0, 1), got \(Value.format(cfg.dropPath))", at: a.location)
+        }
         let seed = a.has("seed") ? UInt64(try a.int("seed")) : session.nextSeed()
         switch try a.string("task") {
         case "pretrain": return .handle(ModelHandle(preset: try a.string("preset"), pretrain: try PretrainModel(cfg, seed: seed)))
