@@ -90,7 +90,7 @@ enum Builtins {
       ("floor", { Foundation.floor($0) }, "Largest integer not above x."), ("round", { ($0).rounded() }, "Nearest integer."),
     ] {
       i.register(
-        Command(name, topic: "math", summary: doc, params: [.positional("x", n, "a number")], returns: "number", example: "\(name)(2)") { a, _ in
+        Command(name, topic: "math", summary: doc, params: [.positional("x", .real, "a number")], returns: "number", example: "\(name)(2)") { a, _ in
           .number(f(try a.number("x")))
         })
     }
@@ -104,7 +104,7 @@ enum Builtins {
         ) { a, _ in
           var items = try a.list("values")
           if items.count == 1, case .list(let inner) = items[0] { items = inner }
-          if items.count == 1, case .range(let x, let y) = items[0] { items = x <= y ? (x...y).map { .number(Double($0)) } : [] }
+          if items.count == 1, case .range(let x, let y) = items[0] { items = try Value.expand(x, y, at: a.location) }
           let xs = try items.map { v -> Double in
             guard case .number(let x) = v else { throw ScriptError(.runtime, "\(name): \(v.typeName) is not a number", at: a.location) }
             return x

@@ -1,6 +1,8 @@
 /// The type a command parameter accepts.
 public enum ParamType: Sendable, Equatable, CustomStringConvertible {
-  case any, number, integer, string, bool, list, record
+  /// `number` is finite; `real` also takes ±inf and NaN (math functions); `integer` is a whole number
+  /// of at most 2^53 in magnitude, so it converts to `Int` exactly.
+  case any, number, real, integer, string, bool, list, record
   /// A workbench handle of the given type name (`model`, `clip`, …).
   case handle(String)
 
@@ -9,6 +11,7 @@ public enum ParamType: Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .any: return "any"
     case .number: return "number"
+    case .real: return "number"
     case .integer: return "integer"
     case .string: return "string"
     case .bool: return "bool"
@@ -21,8 +24,9 @@ public enum ParamType: Sendable, Equatable, CustomStringConvertible {
   func accepts(_ v: Value) -> Bool {
     switch (self, v) {
     case (.any, _): return true
-    case (.number, .number): return true
-    case (.integer, .number(let n)): return n == n.rounded() && abs(n) < 1e15
+    case (.real, .number): return true
+    case (.number, .number(let n)): return n.isFinite
+    case (.integer, .number(let n)): return n == n.rounded() && abs(n) <= Param.maxInteger
     case (.string, .string), (.bool, .bool), (.record, .record): return true
     case (.list, .list), (.list, .range): return true
     case (.handle(let t), .handle(let h)): return h.typeName == t
@@ -46,6 +50,24 @@ public struct Param: Sendable {
   public let positional: Bool
   /// Takes every remaining positional argument as a list.
   public let variadic: Bool
+  /// The allowed values of a number or integer (checked when the call binds), or nil for any.
+  public private(set) var range: ClosedRange<Double>? = nil
+
+  /// The largest integer magnitude the language converts exactly (2^53).
+  public static let maxInteger = 9_007_199_254_740_992.0
+
+  /// The same parameter, accepting only values in `r` (a located error names the range otherwise).
+  public func within(_ r: ClosedRange<Double>) -> Param {
+    var p = self
+    p.range = r
+    return p
+  }
+
+  /// "0…1" for help and messages.
+  var rangeText: String? {
+    func text(_ x: Double) -> String { abs(x) == Param.maxInteger ? (x < 0 ? "-2^53" : "2^53") : Value.format(x) }
+    return range.map { "\(text($0.lowerBound))…\(text($0.upperBound))" }
+  }
 
   /// A positional parameter.
   public static func positional(_ name: String, _ type: ParamType, _ help: String, default d: Value? = nil) -> Param {
@@ -78,8 +100,20 @@ public struct Arguments {
     if case .number(let n) = self[name] { return n }
     throw ScriptError(.runtime, "'\(command)': argument '\(name)' must be a number, got \(self[name].typeName)", at: location)
   }
-  /// An integer argument.
-  public func int(_ name: String) throws -> Int { Int(try number(name)) }
+  /// An integer argument (a whole number of at most 2^53 in magnitude; anything else is a located error).
+  public func int(_ name: String) throws -> Int {
+    let n = try number(name)
+    guard n == n.rounded(), abs(n) <= Param.maxInteger else {
+      throw ScriptError(.runtime, "'\(command)': argument '\(name)' must be a whole number of at most 2^53, got \(Value.format(n))", at: location)
+    }
+    return Int(n)
+  }
+  /// A seed argument: an integer in 0…2^53.
+  public func seed(_ name: String) throws -> UInt64 {
+    let n = try int(name)
+    guard n >= 0 else { throw ScriptError(.runtime, "'\(command)': seed '\(name)' must be in 0…2^53, got \(n)", at: location) }
+    return UInt64(n)
+  }
   /// A string argument.
   public func string(_ name: String) throws -> String {
     if case .string(let s) = self[name] { return s }
@@ -99,8 +133,17 @@ public struct Arguments {
   public func list(_ name: String) throws -> [Value] {
     switch self[name] {
     case .list(let l): return l
-    case .range(let a, let b): return a <= b ? (a...b).map { .number(Double($0)) } : []
+    case .range(let a, let b): return try Value.expand(a, b, at: location)
     default: throw ScriptError(.runtime, "'\(command)': argument '\(name)' must be a list, got \(self[name].typeName)", at: location)
+    }
+  }
+  /// A list of indices (class labels, frame numbers): whole numbers in 0..<limit, each checked.
+  public func indices(_ name: String, below limit: Int) throws -> [Int] {
+    try list(name).enumerated().map { i, v in
+      guard case .number(let n) = v, n == n.rounded(), n >= 0, n < Double(limit) else {
+        throw ScriptError(.runtime, "'\(command)': \(name)[\(i)] must be a whole number in 0..<\(limit), got \(v.render(top: false))", at: location)
+      }
+      return Int(n)
     }
   }
   /// Whether the caller gave the argument (or it has a non-nil default).
@@ -167,8 +210,9 @@ public struct Command {
       for p in params {
         let def: String
         if p.variadic { def = "any number" } else if let d = p.defaultValue { def = "default \(d.render(top: false))" } else { def = "required" }
+        let allowed = p.rangeText.map { " (\($0))" } ?? ""
         s +=
-          "  \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(def.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.help)\n"
+          "  \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(p.type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(def.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.help)\(allowed)\n"
       }
     }
     s += "  returns: \(returns)\n  example: \(example)"
@@ -201,7 +245,11 @@ public struct Command {
     for p in params {
       if let v = values[p.name] {
         if !p.variadic, !p.type.accepts(v), !(v == .nilValue && p.defaultValue == .nilValue) {
-          throw ScriptError(.runtime, "'\(name)': '\(p.name)' expects \(p.type), got \(v.typeName) (\(v.render(top: false)))", at: loc)
+          let what = p.type == .integer ? "an integer of at most 2^53" : p.type == .number ? "a finite number" : "\(p.type)"
+          throw ScriptError(.runtime, "'\(name)': '\(p.name)' expects \(what), got \(v.typeName) (\(v.render(top: false)))", at: loc)
+        }
+        if let r = p.range, case .number(let n) = v, !r.contains(n) {
+          throw ScriptError(.runtime, "'\(name)': '\(p.name)' must be in \(p.rangeText ?? ""), got \(Value.format(n))", at: loc)
         }
       } else if let d = p.defaultValue {
         values[p.name] = d

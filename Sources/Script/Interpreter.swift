@@ -164,7 +164,23 @@ public final class Interpreter {
       if let otherwise { return try executeBlock(otherwise) }
       return .normal
     case .forIn(let name, let seqExpr, let body, let l):
-      for item in try iterate(try evaluate(seqExpr), at: l) {
+      let sequence = try evaluate(seqExpr)
+      if case .range(let a, let b) = sequence {
+        // Ranges iterate lazily: `for i in 0..99999999999` allocates nothing.
+        var k = a
+        while k <= b {
+          try tick(l)
+          assignVariable(name, .number(Double(k)))
+          k += 1
+          switch try executeBlock(body) {
+          case .breakLoop: return .normal
+          case .returned(let v): return .returned(v)
+          default: continue
+          }
+        }
+        return .normal
+      }
+      for item in try iterate(sequence, at: l) {
         try tick(l)
         assignVariable(name, item)
         switch try executeBlock(body) {
@@ -222,7 +238,7 @@ public final class Interpreter {
   func iterate(_ v: Value, at l: SourceLocation) throws -> [Value] {
     switch v {
     case .list(let items): return items
-    case .range(let a, let b): return a <= b ? (a...b).map { .number(Double($0)) } : []
+    case .range(let a, let b): return try Value.expand(a, b, at: l)
     case .string(let s): return s.map { .string(String($0)) }
     case .record(let r): return r.keys.map { .string($0) }
     default: throw ScriptError(.runtime, "cannot loop over a \(v.typeName)", at: l)

@@ -53,6 +53,20 @@ public final class Procedure: @unchecked Sendable {
   }
 }
 
+extension Value {
+  /// The most items a range may expand into as a list (10^7); longer ones are refused, not allocated.
+  public static let maxExpandedRange = 10_000_000
+
+  /// The numbers a…b as a list, or a located error when there are more than `maxExpandedRange`.
+  public static func expand(_ a: Int, _ b: Int, at l: SourceLocation?) throws -> [Value] {
+    guard a <= b else { return [] }
+    guard b - a < maxExpandedRange else {
+      throw ScriptError(.runtime, "the range \(a)..\(b) has \(b - a + 1) items, more than \(maxExpandedRange) can be made into a list (a for loop over it is fine)", at: l)
+    }
+    return (a...b).map { .number(Double($0)) }
+  }
+}
+
 /// A value of the language.
 public enum Value: @unchecked Sendable, Equatable, CustomStringConvertible {
   case nilValue

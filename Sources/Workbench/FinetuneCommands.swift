@@ -8,7 +8,7 @@ import Tensor
 enum FinetuneCommands {
   static let clipParams: [Param] = [
     .option("root", .string, "folder the manifest's paths are relative to (default: the manifest's folder)", default: .nilValue),
-    .option("frames", .integer, "frames per clip", default: .number(16)), .option("stride", .integer, "temporal stride", default: .number(4)),
+    .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames), .option("stride", .integer, "temporal stride", default: .number(4)).within(Limits.stride),
     .option("crop", .string, "face, center or none", default: .string("center")),
     .option("on_error", .string, "a row whose video fails: \"skip\" (reported) or \"stop\"", default: .string("skip")),
   ]
@@ -139,7 +139,7 @@ enum FinetuneCommands {
           .positional("manifest", .string, "a manifest .csv, or one video file"),
           .option("output", .string, "a .safetensors or .csv file", default: .string("features.safetensors")),
           .option("split", .string, "rows to embed (\"\" = all)", default: .string("")),
-          .option("clips", .integer, "clips per video, averaged", default: .number(2)),
+          .option("clips", .integer, "clips per video, averaged", default: .number(2)).within(Limits.clipsPerVideo),
         ] + clipParams,
         returns: "record {videos, dim, path} (and feature, the list of values, for one video)",
         example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
@@ -175,17 +175,17 @@ enum FinetuneCommands {
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
           .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
-          .option("steps", .integer, "steps in this call", default: .number(100)), .option("batch", .integer, "clips per step", default: .number(4)),
-          .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue),
-          .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)),
+          .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps), .option("batch", .integer, "clips per step", default: .number(4)).within(Limits.batch),
+          .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue).within(Limits.steps),
+          .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)).within(Limits.learningRate),
           .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
-          .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue),
-          .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)),
-          .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0)),
-          .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)),
-          .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)),
+          .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue).within(Limits.index),
+          .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0)).within(Limits.alpha),
+          .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0)).within(Limits.alpha),
+          .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)).within(Limits.fraction),
+          .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)).within(Limits.layerDecay),
           .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
-          .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)),
+          .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)).within(Limits.clipsPerVideo),
           .option(
             "stream", .bool,
             "decode clips on worker threads while training (a random start per sample, reshuffled every epoch) instead of keeping them in memory: for datasets larger than memory",
@@ -276,8 +276,8 @@ enum FinetuneCommands {
         params: [
           .positional("model", .handle("model"), "a fine-tuned model"), .positional("manifest", .string, "a manifest .csv"),
           .option("split", .string, "rows to evaluate (\"\" = all)", default: .string("test")),
-          .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)),
-          .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue),
+          .option("clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)).within(Limits.clipsPerVideo),
+          .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue).within(Limits.index),
         ] + clipParams,
         returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} and their mean over targets",
         example: "r = evaluate f \"synth/expressions.csv\" split: \"test\""
@@ -312,7 +312,7 @@ enum FinetuneCommands {
           .positional("predicted", .list, "predicted classes, or values (a list per video for several targets)"),
           .positional("actual", .list, "true classes or values, in the same order"),
           .option("kind", .string, "\"classes\" or \"values\"", default: .string("classes")),
-          .option("classes", .integer, "number of classes (default: the largest seen + 1)", default: .nilValue),
+          .option("classes", .integer, "number of classes (default: the largest seen + 1)", default: .nilValue).within(Limits.classes),
         ],
         returns: "record like evaluate's", example: "metrics predicted actual"
       ) { a, _ in
@@ -339,7 +339,11 @@ enum FinetuneCommands {
           guard width == 1, (p + t).allSatisfy({ $0[0] >= 0 && $0[0] == $0[0].rounded() }) else {
             throw ScriptError(.runtime, "metrics: classes must be whole numbers >= 0", at: a.location)
           }
-          let k = a.has("classes") ? try a.int("classes") : Int((p + t).map { $0[0] }.max()!) + 1
+          guard let largest = (p + t).map({ $0[0] }).max(), largest < Double(maxClasses) else {
+            throw ScriptError(.runtime, "metrics: class indices must be below \(maxClasses)", at: a.location)
+          }
+          let k = a.has("classes") ? try a.int("classes") : Int(largest) + 1
+          guard Int(largest) < k else { throw ScriptError(.runtime, "metrics: class \(Int(largest)) is not below classes: \(k)", at: a.location) }
           let oneHot = p.map { row in (0..<k).map { $0 == Int(row[0]) ? 1.0 : 0 } }
           return scores(oneHot, actual: t, classification: true, classes: k, labelNames: [])
         case "values":
@@ -356,9 +360,9 @@ enum FinetuneCommands {
           .positional("model", .handle("model"), "a fine-tuning model (its encoder and fc_norm are used as they are)"),
           .positional("manifest", .string, "a manifest .csv"),
           .option("train", .string, "rows to fit on", default: .string("train")), .option("test", .string, "rows to score", default: .string("test")),
-          .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue),
-          .option("clips", .integer, "clips per video, averaged", default: .number(2)),
-          .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3)),
+          .option("fold", .integer, "k-fold: fit on the other folds, score this one", default: .nilValue).within(Limits.index),
+          .option("clips", .integer, "clips per video, averaged", default: .number(2)).within(Limits.clipsPerVideo),
+          .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3)).within(0...1e6),
         ] + clipParams,
         returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
         example: "r = linear_probe f \"synth/expressions.csv\""

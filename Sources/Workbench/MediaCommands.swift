@@ -53,13 +53,13 @@ enum MediaCommands {
           "Read a clip from a video or frame folder: frames at a stride, resized and cropped, ImageNet-normalized (1, 3, T, H, W). Short videos repeat their last frame.",
         params: [
           .positional("path", .string, "a video file or a folder of frames"),
-          .option("frames", .integer, "frames per clip", default: .number(16)),
-          .option("stride", .integer, "take every stride-th frame", default: .number(4)),
-          .option("size", .integer, "output height and width", default: .number(160)),
+          .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+          .option("stride", .integer, "take every stride-th frame", default: .number(4)).within(Limits.stride),
+          .option("size", .integer, "output height and width", default: .number(160)).within(Limits.size),
           .option(
             "crop", .string, "\"face\" (Haar face detection, smoothed box), \"center\" (short side to size, central square) or \"none\" (squash)",
             default: .string("center")),
-          .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue),
+          .option("start", .integer, "first frame (default: the clip centred in the video)", default: .nilValue).within(Limits.index),
           .option("face_fallback", .bool, "with crop: \"face\", use the center crop when no face is found instead of failing", default: .bool(false)),
         ],
         returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4"

@@ -13,22 +13,20 @@ enum ModelCommands {
         params: [
           .positional("preset", .string, "the preset name"),
           .option("task", .string, "\"pretrain\" (masked autoencoder) or \"finetune\" (classifier/regressor)", default: .string("pretrain")),
-          .option("classes", .integer, "fine-tuning outputs", default: .number(7)),
+          .option("classes", .integer, "fine-tuning outputs", default: .number(7)).within(Limits.classes),
           .option("activation", .string, "fine-tuning head activation: sigmoid, tanh, relu", default: .nilValue),
-          .option("seed", .integer, "seed of the initial weights", default: .nilValue),
+          .option("seed", .integer, "seed of the initial weights", default: .nilValue).within(Limits.seed),
           .option(
             "drop_path", .number, "stochastic-depth rate, rising linearly over the encoder's blocks (default: 0.1 fine-tuning, 0 pretraining, as the authors)",
-            default: .nilValue),
+            default: .nilValue
+          ).within(Limits.fraction),
         ],
         returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1"
       ) { a, _ in
         var cfg = try SVFAPConfig.preset(try a.string("preset"))
         let finetuning = try a.string("task") == "finetune"
         cfg.dropPath = a.has("drop_path") ? try a.number("drop_path") : (finetuning ? SVFAPConfig.finetuneDropPath : 0)
-        guard (0..<1).contains(cfg.dropPath) else {
-          throw ScriptError(.runtime, "model: drop_path must be in [0, 1), got \(Value.format(cfg.dropPath))", at: a.location)
-        }
-        let seed = a.has("seed") ? UInt64(try a.int("seed")) : session.nextSeed()
+        let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
         switch try a.string("task") {
         case "pretrain": return .handle(ModelHandle(preset: try a.string("preset"), pretrain: try PretrainModel(cfg, seed: seed)))
         case "finetune":
@@ -44,7 +42,7 @@ enum ModelCommands {
         params: [
           .positional("model", .any, "a model or a preset name"),
           .option("task", .string, "\"finetune\" or \"pretrain\" (for a preset name)", default: .string("finetune")),
-          .option("mask_ratio", .number, "mask ratio for pretraining", default: .number(0.9)),
+          .option("mask_ratio", .number, "mask ratio for pretraining", default: .number(0.9)).within(Limits.fraction),
         ],
         returns: "record {params_m, gflops}", example: "flops \"svfap-base\" task: \"pretrain\" mask_ratio: 0.75"
       ) { a, _ in
@@ -66,23 +64,23 @@ enum ModelCommands {
             ? "A tube mask: one random spatial pattern per clip, the same in every time slice."
             : "A random mask: an independent pattern in each time slice (same count per slice).",
           params: [
-            .positional("ratio", .number, "fraction of spatial positions hidden", default: .number(0.9)),
-            .option("seed", .integer, "seed of the pattern (default: the session's next seed)", default: .nilValue),
+            .positional("ratio", .number, "fraction of spatial positions hidden", default: .number(0.9)).within(Limits.fraction),
+            .option("seed", .integer, "seed of the pattern (default: the session's next seed)", default: .nilValue).within(Limits.seed),
           ],
           returns: "mask", example: "mask = \(kind)(0.9, seed: 2)"
         ) { a, _ in
           let r = try a.number("ratio")
           guard r >= 0 && r < 1 else { throw ScriptError(.runtime, "\(kind): ratio must be in [0, 1), got \(Value.format(r))", at: a.location) }
-          return .handle(MaskHandle(kind: kind, ratio: r, seed: a.has("seed") ? UInt64(try a.int("seed")) : session.nextSeed()))
+          return .handle(MaskHandle(kind: kind, ratio: r, seed: a.has("seed") ? try a.seed("seed") : session.nextSeed()))
         })
     }
     i.register(
       Command(
         "noise_clip", topic: "model", summary: "A batch of random normalized clips (B, 3, T, H, W), for trying models before loading video.",
         params: [
-          .option("batch", .integer, "clips", default: .number(1)), .option("frames", .integer, "frames per clip", default: .number(16)),
-          .option("size", .integer, "height and width", default: .number(160)),
-          .option("seed", .integer, "seed (default: the session's next seed)", default: .nilValue),
+          .option("batch", .integer, "clips", default: .number(1)).within(Limits.batch), .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+          .option("size", .integer, "height and width", default: .number(160)).within(Limits.size),
+          .option("seed", .integer, "seed (default: the session's next seed)", default: .nilValue).within(Limits.seed),
         ],
         returns: "clip", example: "clip = noise_clip(batch: 2)"
       ) { a, _ in
@@ -90,7 +88,7 @@ enum ModelCommands {
         guard (1...64).contains(b), (1...512).contains(t), (1...1024).contains(s) else {
           throw ScriptError(.runtime, "noise_clip: batch 1...64, frames 1...512, size 1...1024", at: a.location)
         }
-        var rng = SplitMix64(seed: a.has("seed") ? UInt64(try a.int("seed")) : session.nextSeed())
+        var rng = SplitMix64(seed: a.has("seed") ? try a.seed("seed") : session.nextSeed())
         return .handle(TensorHandle(Tensor.randn([b, 3, t, s, s], rng: &rng), kind: "clip"))
       })
     i.register(
@@ -220,8 +218,8 @@ enum ModelCommands {
         "bench", topic: "model", summary: "Time a model step on random clips (as `svfap bench model`).",
         params: [
           .positional("preset", .string, "a preset name"), .option("task", .string, "finetune or pretrain", default: .string("pretrain")),
-          .option("mode", .string, "forward or train", default: .string("train")), .option("batch", .integer, "clips per step", default: .number(1)),
-          .option("runs", .integer, "timed steps", default: .number(3)),
+          .option("mode", .string, "forward or train", default: .string("train")), .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+          .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
         ],
         returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb}", example: "bench \"svfap-tiny\" batch: 4"
       ) { a, _ in
@@ -236,15 +234,15 @@ enum ModelCommands {
     i.register(
       Command(
         "seed", topic: "session", summary: "Set the session's seed: later masks, clips and models without an explicit seed repeat.",
-        params: [.positional("value", .integer, "the seed")], example: "seed 42"
+        params: [.positional("value", .integer, "the seed").within(Limits.seed)], example: "seed 42"
       ) { a, _ in
-        session.seed(UInt64(max(0, try a.int("value"))))
+        session.seed(try a.seed("value"))
         return .nilValue
       })
     i.register(
       Command(
         "set", topic: "session", summary: "Change session settings.",
-        params: [.option("threads", .integer, "threads for BLAS and kernels", default: .nilValue)],
+        params: [.option("threads", .integer, "threads for BLAS and kernels", default: .nilValue).within(Limits.threads)],
         returns: "record of the settings", example: "set threads: 2"
       ) { a, _ in
         if a.has("threads") {

@@ -63,10 +63,7 @@ enum PlotCommands {
               .runtime, "show: mode must be \"patch-stats\" or \"normalized\" (a raw-pixel head is not trained by this workbench)", at: a.location)
           }
           let mask = try mk.realize(batch: clip.tensor.shape[0], config: m.config)
-          let frames = try a.list("frames").map { v -> Int in
-            guard case .number(let n) = v else { return 0 }
-            return Int(n)
-          }
+          let frames = try a.indices("frames", below: m.config.frames)
           return try save(
             Figures.reconstruction(clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames), a, interp, session: session)
         default:
@@ -115,8 +112,8 @@ enum PlotCommands {
           "Attention of a fine-tuning model's stage-1 layer drawn on the frames: one query token's attention (mean over heads unless a head is named), or attention rollout over the stage-1 layers.",
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("clip", .handle("clip"), "one clip"),
-          .option("layer", .integer, "stage-1 block", default: .number(0)), .option("head", .integer, "a head (default: mean over heads)", default: .nilValue),
-          .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue),
+          .option("layer", .integer, "stage-1 block", default: .number(0)).within(Limits.index), .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(Limits.index),
+          .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue).within(Limits.index),
           .option("rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455"
@@ -190,8 +187,8 @@ enum PlotCommands {
         summary: "TPSBT's spatial bottleneck: for a stage and bottleneck token, its softmax weights over the spatial tokens of each time slice, on the frames.",
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("clip", .handle("clip"), "one clip"),
-          .option("stage", .integer, "stage 2 or 3 (index 1 or 2)", default: .number(1)),
-          .option("token", .integer, "bottleneck token 0..<G", default: .number(0)),
+          .option("stage", .integer, "stage 2 or 3 (index 1 or 2)", default: .number(1)).within(0...16),
+          .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(Limits.index),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3"
       ) { a, interp in
@@ -229,18 +226,14 @@ enum PlotCommands {
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_confusion [0, 1, 1] [0, 1, 0] classes: [\"neutral\", \"happy\"]"
       ) { a, interp in
-        let p = try a.list("predicted").compactMap { v -> Int? in
-          if case .number(let n) = v { return Int(n) }
-          return nil
-        }
-        let t = try a.list("actual").compactMap { v -> Int? in
-          if case .number(let n) = v { return Int(n) }
-          return nil
-        }
-        guard p.count == t.count, !p.isEmpty else {
+        let p = try a.indices("predicted", below: maxClasses), t = try a.indices("actual", below: maxClasses)
+        guard p.count == t.count, let largest = (p + t).max() else {
           throw ScriptError(.runtime, "show_confusion: predicted and actual need the same non-zero length", at: a.location)
         }
-        let names = a.has("classes") ? try a.list("classes").map { $0.description } : (0...max(p.max()!, t.max()!)).map(String.init)
+        let names = a.has("classes") ? try a.list("classes").map { $0.description } : (0...largest).map(String.init)
+        guard largest < names.count else {
+          throw ScriptError(.runtime, "show_confusion: class \(largest) has no name (classes: names \(names.count))", at: a.location)
+        }
         let m = Metrics.confusion(predicted: p, actual: t, classes: names.count)
         let recall = Metrics.recalls(predicted: p, actual: t, classes: names.count)
         let rows = zip(names, recall).map { "\($0) (\($1.map { String(format: "%.0f%%", $0 * 100) } ?? "-"))" }

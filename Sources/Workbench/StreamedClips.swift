@@ -28,7 +28,7 @@ final class StreamedClips {
       let e = run.dataPosition / n, pos = run.dataPosition % n
       if loader == nil || e != epoch {
         loader = ClipLoader(
-          manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: run.dataSeed &+ UInt64(e), randomStart: true,
+          manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: run.dataSeed &+ UInt64(truncatingIfNeeded: e), randomStart: true,
           onBadRow: onError, startPosition: pos)
         (epoch, reported) = (e, 0)
       }

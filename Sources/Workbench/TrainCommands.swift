@@ -17,13 +17,13 @@ enum TrainCommands {
           .positional("model", .handle("model"), "a pretraining model"),
           .positional("clips", .any, "a clip batch, a list of them, or a manifest .csv to stream"),
           .option("split", .string, "with a manifest: rows to use (\"\" = all)", default: .string("")),
-          .option("steps", .integer, "steps in this call", default: .number(10)),
-          .option("batch", .integer, "clips per step", default: .number(1)),
-          .option("lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)),
-          .option("total", .integer, "steps of the whole run, for the cosine schedule (first call)", default: .number(1000)),
-          .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)),
+          .option("steps", .integer, "steps in this call", default: .number(10)).within(Limits.steps),
+          .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+          .option("lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)).within(Limits.learningRate),
+          .option("total", .integer, "steps of the whole run, for the cosine schedule (first call)", default: .number(1000)).within(Limits.steps),
+          .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)).within(Limits.fraction),
         ] + StepPlan.params + [
-          .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0))
+          .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0)).within(Limits.steps)
         ] + FinetuneCommands.clipParams,
         returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2"
       ) { a, interp in

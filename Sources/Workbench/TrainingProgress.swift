@@ -17,14 +17,14 @@ struct StepPlan {
 
   /// The options every training command takes.
   static let params: [Param] = [
-    .option("epochs", .number, "run this many epochs instead of `steps` (an epoch = clips / (batch x accumulate) steps)", default: .nilValue),
-    .option("warmup", .integer, "warmup steps of a new run (default 5% of the total)", default: .nilValue),
-    .option("warmup_epochs", .number, "warmup of a new run in epochs", default: .nilValue),
-    .option("total_epochs", .number, "length of a new run's schedule in epochs", default: .nilValue),
-    .option("clip_grad", .number, "gradient-norm clip", default: .nilValue),
-    .option("accumulate", .integer, "micro-batches per update (effective batch = batch x accumulate)", default: .number(1)),
+    .option("epochs", .number, "run this many epochs instead of `steps` (an epoch = clips / (batch x accumulate) steps)", default: .nilValue).within(Limits.epochs),
+    .option("warmup", .integer, "warmup steps of a new run (default 5% of the total)", default: .nilValue).within(Limits.steps),
+    .option("warmup_epochs", .number, "warmup of a new run in epochs", default: .nilValue).within(Limits.epochs),
+    .option("total_epochs", .number, "length of a new run's schedule in epochs", default: .nilValue).within(Limits.epochs),
+    .option("clip_grad", .number, "gradient-norm clip", default: .nilValue).within(0...1e9),
+    .option("accumulate", .integer, "micro-batches per update (effective batch = batch x accumulate)", default: .number(1)).within(Limits.accumulate),
     .option("log", .string, "JSON-lines log file, one object per step", default: .nilValue),
-    .option("every", .integer, "print a progress line every N steps (off a terminal)", default: .number(10)),
+    .option("every", .integer, "print a progress line every N steps (off a terminal)", default: .number(10)).within(1...Limits.steps.upperBound),
   ]
 
   /// Reads the plan; `defaultTotal` is the schedule length when neither total nor total_epochs is given.

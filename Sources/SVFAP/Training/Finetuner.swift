@@ -197,7 +197,7 @@ public final class Finetuner: TrainingRun {
       step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
     (state.task, state.lrScale, state.mixup, state.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
-    (state.dataPosition, state.dataSeed) = (dataPosition, dataSeed)
+    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, [model.rng.state])
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
   }
 
@@ -222,6 +222,7 @@ public final class Finetuner: TrainingRun {
     t.log = meta.log
     t.dataPosition = meta.dataPosition ?? 0
     if let seed = meta.dataSeed { t.dataSeed = seed }
+    if let r = meta.modelRNG?.first { t.model.rng.state = r }
     return t
   }
 }

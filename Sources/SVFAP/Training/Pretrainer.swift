@@ -96,7 +96,7 @@ public final class Pretrainer: TrainingRun {
     var state = TrainingState(
       step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
-    (state.dataPosition, state.dataSeed) = (dataPosition, dataSeed)
+    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, [model.encoder.rng.state, model.rng.state])
     try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
 
@@ -116,6 +116,7 @@ public final class Pretrainer: TrainingRun {
     t.log = meta.log
     t.dataPosition = meta.dataPosition ?? 0
     if let seed = meta.dataSeed { t.dataSeed = seed }
+    if let r = meta.modelRNG, r.count == 2 { (t.model.encoder.rng.state, t.model.rng.state) = (r[0], r[1]) }
     return t
   }
 }

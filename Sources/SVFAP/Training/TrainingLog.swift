@@ -125,6 +125,8 @@ struct TrainingState: Codable {
   var mixup: Double? = nil, cutmix: Double? = nil
   /// Streamed data: samples consumed and the stream's seed.
   var dataPosition: Int? = nil, dataSeed: UInt64? = nil
+  /// The models' own generators (drop-path masks): the encoder's, then the decoder's when pretraining.
+  var modelRNG: [UInt64]? = nil
 }
 
 /// Writes weights, optimizer moments and the JSON state under `key`, atomically.

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import Script
+@testable import Workbench
+
+/// Hostile inputs against one live session (Tests/WorkbenchTests/hostile/*.svfap): every line that ends
+/// in `# expect error: TEXT` must fail with a located error containing TEXT, every other line must run,
+/// and after the whole file the session still answers. A trap anywhere would end the test process, so
+/// the suite passing is itself the proof that none of these inputs can crash a session.
+@Suite struct HostileInputTests {
+  static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("hostile")
+
+  static func files() -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".svfap") }.sorted()
+  }
+
+  @Test func thereAreAtLeastSixtyHostileInputs() throws {
+    let lines = try Self.files().flatMap { try String(contentsOf: Self.dir.appendingPathComponent($0), encoding: .utf8).split(separator: "\n") }
+    #expect(lines.filter { $0.contains("# expect error: ") }.count >= 60)
+  }
+
+  @Test(arguments: files())
+  func hostileInputsGetLocatedErrors(file: String) throws {
+    let text = try String(contentsOf: Self.dir.appendingPathComponent(file), encoding: .utf8)
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-hostile-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let session = Session()
+    session.interpreter.output = { _ in }
+    session.interpreter.currentDirectory = work.path
+    for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = String(raw)
+      if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      let code: String, expected: String?
+      if let r = line.range(of: "# expect error: ") {
+        (code, expected) = (String(line[..<r.lowerBound]), String(line[r.upperBound...]))
+      } else {
+        (code, expected) = (line, nil)
+      }
+      do {
+        try session.interpreter.run(code, file: "\(file)")
+        if let expected { Issue.record("\(file):\(n + 1): ran without the expected error '\(expected)'") }
+      } catch let e as ScriptError {
+        guard let expected else {
+          Issue.record("\(file):\(n + 1): unexpected error \(e)")
+          continue
+        }
+        #expect(e.description.contains(expected), "\(file):\(n + 1): error '\(e.description)' does not contain '\(expected)'")
+        #expect(e.description.contains("\(file):1:"), "\(file):\(n + 1): error '\(e.description)' names no location")
+      }
+    }
+    #expect(try session.interpreter.run("1 + 1") == .number(2), "\(file): the session no longer answers")
+  }
+}
