@@ -67,6 +67,11 @@ import Testing
     _ = try waitFor(name, "interrupted")
     try keys(name, "print x + 1", "Enter")
     _ = try waitFor(name, "42")
+    // `live:` on a terminal draws the loss while the run's log grows (once an exclusivity trap).
+    try keys(name, "m = model \"svfap-tiny\" seed: 1", "Enter")
+    try keys(name, "r = train(m, noise_clip(frames: 16, size: 160, seed: 1), steps: 4, live: 2)", "Enter")
+    try keys(name, "print \"trained\", r.step", "Enter")
+    _ = try waitFor(name, "trained 4")
     try keys(name, "C-d")
     usleep(300_000)
 
@@ -77,6 +82,6 @@ import Testing
     try tmux(start)
     _ = try waitFor(name, "svfap>")  // capture-pane trims trailing spaces
     try keys(name, "Up")
-    _ = try waitFor(name, "svfap> print x + 1")
+    _ = try waitFor(name, "svfap> print \"trained\", r.step")
   }
 }

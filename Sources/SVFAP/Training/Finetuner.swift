@@ -112,7 +112,7 @@ public final class Finetuner: TrainingRun {
   ) throws -> Stop {
     model.train(true)
     return try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
       guard var (input, targets) = try next() else { return nil }

@@ -79,7 +79,7 @@ public final class Pretrainer: TrainingRun {
     steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> (Tensor, TokenMask)?
   ) throws -> Stop {
     try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, log: &log, logPath: logPath,
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
       guard let (input, mask) = try next() else { return nil }

@@ -51,11 +51,11 @@ public protocol TrainingRun: AnyObject {
 /// The step loop both trainers share: up to `steps` optimizer steps, each summing the gradients of
 /// `micro` micro-batch losses (each scaled by 1/micro, so the sum is the mean loss's gradient) from
 /// `microBatch` (the loss and its clip count; nil = no more data), then clipping, the scheduled update,
-/// and a `StepLog` appended to `log`, to the JSON-lines file and shown to `progress`. `shouldStop` is
+/// and a `StepLog` handed to `record` (a short access: `progress` may read the run's log), to the JSON-lines file and shown to `progress`. `shouldStop` is
 /// polled between steps; a non-finite loss or gradient stops before the update.
 func runTrainingSteps(
   _ steps: Int, model: Module, optimizer: AdamW, schedule: CosineSchedule, clipGrad: Double?, micro: Int,
-  log: inout [StepLog], logPath: String?, shouldStop: () -> Bool, progress: (StepLog) -> Void,
+  record: (StepLog) -> Void, logPath: String?, shouldStop: () -> Bool, progress: (StepLog) -> Void,
   microBatch: () throws -> (loss: Tensor, clips: Int)?
 ) throws -> TrainingStop {
   let micro = max(micro, 1)
@@ -87,7 +87,7 @@ func runTrainingSteps(
     let lr = schedule.lr(at: optimizer.step)
     optimizer.update(lr: lr)
     let entry = StepLog(step: optimizer.step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(clips) / max(monotonicSeconds() - t0, 1e-9))
-    log.append(entry)
+    record(entry)
     if let logPath { try appendJSONLine(entry, to: logPath) }
     progress(entry)
   }
