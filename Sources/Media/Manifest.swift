@@ -106,7 +106,9 @@ public struct Manifest: Sendable, Equatable {
           throw MediaError(path, "line \(n + 1): \(c.count) columns, expected \(columns.count) (\(columns.joined(separator: ",")))")
         }
         let labels = try labelCols.map { i -> Double in
-          guard let v = Double(c[i]) else { throw MediaError(path, "line \(n + 1): '\(c[i])' in column \(columns[i]) is not a number") }
+          guard let v = Double(c[i]), v.isFinite else {
+            throw MediaError(path, "line \(n + 1): '\(c[i])' in column \(columns[i]) is not a finite number")
+          }
           return v
         }
         var row = ManifestRow(path: c[0], labels: labels)
@@ -125,7 +127,7 @@ public struct Manifest: Sendable, Equatable {
   /// Checks that class labels are integers in range before training starts.
   public func validateClasses(_ count: Int, path: String) throws {
     for (i, r) in rows.enumerated() {
-      guard let l = r.labels.first, l == l.rounded(), Int(l) >= 0, Int(l) < count else {
+      guard let l = r.labels.first, l == l.rounded(), l >= 0, l < Double(count) else {
         throw MediaError(path, "row \(i + 1) (\(r.path)): label \(r.labels.first.map { String($0) } ?? "none") is outside 0..<\(count)")
       }
     }

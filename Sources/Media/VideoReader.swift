@@ -84,7 +84,7 @@ public final class VideoReader {
     var duration = stream.pointee.duration != svfap_nopts_value() ? Double(stream.pointee.duration) * timeBase : 0
     if duration <= 0, fmt.pointee.duration != svfap_nopts_value() { duration = Double(fmt.pointee.duration) / 1e6 }
     let exact = stream.pointee.nb_frames > 0
-    let count = exact ? Int(stream.pointee.nb_frames) : max(Int((duration * fps).rounded()), 0)
+    let count = exact ? Int(stream.pointee.nb_frames) : clampedIndex(duration * fps)
     guard par.pointee.width > 0, par.pointee.height > 0 else { throw MediaError(path, "the video stream has no frame size") }
     info = VideoInfo(
       path: path, format: String(cString: fmt.pointee.iformat.pointee.name), codec: String(cString: codec.pointee.name),
@@ -160,7 +160,7 @@ public final class VideoReader {
       let index: Int
       let ts = f.pointee.best_effort_timestamp
       if seeked && ts != svfap_nopts_value() {
-        index = Int(((Double(ts) * timeBase - startTime) * info.fps).rounded())
+        index = clampedIndex((Double(ts) * timeBase - startTime) * info.fps)
       } else {
         index = counter
       }
@@ -238,4 +238,11 @@ func withPlanes<R>(of f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePo
       }
     }
   }
+}
+
+/// A frame index or count computed from a file's timestamps, rates and durations (which a corrupt file
+/// can make NaN, infinite or absurd): rounded and clamped to 0…2^40, never a trapping conversion.
+func clampedIndex(_ x: Double) -> Int {
+  guard x.isFinite else { return 0 }
+  return Int(min(max(x.rounded(), 0), 1_099_511_627_776))
 }

@@ -59,6 +59,16 @@ public indirect enum PickleValue: CustomStringConvertible {
 /// A mutable pickled list (pickle appends after creating it).
 public final class PickleList { public var items: [PickleValue] = [] }
 
+extension PickleValue {
+  /// Tuples, lists, dicts and namespaces: values that hold other values.
+  var isContainer: Bool {
+    switch self {
+    case .tuple, .list, .dict, .namespace: return true
+    default: return false
+    }
+  }
+}
+
 /// A mutable pickled dict, keeping insertion order.
 public final class PickleDict {
   /// Key/value pairs in insertion order.
@@ -79,6 +89,31 @@ public struct TorchTensorRef {
   public let shape: [Int]
   /// Element strides.
   public let stride: [Int]
+
+  /// Elements, or nil when the product overflows.
+  public var count: Int? {
+    var n = 1
+    for x in shape {
+      let (p, o) = n.multipliedReportingOverflow(by: x)
+      if o { return nil }
+      n = p
+    }
+    return n
+  }
+
+  /// The storage element the tensor's last element sits at (offset + Σ (shape − 1)·stride), or nil
+  /// when that overflows; `offset` for an empty tensor.
+  public static func lastElement(offset: Int, shape: [Int], stride: [Int]) -> Int? {
+    if shape.contains(0) { return offset }
+    var last = offset
+    for (extent, step) in zip(shape, stride) {
+      let (p, o1) = (extent - 1).multipliedReportingOverflow(by: step)
+      let (sum, o2) = last.addingReportingOverflow(p)
+      if o1 || o2 { return nil }
+      last = sum
+    }
+    return last
+  }
 }
 
 /// A pickle reader that accepts only what a PyTorch checkpoint needs and refuses everything else. It
@@ -104,6 +139,28 @@ public struct RestrictedUnpickler {
   }
 
   /// Reads one pickle.
+  /// The deepest nesting of containers a checkpoint may hold (a state_dict needs 3 or 4).
+  public static let maxNesting = 64
+
+  /// How deeply containers nest in `v`, counted up to `limit` + 1 (so a cycle ends the walk).
+  static func nestingDepth(_ v: PickleValue, limit: Int) -> Int {
+    guard limit >= 0 else { return 1 }
+    func deepest(_ items: [PickleValue]) -> Int {
+      var d = 0
+      for item in items where item.isContainer {
+        d = max(d, nestingDepth(item, limit: limit - 1))
+        if d > limit { break }
+      }
+      return 1 + d
+    }
+    switch v {
+    case .tuple(let t): return deepest(t)
+    case .list(let l): return deepest(l.items)
+    case .dict(let d), .namespace(let d): return deepest(d.pairs.flatMap { [$0.0, $0.1] })
+    default: return 0
+    }
+  }
+
   public static func load(_ data: Data, source: String = "<pickle>") throws -> PickleValue {
     var r = Reader(bytes: [UInt8](data), source: source)
     return try r.run()
@@ -120,7 +177,7 @@ public struct RestrictedUnpickler {
     func fail(_ m: String) -> PickleError { PickleError(source: source, message: "pickle refused at byte \(pos): \(m)") }
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-      guard n >= 0, pos + n <= bytes.count else { throw fail("truncated data") }
+      guard n >= 0, n <= bytes.count - pos else { throw fail("truncated data (\(n) bytes asked for, \(bytes.count - pos) left)") }
       defer { pos += n }
       return bytes[pos..<(pos + n)]
     }
@@ -153,14 +210,14 @@ public struct RestrictedUnpickler {
         case 0x7D: stack.append(.dict(PickleDict()))  // EMPTY_DICT
         case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
         case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-        case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
-        case 0x85: stack.append(.tuple([try pop()]))  // TUPLE1
+        case 0x74: stack.append(try nested(.tuple(try popMark())))  // TUPLE
+        case 0x85: stack.append(try nested(.tuple([try pop()])))  // TUPLE1
         case 0x86:
           let b = try pop(), a = try pop()
-          stack.append(.tuple([a, b]))  // TUPLE2
+          stack.append(try nested(.tuple([a, b])))  // TUPLE2
         case 0x87:
           let c = try pop(), b = try pop(), a = try pop()
-          stack.append(.tuple([a, b, c]))  // TUPLE3
+          stack.append(try nested(.tuple([a, b, c])))  // TUPLE3
         case 0x71: memo[try uint(1)] = stack.last  // BINPUT
         case 0x72: memo[try uint(4)] = stack.last  // LONG_BINPUT
         case 0x94: memo[memo.count] = stack.last  // MEMOIZE
@@ -193,20 +250,24 @@ public struct RestrictedUnpickler {
         case 0x89: stack.append(.bool(false))
         case 0x61:  // APPEND
           let v = try pop()
-          guard case .list(let l) = stack.last else { throw fail("APPEND to a non-list") }
+          guard let target = stack.last, case .list(let l) = target else { throw fail("APPEND to a non-list") }
           l.items.append(v)
+          try checkInsertion([v], into: target)
         case 0x65:  // APPENDS
           let vs = try popMark()
-          guard case .list(let l) = stack.last else { throw fail("APPENDS to a non-list") }
+          guard let target = stack.last, case .list(let l) = target else { throw fail("APPENDS to a non-list") }
           l.items += vs
+          try checkInsertion(vs, into: target)
         case 0x73:  // SETITEM
           let v = try pop(), k = try pop()
-          guard case .dict(let d) = stack.last else { throw fail("SETITEM on a non-dict") }
+          guard let target = stack.last, case .dict(let d) = target else { throw fail("SETITEM on a non-dict") }
           d.pairs.append((k, v))
+          try checkInsertion([k, v], into: target)
         case 0x75:  // SETITEMS
           let vs = try popMark()
-          guard case .dict(let d) = stack.last, vs.count % 2 == 0 else { throw fail("SETITEMS on a non-dict") }
+          guard let target = stack.last, case .dict(let d) = target, vs.count % 2 == 0 else { throw fail("SETITEMS on a non-dict") }
           for i in stride(from: 0, to: vs.count, by: 2) { d.pairs.append((vs[i], vs[i + 1])) }
+          try checkInsertion(vs, into: target)
         case 0x63:  // GLOBAL
           let module = try line(), name = try line()
           try push(global: module, name)
@@ -223,7 +284,9 @@ public struct RestrictedUnpickler {
           let state = try pop()
           guard let target = stack.last else { throw fail("BUILD without an object") }
           switch (target, state) {
-          case (.namespace(let ns), .dict(let d)): ns.pairs += d.pairs
+          case (.namespace(let ns), .dict(let d)):
+            ns.pairs += d.pairs
+            try checkInsertion(d.pairs.map(\.1), into: target)
           case (.dict, .none), (.tensor, _), (.dict, .dict): break
           default: throw fail("BUILD on \(target)")
           }
@@ -238,6 +301,24 @@ public struct RestrictedUnpickler {
         }
       }
       throw fail("no STOP")
+    }
+
+    /// A new container, refused when it nests deeper than `maxNesting` (deep values overflow the stack
+    /// when printed or freed).
+    func nested(_ v: PickleValue) throws -> PickleValue {
+      guard RestrictedUnpickler.nestingDepth(v, limit: RestrictedUnpickler.maxNesting) <= RestrictedUnpickler.maxNesting else {
+        throw fail("containers nested more than \(RestrictedUnpickler.maxNesting) deep")
+      }
+      return v
+    }
+
+    /// After items went into a mutable container: too deep, or the container now reaches itself (a
+    /// self-referencing list or dict), is refused. Scalars and tensors cannot close a cycle: no walk.
+    func checkInsertion(_ items: [PickleValue], into target: PickleValue) throws {
+      guard items.contains(where: \.isContainer) else { return }
+      guard RestrictedUnpickler.nestingDepth(target, limit: RestrictedUnpickler.maxNesting) <= RestrictedUnpickler.maxNesting else {
+        throw fail("a container that contains itself, or containers nested more than \(RestrictedUnpickler.maxNesting) deep")
+      }
     }
 
     mutating func push(global module: String, _ name: String) throws {
@@ -267,8 +348,13 @@ public struct RestrictedUnpickler {
           throw fail("bad _rebuild_tensor_v2 arguments")
         }
         let shape = try ints(a[2]), stride = try ints(a[3])
-        guard shape.count == stride.count, shape.allSatisfy({ $0 >= 0 }), offset >= 0 else { throw fail("bad tensor geometry") }
-        let last = shape.contains(0) ? offset : offset + zip(shape, stride).map { ($0 - 1) * $1 }.reduce(0, +)
+        guard shape.count == stride.count, shape.count <= 16, shape.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0, n >= 0
+        else {
+          throw fail("bad tensor geometry: shape \(shape), stride \(stride), offset \(offset) (negative strides are refused)")
+        }
+        guard let last = TorchTensorRef.lastElement(offset: offset, shape: shape, stride: stride) else {
+          throw fail("tensor geometry shape \(shape), stride \(stride) overflows")
+        }
         guard last < max(n, 1) || shape.contains(0) else { throw fail("tensor reaches element \(last) of a storage of \(n)") }
         return .tensor(TorchTensorRef(key: key, storageType: type, offset: offset, shape: shape, stride: stride))
       case ("torch._utils", "_rebuild_parameter"):

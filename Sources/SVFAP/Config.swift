@@ -97,6 +97,23 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Checks that the sizes fit together; throws a message naming the field.
   public func validate() throws {
     func fail(_ m: String) throws -> Never { throw SVFAPError.badConfig(m) }
+    // Every size in range first (a state file's config is edited text): nothing below divides by zero,
+    // overflows or asks for more memory than a model of this family can sensibly need.
+    let bounds: [(String, Int, ClosedRange<Int>)] = [
+      ("imgSize", imgSize, 1...4096), ("patchSize", patchSize, 1...512), ("tubelet", tubelet, 1...64), ("inChans", inChans, 1...16),
+      ("frames", frames, 1...1024), ("dim", dim, 1...8192), ("heads", heads, 1...256), ("temporalKernel", temporalKernel, 1...64),
+      ("bottleneckTokens", bottleneckTokens, 1...4096), ("bottleneckHidden", bottleneckHidden, 1...65536), ("decoderDim", decoderDim, 1...8192),
+      ("decoderDepth", decoderDepth, 0...64), ("decoderHeads", decoderHeads, 1...256), ("numClasses", numClasses, 1...100_000),
+      ("stages", stageDepths.count, 1...8),
+    ]
+    for (name, value, range) in bounds where !range.contains(value) { try fail("\(name) \(value) is outside \(range.lowerBound)...\(range.upperBound)") }
+    if let bad = stageDepths.first(where: { !(1...128).contains($0) }) { try fail("stage depth \(bad) is outside 1...128") }
+    if !(mlpRatio.isFinite && mlpRatio > 0 && mlpRatio <= 64) { try fail("mlpRatio \(mlpRatio) is outside (0, 64]") }
+    if !(eps.isFinite && eps > 0 && eps < 1) { try fail("eps \(eps) is outside (0, 1)") }
+    if !(dropPath.isFinite && dropPath >= 0 && dropPath < 1) { try fail("dropPath \(dropPath) is outside [0, 1)") }
+    let hidden = Double(dim) * mlpRatio, blocks = Double(stageDepths.reduce(0, +) + decoderDepth)
+    let weights = blocks * (4 * Double(dim) * Double(dim) + 2 * Double(dim) * hidden) + Double(valuesPerTubelet) * Double(dim)
+    if weights > 4e9 { try fail("about \(Int(weights / 1e6)) M weights: more than 4000 M, which no machine this runs on can hold") }
     if patchSize <= 0 || imgSize % patchSize != 0 { try fail("imgSize \(imgSize) is not a multiple of patchSize \(patchSize)") }
     if tubelet <= 0 || frames % tubelet != 0 { try fail("frames \(frames) is not a multiple of tubelet \(tubelet)") }
     if heads <= 0 || dim % heads != 0 { try fail("dim \(dim) is not a multiple of heads \(heads)") }

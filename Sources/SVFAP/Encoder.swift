@@ -94,6 +94,7 @@ public final class FinetuneModel: TPSBTEncoder {
 
   /// A freshly initialized model (`seed` fixes the initial weights).
   public init(_ c: SVFAPConfig, dtype: DType = .float32, seed: UInt64 = 0) throws {
+    try c.validate()  // before any layer is sized from it
     let linear = LinearInit.truncNormal(std: 0.02)
     var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 1), linear: linear)
     fcNorm = LayerNorm(c.dim, eps: c.eps, &i)

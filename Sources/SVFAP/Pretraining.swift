@@ -8,6 +8,7 @@ public final class PretrainEncoder: TPSBTEncoder {
   public let norm: LayerNorm
 
   init(_ c: SVFAPConfig, dtype: DType, seed: UInt64) throws {
+    try c.validate()  // before any layer is sized from it
     var i = Init(dtype: dtype, rng: SplitMix64(seed: seed &+ 2))
     norm = LayerNorm(c.dim, eps: c.eps, &i)
     try super.init(encoder: c, dtype: dtype, seed: seed, linear: .xavierUniform)

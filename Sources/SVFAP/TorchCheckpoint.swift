@@ -14,6 +14,10 @@ public struct TorchCheckpoint {
 
   /// Reads `path`. The state_dict is the top-level dict or its "model" / "module" / "state_dict" entry.
   public init(path: String) throws {
+    var st = stat()
+    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+      throw SVFAPError.badFile(path: path, message: "is not a readable regular file")
+    }
     let archive: Archive
     do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
       throw SVFAPError.badFile(path: path, message: "not a zip archive as torch.save writes (\(error))")
@@ -22,9 +26,23 @@ public struct TorchCheckpoint {
       throw SVFAPError.badFile(path: path, message: "no data.pkl in the archive (a legacy, non-zip torch.save file is not supported)")
     }
     let prefix = String(pkl.path.dropLast("data.pkl".count))
-    func read(_ entry: Entry) throws -> Data {
+    /// An entry's bytes, at most `limit` of them (a zip bomb stops there), checked against its CRC-32.
+    func read(_ entry: Entry, limit: Int = 1 << 30) throws -> Data {
+      guard entry.uncompressedSize <= UInt64(limit) else {
+        throw SVFAPError.badFile(path: path, message: "\(entry.path) unpacks to \(entry.uncompressedSize) bytes, more than the \(limit) it may need")
+      }
       var d = Data()
-      _ = try archive.extract(entry, skipCRC32: false) { d.append($0) }
+      do {
+        _ = try archive.extract(entry, skipCRC32: true) { chunk in
+          guard d.count + chunk.count <= limit else { throw SVFAPError.badFile(path: path, message: "\(entry.path) unpacks to more than \(limit) bytes") }
+          d.append(chunk)
+        }
+      } catch let e as SVFAPError { throw e } catch {
+        throw SVFAPError.badFile(path: path, message: "cannot unpack \(entry.path): \(error)")
+      }
+      guard d.crc32(checksum: 0) == entry.checksum else {
+        throw SVFAPError.badFile(path: path, message: "\(entry.path) fails its CRC-32 check (the file is corrupt)")
+      }
       return d
     }
     if let bo = archive[prefix + "byteorder"], String(decoding: try read(bo), as: UTF8.self) != "little" {
@@ -56,18 +74,39 @@ public struct TorchCheckpoint {
         guard let e = archive[prefix + "data/" + ref.key] else {
           throw SVFAPError.badFile(path: path, message: "storage \(ref.key) of '\(name)' is missing")
         }
-        storages[ref.key] = try read(e)
+        // Unpacked only as far as the tensors that use it need (plus slack for unused tail elements).
+        let need =
+          state.pairs.compactMap { p -> Int? in
+            guard case .tensor(let r) = p.1, r.key == ref.key else { return nil }
+            return Self.bytesNeeded(r)
+          }.max() ?? 0
+        storages[ref.key] = try read(e, limit: max(need, 0) * 2 + (1 << 20))
       }
       tensors[name] = try Self.materialize(ref, storages[ref.key]!, name: name, path: path)
     }
   }
 
+  /// Bytes of storage a tensor reaches (overflow-checked; nil when the geometry cannot be).
+  static func bytesNeeded(_ ref: TorchTensorRef) -> Int? {
+    let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
+    guard let count = ref.count, ref.stride.allSatisfy({ $0 >= 0 }), ref.offset >= 0 else { return nil }
+    if count == 0 { return 0 }
+    guard let last = TorchTensorRef.lastElement(offset: ref.offset, shape: ref.shape, stride: ref.stride) else { return nil }
+    let (bytes, o) = (last + 1).multipliedReportingOverflow(by: size)
+    return o ? nil : bytes
+  }
+
   static func materialize(_ ref: TorchTensorRef, _ data: Data, name: String, path: String) throws -> Tensor {
     let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
-    let count = ref.shape.reduce(1, *)
-    let last = count == 0 ? 0 : ref.offset + zip(ref.shape, ref.stride).map { ($0 - 1) * $1 }.reduce(0, +)
-    guard (last + 1) * size <= data.count || count == 0 else {
-      throw SVFAPError.badFile(path: path, message: "'\(name)' needs \((last + 1) * size) bytes but its storage has \(data.count)")
+    guard let count = ref.count, let need = bytesNeeded(ref) else {
+      throw SVFAPError.badFile(path: path, message: "'\(name)' has an impossible geometry: shape \(ref.shape), stride \(ref.stride), offset \(ref.offset)")
+    }
+    guard need <= data.count else {
+      throw SVFAPError.badFile(path: path, message: "'\(name)' needs \(need) bytes but its storage has \(data.count)")
+    }
+    // Overlapping strides (expand) could make a few bytes into any number of elements: refused.
+    guard size > 0, count <= data.count / size else {
+      throw SVFAPError.badFile(path: path, message: "'\(name)' of shape \(ref.shape) has more elements than its storage holds (\(data.count / max(size, 1)))")
     }
     // Element index of each row-major position, through the strides.
     var offsets = [Int](repeating: ref.offset, count: count)

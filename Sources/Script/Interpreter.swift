@@ -37,6 +37,10 @@ public final class Interpreter {
     }
   }
   let maxDepth = 200
+  /// Files being sourced right now (a file that sources itself, directly or not, stops at `maxSourceDepth`).
+  var sourceDepth = 0
+  /// How deeply `source` may nest.
+  let maxSourceDepth = 32
 
   /// An interpreter with the language's built-in commands.
   public init() { Builtins.register(into: self) }
@@ -211,7 +215,13 @@ public final class Interpreter {
     case .continueLoop: return .continueLoop
     case .source(let e, let l):
       guard case .string(let path) = try evaluate(e) else { throw ScriptError(.runtime, "'source' needs a file name string", at: l) }
-      let full = path.hasPrefix("/") ? path : currentDirectory + "/" + path
+      guard sourceDepth < maxSourceDepth else {
+        throw ScriptError(.runtime, "source nested more than \(maxSourceDepth) files deep: does '\(path)' source itself?", at: l)
+      }
+      sourceDepth += 1
+      defer { sourceDepth -= 1 }
+      let expanded = expandingTilde(path)
+      let full = expanded.hasPrefix("/") ? expanded : currentDirectory + "/" + expanded
       guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
         throw ScriptError(.io, "cannot read '\(path)' (looked in \(currentDirectory))", at: l)
       }

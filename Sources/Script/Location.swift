@@ -1,3 +1,5 @@
+import Foundation
+
 /// A place in a source text: file, 1-based line and column.
 public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
   /// The file name (or "<input>").
@@ -75,4 +77,10 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
     case .interrupted: return 130
     }
   }
+}
+
+/// `~` and `~/…` with the home folder ($HOME); any other path as it is.
+public func expandingTilde(_ path: String) -> String {
+  guard path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty else { return path }
+  return home + path.dropFirst()
 }

@@ -61,7 +61,8 @@ extension Value {
   public static func expand(_ a: Int, _ b: Int, at l: SourceLocation?) throws -> [Value] {
     guard a <= b else { return [] }
     guard b - a < maxExpandedRange else {
-      throw ScriptError(.runtime, "the range \(a)..\(b) has \(b - a + 1) items, more than \(maxExpandedRange) can be made into a list (a for loop over it is fine)", at: l)
+      throw ScriptError(
+        .runtime, "the range \(a)..\(b) has \(b - a + 1) items, more than \(maxExpandedRange) can be made into a list (a for loop over it is fine)", at: l)
     }
     return (a...b).map { .number(Double($0)) }
   }

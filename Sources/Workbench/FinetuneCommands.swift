@@ -8,7 +8,8 @@ import Tensor
 enum FinetuneCommands {
   static let clipParams: [Param] = [
     .option("root", .string, "folder the manifest's paths are relative to (default: the manifest's folder)", default: .nilValue),
-    .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames), .option("stride", .integer, "temporal stride", default: .number(4)).within(Limits.stride),
+    .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+    .option("stride", .integer, "temporal stride", default: .number(4)).within(Limits.stride),
     .option("crop", .string, "face, center or none", default: .string("center")),
     .option("on_error", .string, "a row whose video fails: \"skip\" (reported) or \"stop\"", default: .string("skip")),
   ]
@@ -175,7 +176,8 @@ enum FinetuneCommands {
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("manifest", .string, "a manifest .csv"),
           .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
-          .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps), .option("batch", .integer, "clips per step", default: .number(4)).within(Limits.batch),
+          .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps),
+          .option("batch", .integer, "clips per step", default: .number(4)).within(Limits.batch),
           .option("total", .integer, "steps of the whole run, for the cosine schedule (default: this call's steps)", default: .nilValue).within(Limits.steps),
           .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3)).within(Limits.learningRate),
           .option("loss", .string, "regression: \"mse\" or \"ccc\"", default: .string("mse")),
@@ -185,7 +187,8 @@ enum FinetuneCommands {
           .option("smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)).within(Limits.fraction),
           .option("layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)).within(Limits.layerDecay),
           .option("freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
-          .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1)).within(Limits.clipsPerVideo),
+          .option("views", .integer, "clips per video kept in memory, spread over it; each step draws one (an epoch counts videos)", default: .number(1))
+            .within(Limits.clipsPerVideo),
           .option(
             "stream", .bool,
             "decode clips on worker threads while training (a random start per sample, reshuffled every epoch) instead of keeping them in memory: for datasets larger than memory",

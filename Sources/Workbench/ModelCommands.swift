@@ -78,7 +78,8 @@ enum ModelCommands {
       Command(
         "noise_clip", topic: "model", summary: "A batch of random normalized clips (B, 3, T, H, W), for trying models before loading video.",
         params: [
-          .option("batch", .integer, "clips", default: .number(1)).within(Limits.batch), .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+          .option("batch", .integer, "clips", default: .number(1)).within(Limits.batch),
+          .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
           .option("size", .integer, "height and width", default: .number(160)).within(Limits.size),
           .option("seed", .integer, "seed (default: the session's next seed)", default: .nilValue).within(Limits.seed),
         ],
@@ -218,7 +219,8 @@ enum ModelCommands {
         "bench", topic: "model", summary: "Time a model step on random clips (as `svfap bench model`).",
         params: [
           .positional("preset", .string, "a preset name"), .option("task", .string, "finetune or pretrain", default: .string("pretrain")),
-          .option("mode", .string, "forward or train", default: .string("train")), .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+          .option("mode", .string, "forward or train", default: .string("train")),
+          .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
           .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
         ],
         returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb}", example: "bench \"svfap-tiny\" batch: 4"

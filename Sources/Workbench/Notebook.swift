@@ -1,4 +1,5 @@
 import Foundation
+import SVFAP
 import Script
 
 /// Jupyter notebooks (nbformat 4) whose code cells are in the command language: executed in one session
@@ -148,9 +149,7 @@ public enum Notebook {
   /// Writes notebook JSON atomically (an earlier file is replaced only by a complete one).
   public static func write(_ nb: [String: Any], to path: String) throws {
     let data = try JSONSerialization.data(withJSONObject: nb, options: [.prettyPrinted, .sortedKeys])
-    let tmp = path + ".partial"
-    try data.write(to: URL(fileURLWithPath: tmp))
-    guard rename(tmp, path) == 0 else { throw Failure(message: "\(path): cannot move the finished notebook into place") }
+    do { try writeAtomically(data, to: path) } catch { throw Failure(message: "\(error)") }
   }
 
   /// One self-contained HTML page: markdown as preformatted text blocks, code, outputs, figures inline.

@@ -11,12 +11,21 @@ enum PlotCommands {
     let path: String
     if a.has("file") {
       path = session.resolve(try a.string("file"))
+      var st = stat()
+      if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+        throw ScriptError(.io, "\(a.command): \(path) exists and is not a regular file; refusing to replace it", at: a.location)
+      }
       try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     } else {
       let dir = session.resolve("figures")
       try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      session.figureCount += 1
-      path = dir + String(format: "/fig-%03d.png", session.figureCount)
+      // Never over an earlier figure: a new session in the same folder continues the numbering.
+      var candidate: String
+      repeat {
+        session.figureCount += 1
+        candidate = dir + String(format: "/fig-%03d.png", session.figureCount)
+      } while FileManager.default.fileExists(atPath: candidate) || FileManager.default.fileExists(atPath: candidate.dropLast(4) + ".svg")
+      path = candidate
     }
     do {
       try Gnuplot.shared.render(f, to: path, terminal: path.hasSuffix(".svg") ? .svg : .png)
@@ -112,7 +121,8 @@ enum PlotCommands {
           "Attention of a fine-tuning model's stage-1 layer drawn on the frames: one query token's attention (mean over heads unless a head is named), or attention rollout over the stage-1 layers.",
         params: [
           .positional("model", .handle("model"), "a fine-tuning model"), .positional("clip", .handle("clip"), "one clip"),
-          .option("layer", .integer, "stage-1 block", default: .number(0)).within(Limits.index), .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(Limits.index),
+          .option("layer", .integer, "stage-1 block", default: .number(0)).within(Limits.index),
+          .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(Limits.index),
           .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue).within(Limits.index),
           .option("rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
         ] + common,

@@ -34,7 +34,8 @@ public final class Session {
 
   /// A path relative to the interpreter's current folder.
   func resolve(_ path: String) -> String {
-    path.hasPrefix("/") ? path : interpreter.currentDirectory + "/" + path
+    let expanded = expandingTilde(path)
+    return expanded.hasPrefix("/") ? expanded : interpreter.currentDirectory + "/" + expanded
   }
 
   /// The reference of every command as Markdown, generated from the declarations (docs/LANGUAGE.md).

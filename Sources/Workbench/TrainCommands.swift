@@ -23,7 +23,8 @@ enum TrainCommands {
           .option("total", .integer, "steps of the whole run, for the cosine schedule (first call)", default: .number(1000)).within(Limits.steps),
           .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)).within(Limits.fraction),
         ] + StepPlan.params + [
-          .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0)).within(Limits.steps)
+          .option("live", .integer, "draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); 0 = never", default: .number(0))
+            .within(Limits.steps)
         ] + FinetuneCommands.clipParams,
         returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2"
       ) { a, interp in

@@ -17,7 +17,8 @@ struct StepPlan {
 
   /// The options every training command takes.
   static let params: [Param] = [
-    .option("epochs", .number, "run this many epochs instead of `steps` (an epoch = clips / (batch x accumulate) steps)", default: .nilValue).within(Limits.epochs),
+    .option("epochs", .number, "run this many epochs instead of `steps` (an epoch = clips / (batch x accumulate) steps)", default: .nilValue).within(
+      Limits.epochs),
     .option("warmup", .integer, "warmup steps of a new run (default 5% of the total)", default: .nilValue).within(Limits.steps),
     .option("warmup_epochs", .number, "warmup of a new run in epochs", default: .nilValue).within(Limits.epochs),
     .option("total_epochs", .number, "length of a new run's schedule in epochs", default: .nilValue).within(Limits.epochs),

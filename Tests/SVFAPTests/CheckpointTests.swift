@@ -98,6 +98,64 @@ import Testing
     #expect { try TorchCheckpoint(path: path) } throws: { "\($0)".contains("not allowed") }
   }
 
+  @Test func hostilePickleStructuresAreRefused() throws {
+    // 10^6 nested tuples (TUPLE1 repeated): refused at the nesting bound, never a stack overflow.
+    let deep = Data([0x80, 0x02, 0x4E] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E])
+    #expect { try RestrictedUnpickler.load(deep) } throws: { "\($0)".contains("nested more than 64") }
+    // A list that contains itself: EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP.
+    let selfRef = Data([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E])
+    #expect { try RestrictedUnpickler.load(selfRef) } throws: { "\($0)".contains("contains itself") }
+    // BINUNICODE8 of length 2^63 − 1: truncated, not an overflow.
+    let long = Data([0x80, 0x04, 0x8D] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] + [0x2E])
+    #expect { try RestrictedUnpickler.load(long) } throws: { "\($0)".contains("truncated") }
+  }
+
+  @Test func hostileTorchArchivesAreRefused() throws {
+    let dir = try tempDir()
+    // Real torch-format archives, written by Python's zipfile and pickle (no torch): a negative stride,
+    // a huge shape, one flipped byte of a storage, and a storage that unpacks far beyond its tensor.
+    _ = try python(
+      #"""
+      import sys, types, zipfile, pickle, struct
+      torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+      def _rebuild_tensor_v2(*a): pass
+      _rebuild_tensor_v2.__module__ = "torch._utils"; utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+      class FloatStorage: pass
+      FloatStorage.__module__ = "torch"; torch.FloatStorage = FloatStorage
+      sys.modules["torch"], sys.modules["torch._utils"] = torch, utils
+      class Storage:
+          def __init__(self, n): self.n = n
+      class T:
+          def __init__(self, n, shape, stride): self.s, self.shape, self.stride = Storage(n), shape, stride
+          def __reduce__(self): return (_rebuild_tensor_v2, (self.s, 0, tuple(self.shape), tuple(self.stride), False, {}))
+      class P(pickle.Pickler):
+          def persistent_id(self, obj):
+              return ("storage", FloatStorage, "0", "cpu", obj.n) if isinstance(obj, Storage) else None
+      def archive(path, shape, stride, storage, compress=zipfile.ZIP_STORED):
+          import io
+          buf = io.BytesIO(); P(buf, protocol=2).dump({"w": T(len(storage) // 4, shape, stride)})
+          with zipfile.ZipFile(path, "w", compression=compress) as z:
+              z.writestr("a/data.pkl", buf.getvalue()); z.writestr("a/byteorder", "little"); z.writestr("a/data/0", storage)
+      d = sys.argv[1]
+      four = struct.pack("<4f", 1, 2, 3, 4)
+      archive(d + "/ok.pth", [4], [1], four)
+      archive(d + "/negative.pth", [4], [-1], four)
+      archive(d + "/huge.pth", [2**40, 2**40], [1, 1], four)
+      archive(d + "/bomb.pth", [4], [1], four + bytes(200 * 2**20), zipfile.ZIP_DEFLATED)
+      raw = bytearray(open(d + "/ok.pth", "rb").read())
+      i = raw.index(four); raw[i + 5] ^= 0x40
+      open(d + "/flipped.pth", "wb").write(raw)
+      """#, [dir.path])
+    let ok = try TorchCheckpoint(path: dir.appendingPathComponent("ok.pth").path)
+    #expect(ok.tensors["w"]?.toDoubles() == [1, 2, 3, 4])
+    #expect { try TorchCheckpoint(path: dir.appendingPathComponent("negative.pth").path) } throws: { "\($0)".contains("negative strides are refused") }
+    #expect { try TorchCheckpoint(path: dir.appendingPathComponent("huge.pth").path) } throws: {
+      "\($0)".contains("reaches element") || "\($0)".contains("overflows")
+    }
+    #expect { try TorchCheckpoint(path: dir.appendingPathComponent("flipped.pth").path) } throws: { "\($0)".contains("CRC-32") }
+    #expect { try TorchCheckpoint(path: dir.appendingPathComponent("bomb.pth").path) } throws: { "\($0)".contains("unpacks to") }
+  }
+
   @Test func hostileSafetensorsAreErrors() throws {
     let dir = try tempDir()
     func file(_ bytes: [UInt8]) throws -> String {
@@ -117,6 +175,10 @@ import Testing
     let wrongSize = header(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#, data: 16)
     #expect { try SafeTensorsFile(path: try file(wrongSize)) } throws: { "\($0)".contains("needs 12 bytes") }
     #expect { try SafeTensorsFile(path: try file(header("[1,2]", data: 0))) } throws: { "\($0)".contains("not a JSON object") }
+    let huge = header(#"{"w":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,16]}}"#, data: 16)
+    #expect { try SafeTensorsFile(path: try file(huge)) } throws: { "\($0)".contains("more elements than any file can hold") }
+    #expect { try SafeTensorsFile(path: "/dev/zero") } throws: { "\($0)".contains("not a regular file") }
+    #expect { try TorchCheckpoint(path: "/dev/zero") } throws: { "\($0)".contains("not a readable regular file") }
     #expect { try TorchCheckpoint(path: try file([0x50, 0x4B, 0x03])) } throws: { _ in true }
   }
 }

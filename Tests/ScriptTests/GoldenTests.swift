@@ -19,7 +19,7 @@ import Testing
       "numbers", "strings", "booleans", "lists", "records", "ranges", "variables", "hide_and_ans", "if", "for",
       "while", "procedures", "recursion", "source", "comments", "commands", "multiline",
       "error_scan", "error_parse", "error_unknown_name", "error_unknown_option", "error_type", "error_runtime_trace",
-      "error_division", "error_index", "error_recursion_limit", "error_assert",
+      "error_division", "error_index", "error_recursion_limit", "error_assert", "error_source_self",
     ] {
       #expect(names.contains(feature + ".svfap"), "no golden file for \(feature)")
     }

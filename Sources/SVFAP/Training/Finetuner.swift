@@ -168,7 +168,9 @@ public final class Finetuner: TrainingRun {
       }
     }
     let g1 = gamma(a), g2 = gamma(a)
-    return g1 / (g1 + g2)
+    // A tiny α can draw two zeros (0 / 0): the mixing weight must stay a number in 0…1.
+    let lam = g1 / (g1 + g2)
+    return lam.isFinite ? min(max(lam, 0), 1) : 0.5
   }
 
   /// Outputs per video, averaged over its clips (test-time averaging over K clips): class
