@@ -8,8 +8,12 @@ public final class VideoReader {
   public let info: VideoInfo
   /// Image files of a frame folder, sorted (nil for a video file).
   let frameFiles: [String]?
-  var format: UnsafeMutablePointer<AVFormatContext>?
-  var decoder: UnsafeMutablePointer<AVCodecContext>?
+  /// The demuxer and decoder, each owned once: freed when the reader goes, and on every error path
+  /// of `init` too (Swift releases the properties already set when an initializer throws).
+  var formatContext: FormatContext?
+  var codecContext: CodecContext?
+  var format: UnsafeMutablePointer<AVFormatContext>? { formatContext?.pointer }
+  var decoder: UnsafeMutablePointer<AVCodecContext>? { codecContext?.pointer }
   var streamIndex: Int32 = -1
   var timeBase = 0.0
   var startTime = 0.0
@@ -50,27 +54,21 @@ public final class VideoReader {
     if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
       throw MediaError(path, "the file is empty")
     }
-    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
-    var r = avformat_open_input(&fmt, path, nil, nil)
-    guard r >= 0, let fmt else { throw MediaError(path, "not a video FFmpeg can open (\(ffmpegMessage(r)))") }
-    format = fmt
-    r = avformat_find_stream_info(fmt, nil)
-    guard r >= 0 else {
-      avformat_close_input(&format)
-      throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))")
-    }
+    let owner = try FormatContext(path: path, what: "a video")
+    formatContext = owner
+    let fmt = owner.pointer
+    var r = avformat_find_stream_info(fmt, nil)
+    guard r >= 0 else { throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))") }
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-    guard idx >= 0, let stream = fmt.pointee.streams[Int(idx)] else {
-      avformat_close_input(&format)
+    guard idx >= 0, idx < fmt.pointee.nb_streams, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar else {
       throw MediaError(path, "no video stream (audio-only or not a video)")
     }
     streamIndex = idx
-    let par = stream.pointee.codecpar!
-    guard let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec) else {
-      avformat_close_input(&format)
+    guard let codec = avcodec_find_decoder(par.pointee.codec_id), let codecOwner = CodecContext(codec) else {
       throw MediaError(path, "no decoder for this video's codec")
     }
-    decoder = ctx
+    codecContext = codecOwner
+    let ctx = codecOwner.pointer
     avcodec_parameters_to_context(ctx, par)
     ctx.pointee.thread_count = 2
     r = avcodec_open2(ctx, codec, nil)
@@ -92,10 +90,6 @@ public final class VideoReader {
       frameCountExact: exact, duration: duration)
   }
 
-  deinit {
-    if decoder != nil { avcodec_free_context(&decoder) }
-    if format != nil { avformat_close_input(&format) }
-  }
 
   /// RGB24 frames (height × width × 3 bytes each) of the given frame indices, scaled to `width` ×
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
@@ -145,14 +139,20 @@ public final class VideoReader {
         sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width), Int32(height),
         AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
       guard sws != nil else { throw MediaError(info.path, "cannot convert frames of pixel format \(f.pointee.format)") }
-      var rgb = [UInt8](repeating: 0, count: width * height * 3)
-      rgb.withUnsafeMutableBufferPointer { dst in
+      // libswscale's SIMD writes whole vectors: rows padded to 64 bytes and 64 bytes of tail, as
+      // av_image_alloc would lay them out; then the rows are packed into the tight RGB array.
+      let row = width * 3, paddedRow = (row + 63) / 64 * 64
+      var padded = [UInt8](repeating: 0, count: paddedRow * height + 64)
+      padded.withUnsafeMutableBufferPointer { dst in
         var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
-        var dstStride: [Int32] = [Int32(width * 3), 0, 0, 0]
+        var dstStride: [Int32] = [Int32(paddedRow), 0, 0, 0]
         withPlanes(of: f) { d, l in
           _ = sws_scale(sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0, f.pointee.height, &dstData, &dstStride)
         }
       }
+      if paddedRow == row { return Array(padded.prefix(row * height)) }
+      var rgb = [UInt8](repeating: 0, count: row * height)
+      for y in 0..<height { rgb[(y * row)..<((y + 1) * row)] = padded[(y * paddedRow)..<(y * paddedRow + row)] }
       return rgb
     }
     var done = false
@@ -208,18 +208,18 @@ public final class VideoReader {
   /// Opens one image through FFmpeg's image demuxers.
   private init(singleImage path: String) throws {
     frameFiles = nil
-    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
-    var r = avformat_open_input(&fmt, path, nil, nil)
-    guard r >= 0, let fmt else { throw MediaError(path, "not an image FFmpeg can read (\(ffmpegMessage(r)))") }
-    format = fmt
-    r = avformat_find_stream_info(fmt, nil)
+    let owner = try FormatContext(path: path, what: "an image")
+    formatContext = owner
+    let fmt = owner.pointer
+    let r = avformat_find_stream_info(fmt, nil)
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-    guard r >= 0, idx >= 0, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
-      let codec = avcodec_find_decoder(par.pointee.codec_id), let ctx = avcodec_alloc_context3(codec)
+    guard r >= 0, idx >= 0, idx < fmt.pointee.nb_streams, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
+      let codec = avcodec_find_decoder(par.pointee.codec_id), let codecOwner = CodecContext(codec)
     else {
       throw MediaError(path, "unreadable image")
     }
-    decoder = ctx
+    codecContext = codecOwner
+    let ctx = codecOwner.pointer
     streamIndex = idx
     avcodec_parameters_to_context(ctx, par)
     guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else { throw MediaError(path, "unreadable image") }
@@ -245,4 +245,40 @@ func withPlanes<R>(of f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePo
 func clampedIndex(_ x: Double) -> Int {
   guard x.isFinite else { return 0 }
   return Int(min(max(x.rounded(), 0), 1_099_511_627_776))
+}
+
+/// An open AVFormatContext, closed exactly once when its owner goes.
+final class FormatContext {
+  /// The context.
+  let pointer: UnsafeMutablePointer<AVFormatContext>
+
+  /// Opens `path`; `what` names the kind of file in the error ("a video", "an image").
+  init(path: String, what: String) throws {
+    var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
+    let r = avformat_open_input(&fmt, path, nil, nil)
+    guard r >= 0, let fmt else { throw MediaError(path, "not \(what) FFmpeg can open (\(ffmpegMessage(r)))") }
+    pointer = fmt
+  }
+
+  deinit {
+    var p: UnsafeMutablePointer<AVFormatContext>? = pointer
+    avformat_close_input(&p)
+  }
+}
+
+/// An AVCodecContext, freed exactly once when its owner goes.
+final class CodecContext {
+  /// The context.
+  let pointer: UnsafeMutablePointer<AVCodecContext>
+
+  /// A context for `codec`, or nil when FFmpeg cannot allocate one.
+  init?(_ codec: UnsafePointer<AVCodec>) {
+    guard let ctx = avcodec_alloc_context3(codec) else { return nil }
+    pointer = ctx
+  }
+
+  deinit {
+    var p: UnsafeMutablePointer<AVCodecContext>? = pointer
+    avcodec_free_context(&p)
+  }
 }

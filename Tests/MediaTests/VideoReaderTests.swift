@@ -108,6 +108,61 @@ import Testing
   }
 }
 
+/// Memory safety of the decoding path: scaled rows libswscale may write past, contexts freed on errors.
+@Suite struct DecoderMemoryTests {
+  func path(_ name: String) -> String { VideoReaderTests.media.appendingPathComponent(name).path }
+
+  /// Resident memory in bytes (/proc/self/statm).
+  func rss() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+  }
+
+  @Test func oddOutputWidthsDecodeIntoTheirOwnRows() throws {
+    // Widths 570–574 (as face crops of ordinary JPEGs produce): RGB rows of 1710–1722 bytes that
+    // libswscale's vector stores overran by up to 8 bytes before the rows were padded (heap corruption).
+    for _ in 0..<3 {
+      for width in 570...574 {
+        let reader = try VideoReader(path: path("face_frames"))
+        let frames = try reader.frames([0, 1, 2, 3, 4], width: width, height: 321)
+        #expect(frames.count == 5 && frames.allSatisfy { $0.count == width * 321 * 3 })
+        // The last pixel of each row is a real pixel of the image, not padding (not all rows black).
+        let rowEnds = (0..<321).map { Int(frames[0][($0 + 1) * width * 3 - 1]) }
+        #expect(rowEnds.contains { $0 > 0 })
+        let video = try VideoReader(path: path("single_face.mp4")).frames([0, 10], width: width, height: 161)
+        #expect(video.allSatisfy { $0.count == width * 161 * 3 })
+      }
+    }
+  }
+
+  @Test func aThousandBrokenFilesKeepMemoryFlat() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-broken-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // A real MP4 cut after its header and first bytes of video, and a file of noise named .mp4.
+    let real = try Data(contentsOf: URL(fileURLWithPath: path("single_face.mp4")))
+    let truncated = dir.appendingPathComponent("truncated.mp4"), noise = dir.appendingPathComponent("noise.mp4")
+    try real.prefix(4096).write(to: truncated)
+    var state: UInt64 = 1
+    try Data((0..<65536).map { _ in
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return UInt8(truncatingIfNeeded: state >> 56)
+    }).write(to: noise)
+    func openAll(_ n: Int) {
+      for i in 0..<n {
+        let file = i % 2 == 0 ? truncated.path : noise.path
+        if let r = try? VideoReader(path: file) { _ = try? r.frames([0, 1], width: 64, height: 64) }
+      }
+    }
+    openAll(100)  // warm-up: FFmpeg's one-time tables and caches
+    let before = rss()
+    openAll(1000)
+    let grown = rss() - before
+    #expect(grown < 16 << 20, "RSS grew by \(grown >> 20) MB over 1000 broken files")
+  }
+}
+
 /// Face detection (Haar cascade from opencv-data, evaluated in Swift) on real clips.
 @Suite struct FaceCropTests {
   func path(_ name: String) -> String { VideoReaderTests.media.appendingPathComponent(name).path }
