@@ -90,7 +90,6 @@ public final class VideoReader {
       frameCountExact: exact, duration: duration)
   }
 
-
   /// RGB24 frames (height × width × 3 bytes each) of the given frame indices, scaled to `width` ×
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
   /// short-video policy). Long videos are entered by seeking to the key frame before the first index.

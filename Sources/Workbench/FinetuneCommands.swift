@@ -249,21 +249,27 @@ enum FinetuneCommands {
         let progress = TrainingProgress(
           steps: plan.steps, startStep: ft.step, every: max(1, try a.int("every")), clipsPerStep: batch * ft.accumulate,
           terminal: isatty(1) == 1 && session.interactive, interp: interp)
+        let autosave = try a.bool("autosave")
+        let report: (StepLog) -> Void = { e in
+          progress.report(e)
+          session.autosaveStep(ft, name: "finetune", enabled: autosave)
+        }
         let stop: TrainingStop
         do {
           if stream {
             let source = StreamedClips(
               manifest: Manifest(labelNames: m.labelNames, classNames: m.classNames, rows: chosen), root: root, spec: spec, batch: batch,
               onError: try a.string("on_error") == "stop" ? .stop : .skip, run: ft, interp: interp)
-            stop = try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: { progress.report($0) }) {
+            stop = try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
               do { return try source.next() } catch let e as MediaError {
                 throw ScriptError(.io, "finetune: \(e) (on_error: \"skip\" to go on without it)", at: a.location)
               }
             }
           } else {
-            stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }) { progress.report($0) }
+            stop = try ft.train(clips: clips, targets: targets, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending }, progress: report)
           }
         } catch let e as SVFAPError { throw ScriptError(.runtime, "finetune: \(e)", at: a.location) }
+        session.autosaveStep(ft, name: "finetune", enabled: autosave, force: true)
         let stopped = TrainingProgress.ended(stop, step: ft.step, interp: interp)
         return .record(
           Record([

@@ -244,15 +244,30 @@ enum ModelCommands {
     i.register(
       Command(
         "set", topic: "session", summary: "Change session settings.",
-        params: [.option("threads", .integer, "threads for BLAS and kernels", default: .nilValue).within(Limits.threads)],
-        returns: "record of the settings", example: "set threads: 2"
+        params: [
+          .option("threads", .integer, "threads for BLAS and kernels", default: .nilValue).within(Limits.threads),
+          .option("autosave", .bool, "checkpoint training runs into the session's autosave folder", default: .nilValue),
+          .option("autosave_every", .integer, "autosave a run after this many steps", default: .nilValue).within(1...Limits.steps.upperBound),
+          .option("autosave_minutes", .number, "…or after this many minutes, whichever comes first", default: .nilValue).within(0.01...1e6),
+        ],
+        returns: "record of the settings", example: "set threads: 2 autosave_every: 50"
       ) { a, _ in
-        if a.has("threads") {
-          let n = try a.int("threads")
-          guard (1...256).contains(n) else { throw ScriptError(.runtime, "set: threads must be 1...256", at: a.location) }
-          Threads.count = n
+        if a.has("threads") { Threads.count = try a.int("threads") }
+        if let save = session.autosave {
+          if a.has("autosave") { save.enabled = try a.bool("autosave") }
+          if a.has("autosave_every") { save.everySteps = try a.int("autosave_every") }
+          if a.has("autosave_minutes") { save.everySeconds = try a.number("autosave_minutes") * 60 }
+        } else if a.has("autosave") || a.has("autosave_every") || a.has("autosave_minutes") {
+          throw ScriptError(.runtime, "set: this session has no autosave folder (the svfap program makes one)", at: a.location)
         }
-        return .record(Record([("threads", .number(Double(Threads.count)))]))
+        var fields: [(String, Value)] = [("threads", .number(Double(Threads.count)))]
+        if let save = session.autosave {
+          fields += [
+            ("autosave", .bool(save.enabled)), ("autosave_folder", .string(save.folder)), ("autosave_every", .number(Double(save.everySteps))),
+            ("autosave_minutes", .number(save.everySeconds / 60)),
+          ]
+        }
+        return .record(Record(fields))
       })
   }
 }

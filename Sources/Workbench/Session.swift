@@ -15,6 +15,8 @@ public final class Session {
   public var interactive = false
   /// The last figure's path (notebooks embed it).
   public var lastFigure: String?
+  /// Periodic checkpoints of training runs (the command-line program turns them on; nil = none).
+  public var autosave: Autosave?
 
   /// A new session (threads: both cores).
   public init() {
@@ -25,6 +27,19 @@ public final class Session {
     PlotCommands.register(into: interpreter, session: self)
     FinetuneCommands.register(into: interpreter, session: self)
   }
+
+  /// After a training step: the run's autosave when one is due (announced once per file, failures
+  /// reported without stopping the run).
+  func autosaveStep(_ run: TrainingRun, name: String, enabled: Bool, force: Bool = false) {
+    guard enabled, let result = autosave?.stepped(run, name: name, force: force) else { return }
+    switch result {
+    case .success(let path):
+      if announcedAutosaves.insert(path).inserted { interpreter.output("autosave: \(path) (resume \"\(path)\" after a crash)") }
+    case .failure(let e):
+      interpreter.output("autosave failed: \(e)")
+    }
+  }
+  private var announcedAutosaves: Set<String> = []
 
   /// The next seed of the session's stream.
   func nextSeed() -> UInt64 { rng.next() >> 1 }

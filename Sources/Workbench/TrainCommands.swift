@@ -71,11 +71,13 @@ enum TrainCommands {
             columns: 1, panelWidth: 560, panelHeight: 160)
           if let text = try? Gnuplot.shared.render(fig, to: nil, terminal: .dumb) { interp.output(text) }
         }
+        let autosave = try a.bool("autosave")
         let stop: TrainingStop
         do {
           let report: (StepLog) -> Void = { e in
             progress.report(e)
             if live > 0 && terminal && e.step % live == 0 { drawLive() }
+            session.autosaveStep(t, name: "pretrain", enabled: autosave)
           }
           if let streamed {
             let source = StreamedClips(
@@ -93,6 +95,7 @@ enum TrainCommands {
         } catch let e as SVFAPError {
           throw ScriptError(.runtime, "train: \(e)", at: a.location)
         }
+        session.autosaveStep(t, name: "pretrain", enabled: autosave, force: true)
         let stopped = TrainingProgress.ended(stop, step: t.step, interp: interp)
         return .record(Record([("step", .number(Double(t.step))), ("loss", .number(t.log.last?.loss ?? .nan)), ("stopped", .string(stopped))]))
       })

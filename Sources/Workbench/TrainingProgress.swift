@@ -26,6 +26,8 @@ struct StepPlan {
     .option("accumulate", .integer, "micro-batches per update (effective batch = batch x accumulate)", default: .number(1)).within(Limits.accumulate),
     .option("log", .string, "JSON-lines log file, one object per step", default: .nilValue),
     .option("every", .integer, "print a progress line every N steps (off a terminal)", default: .number(10)).within(1...Limits.steps.upperBound),
+    .option(
+      "autosave", .bool, "checkpoint the run into the session's autosave folder as it trains (set autosave_every:, autosave_minutes:)", default: .bool(true)),
   ]
 
   /// Reads the plan; `defaultTotal` is the schedule length when neither total nor total_epochs is given.

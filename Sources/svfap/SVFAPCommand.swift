@@ -28,6 +28,7 @@ struct SVFAPCommand: ParsableCommand {
 
   func run() throws {
     let session = Session()
+    session.autosave = Autosave(root: Autosave.defaultRoot)
     Interrupt.installHandler()
     if demo {
       let path = "examples/media/single_face.mp4"
@@ -44,7 +45,8 @@ struct SVFAPCommand: ParsableCommand {
       throw ExitCode(Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing))
     }
     if isatty(0) == 1 {
-      throw ExitCode(REPL.run(session: session, banner: Self.banner))
+      let autosaves = session.autosave.map { "\nTraining runs autosave to \($0.folder) (set autosave: false to stop)." } ?? ""
+      throw ExitCode(REPL.run(session: session, banner: Self.banner + autosaves))
     }
     let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
     throw ExitCode(Batch.run(input, file: "<stdin>", session: session, keepGoing: keepGoing))
@@ -68,6 +70,7 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let session = Session()
+    session.autosave = Autosave(root: Autosave.defaultRoot)
     Interrupt.installHandler()
     guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
       FileHandle.standardError.write(Data("\(file): error: cannot read the script\n".utf8))

@@ -145,10 +145,12 @@ import Testing
     let truncated = dir.appendingPathComponent("truncated.mp4"), noise = dir.appendingPathComponent("noise.mp4")
     try real.prefix(4096).write(to: truncated)
     var state: UInt64 = 1
-    try Data((0..<65536).map { _ in
-      state = state &* 6364136223846793005 &+ 1442695040888963407
-      return UInt8(truncatingIfNeeded: state >> 56)
-    }).write(to: noise)
+    try Data(
+      (0..<65536).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return UInt8(truncatingIfNeeded: state >> 56)
+      }
+    ).write(to: noise)
     func openAll(_ n: Int) {
       for i in 0..<n {
         let file = i % 2 == 0 ? truncated.path : noise.path

@@ -48,6 +48,49 @@ import Testing
   }
 }
 
+/// A real `svfap run` process killed with SIGKILL while it trains (no chance to clean up): every
+/// autosave it left loads and resumes, and the next start of the program removes any temporary file a
+/// save cut short.
+@Suite(.serialized) struct KilledTrainingTests {
+  @Test func sigkillAtTwentyMomentsAlwaysLeavesLoadableAutosaves() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-kill-\(UUID().uuidString)").path
+    let root = dir + "/autosave"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let script = "set autosave_every: 4\nm = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: 3), steps: 100000, total: 100000)\n"
+    try script.write(toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
+    var state: UInt64 = 20_261_202
+    var withAutosave = 0
+    for round in 0..<20 {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      let delay = 0.4 + Double(state >> 40) / Double(1 << 24) * 2.6  // 0.4 … 3 s
+      let pid = try spawnProcess("env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "run", dir + "/run.svfap"], stdout: dir + "/out-\(round).txt")
+      usleep(UInt32(delay * 1e6))
+      kill(pid, SIGKILL)
+      var status: Int32 = 0
+      waitpid(pid, &status, 0)
+      let sessions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+      for session in sessions {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + session)) ?? [] where file.hasSuffix(".safetensors") {
+          let run = try Pretrainer.resume(from: root + "/" + session + "/" + file)
+          #expect(run.step > 0 && run.step % 4 == 0, "round \(round): \(file) at step \(run.step)")
+        }
+      }
+      withAutosave =
+        sessions.filter { s in
+          ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + s)) ?? []).contains { $0.hasSuffix(".safetensors") }
+        }.count
+    }
+    #expect(withAutosave >= 10, "only \(withAutosave) of 20 killed runs had autosaved")
+    // The next start cleans up whatever a killed save left behind.
+    let pid = try spawnProcess("env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "-e", "print 1"], stdout: dir + "/clean.txt")
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let leftovers = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
+    #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+  }
+}
+
 /// Two short synthetic videos with labels 0 and 1, for a fine-tuning run.
 enum SyntheticFacesFixture {
   static func write(to dir: String) throws {
