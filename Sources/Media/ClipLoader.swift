@@ -113,8 +113,12 @@ public final class ClipLoader {
         break
       }
       let pos = nextToConsume
-      while results[pos] == nil { cond.wait() }
-      let r = results.removeValue(forKey: pos)!
+      var taken = results.removeValue(forKey: pos)
+      while taken == nil {
+        cond.wait()
+        taken = results.removeValue(forKey: pos)
+      }
+      guard let r = taken else { break }
       nextToConsume += 1
       cond.broadcast()
       cond.unlock()

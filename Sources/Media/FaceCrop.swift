@@ -48,12 +48,13 @@ extension VideoReader {
       )
     }
     // Frames without a detection take the nearest detected frame's box.
+    let withFace = found.indices.filter { found[$0] != nil }
     for i in found.indices where found[i] == nil {
-      let nearest = found.indices.filter { found[$0] != nil }.min { abs($0 - i) < abs($1 - i) }!
-      found[i] = found[nearest]
+      if let nearest = withFace.min(by: { abs($0 - i) < abs($1 - i) }) { found[i] = found[nearest] }
     }
     // Smooth centres over time (moving average of 5) and use one size (the median) for the clip.
-    let faces = found.map { $0! }
+    let faces = found.compactMap { $0 }
+    guard faces.count == found.count else { throw MediaError(info.path, "no face found on the sampled frames") }
     let side = faces.map { max($0.width, $0.height) }.sorted()[faces.count / 2] * margin
     var boxes: [[Double]] = []
     for i in faces.indices {

@@ -38,13 +38,13 @@ public final class VideoReader {
       guard let first = names.first else { throw MediaError(path, "the folder holds no jpg/png frames") }
       frameFiles = names.map { path + "/" + $0 }
       // Numbered frames must not skip a number: a gap means a lost frame and a wrong time axis.
-      let numbers = names.map { n in Int(String((n as NSString).deletingPathExtension.reversed().prefix { $0.isNumber }.reversed())) }
-      if numbers.allSatisfy({ $0 != nil }) {
-        for (a, b) in zip(numbers, numbers.dropFirst()) where b! != a! + 1 {
-          throw MediaError(path, "frame numbering jumps from \(a!) to \(b!): frame(s) missing")
+      let numbers = names.compactMap { n in Int(String((n as NSString).deletingPathExtension.reversed().prefix { $0.isNumber }.reversed())) }
+      if numbers.count == names.count {
+        for (a, b) in zip(numbers, numbers.dropFirst()) where b != a &+ 1 {
+          throw MediaError(path, "frame numbering jumps from \(a) to \(b): frame(s) missing")
         }
       }
-      let probe = try Self.decodeImage(frameFiles![0])
+      let probe = try Self.decodeImage(path + "/" + first)
       info = VideoInfo(
         path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
         height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)
@@ -191,8 +191,10 @@ public final class VideoReader {
     var tail: [UInt8]? = nil
     return try indices.map { i in
       if let f = got[i] { return f }
-      if tail == nil { tail = try convert(lastFrame) }
-      return tail!
+      if let t = tail { return t }
+      let t = try convert(lastFrame)
+      tail = t
+      return t
     }
   }
 

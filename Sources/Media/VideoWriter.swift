@@ -96,9 +96,13 @@ public final class VideoWriter {
   public func write(rgb: [UInt8]) throws {
     guard rgb.count == width * height * 3, let frame else { throw MediaError(path, "frame of \(rgb.count) bytes, expected \(width * height * 3)") }
     av_frame_make_writable(frame)
-    rgb.withUnsafeBufferPointer { src in
+    // libswscale's vector loads may read past a tight row: rows padded to 64 bytes, 64 bytes of tail.
+    let row = width * 3, paddedRow = (row + 63) / 64 * 64
+    var padded = [UInt8](repeating: 0, count: paddedRow * height + 64)
+    for y in 0..<height { padded[(y * paddedRow)..<(y * paddedRow + row)] = rgb[(y * row)..<((y + 1) * row)] }
+    padded.withUnsafeBufferPointer { src in
       var srcData: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
-      var srcStride: [Int32] = [Int32(width * 3), 0, 0, 0]
+      var srcStride: [Int32] = [Int32(paddedRow), 0, 0, 0]
       withPlanes(of: frame) { d, l in _ = sws_scale(sws, &srcData, &srcStride, 0, Int32(height), d, l) }
     }
     frame.pointee.pts = next
@@ -108,9 +112,10 @@ public final class VideoWriter {
 
   func send(_ f: UnsafeMutablePointer<AVFrame>?) throws {
     guard avcodec_send_frame(encoder, f) >= 0 else { throw MediaError(path, "the encoder refused a frame") }
+    guard let encoder, let stream, let packet else { throw MediaError(path, "the writer is already finished") }
     while avcodec_receive_packet(encoder, packet) == 0 {
-      av_packet_rescale_ts(packet, encoder!.pointee.time_base, stream!.pointee.time_base)
-      packet!.pointee.stream_index = stream!.pointee.index
+      av_packet_rescale_ts(packet, encoder.pointee.time_base, stream.pointee.time_base)
+      packet.pointee.stream_index = stream.pointee.index
       guard av_interleaved_write_frame(format, packet) >= 0 else { throw MediaError(path, "cannot write a packet") }
     }
   }
@@ -119,7 +124,7 @@ public final class VideoWriter {
   public func finish() throws {
     try send(nil)
     guard av_write_trailer(format) >= 0 else { throw MediaError(path, "cannot write the trailer") }
-    avio_closep(&format!.pointee.pb)
+    if let format { avio_closep(&format.pointee.pb) }
     guard rename(tmpPath, path) == 0 else { throw MediaError(path, "cannot move the finished file into place") }
     avformat_free_context(format)
     format = nil

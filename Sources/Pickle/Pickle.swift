@@ -233,7 +233,7 @@ public struct RestrictedUnpickler {
           guard n <= 8 else { throw fail("integer of \(n) bytes") }
           let raw = try take(n)
           var v = raw.reversed().reduce(0) { $0 << 8 | Int($1) }
-          if n > 0 && n < 8 && raw.last! & 0x80 != 0 { v -= 1 << (8 * n) }
+          if n > 0 && n < 8, let top = raw.last, top & 0x80 != 0 { v -= 1 << (8 * n) }
           stack.append(.int(v))
         case 0x47:  // BINFLOAT: 8 bytes, big-endian
           let raw = try take(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }

@@ -66,9 +66,10 @@ public final class Gnuplot: @unchecked Sendable {
       try start()
     }
     let marker = "SVFAP_DONE_\(UInt64.random(in: 0...UInt64.max))"
+    guard let input, let errors else { throw PlotError("gnuplot did not start") }
     do {
-      for c in chunks { try input!.write(contentsOf: c) }
-      try input!.write(contentsOf: Data("\nprint \"\(marker)\"\n".utf8))
+      for c in chunks { try input.write(contentsOf: c) }
+      try input.write(contentsOf: Data("\nprint \"\(marker)\"\n".utf8))
     } catch {
       process?.terminate()
       throw PlotError("gnuplot stopped while receiving a figure; it will be restarted")
@@ -76,7 +77,7 @@ public final class Gnuplot: @unchecked Sendable {
     // Read gnuplot's stderr up to the marker.
     var text = ""
     while true {
-      let d = errors!.availableData
+      let d = errors.availableData
       if d.isEmpty {
         throw PlotError("gnuplot exited: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
       }

@@ -28,7 +28,7 @@ public enum Checkpoint {
     }
     let f = try SafeTensorsFile(path: path)
     var out: [String: Tensor] = [:]
-    for name in f.names where f.entries[name]!.dtype.hasPrefix("F") { out[name] = try f.tensor(name) }
+    for (name, entry) in f.entries where entry.dtype.hasPrefix("F") { out[name] = try f.tensor(name) }
     return out
   }
 

@@ -53,7 +53,7 @@ public class TPSBTEncoder: Module {
     for (s, depth) in config.stageDepths.enumerated() {
       if s == 0 {
         for _ in 0..<depth {
-          x = try (blocks[next] as! Block)(x, rng: &rng)
+          x = try block(next, as: Block.self)(x, rng: &rng)
           next += 1
         }
       } else {
@@ -63,15 +63,21 @@ public class TPSBTEncoder: Module {
         let before = x  // (B, t·S, C)
         var z = try spatialDownsamples[s - 1](before, slices: t)  // (B, t·G, C)
         for _ in 0..<(depth - 1) {
-          z = try (blocks[next] as! CrossSelfBlock)(z, context: before, rng: &rng)
+          z = try block(next, as: CrossSelfBlock.self)(z, context: before, rng: &rng)
           next += 1
         }
-        x = try (blocks[next] as! CrossSelfBlock)(before, context: z, rng: &rng)
+        x = try block(next, as: CrossSelfBlock.self)(before, context: z, rng: &rng)
         next += 1
       }
       outputs.append((x, t))
     }
     return outputs
+  }
+
+  /// Block `i` as the kind its stage runs (stage 1: `Block`, later: `CrossSelfBlock`).
+  func block<B: Module>(_ i: Int, as kind: B.Type) throws -> B {
+    guard i < blocks.count, let b = blocks[i] as? B else { throw SVFAPError.badConfig("block \(i) is not a \(B.self)") }
+    return b
   }
 
   /// Checks a clip batch (B, 3, T, H, W) against the configuration.
@@ -109,7 +115,9 @@ public final class FinetuneModel: TPSBTEncoder {
     try checkVideo(video)
     let pos = sinusoidTable(count: config.tokenCount, dim: config.dim, dtype: video.dtype)
     let x = try patchEmbed(video) + pos  // (B, N, C)
-    let last = try stages(x, slices: config.timeSlices).last!.tokens  // (B, t·S, C)
+    guard let last = try stages(x, slices: config.timeSlices).last?.tokens else {  // (B, t·S, C)
+      throw SVFAPError.badConfig("the encoder has no stage")
+    }
     return try fcNorm(last.mean(axis: 1))
   }
 

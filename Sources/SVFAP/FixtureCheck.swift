@@ -77,8 +77,9 @@ public enum FixtureCheck {
         report.notInFixture.append(name)
         continue
       }
-      let ours = computed[name]!.toDoubles()
-      let theirs = ref.entries[name]!.dtype.hasPrefix("F") ? try ref.tensor(name, dtype: .float64).toDoubles() : try ref.ints(name).values.map(Double.init)
+      guard let mine = computed[name], let entry = ref.entries[name] else { continue }
+      let ours = mine.toDoubles()
+      let theirs = entry.dtype.hasPrefix("F") ? try ref.tensor(name, dtype: .float64).toDoubles() : try ref.ints(name).values.map(Double.init)
       guard ours.count == theirs.count else {
         throw SVFAPError.badFile(path: path, message: "'\(name)' has \(theirs.count) values in the fixture but we computed \(ours.count)")
       }
@@ -120,6 +121,10 @@ public enum FixtureCheck {
     var i = Init(dtype: dtype, rng: SplitMix64(seed: 0))
     let module: Module
     let forward: (Tensor, Tensor?) throws -> Tensor
+    func needContext(_ c: Tensor?) throws -> Tensor {
+      guard let c else { throw SVFAPError.badConfig("unit fixture '\(name)' lacks 'context'") }
+      return c
+    }
     switch name {
     case "attention":
       let dim = try shape("qkv.weight")[1]
@@ -130,7 +135,7 @@ public enum FixtureCheck {
       let w = try shape("q.weight"), kv = try shape("kv.weight")
       let m = CrossAttention(w[0], contextDim: kv[1], heads: try intInNote("num_heads"), &i)
       module = m
-      forward = { x, c in try m(x, context: c!) }
+      forward = { x, c in try m(x, context: try needContext(c)) }
     case "block":
       let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0]
       let m = Block(dim, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
@@ -142,7 +147,7 @@ public enum FixtureCheck {
       let m = CrossSelfBlock(dim, contextDim: ctx, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
       var rng = SplitMix64(seed: 0)
       module = m
-      forward = { x, c in try m(x, context: c!, rng: &rng) }
+      forward = { x, c in try m(x, context: try needContext(c), rng: &rng) }
     case "patch_embed":
       let w = try shape("proj.weight")
       let m = PatchEmbed(inChans: w[1], dim: w[0], tubelet: w[2], patch: w[3], &i)
@@ -227,7 +232,7 @@ public enum FixtureCheck {
   static func misc(_ side: [String: Any], _ src: SafeTensorsFile) throws -> [String: Tensor] {
     var out: [String: Tensor] = [:]
     for name in src.names {
-      let e = src.entries[name]!
+      guard let e = src.entries[name] else { continue }
       if name.hasPrefix("sinusoid_table"), e.shape.count == 3 {
         out[name] = sinusoidTable(count: e.shape[1], dim: e.shape[2])
       } else if name.hasPrefix("tube_mask_"), let dims = name.split(separator: "_").dropFirst(2).first {

@@ -25,9 +25,10 @@ public struct TokenMask: Sendable, Equatable {
       let v = row.enumerated().filter { !$0.element }.map(\.offset)
       for t in 0..<slices {
         let count = row[(t * perSlice)..<((t + 1) * perSlice)].filter { !$0 }.count
-        if v0 == nil { v0 = count }
-        if count != v0 {
-          throw SVFAPError.badMask("time slice \(t) keeps \(count) visible tokens but slice 0 keeps \(v0!); TPSBT needs the same count in every slice")
+        let first = v0 ?? count
+        v0 = first
+        if count != first {
+          throw SVFAPError.badMask("time slice \(t) keeps \(count) visible tokens but slice 0 keeps \(first); TPSBT needs the same count in every slice")
         }
       }
       vis.append(v)

@@ -126,7 +126,7 @@ public struct SafeTensorsFile {
     var offset = 0
     let names = tensors.keys.sorted()
     for name in names {
-      let t = tensors[name]!
+      guard let t = tensors[name] else { continue }
       let bytes = t.count * t.dtype.size
       header[name] = ["dtype": t.dtype == .float32 ? "F32" : "F64", "shape": t.shape, "data_offsets": [offset, offset + bytes]]
       offset += bytes
@@ -138,7 +138,7 @@ public struct SafeTensorsFile {
     withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
     out.append(json)
     for name in names {
-      let t = tensors[name]!
+      guard let t = tensors[name] else { continue }
       t.withUnsafeBytes { out.append(contentsOf: $0) }
     }
     try writeAtomically(out, to: path)

@@ -70,7 +70,10 @@ public struct TorchCheckpoint {
         extras[name] = v
         continue
       }
-      if storages[ref.key] == nil {
+      let storage: Data
+      if let read = storages[ref.key] {
+        storage = read
+      } else {
         guard let e = archive[prefix + "data/" + ref.key] else {
           throw SVFAPError.badFile(path: path, message: "storage \(ref.key) of '\(name)' is missing")
         }
@@ -80,9 +83,10 @@ public struct TorchCheckpoint {
             guard case .tensor(let r) = p.1, r.key == ref.key else { return nil }
             return Self.bytesNeeded(r)
           }.max() ?? 0
-        storages[ref.key] = try read(e, limit: max(need, 0) * 2 + (1 << 20))
+        storage = try read(e, limit: max(need, 0) * 2 + (1 << 20))
+        storages[ref.key] = storage
       }
-      tensors[name] = try Self.materialize(ref, storages[ref.key]!, name: name, path: path)
+      tensors[name] = try Self.materialize(ref, storage, name: name, path: path)
     }
   }
 

@@ -111,8 +111,8 @@ enum Builtins {
           }
           guard !xs.isEmpty || name == "sum" else { throw ScriptError(.runtime, "\(name) of no numbers", at: a.location) }
           switch name {
-          case "min": return .number(xs.min()!)
-          case "max": return .number(xs.max()!)
+          case "min": return .number(xs.min() ?? .nan)
+          case "max": return .number(xs.max() ?? .nan)
           case "sum": return .number(xs.reduce(0, +))
           default: return .number(xs.reduce(0, +) / Double(xs.count))
           }
@@ -136,7 +136,7 @@ enum Builtins {
       ) { a, _ in throw ScriptError(.runtime, try a.string("message"), at: a.location) })
     i.register(
       Command("vars", topic: "language", summary: "The variables of the session and their values.", returns: "nil", example: "vars") { _, interp in
-        for k in interp.globals.keys.sorted() { interp.output("\(k) = \(interp.globals[k]!.render(top: false))") }
+        for (k, v) in interp.globals.sorted(by: { $0.key < $1.key }) { interp.output("\(k) = \(v.render(top: false))") }
         return .nilValue
       })
     i.register(
@@ -176,7 +176,7 @@ enum Builtins {
   static func helpText(forName n: String, _ interp: Interpreter) throws -> String {
     if let c = interp.commands[n] { return c.help }
     if n == "syntax" {
-      return keywordHelp.keys.sorted().map { keywordHelp[$0]! }.joined(separator: "\n")
+      return keywordHelp.sorted { $0.key < $1.key }.map(\.value).joined(separator: "\n")
         + "\nvalues: 1.5  \"text {expr}\"  true false nil  [1, 2]  {key: value}  1..5\noperators: + - * / % ^  == != < <= > >=  and or not  x[i]  r.key"
     }
     if let k = keywordHelp[n] { return k }

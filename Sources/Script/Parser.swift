@@ -100,7 +100,7 @@ public struct Parser {
   /// After a statement: a newline, ';' (which hides the value), '}' or the end.
   mutating func endOfStatement(_ out: inout [Stmt]) throws {
     if isSymbol(";") {
-      if case .expression(let e, _, let l) = out.last! { out[out.count - 1] = .expression(e, hidden: true, l) }
+      if case .expression(let e, _, let l)? = out.last { out[out.count - 1] = .expression(e, hidden: true, l) }
       _ = advance()
     } else if !atNewline && !atEnd && !isSymbol("}") {
       throw error("expected the end of the statement, found \(describe(current))")

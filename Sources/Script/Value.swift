@@ -31,7 +31,7 @@ public struct Record: Sendable, Equatable {
   }
 
   /// (key, value) pairs in order.
-  public var pairs: [(String, Value)] { keys.map { ($0, values[$0]!) } }
+  public var pairs: [(String, Value)] { keys.compactMap { k in values[k].map { (k, $0) } } }
 }
 
 /// A user procedure.

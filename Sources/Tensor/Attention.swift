@@ -53,7 +53,7 @@ extension Tensor {
     for t in [qt, kt, vt] where !sources.contains(where: { $0 === t }) { sources.append(t) }
     qt.record(out, sources) { g in
       let grads = sources.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
-      func grad(of t: Tensor) -> Tensor { grads[sources.firstIndex { $0 === t }!] }
+      func grad(of t: Tensor) -> Tensor { grads[sources.firstIndex { $0 === t } ?? 0] }
       let (gq, gk, gv) = (grad(of: qt), grad(of: kt), grad(of: vt))
       let dp = Tensor(uninitialized: [nq, nk], dtype: qt.dtype)
       for bi in 0..<b {

@@ -234,14 +234,16 @@ enum FinetuneCommands {
         let batch = try a.int("batch")
         let plan = try StepPlan(a, clips: videos, batch: batch) { $0 }
         let restart = try a.bool("restart")
-        if h.finetuner == nil || restart {
+        let ft: Finetuner
+        if let existing = h.finetuner, !restart {
+          ft = existing
+        } else {
           let task: Finetuner.Task = classification ? .classification(smoothing: try a.number("smoothing")) : .regression(loss: try a.string("loss"))
-          let ft = Finetuner(
+          ft = Finetuner(
             model: model, task: task, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
             layerDecay: try a.number("layer_decay"), warmupSteps: plan.warmup, frozenEncoder: try a.bool("freeze_encoder"), seed: session.nextSeed())
           h.finetuner = ft
         }
-        let ft = h.finetuner!
         (ft.mixupAlpha, ft.cutmixAlpha) = (try a.number("mixup"), try a.number("cutmix"))
         if a.has("clip_grad") { ft.clipGrad = try a.number("clip_grad") }
         ft.accumulate = max(1, try a.int("accumulate"))

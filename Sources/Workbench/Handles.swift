@@ -20,18 +20,19 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   /// Whichever training run the model has.
   public var run: TrainingRun? { trainer ?? finetuner }
 
+  /// The module (for checkpoints): whichever model the handle holds.
+  public let module: Module
+  /// The architecture.
+  public let config: SVFAPConfig
+
   init(preset: String, pretrain: PretrainModel) {
-    self.preset = preset
-    self.task = "pretrain"
-    self.pretrain = pretrain
-    self.finetune = nil
+    (self.preset, task, self.pretrain, finetune) = (preset, "pretrain", pretrain, nil)
+    (module, config) = (pretrain, pretrain.config)
   }
 
   init(preset: String, finetune: FinetuneModel) {
-    self.preset = preset
-    self.task = "finetune"
-    self.pretrain = nil
-    self.finetune = finetune
+    (self.preset, task, pretrain, self.finetune) = (preset, "finetune", nil, finetune)
+    (module, config) = (finetune, finetune.config)
   }
 
   /// The fine-tuning model, or an error for `command` saying a fine-tuning model is needed.
@@ -41,11 +42,6 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     }
     return f
   }
-
-  /// The module (for checkpoints).
-  public var module: Module { pretrain.map { $0 as Module } ?? finetune! }
-  /// The architecture.
-  public var config: SVFAPConfig { pretrain?.config ?? finetune!.config }
 
   public var typeName: String { "model" }
   public var summary: String {

@@ -23,16 +23,20 @@ final class StreamedClips {
   /// The next batch (clips (B, 3, T, H, W) and targets); an epoch's end moves on to the next epoch.
   func next() throws -> (Tensor, [[Double]])? {
     let n = manifest.rows.count
+    guard n > 0 else { throw MediaError(root, "the manifest has no rows to stream") }
+    if run.dataPosition < 0 { run.dataPosition = 0 }  // an edited checkpoint
     var emptyEpochs = 0
     while true {
       let e = run.dataPosition / n, pos = run.dataPosition % n
-      if loader == nil || e != epoch {
-        loader = ClipLoader(
+      let current: ClipLoader
+      if let open = loader, e == epoch {
+        current = open
+      } else {
+        current = ClipLoader(
           manifest: manifest, root: root, spec: spec, batch: batch, shuffle: true, seed: run.dataSeed &+ UInt64(truncatingIfNeeded: e), randomStart: true,
           onBadRow: onError, startPosition: pos)
-        (epoch, reported) = (e, 0)
+        (loader, epoch, reported) = (current, e, 0)
       }
-      let current = loader!
       let b = try current.next()
       run.dataPosition = e * n + current.position
       for s in current.skipped.dropFirst(reported) where skippedRows.insert(s.row).inserted {

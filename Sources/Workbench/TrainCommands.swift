@@ -48,14 +48,16 @@ enum TrainCommands {
         }
         let batch = try a.int("batch")
         let plan = try StepPlan(a, clips: streamed?.rows.count ?? clips.reduce(0) { $0 + $1.shape[0] }, batch: batch) { _ in 1000 }
-        if m.trainer == nil {
-          let t = Pretrainer(
+        let t: Pretrainer
+        if let existing = m.trainer {
+          t = existing
+        } else {
+          t = Pretrainer(
             model: model, totalSteps: plan.total, batch: batch * max(1, try a.int("accumulate")), baseLR: try a.number("lr"),
             maskRatio: try a.number("mask_ratio"), seed: session.nextSeed())
           if let w = plan.warmup { t.schedule.warmupSteps = w }
           m.trainer = t
         }
-        let t = m.trainer!
         t.maskRatio = try a.number("mask_ratio")
         if a.has("clip_grad") { t.clipGrad = try a.number("clip_grad") }
         t.accumulate = max(1, try a.int("accumulate"))

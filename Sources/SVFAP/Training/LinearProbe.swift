@@ -94,7 +94,7 @@ public struct LinearProbe: Sendable {
     var a = a0, b = b0
     let n = a.count
     for c in 0..<n {
-      let p = (c..<n).max { abs(a[$0][c]) < abs(a[$1][c]) }!
+      let p = (c..<n).max { abs(a[$0][c]) < abs(a[$1][c]) } ?? c
       guard abs(a[p][c]) > 1e-12 else { throw SVFAPError.badConfig("linear probe: singular system") }
       a.swapAt(c, p)
       b.swapAt(c, p)
