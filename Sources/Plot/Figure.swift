@@ -35,11 +35,14 @@ public struct Figure: Sendable {
   public var rows: Int { (panels.count + columns - 1) / columns }
 }
 
+/// A value in [0, 1] as a byte; NaN and infinities (a diverged model) draw as black or white, never trap.
+public func pixelByte(_ v: Double) -> UInt8 { v.isNaN ? 0 : UInt8((min(max(v, 0), 1) * 255).rounded(.down)) }
+
 /// Maps v in [0, 1] to an RGB colour (dark blue → cyan → yellow → red), for heat overlays.
 public func heatColor(_ v: Double) -> (UInt8, UInt8, UInt8) {
   let x = min(max(v, 0), 1)
   let r = min(1, max(0, 1.5 * x - 0.25)), g = min(1, max(0, 1.5 - abs(3 * x - 1.7))), b = min(1, max(0, 1 - 2 * x + 0.3))
-  return (UInt8(r * 255), UInt8(g * 255), UInt8(b * 255))
+  return (pixelByte(r), pixelByte(g), pixelByte(b))
 }
 
 /// An RGB picture with a coarse heat map (gridW × gridH values in [0, 1]) blended over it.
@@ -47,11 +50,12 @@ public func overlay(rgb: [UInt8], width: Int, height: Int, heat: [Double], gridW
   var out = rgb
   for y in 0..<height {
     for x in 0..<width {
-      let v = heat[min(y * gridH / height, gridH - 1) * gridW + min(x * gridW / width, gridW - 1)]
+      let k = min(y * gridH / height, gridH - 1) * gridW + min(x * gridW / width, gridW - 1)
+      let v = heat.indices.contains(k) ? heat[k] : 0
       let (r, g, b) = heatColor(v), p = (y * width + x) * 3
-      out[p] = UInt8(Double(rgb[p]) * (1 - alpha) + Double(r) * alpha)
-      out[p + 1] = UInt8(Double(rgb[p + 1]) * (1 - alpha) + Double(g) * alpha)
-      out[p + 2] = UInt8(Double(rgb[p + 2]) * (1 - alpha) + Double(b) * alpha)
+      out[p] = pixelByte((Double(rgb[p]) * (1 - alpha) + Double(r) * alpha) / 255)
+      out[p + 1] = pixelByte((Double(rgb[p + 1]) * (1 - alpha) + Double(g) * alpha) / 255)
+      out[p + 2] = pixelByte((Double(rgb[p + 2]) * (1 - alpha) + Double(b) * alpha) / 255)
     }
   }
   return out

@@ -13,7 +13,7 @@ enum Figures {
     var out = [UInt8](repeating: 0, count: h * w * 3)
     for c in 0..<3 {
       let plane = p + ((b * 3 + c) * t + f) * h * w
-      for i in 0..<(h * w) { out[i * 3 + c] = UInt8(unnormalize(plane[i], channel: c) * 255) }
+      for i in 0..<(h * w) { out[i * 3 + c] = pixelByte(Double(unnormalize(plane[i], channel: c))) }
     }
     return out
   }
@@ -23,6 +23,39 @@ enum Figures {
     let (t, h, w) = (clip.shape[2], clip.shape[3], clip.shape[4])
     let panels = (0..<t).map { f in Figure.Panel.image(rgb: frameRGB(clip, frame: f), width: w, height: h, title: "frame \(indices?[f] ?? f)") }
     return Figure(title: "clip \(clip.shape)", panels: panels, columns: min(t, 8), panelWidth: 150, panelHeight: 160)
+  }
+
+  /// Checks that clips (B, 3, T, H, W) fit the token grid of `c` (every figure indexes pixels by it).
+  static func check(clip: Tensor, fits c: SVFAPConfig) throws {
+    let want = [3, c.frames, c.imgSize, c.imgSize]
+    guard clip.rank == 5, clip.shape[0] >= 1, Array(clip.shape.dropFirst()) == want, clip.dtype == .float32 else {
+      throw SVFAPError.badConfig("the clip \(clip.shape) does not fit the model's grid (B, \(want.map(String.init).joined(separator: ", ")))")
+    }
+  }
+
+  /// Checks that a prediction (B, masked, values) and a mask belong to `clip` under `c`.
+  static func check(reconstructionOf clip: Tensor, prediction: Tensor, mask: TokenMask, config c: SVFAPConfig) throws {
+    try check(clip: clip, fits: c)
+    let masked = mask.masked.first?.count ?? 0
+    guard mask.batch == clip.shape[0], mask.tokenCount == c.tokenCount, mask.masked.allSatisfy({ $0.allSatisfy { $0 >= 0 && $0 < c.tokenCount } }),
+      prediction.shape == [clip.shape[0], masked, c.valuesPerTubelet], prediction.dtype == .float32
+    else {
+      throw SVFAPError.badConfig(
+        "the prediction \(prediction.shape) and a mask hiding \(masked) of \(mask.tokenCount) tokens do not fit the clip \(clip.shape) (want a prediction of (\(clip.shape[0]), masked tokens, \(c.valuesPerTubelet)))"
+      )
+    }
+  }
+
+  /// A model grid for a bare clip (B, 3, T, H, W): svfap-base's patch and tubelet sizes at the clip's size.
+  static func grid(for clip: Tensor) throws -> SVFAPConfig {
+    var c = SVFAPConfig()
+    guard clip.rank == 5 else { throw SVFAPError.badConfig("a clip must be (B, 3, T, H, W), got \(clip.shape)") }
+    (c.frames, c.imgSize) = (clip.shape[2], clip.shape[3])
+    guard clip.shape[3] == clip.shape[4], c.frames % c.tubelet == 0, c.imgSize % c.patchSize == 0 else {
+      throw SVFAPError.badConfig(
+        "the clip \(clip.shape) does not split into \(c.tubelet)-frame tubelets of \(c.patchSize)x\(c.patchSize) patches; pass model: to use its grid")
+    }
+    return c
   }
 
   /// Patch (row, column) of token n.
@@ -113,7 +146,7 @@ enum Figures {
       for i in 0..<(h * w) where known[f][i] {
         for ch in 0..<3 {
           masked[i * 3 + ch] = 128
-          let v = UInt8(recon[f][i * 3 + ch] * 255)
+          let v = pixelByte(Double(recon[f][i * 3 + ch]))
           onlyPred[i * 3 + ch] = v
           pasted[i * 3 + ch] = v
         }

@@ -71,7 +71,8 @@ enum PlotCommands {
             throw ScriptError(
               .runtime, "show: mode must be \"patch-stats\" or \"normalized\" (a raw-pixel head is not trained by this workbench)", at: a.location)
           }
-          let mask = try mk.realize(batch: clip.tensor.shape[0], config: m.config)
+          let mask = try mk.realize(batch: clip.tensor.shape.first ?? 1, config: m.config)
+          try Figures.check(reconstructionOf: clip.tensor, prediction: p.tensor, mask: mask, config: m.config)
           let frames = try a.indices("frames", below: m.config.frames)
           return try save(
             Figures.reconstruction(clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames), a, interp, session: session)
@@ -89,7 +90,8 @@ enum PlotCommands {
         returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)"
       ) { a, interp in
         let clip = try a.handle("clip", as: TensorHandle.self), mk = try a.handle("mask", as: MaskHandle.self)
-        let cfg = a.has("model") ? try a.handle("model", as: ModelHandle.self).config : SVFAPConfig()
+        let cfg = a.has("model") ? try a.handle("model", as: ModelHandle.self).config : try Figures.grid(for: clip.tensor)
+        try Figures.check(clip: clip.tensor, fits: cfg)
         let (fig, _) = Figures.maskFigure(clip.tensor, mask: try mk.realize(batch: 1, config: cfg), config: cfg)
         return try save(fig, a, interp, session: session)
       })
@@ -103,7 +105,11 @@ enum PlotCommands {
         var runs: [(String, [StepLog])] = []
         for v in try a.list("runs") {
           switch v {
-          case .handle(let m as ModelHandle): runs.append((m.preset + " #\(runs.count + 1)", m.run?.log ?? []))
+          case .handle(let m as ModelHandle):
+            guard let log = m.run?.log, !log.isEmpty else {
+              throw ScriptError(.runtime, "show_curves: the \(m.preset) model has no training log yet (train it first)", at: a.location)
+            }
+            runs.append((m.preset + " #\(runs.count + 1)", log))
           case .string(let p):
             let text = (try? String(contentsOfFile: session.resolve(p), encoding: .utf8)) ?? ""
             let logs = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8)) }
