@@ -61,7 +61,8 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Whether the encoder is a vanilla ViT (one stage).
   public var isVanilla: Bool { stageDepths.count == 1 }
 
-  /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, and a tiny model.
+  /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, a tiny model, and a
+  /// nano model for tests and fuzzing.
   public static let presets: [String: SVFAPConfig] = {
     var base = SVFAPConfig()
     base.stageDepths = [12, 6, 3]
@@ -80,7 +81,12 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     tiny.decoderDim = 96
     tiny.decoderDepth = 1
     tiny.decoderHeads = 3
-    return ["svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny]
+    // The smallest model of the family (32 px, 4 frames, two stages): for tests and the session fuzzer.
+    var nano = SVFAPConfig()
+    (nano.imgSize, nano.patchSize, nano.frames, nano.dim, nano.heads) = (32, 8, 4, 24, 2)
+    (nano.stageDepths, nano.bottleneckTokens, nano.bottleneckHidden) = ([1, 1], 2, 16)
+    (nano.decoderDim, nano.decoderDepth, nano.decoderHeads) = (16, 1, 2)
+    return ["svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny, "svfap-nano": nano]
   }()
 
   /// Preset names, sorted.

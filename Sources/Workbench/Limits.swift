@@ -38,5 +38,26 @@ enum Limits {
   static let threads = 1.0...256
 }
 
+extension Limits {
+  /// The most values one clip tensor a script asks for may hold (2^30 floats, 4 GiB).
+  static let clipElements = 1 << 30
+
+  /// Refuses a clip of `dims` before it is allocated when it would hold more than `clipElements`.
+  static func checkClip(_ dims: [Int], _ a: Arguments) throws {
+    var n = 1
+    for d in dims {
+      let (p, o) = n.multipliedReportingOverflow(by: max(d, 0))
+      guard !o else {
+        n = .max
+        break
+      }
+      n = p
+    }
+    guard n <= clipElements else {
+      throw ScriptError(.runtime, "'\(a.command)': a clip of \(dims) holds \(n) values, more than the \(clipElements) allowed (4 GiB)", at: a.location)
+    }
+  }
+}
+
 /// The most classes a head, a confusion matrix or a metric may have.
 let maxClasses = Int(Limits.classes.upperBound)

@@ -67,6 +67,7 @@ enum MediaCommands {
         let path = session.resolve(try a.string("path"))
         var spec = ClipSpec()
         (spec.frames, spec.stride, spec.size) = (try a.int("frames"), try a.int("stride"), try a.int("size"))
+        try Limits.checkClip([1, 3, spec.frames, spec.size, spec.size], a)
         guard let crop = ClipSpec.Crop(rawValue: try a.string("crop")) else {
           throw ScriptError(.runtime, "load: crop must be \(ClipSpec.Crop.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or "))", at: a.location)
         }

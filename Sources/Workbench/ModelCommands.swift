@@ -86,6 +86,7 @@ enum ModelCommands {
         returns: "clip", example: "clip = noise_clip(batch: 2)"
       ) { a, _ in
         let (b, t, s) = (try a.int("batch"), try a.int("frames"), try a.int("size"))
+        try Limits.checkClip([b, 3, t, s, s], a)
         guard (1...64).contains(b), (1...512).contains(t), (1...1024).contains(s) else {
           throw ScriptError(.runtime, "noise_clip: batch 1...64, frames 1...512, size 1...1024", at: a.location)
         }

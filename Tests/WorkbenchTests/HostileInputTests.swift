@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Media
 @testable import Script
 @testable import Workbench
 
@@ -51,5 +52,33 @@ import Testing
       }
     }
     #expect(try session.interpreter.run("1 + 1") == .number(2), "\(file): the session no longer answers")
+  }
+
+  @Test func generatedSessionProgramsNeverCrash() throws {
+    // The session fuzzer's generator (scripts/fuzz-session runs it under libFuzzer for hours): 300
+    // seeded programs of declared commands with hostile arguments, in this process.
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-genfuzz-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let w = try VideoWriter(path: work.appendingPathComponent("clip.mp4").path, width: 32, height: 32, fps: 25)
+    for k in 0..<6 { try w.write(rgb: (0..<(32 * 32 * 3)).map { UInt8(truncatingIfNeeded: $0 &* (k + 3)) }) }
+    try w.finish()
+    try "path,label\nclip.mp4,0\nclip.mp4,1\n".write(to: work.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+    let commands = Array(Session().interpreter.commands.values)
+    var state: UInt64 = 42
+    var distinct = Set<String>()
+    for _ in 0..<300 {
+      let bytes = (0..<48).map { _ -> UInt8 in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return UInt8(truncatingIfNeeded: state >> 56)
+      }
+      let program = SessionFuzzing.program(from: bytes, commands: commands)
+      for line in program.split(separator: "\n") where line.hasPrefix("v") {
+        distinct.insert(String(line.split(separator: "(")[0].split(separator: " ").last ?? ""))
+      }
+      SessionFuzzing.run(program, in: work.path)
+    }
+    // The generator reaches most of the language's commands.
+    #expect(distinct.count >= commands.count / 2, "only \(distinct.count) distinct commands generated")
   }
 }
