@@ -89,7 +89,12 @@ public enum Notebook {
   /// Executes every code cell in one session; stops at the first error unless `allowErrors`.
   /// `parameters` (NAME → expression) are assigned in a cell injected after the cell tagged
   /// "parameters". Returns the executed notebook and whether every cell succeeded.
-  public static func execute(_ nbIn: [String: Any], directory: String, allowErrors: Bool, parameters: [(String, String)] = []) -> ([String: Any], Bool) {
+  /// A cell that runs longer than `cellTimeout` seconds is interrupted at its next safe point (as Ctrl-C
+  /// would) and marked `CellTimeout`; Ctrl-C itself marks the running cell `KeyboardInterrupt` and stops
+  /// the run, so the notebook written holds every cell that ran.
+  public static func execute(
+    _ nbIn: [String: Any], directory: String, allowErrors: Bool, parameters: [(String, String)] = [], cellTimeout: Double? = nil
+  ) -> ([String: Any], Bool) {
     var nb = nbIn
     var cells = nb["cells"] as? [[String: Any]] ?? []
     if !parameters.isEmpty {
@@ -99,9 +104,10 @@ public enum Notebook {
     }
     let session = Session()
     session.interpreter.currentDirectory = directory
-    var ok = true, count = 0
+    var ok = true, count = 0, stopped = false
+    let watchdog = CellWatchdog()
     for i in cells.indices where cells[i]["cell_type"] as? String == "code" {
-      guard ok || allowErrors else {
+      guard (ok || allowErrors) && !stopped else {
         cells[i]["outputs"] = []
         cells[i]["execution_count"] = NSNull()
         continue
@@ -125,9 +131,19 @@ public enum Notebook {
           stream += line + "\n"
         }
       }
+      watchdog.start(cellTimeout)
+      defer { watchdog.stop() }
       do {
         try session.interpreter.run(text(cells[i]["source"]), file: "cell \(count)")
         flushStream()
+      } catch let e as ScriptError where e.kind == .interrupted {
+        flushStream()
+        let timedOut = watchdog.fired
+        let name = timedOut ? "CellTimeout" : "KeyboardInterrupt"
+        let message = timedOut ? "the cell ran longer than \(Value.format(cellTimeout ?? 0)) s and was interrupted" : "interrupted by Ctrl-C"
+        outputs.append(["output_type": "error", "ename": name, "evalue": message, "traceback": [e.description, message]])
+        ok = false
+        stopped = !timedOut
       } catch let e as ScriptError {
         flushStream()
         outputs.append([
@@ -191,5 +207,48 @@ public enum Notebook {
       img{max-width:100%}</style></head><body>
       \(body)</body></html>
       """
+  }
+}
+
+/// Interrupts the running cell (through the Ctrl-C flag, so it stops at a safe point) once it has run
+/// longer than its timeout.
+final class CellWatchdog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var deadline: Double?
+  private var didFire = false
+  private var thread: Thread?
+
+  /// Whether the last cell was interrupted by its timeout.
+  var fired: Bool { lock.withLock { didFire } }
+
+  /// Arms the watchdog for a cell (nil: no timeout).
+  func start(_ timeout: Double?) {
+    lock.withLock {
+      didFire = false
+      deadline = timeout.map { ProcessInfo.processInfo.systemUptime + $0 }
+    }
+    guard timeout != nil, thread == nil else { return }
+    let t = Thread { [weak self] in
+      while let self {
+        usleep(20_000)
+        self.lock.withLock {
+          if let d = self.deadline, ProcessInfo.processInfo.systemUptime > d {
+            self.deadline = nil
+            self.didFire = true
+            Interrupt.request()
+          }
+        }
+      }
+    }
+    thread = t
+    t.start()
+  }
+
+  /// Disarms it after the cell.
+  func stop() {
+    lock.withLock {
+      deadline = nil
+      if didFire { Interrupt.clear() }  // a cell that ended just as it fired must not stop the next one
+    }
   }
 }

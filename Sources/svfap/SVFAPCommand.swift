@@ -413,22 +413,36 @@ struct NotebookRun: ParsableCommand {
   @Option(name: .shortAndLong, help: "Output .ipynb (default: overwrite the input .ipynb).") var output: String?
   @Flag(help: "Run every cell even after an error (exit 0).") var allowErrors = false
   @Option(name: .short, help: "NAME=VALUE parameters, assigned after the cell tagged 'parameters'.") var parameter: [String] = []
+  @Option(help: "Interrupt a cell that runs longer than this many seconds (marked CellTimeout).") var cellTimeout: Double?
+
+  func validate() throws {
+    if let t = cellTimeout { try OptionCheck.check("cell-timeout", t, in: 0.01...1e7) }
+  }
 
   func run() throws {
+    Interrupt.installHandler()
     let nb: [String: Any]
     do { nb = try Notebook.load(input) } catch {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      throw ExitCode(65)
+      // A file that cannot be read is an I/O error (74); one that is not a notebook, a data error (65).
+      throw ExitCode(FileManager.default.isReadableFile(atPath: input) ? 65 : 74)
     }
     let params = parameter.compactMap { p -> (String, String)? in
       guard let eq = p.firstIndex(of: "=") else { return nil }
       return (String(p[..<eq]), String(p[p.index(after: eq)...]))
     }
     let dir = URL(fileURLWithPath: input).deletingLastPathComponent().path
-    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: allowErrors, parameters: params)
+    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: allowErrors, parameters: params, cellTimeout: cellTimeout)
     let out = output ?? (input.hasSuffix(".ipynb") ? input : (input as NSString).deletingPathExtension + ".ipynb")
-    try Notebook.write(done, to: out)
-    print("wrote \(out)\(ok ? "" : " (with errors)")")
+    do { try Notebook.write(done, to: out) } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(74)
+    }
+    let interrupted = ((done["cells"] as? [[String: Any]]) ?? []).contains { cell in
+      ((cell["outputs"] as? [[String: Any]]) ?? []).contains { $0["ename"] as? String == "KeyboardInterrupt" }
+    }
+    print("wrote \(out)\(interrupted ? " (interrupted by Ctrl-C)" : ok ? "" : " (with errors)")")
+    if interrupted { throw ExitCode(130) }
     if !ok && !allowErrors { throw ExitCode(70) }
   }
 }

@@ -41,6 +41,36 @@ import Testing
     print "after the error"
     """
 
+  @Test func aCellPastItsTimeoutIsInterruptedAndMarked() throws {
+    let dir = try tmp()
+    let nb = Notebook.fromPercent("# %%\nx = 1\n# %%\nwhile true { x = x + 1 }\n# %%\nprint \"never\"\n")
+    let t0 = Date()
+    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: false, cellTimeout: 0.3)
+    #expect(!ok && Date().timeIntervalSince(t0) < 10)
+    let cells = done["cells"] as? [[String: Any]] ?? []
+    let names = cells.map { (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String } }
+    #expect(names == [[], ["CellTimeout"], []])
+    #expect(cells.last?["execution_count"] is NSNull)
+  }
+
+  @Test func ctrlCWritesWhatRanWithTheCellMarked() throws {
+    let dir = try tmp()
+    try "# %%\nprint \"first\"\n# %%\nwhile true { x = 1 }\n# %%\nprint \"never\"\n".write(
+      toFile: dir + "/long.svfap", atomically: true, encoding: .utf8)
+    let pid = try spawnProcess(REPLTests.svfap, ["notebook", "run", dir + "/long.svfap", "-o", dir + "/long.ipynb"], stdout: dir + "/out.txt")
+    usleep(1_500_000)
+    kill(pid, SIGINT)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    #expect((status >> 8) & 0xFF == 130, "exit status \(status)")
+    let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/long.ipynb"))
+    let nb = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let cells = nb?["cells"] as? [[String: Any]] ?? []
+    let names = cells.map { (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String } }
+    #expect(names == [[], ["KeyboardInterrupt"], []])
+    #expect(try validate(dir + "/long.ipynb").contains("valid"))
+  }
+
   @Test func textFigureAndErrorCells() throws {
     let dir = try tmp()
     let nb = Notebook.fromPercent(source)
