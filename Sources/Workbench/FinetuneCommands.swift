@@ -122,7 +122,7 @@ enum FinetuneCommands {
         params: [.positional("manifest", .string, "a manifest .csv"), .option("split", .string, "rows to load (\"\" = all)", default: .string(""))]
           + clipParams,
         returns: "list of clips", example: "xs = clips \"examples/unlabeled.csv\" crop: \"face\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let (_, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"))
         var out: [Value] = []
         for r in chosen {
@@ -144,7 +144,7 @@ enum FinetuneCommands {
         ] + clipParams,
         returns: "record {videos, dim, path} (and feature, the list of values, for one video)",
         example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
         let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), allowVideo: true)
@@ -197,7 +197,7 @@ enum FinetuneCommands {
         ]
           + StepPlan.params + clipParams,
         returns: "record {step, loss, clips (videos used), stopped}", example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
         let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: false)
@@ -292,7 +292,7 @@ enum FinetuneCommands {
         ] + clipParams,
         returns: "record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} and their mean over targets",
         example: "r = evaluate f \"synth/expressions.csv\" split: \"test\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
         let model = try h.finetuneModel(for: a)
         let (m, chosen, root, spec) = try rows(a, session: session, split: try a.string("split"), foldTest: true)
@@ -377,7 +377,7 @@ enum FinetuneCommands {
         ] + clipParams,
         returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
         example: "r = linear_probe f \"synth/expressions.csv\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let h = try a.handle("model", as: ModelHandle.self)
         let model = try h.finetuneModel(for: a)
         let (m, trainRows, root, spec) = try rows(a, session: session, split: try a.string("train"), foldTest: false)

@@ -11,7 +11,7 @@ enum MediaCommands {
         "probe", topic: "video", summary: "Facts about a video file or frame folder: format, codec, size, fps, frame count (exact or estimated), duration.",
         params: [.positional("path", .string, "a video file or a folder of jpg/png frames")], returns: "record",
         example: "probe \"examples/media/single_face.mp4\""
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let path = session.resolve(try a.string("path"))
         let info: VideoInfo
         do { info = try VideoReader(path: path).info } catch let e as MediaError { throw ScriptError(.io, "probe: \(e)", at: a.location) }
@@ -30,7 +30,7 @@ enum MediaCommands {
           .positional("root", .string, "the dataset's root folder (for a reader)", default: .string(".")),
         ],
         returns: "record {rows, labels, classes, paths}", example: "d = dataset \"ravdess\" \"/data/RAVDESS\""
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let name = try a.string("name")
         let m: Manifest
         do {
@@ -63,7 +63,7 @@ enum MediaCommands {
           .option("face_fallback", .bool, "with crop: \"face\", use the center crop when no face is found instead of failing", default: .bool(false)),
         ],
         returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let path = session.resolve(try a.string("path"))
         var spec = ClipSpec()
         (spec.frames, spec.stride, spec.size) = (try a.int("frames"), try a.int("stride"), try a.int("size"))

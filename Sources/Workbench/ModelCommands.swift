@@ -22,7 +22,7 @@ enum ModelCommands {
           ).within(Limits.fraction),
         ],
         returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         var cfg = try SVFAPConfig.preset(try a.string("preset"))
         let finetuning = try a.string("task") == "finetune"
         cfg.dropPath = a.has("drop_path") ? try a.number("drop_path") : (finetuning ? SVFAPConfig.finetuneDropPath : 0)
@@ -68,7 +68,7 @@ enum ModelCommands {
             .option("seed", .integer, "seed of the pattern (default: the session's next seed)", default: .nilValue).within(Limits.seed),
           ],
           returns: "mask", example: "mask = \(kind)(0.9, seed: 2)"
-        ) { a, _ in
+        ) { [unowned session] a, _ in
           let r = try a.number("ratio")
           guard r >= 0 && r < 1 else { throw ScriptError(.runtime, "\(kind): ratio must be in [0, 1), got \(Value.format(r))", at: a.location) }
           return .handle(MaskHandle(kind: kind, ratio: r, seed: a.has("seed") ? try a.seed("seed") : session.nextSeed()))
@@ -84,7 +84,7 @@ enum ModelCommands {
           .option("seed", .integer, "seed (default: the session's next seed)", default: .nilValue).within(Limits.seed),
         ],
         returns: "clip", example: "clip = noise_clip(batch: 2)"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let (b, t, s) = (try a.int("batch"), try a.int("frames"), try a.int("size"))
         try Limits.checkClip([b, 3, t, s, s], a)
         guard (1...64).contains(b), (1...512).contains(t), (1...1024).contains(s) else {
@@ -101,7 +101,7 @@ enum ModelCommands {
           .option("mask", .handle("mask"), "the mask", default: .nilValue),
         ],
         returns: "number", example: "loss m clip mask: tube(0.9, seed: 2)"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let (m, clip) = (try a.handle("model", as: ModelHandle.self), try a.handle("clip", as: TensorHandle.self))
         guard let model = m.pretrain else {
           throw ScriptError(.runtime, "loss: the model is a fine-tuning model; build one with task: \"pretrain\"", at: a.location)
@@ -119,7 +119,7 @@ enum ModelCommands {
           .option("mask", .handle("mask"), "the mask (default: tube 0.9 with the session's next seed)", default: .nilValue),
         ],
         returns: "record {loss, prediction, target, mask, clip, model}", example: "r = reconstruct(m, clip, mask: tube(0.9, seed: 2))"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let (m, clip) = (try a.handle("model", as: ModelHandle.self), try a.handle("clip", as: TensorHandle.self))
         guard let model = m.pretrain else {
           throw ScriptError(.runtime, "reconstruct: the model is a fine-tuning model; build one with task: \"pretrain\"", at: a.location)
@@ -154,7 +154,7 @@ enum ModelCommands {
         "save", topic: "model", summary: "Write a model's weights as safetensors (PyTorch state_dict names), atomically.",
         params: [.positional("model", .handle("model"), "the model"), .positional("path", .string, "output file (.safetensors)")],
         example: "save m \"runs/tiny.safetensors\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self)
         let path = session.resolve(try a.string("path"))
         do { try Checkpoint.save(m.module, config: m.config, to: path) } catch { throw ScriptError(.io, "save: \(error)", at: a.location) }
@@ -167,7 +167,7 @@ enum ModelCommands {
         summary: "Load weights into a model from .safetensors or the authors' .pth (restricted unpickler); reports new and unused tensors.",
         params: [.positional("model", .handle("model"), "the model"), .positional("path", .string, "a .safetensors or .pth file")],
         returns: "record {loaded, new, unused}", example: "checkpoint m \"pretrained.pth\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self)
         let path = session.resolve(try a.string("path"))
         guard FileManager.default.fileExists(atPath: path) else { throw ScriptError(.io, "checkpoint: no file '\(path)'", at: a.location) }
@@ -186,7 +186,7 @@ enum ModelCommands {
           "List what a .safetensors or the authors' .pth file holds (tensors, parameter count, other entries such as the training arguments), read without running code.",
         params: [.positional("path", .string, "a .pth or .safetensors file")], returns: "record {tensors, parameters, names, extras}",
         example: "inspect_checkpoint \"pretrained.pth\""
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let path = session.resolve(try a.string("path"))
         guard FileManager.default.fileExists(atPath: path) else { throw ScriptError(.io, "inspect_checkpoint: no file '\(path)'", at: a.location) }
         var extras: [(String, Value)] = []
@@ -209,7 +209,7 @@ enum ModelCommands {
         "check_fixture", topic: "model", summary: "Recompute a golden fixture of the authors' PyTorch code and compare every tensor.",
         params: [.positional("path", .string, "a fixture .safetensors file")], returns: "record {ok, tensors, worst}",
         example: "check_fixture \"Tests/Fixtures/unit_block_fp32.safetensors\""
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let r = try FixtureCheck.check(path: session.resolve(try a.string("path")))
         if let why = r.unsupported { return .record(Record([("ok", .bool(false)), ("unsupported", .string(why))])) }
         let worst = r.rows.map { $0.maxError / max($0.scale, 1e-300) }.max() ?? 0
@@ -238,7 +238,7 @@ enum ModelCommands {
       Command(
         "seed", topic: "session", summary: "Set the session's seed: later masks, clips and models without an explicit seed repeat.",
         params: [.positional("value", .integer, "the seed").within(Limits.seed)], example: "seed 42"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         session.seed(try a.seed("value"))
         return .nilValue
       })
@@ -252,7 +252,7 @@ enum ModelCommands {
           .option("autosave_minutes", .number, "…or after this many minutes, whichever comes first", default: .nilValue).within(0.01...1e6),
         ],
         returns: "record of the settings", example: "set threads: 2 autosave_every: 50"
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         if a.has("threads") { Threads.count = try a.int("threads") }
         if let save = session.autosave {
           if a.has("autosave") { save.enabled = try a.bool("autosave") }

@@ -54,7 +54,7 @@ enum PlotCommands {
           .option("text", .bool, "also print a text rendering (curves)", default: .bool(false)),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show reconstruct(m, clip, mask: tube(0.9, seed: 2))"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         switch a["value"] {
         case .handle(let h as TensorHandle) where h.kind == "clip":
           return try save(Figures.montage(h.tensor, indices: (h as? ClipHandle)?.clip.frameIndices), a, interp, session: session)
@@ -88,7 +88,7 @@ enum PlotCommands {
           .option("model", .handle("model"), "a model whose token grid to use (default: svfap-base's)", default: .nilValue),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let clip = try a.handle("clip", as: TensorHandle.self), mk = try a.handle("mask", as: MaskHandle.self)
         let cfg = a.has("model") ? try a.handle("model", as: ModelHandle.self).config : try Figures.grid(for: clip.tensor)
         try Figures.check(clip: clip.tensor, fits: cfg)
@@ -101,7 +101,7 @@ enum PlotCommands {
         params: [.variadic("runs", "trained models or log file paths")] + [.option("text", .bool, "also print a text rendering", default: .bool(true))]
           + common,
         returns: "nil (prints the figure's path)", example: "show_curves m1 m2"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         var runs: [(String, [StepLog])] = []
         for v in try a.list("runs") {
           switch v {
@@ -133,7 +133,7 @@ enum PlotCommands {
           .option("rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self), clip = try a.handle("clip", as: TensorHandle.self)
         let model = try m.finetuneModel(for: a)
         let c = model.config
@@ -207,7 +207,7 @@ enum PlotCommands {
           .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(Limits.index),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self), clip = try a.handle("clip", as: TensorHandle.self)
         let model = try m.finetuneModel(for: a)
         let stage = try a.int("stage"), token = try a.int("token")
@@ -241,7 +241,7 @@ enum PlotCommands {
           .option("classes", .list, "class names", default: .nilValue),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_confusion [0, 1, 1] [0, 1, 0] classes: [\"neutral\", \"happy\"]"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let p = try a.indices("predicted", below: maxClasses), t = try a.indices("actual", below: maxClasses)
         guard p.count == t.count, let largest = (p + t).max() else {
           throw ScriptError(.runtime, "show_confusion: predicted and actual need the same non-zero length", at: a.location)
@@ -268,7 +268,7 @@ enum PlotCommands {
           .option("name", .string, "the target's name", default: .string("target")),
         ] + common,
         returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let p = try a.list("predicted").compactMap { v -> Double? in
           if case .number(let n) = v { return n }
           return nil

@@ -27,7 +27,7 @@ enum TrainCommands {
             .within(Limits.steps)
         ] + FinetuneCommands.clipParams,
         returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2"
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self)
         guard let model = m.pretrain else {
           throw ScriptError(.runtime, "train: the model is a fine-tuning model (use finetune); build one with task: \"pretrain\"", at: a.location)
@@ -108,7 +108,7 @@ enum TrainCommands {
           "Write a resumable training checkpoint of a pretraining or fine-tuning run (weights, optimizer moments, schedule, RNG, step, config, log), atomically.",
         params: [.positional("model", .handle("model"), "a model that has been trained"), .positional("path", .string, "output .safetensors file")],
         example: "save_state m \"runs/tiny-step200.safetensors\""
-      ) { a, interp in
+      ) { [unowned session] a, interp in
         let m = try a.handle("model", as: ModelHandle.self)
         guard let t = m.run else {
           throw ScriptError(.runtime, "save_state: the model has not been trained in this session (use save for weights only)", at: a.location)
@@ -123,7 +123,7 @@ enum TrainCommands {
         "resume", topic: "train", summary: "Load a training checkpoint written by save_state; training continues exactly where it stopped.",
         params: [.positional("path", .string, "a save_state file")], returns: "model",
         example: "m = resume \"runs/tiny-step200.safetensors\""
-      ) { a, _ in
+      ) { [unowned session] a, _ in
         let path = session.resolve(try a.string("path"))
         guard FileManager.default.fileExists(atPath: path) else { throw ScriptError(.io, "resume: no file '\(path)'", at: a.location) }
         do {

@@ -81,4 +81,19 @@ import Testing
     // The generator reaches most of the language's commands.
     #expect(distinct.count >= commands.count / 2, "only \(distinct.count) distinct commands generated")
   }
+
+  @Test func aSessionIsFreedWithEverythingItHeld() throws {
+    // Commands hold their session unowned: a session (and its models) goes when its owner lets go,
+    // which the session fuzzer, the notebook runner and the kernel rely on.
+    weak var gone: Session?
+    weak var model: ModelHandle?
+    do {
+      let s = Session()
+      s.interpreter.output = { _ in }
+      try s.interpreter.run("m = model \"svfap-nano\" seed: 1\nr = train(m, noise_clip(frames: 4, size: 32, seed: 2), steps: 2)")
+      if case .handle(let h as ModelHandle)? = s.interpreter.globals["m"] { model = h }
+      gone = s
+    }
+    #expect(gone == nil && model == nil)
+  }
 }
