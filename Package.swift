@@ -55,5 +55,5 @@ let package = Package(
     .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
     .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP", "Media", "Plot", "Tensor"]),
   ],
-  swiftLanguageModes: [.v5]
+  swiftLanguageModes: [.v6]
 )

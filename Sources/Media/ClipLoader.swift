@@ -4,7 +4,7 @@ import Tensor
 /// Batches of clips from a manifest, decoded on worker threads into a bounded prefetch buffer. The
 /// order (a seeded shuffle) and each clip's random start depend only on the seed and the sample's
 /// position, never on thread timing, so a seed gives the same batches every run.
-public final class ClipLoader {
+public final class ClipLoader: @unchecked Sendable {  // every mutable field is guarded by `cond`
   /// One batch: clips (B, 3, T, H, W), their labels, and the manifest rows they came from.
   public struct Batch {
     /// (B, 3, T, H, W).

@@ -24,7 +24,7 @@ extension VideoReader {
     // Detect on both cores: frames are independent.
     var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
     found.withUnsafeMutableBufferPointer { out in
-      let slots = out
+      let slots = UncheckedSendable(out)  // each iteration writes its own slot
       DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in
         let rgb = rgbFrames[f]
         var gray = [UInt8](repeating: 0, count: w * h)
@@ -32,7 +32,7 @@ extension VideoReader {
           let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]), b: Int = 114 * Int(rgb[3 * p + 2])
           gray[p] = UInt8(Swift.min(255, (r + g + b) / 1000))
         }
-        slots[f] = detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
+        slots.value[f] = detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
       }
     }
     let detected = found.filter { $0 != nil }.count

@@ -94,7 +94,7 @@ public final class Interpreter {
       _ = try Parser.parse(source, file: "<input>")
       return true
     } catch let e as ScriptError {
-      return !(e.message.contains("unexpected end of input") || e.message.contains("is never closed") || e.message.contains("unclosed"))
+      return !e.atEndOfInput  // the parser's own verdict, not its message text
     } catch { return true }
   }
 

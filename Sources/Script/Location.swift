@@ -47,6 +47,8 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
   public var sourceLine: String?
   /// Procedure frames, innermost first ("in proc f at file:3:5").
   public var trace: [String] = []
+  /// The parser ran out of input: more lines could complete it (the prompt's continuation check).
+  public var atEndOfInput = false
 
   /// An error.
   public init(_ kind: ScriptErrorKind, _ message: String, at location: SourceLocation? = nil, sourceLine: String? = nil) {

@@ -62,7 +62,11 @@ public struct Parser {
 
   func error(_ m: String, at t: Token? = nil) -> ScriptError {
     let tok = t ?? current
-    if case .eof = tok.kind { return ScriptError(.parse, m + " (unexpected end of input)", at: tok.location) }
+    if case .eof = tok.kind {
+      var e = ScriptError(.parse, m + " (unexpected end of input)", at: tok.location)
+      e.atEndOfInput = true
+      return e
+    }
     return ScriptError(.parse, m, at: tok.location)
   }
 

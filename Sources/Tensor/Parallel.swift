@@ -33,9 +33,21 @@ func parallelRange(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
     return
   }
   let chunks = min(threads, n)
-  DispatchQueue.concurrentPerform(iterations: chunks) { c in
-    let start = n * c / chunks
-    let end = n * (c + 1) / chunks
-    if start < end { body(start, end) }
+  // The chunks write disjoint ranges: the kernel closure is shared across threads by contract.
+  withoutActuallyEscaping(body) { kernel in
+    let shared = UncheckedSendable(kernel)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      let start = n * c / chunks
+      let end = n * (c + 1) / chunks
+      if start < end { shared.value(start, end) }
+    }
   }
+}
+
+/// A value handed to other threads under a contract the compiler cannot check (disjoint writes).
+public struct UncheckedSendable<T>: @unchecked Sendable {
+  /// The value.
+  public let value: T
+  /// Wraps `value`.
+  public init(_ value: T) { self.value = value }
 }

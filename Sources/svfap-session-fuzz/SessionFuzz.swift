@@ -25,7 +25,7 @@ let workFolder: String = {
 let started = Atomic<Int64>(0)
 
 /// Interrupts a program that runs longer than 2 s (a long but legal training run), as Ctrl-C would.
-let watchdog: Thread = {
+nonisolated(unsafe) let watchdog: Thread = {
   let t = Thread {
     while true {
       usleep(100_000)

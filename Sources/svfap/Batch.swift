@@ -22,14 +22,19 @@ enum Batch {
       let padded = String(repeating: "\n", count: startLine - 1) + chunk
       chunk = ""
       do { try interp.run(padded, file: file) } catch let e as ScriptError {
-        fputs(e.description + "\n", stderr)
+        printError(e.description)
         worst = max(worst, e.exitCode)
         if !keepGoing || e.kind == .interrupted || e.kind == .parse || e.kind == .scan { return e.exitCode }
       } catch {
-        fputs("error: \(error)\n", stderr)
+        printError("error: \(error)")
         return 70
       }
     }
     return worst
   }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+  FileHandle.standardError.write(Data((line + "\n").utf8))
 }

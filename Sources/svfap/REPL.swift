@@ -65,9 +65,9 @@ enum REPL {
       append_history(1, historyPath)
       Interrupt.clear()
       do { try interp.run(pending, file: "<input>") } catch let e as ScriptError {
-        fputs(e.description + "\n", stderr)
+        printError(e.description)
       } catch {
-        fputs("error: \(error)\n", stderr)
+        printError("error: \(error)")
       }
       pending = ""
     }
