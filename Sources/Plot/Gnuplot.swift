@@ -77,7 +77,11 @@ public final class Gnuplot: @unchecked Sendable {
     // Read gnuplot's stderr up to the marker.
     var text = ""
     while true {
-      let d = errors.availableData
+      let d: Data
+      do { d = try Self.read(errors.fileDescriptor, timeout: Self.answerTimeout) } catch let e as PlotError {
+        process?.terminate()  // restarted on the next figure
+        throw e
+      }
       if d.isEmpty {
         throw PlotError("gnuplot exited: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
       }
@@ -91,6 +95,31 @@ public final class Gnuplot: @unchecked Sendable {
     let failing = ["error", "cannot", "can't", "invalid", "undefined", "unexpected", "bad "]
     if messages.contains(where: { m in failing.contains { m.lowercased().contains($0) } }) {
       throw PlotError("gnuplot: " + messages.joined(separator: "\n"))
+    }
+  }
+
+  /// How long gnuplot may take to answer one figure before it counts as hung.
+  static let answerTimeout = 120.0
+
+  /// The next bytes gnuplot wrote (empty at its end of output). POSIX poll/read rather than
+  /// `FileHandle.availableData`, which traps on a read error; a signal (EINTR) just retries.
+  static func read(_ fd: Int32, timeout: Double) throws -> Data {
+    let deadline = ProcessInfo.processInfo.systemUptime + timeout
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let left = Int32(max(0, min(1000, (deadline - ProcessInfo.processInfo.systemUptime) * 1000)))
+      let ready = poll(&p, 1, left)
+      if ready < 0 && errno == EINTR { continue }
+      if ready < 0 { throw PlotError("cannot read gnuplot's answer (errno \(errno))") }
+      if ready == 0 {
+        if ProcessInfo.processInfo.systemUptime >= deadline { throw PlotError("gnuplot did not answer within \(Int(timeout)) s") }
+        continue
+      }
+      let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+      if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+      if n < 0 { throw PlotError("cannot read gnuplot's answer (errno \(errno))") }
+      return Data(buffer[0..<n])
     }
   }
 

@@ -118,6 +118,9 @@ enum PlotCommands {
           default: throw ScriptError(.runtime, "show_curves: \(v.typeName) is not a model or a log file", at: a.location)
           }
         }
+        guard runs.contains(where: { !$0.1.isEmpty }) else {
+          throw ScriptError(.runtime, "show_curves: no training steps to draw (give trained models or JSON-lines logs)", at: a.location)
+        }
         return try save(Figures.trainingCurves(runs), a, interp, session: session)
       })
     i.register(

@@ -48,7 +48,7 @@ struct SVFAPCommand: ParsableCommand {
       let autosaves = session.autosave.map { "\nTraining runs autosave to \($0.folder) (set autosave: false to stop)." } ?? ""
       throw ExitCode(REPL.run(session: session, banner: Self.banner + autosaves))
     }
-    let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    let input = String(decoding: (try? FileHandle.standardInput.readToEnd()) ?? Data(), as: UTF8.self)
     throw ExitCode(Batch.run(input, file: "<stdin>", session: session, keepGoing: keepGoing))
   }
 
@@ -327,7 +327,7 @@ extension Bench {
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         if (try? p.run()) != nil {
-          let data = out.fileHandleForReading.readDataToEndOfFile()
+          let data = (try? out.fileHandleForReading.readToEnd()) ?? Data()
           p.waitUntilExit()
           baseline = (try? JSONSerialization.jsonObject(with: data)) as? [String: Double] ?? [:]
         }

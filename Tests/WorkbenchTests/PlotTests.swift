@@ -125,6 +125,34 @@ import Testing
     #expect(try String(contentsOfFile: dir + "/recon.svg", encoding: .utf8).contains("<svg"))
   }
 
+  @Test func gnuplotAnswersSurviveSignalsAndSilence() throws {
+    // Found by the session fuzzer: a signal during the wait for gnuplot's answer (EINTR) trapped inside
+    // FileHandle.availableData. The reader now retries on EINTR and gives up on silence with an error.
+    var fds: [Int32] = [0, 0]
+    #expect(pipe(&fds) == 0)
+    defer {
+      close(fds[0])
+      close(fds[1])
+    }
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = { _ in }
+    action.sa_flags = 0  // no SA_RESTART: read and poll return EINTR
+    sigemptyset(&action.sa_mask)
+    sigaction(SIGUSR2, &action, nil)
+    let reader = pthread_self(), writeEnd = fds[1]
+    let poker = Thread {
+      for _ in 0..<5 {
+        usleep(20_000)
+        pthread_kill(reader, SIGUSR2)
+      }
+      _ = "ok".withCString { write(writeEnd, $0, 2) }
+    }
+    poker.start()
+    let answer = try Gnuplot.read(fds[0], timeout: 10)
+    #expect(String(decoding: answer, as: UTF8.self) == "ok")
+    #expect { try Gnuplot.read(fds[0], timeout: 0.2) } throws: { "\($0)".contains("did not answer") }
+  }
+
   @Test func deterministicFilesRestartAndBadPaths() throws {
     let xs = (0..<50).map(Double.init)
     let fig = Figure(
