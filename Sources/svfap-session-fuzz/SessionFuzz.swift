@@ -1,6 +1,7 @@
 // Fuzz target for a whole workbench session (libFuzzer): each input's bytes choose a program of declared
 // commands with hostile arguments (SessionFuzzing.program), which runs in a fresh Session over a nano
-// model, a 4-frame clip, a tiny video and a manifest. `scripts/fuzz-session SECONDS` builds it with
+// model, a 4-frame clip, a tiny video and a manifest. With SVFAP_FUZZ_TARGET=pickle|safetensors|pth the
+// bytes are a file of that format instead, read as a checkpoint would be (FormatFuzzing). `scripts/fuzz-session SECONDS` builds it with
 // -sanitize=fuzzer,address -DFUZZING and runs it; a normal build is a replayer: file arguments are
 // inputs to replay, `--random N [SEED]` runs N programs from a seeded generator.
 import Foundation
@@ -37,8 +38,19 @@ nonisolated(unsafe) let watchdog: Thread = {
   return t
 }()
 
-/// Generates the program for `bytes` and runs it.
+/// What the target fuzzes: `SVFAP_FUZZ_TARGET` = session (default), pickle, safetensors or pth.
+let target = ProcessInfo.processInfo.environment["SVFAP_FUZZ_TARGET"] ?? "session"
+
+/// Runs one input through the chosen target.
 func runOne(_ bytes: [UInt8]) {
+  switch target {
+  case "pickle", "safetensors", "pth": FormatFuzzing.run(bytes, format: target, folder: workFolder)
+  default: runSession(bytes)
+  }
+}
+
+/// Generates the session program for `bytes` and runs it.
+func runSession(_ bytes: [UInt8]) {
   _ = watchdog
   let program = SessionFuzzing.program(from: bytes, commands: Array(Session().interpreter.commands.values))
   Interrupt.clear()
@@ -86,7 +98,7 @@ func runOne(_ bytes: [UInt8]) {
       }
       for path in args {
         guard let d = FileManager.default.contents(atPath: path) else { continue }
-        print(SessionFuzzing.program(from: Array(d), commands: Array(Session().interpreter.commands.values)))
+        if target == "session" { print(SessionFuzzing.program(from: Array(d), commands: Array(Session().interpreter.commands.values))) }
         runOne(Array(d))
         print("ok \(path)")
       }
