@@ -28,12 +28,15 @@ public struct HaarCascade: Sendable {
   public static let defaultPath = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 
   nonisolated(unsafe) private static var cached: HaarCascade?
-  /// The default cascade, read once.
+  private static let cacheLock = NSLock()
+  /// The default cascade, read once (loader threads may ask at the same time: the cache is locked).
   public static func shared() throws -> HaarCascade {
-    if let c = cached { return c }
-    let c = try HaarCascade()
-    cached = c
-    return c
+    try cacheLock.withLock {
+      if let c = cached { return c }
+      let c = try HaarCascade()
+      cached = c
+      return c
+    }
   }
 
   /// Reads a cascade XML (OpenCV's new format with stumps); anything else is an error naming the file.

@@ -202,15 +202,15 @@ final class SinusoidCache: @unchecked Sendable {
 
 /// Computes the table (see `sinusoidTable`).
 func computeSinusoidTable(count n: Int, dim d: Int, dtype: DType) -> Tensor {
-  var values = [Double](repeating: 0, count: n * d)
+  let table = Tensor.zeros([1, n, d], dtype: dtype)  // (1, N, d)
   for pos in 0..<n {
     for j in 0..<d {
       let angle = Double(pos) / pow10000(2 * Double(j / 2) / Double(d))
       let v = j % 2 == 0 ? sinD(angle) : cosD(angle)
-      values[pos * d + j] = Double(Float(v))
+      table[flat: pos * d + j] = Double(Float(v))  // float32 values, as the authors' table
     }
   }
-  return (try? Tensor(values, shape: [1, n, d], dtype: dtype)) ?? Tensor.zeros([1, n, d], dtype: dtype)
+  return table
 }
 
 func pow10000(_ e: Double) -> Double { Foundation.pow(10000, e) }
