@@ -115,7 +115,8 @@ public final class Finetuner: TrainingRun {
       steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
-      guard var (input, targets) = try next() else { return nil }
+      guard let (firstInput, targets) = try next() else { return nil }
+      var input = firstInput
       let clips = input.shape[0]
       if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
         let (mixed, soft) = try mix(input, labels: targets.map { Int($0[0]) }, smoothing: eps)
