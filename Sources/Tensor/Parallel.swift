@@ -1,17 +1,20 @@
 import COpenBLAS
 import Dispatch
 import Glibc
+import Synchronization
 
 /// Thread settings shared by BLAS and the element-wise kernels.
 public enum Threads {
-  nonisolated(unsafe) private static var _count = 1
+  /// Atomic: sessions on other threads (tests, a kernel) set it while kernels read it.
+  private static let _count = Atomic<Int>(1)
 
   /// Number of threads used by BLAS and by large element-wise kernels (default: 1 until set).
   public static var count: Int {
-    get { _count }
+    get { _count.load(ordering: .relaxed) }
     set {
-      _count = max(1, newValue)
-      openblas_set_num_threads(Int32(_count))
+      let n = max(1, newValue)
+      _count.store(n, ordering: .relaxed)
+      openblas_set_num_threads(Int32(n))
     }
   }
 
