@@ -317,6 +317,12 @@ public struct RestrictedUnpickler {
     func checkInsertion(_ items: [PickleValue], into target: PickleValue) throws {
       guard items.contains(where: \.isContainer) else { return }
       guard RestrictedUnpickler.nestingDepth(target, limit: RestrictedUnpickler.maxNesting) <= RestrictedUnpickler.maxNesting else {
+        // Empty the container: a cycle through it would otherwise outlive the refused pickle (ARC).
+        switch target {
+        case .list(let l): l.items.removeAll()
+        case .dict(let d), .namespace(let d): d.pairs.removeAll()
+        default: break
+        }
         throw fail("a container that contains itself, or containers nested more than \(RestrictedUnpickler.maxNesting) deep")
       }
     }
