@@ -9,9 +9,10 @@ let optimizedKernels: [SwiftSetting] = [
   .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "haswell"]),
 ]
 
+/// Linux only: the sources import Glibc, and OpenBLAS, FFmpeg and readline come from Debian's packages
+/// (pkg-config); no Apple platform is claimed.
 let package = Package(
   name: "svfap",
-  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "svfap", targets: ["svfap"]),
     .library(name: "SVFAP", targets: ["SVFAP"]),
@@ -46,7 +47,7 @@ let package = Package(
     .executableTarget(
       name: "svfap",
       dependencies: [
-        "SVFAP", "Tensor", "Script", "Workbench", "CFFmpeg", "CReadline",
+        "SVFAP", "Tensor", "Script", "Workbench", "Media", "Plot", "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
