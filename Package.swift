@@ -42,7 +42,7 @@ let package = Package(
     .target(name: "Plot"),
     .target(name: "Media", dependencies: ["CFFmpeg", "Tensor", "Pickle"], swiftSettings: optimizedKernels),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
-    .executableTarget(name: "svfap-session-fuzz", dependencies: ["Workbench", "Script", "Media"]),
+    .executableTarget(name: "svfap-session-fuzz", dependencies: ["Workbench", "Script", "Media", "SVFAP", "Pickle"]),
     .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media", "Plot"]),
     .executableTarget(
       name: "svfap",

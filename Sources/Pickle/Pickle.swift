@@ -90,17 +90,6 @@ public struct TorchTensorRef {
   /// Element strides.
   public let stride: [Int]
 
-  /// Elements, or nil when the product overflows.
-  public var count: Int? {
-    var n = 1
-    for x in shape {
-      let (p, o) = n.multipliedReportingOverflow(by: x)
-      if o { return nil }
-      n = p
-    }
-    return n
-  }
-
   /// The storage element the tensor's last element sits at (offset + Σ (shape − 1)·stride), or nil
   /// when that overflows; `offset` for an empty tensor.
   public static func lastElement(offset: Int, shape: [Int], stride: [Int]) -> Int? {

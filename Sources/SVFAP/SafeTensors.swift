@@ -58,12 +58,9 @@ public struct SafeTensorsFile {
       guard shape.allSatisfy({ $0 >= 0 }), offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
         throw fail("entry '\(name)' has offsets \(offs) outside the data section of \(dataCount) bytes")
       }
-      let (count, overflow) = shape.reduce((1, false)) { acc, x in
-        let r = acc.0.multipliedReportingOverflow(by: x)
-        return (r.partialValue, acc.1 || r.overflow)
-      }
-      let (bytes, overflowBytes) = count.multipliedReportingOverflow(by: size)
-      guard !overflow, !overflowBytes else { throw fail("entry '\(name)' of shape \(shape) has more elements than any file can hold") }
+      let count = checkedElementCount(shape)
+      let (bytes, overflowBytes) = (count ?? 0).multipliedReportingOverflow(by: size)
+      guard count != nil, !overflowBytes else { throw fail("entry '\(name)' of shape \(shape) has more elements than any file can hold") }
       guard bytes == offs[1] - offs[0] else {
         throw fail("entry '\(name)' of shape \(shape) and dtype \(dtype) needs \(bytes) bytes but has \(offs[1] - offs[0])")
       }
@@ -142,57 +139,5 @@ public struct SafeTensorsFile {
       t.withUnsafeBytes { out.append(contentsOf: $0) }
     }
     try writeAtomically(out, to: path)
-  }
-}
-
-/// The bytes of a regular file; a folder, a device (/dev/zero) or a FIFO is refused instead of read
-/// without end.
-public func readRegularFile(_ path: String) throws -> Data {
-  var st = stat()
-  guard stat(path, &st) == 0 else { throw SVFAPError.badFile(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
-  guard (st.st_mode & S_IFMT) == S_IFREG else { throw SVFAPError.badFile(path: path, message: "is not a regular file") }
-  guard let d = FileManager.default.contents(atPath: path) else { throw SVFAPError.badFile(path: path, message: "cannot read the file") }
-  return d
-}
-
-/// Writes `data` to a temporary file beside `path`, then renames it over `path`: a reader sees the old
-/// file or the new one, never a part. The folder is created when missing; a path that exists and is
-/// not a regular file (a device, a folder, a link to one) is refused; temporary files left by saves of
-/// processes that no longer run (killed mid-write) are removed first.
-public func writeAtomically(_ data: Data, to path: String) throws {
-  let url = URL(fileURLWithPath: path)
-  let folder = url.deletingLastPathComponent()
-  var st = stat()
-  if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
-    throw SVFAPError.badFile(path: path, message: "exists and is not a regular file; refusing to replace it")
-  }
-  do {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  } catch {
-    throw SVFAPError.badFile(path: path, message: "cannot create the folder \(folder.path): \(error.localizedDescription)")
-  }
-  removeStaleTemporaries(in: folder.path, for: url.lastPathComponent)
-  let tmp = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-  do {
-    try data.write(to: tmp)
-    if rename(tmp.path, url.path) != 0 {
-      throw SVFAPError.badFile(path: path, message: "cannot rename the temporary file into place (errno \(errno))")
-    }
-  } catch {
-    try? FileManager.default.removeItem(at: tmp)
-    if let e = error as? SVFAPError { throw e }
-    throw SVFAPError.badFile(path: path, message: "cannot write: \(error.localizedDescription)")
-  }
-}
-
-/// Removes `.NAME.tmp-PID` files in `folder` whose process is gone (a save killed before its rename).
-public func removeStaleTemporaries(in folder: String, for name: String? = nil) {
-  guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-  for entry in entries where entry.hasPrefix(".") {
-    guard let r = entry.range(of: ".tmp-", options: .backwards), let pid = Int32(entry[r.upperBound...]) else { continue }
-    if let name, entry != ".\(name).tmp-\(pid)" { continue }
-    if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
-      try? FileManager.default.removeItem(atPath: folder + "/" + entry)
-    }
   }
 }

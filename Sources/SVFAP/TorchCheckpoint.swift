@@ -93,7 +93,7 @@ public struct TorchCheckpoint {
   /// Bytes of storage a tensor reaches (overflow-checked; nil when the geometry cannot be).
   static func bytesNeeded(_ ref: TorchTensorRef) -> Int? {
     let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
-    guard let count = ref.count, ref.stride.allSatisfy({ $0 >= 0 }), ref.offset >= 0 else { return nil }
+    guard let count = checkedElementCount(ref.shape), ref.stride.allSatisfy({ $0 >= 0 }), ref.offset >= 0 else { return nil }
     if count == 0 { return 0 }
     guard let last = TorchTensorRef.lastElement(offset: ref.offset, shape: ref.shape, stride: ref.stride) else { return nil }
     let (bytes, o) = (last + 1).multipliedReportingOverflow(by: size)
@@ -102,7 +102,7 @@ public struct TorchCheckpoint {
 
   static func materialize(_ ref: TorchTensorRef, _ data: Data, name: String, path: String) throws -> Tensor {
     let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
-    guard let count = ref.count, let need = bytesNeeded(ref) else {
+    guard let count = checkedElementCount(ref.shape), let need = bytesNeeded(ref) else {
       throw SVFAPError.badFile(path: path, message: "'\(name)' has an impossible geometry: shape \(ref.shape), stride \(ref.stride), offset \(ref.offset)")
     }
     guard need <= data.count else {

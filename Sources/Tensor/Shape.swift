@@ -207,3 +207,16 @@ func permuteCopy(_ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ shap
     d -= 1
   }
 }
+
+/// The number of elements of `shape`, or nil when a dimension is negative or the product overflows
+/// (shapes read from files or asked for by scripts are checked with it before anything is allocated).
+public func checkedElementCount(_ shape: [Int]) -> Int? {
+  var n = 1
+  for d in shape {
+    guard d >= 0 else { return nil }
+    let (p, overflow) = n.multipliedReportingOverflow(by: d)
+    if overflow { return nil }
+    n = p
+  }
+  return n
+}

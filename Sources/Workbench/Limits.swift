@@ -1,4 +1,5 @@
 import Script
+import Tensor
 
 /// The bounds every size a script can ask for is checked against before anything is allocated (a
 /// located error names the option and its range), chosen so the largest allowed request still fits a
@@ -44,15 +45,7 @@ extension Limits {
 
   /// Refuses a clip of `dims` before it is allocated when it would hold more than `clipElements`.
   static func checkClip(_ dims: [Int], _ a: Arguments) throws {
-    var n = 1
-    for d in dims {
-      let (p, o) = n.multipliedReportingOverflow(by: max(d, 0))
-      guard !o else {
-        n = .max
-        break
-      }
-      n = p
-    }
+    let n = checkedElementCount(dims.map { max($0, 0) }) ?? .max
     guard n <= clipElements else {
       throw ScriptError(.runtime, "'\(a.command)': a clip of \(dims) holds \(n) values, more than the \(clipElements) allowed (4 GiB)", at: a.location)
     }

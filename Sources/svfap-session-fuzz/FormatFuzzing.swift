@@ -5,9 +5,9 @@ import SVFAP
 /// Fuzzing of the file readers a person hands untrusted files to: bytes read as a pickle, a safetensors
 /// file or a torch .pth archive, every tensor materialized and every value printed, as a checkpoint
 /// command would. Errors are expected; a crash is the bug.
-public enum FormatFuzzing {
+enum FormatFuzzing {
   /// Reads `bytes` as `format` ("pickle", "safetensors" or "pth"); .pth goes through a file in `folder`.
-  public static func run(_ bytes: [UInt8], format: String, folder: String) {
+  static func run(_ bytes: [UInt8], format: String, folder: String) {
     switch format {
     case "pickle":
       if let v = try? RestrictedUnpickler.load(Data(bytes)) { _ = v.description }
