@@ -6,7 +6,7 @@ import PackageDescription
 /// for Haswell (AVX2 + FMA: the x86-64-v3 level; Swift does not know the name x86-64-v3),
 /// so the binary runs on any x86-64-v3 machine.
 let optimizedKernels: [SwiftSetting] = [
-  .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "haswell"]),
+  .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "haswell"])
 ]
 
 /// Linux only: the sources import Glibc, and OpenBLAS, FFmpeg and readline come from Debian's packages
@@ -24,7 +24,8 @@ let package = Package(
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
   ],
   targets: [
-    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
       name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
@@ -35,26 +36,48 @@ let package = Package(
       swiftSettings: optimizedKernels),
     .target(
       name: "SVFAP",
-      dependencies: ["Tensor", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+      dependencies: [
+        "Tensor", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ],
       swiftSettings: optimizedKernels),
     .target(name: "Script"),
     .target(name: "Pickle"),
     .target(name: "Plot"),
-    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor", "Pickle"], swiftSettings: optimizedKernels),
+    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor"], swiftSettings: optimizedKernels),
+    .target(
+      name: "Datasets", dependencies: ["Media", "Tensor", "Pickle"], swiftSettings: optimizedKernels
+    ),
+    .target(name: "Experiments", dependencies: ["SVFAP", "Datasets", "Media", "Tensor"]),
+    .target(
+      name: "Tools", dependencies: ["SVFAP", "Media", "Tensor", "COpenBLAS"],
+      swiftSettings: optimizedKernels),
+    .target(
+      name: "Workbench",
+      dependencies: [
+        "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot",
+      ]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
-    .executableTarget(name: "svfap-session-fuzz", dependencies: ["Workbench", "Script", "Media", "SVFAP", "Pickle"]),
-    .target(name: "Workbench", dependencies: ["Script", "SVFAP", "Tensor", "Media", "Plot"]),
+    .executableTarget(
+      name: "svfap-session-fuzz", dependencies: ["Workbench", "Script", "SVFAP", "Media", "Pickle"]),
     .executableTarget(
       name: "svfap",
       dependencies: [
-        "SVFAP", "Tensor", "Script", "Workbench", "Media", "Plot", "CReadline",
+        "SVFAP", "Tensor", "Script", "Workbench", "Media", "Datasets", "Tools", "Plot", "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tensor", "Pickle"]),
+    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tools", "Tensor", "Pickle"]),
+    .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
-    .testTarget(name: "MediaTests", dependencies: ["Media", "Tensor"]),
-    .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "Script", "SVFAP", "Media", "Plot", "Tensor"]),
+    .testTarget(name: "MediaTests", dependencies: ["Media", "Datasets", "Tensor"]),
+    .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+    .testTarget(
+      name: "WorkbenchTests",
+      dependencies: [
+        "Workbench", "Script", "SVFAP", "Media", "Datasets", "Experiments", "Plot", "Tensor",
+      ],
+      exclude: ["hostile"]),
+    .testTarget(name: "ArchitectureTests"),
   ],
   swiftLanguageModes: [.v6]
 )

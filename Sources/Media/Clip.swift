@@ -43,15 +43,16 @@ public struct Clip {
   public let info: VideoInfo
 }
 
-/// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the index
-/// the same way), so a clip always has `frames` frames.
+/// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the
+/// index the same way), so a clip always has `frames` frames.
 public enum ClipSampler {
   /// `frames` indices from `start` every `stride`, clamped to the last frame.
   public static func indices(start: Int, frames: Int, stride: Int, frameCount: Int) -> [Int] {
     (0..<frames).map { min(max(start, 0) + $0 * stride, max(frameCount - 1, 0)) }
   }
 
-  /// Start frames of `k` clips spread uniformly over the video (test-time averaging; the paper uses 2).
+  /// Start frames of `k` clips spread uniformly over the video (test-time averaging; the paper uses
+  /// 2).
   public static func uniformStarts(k: Int, frames: Int, stride: Int, frameCount: Int) -> [Int] {
     let span = (frames - 1) * stride + 1
     let room = max(frameCount - span, 0)
@@ -60,7 +61,9 @@ public enum ClipSampler {
   }
 
   /// A random start for training.
-  public static func randomStart(frames: Int, stride: Int, frameCount: Int, rng: inout SplitMix64) -> Int {
+  public static func randomStart(frames: Int, stride: Int, frameCount: Int, rng: inout SplitMix64)
+    -> Int
+  {
     let room = max(frameCount - ((frames - 1) * stride + 1), 0)
     return room == 0 ? 0 : Int(rng.next() % UInt64(room + 1))
   }
@@ -70,22 +73,31 @@ extension VideoReader {
   /// Reads a clip starting at `start` (nil: the middle of the video), cropped and normalized.
   public func clip(_ spec: ClipSpec, start: Int? = nil) throws -> Clip {
     guard spec.frames >= 1, spec.stride >= 1, spec.size >= 8 else {
-      throw MediaError(info.path, "bad clip spec: frames \(spec.frames), stride \(spec.stride), size \(spec.size)")
+      throw MediaError(
+        info.path, "bad clip spec: frames \(spec.frames), stride \(spec.stride), size \(spec.size)")
     }
-    let s = start ?? ClipSampler.uniformStarts(k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
-    let idx = ClipSampler.indices(start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
+    let s =
+      start
+      ?? ClipSampler.uniformStarts(
+        k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
+    let idx = ClipSampler.indices(
+      start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
     case .face:
-      return try faceClip(spec, start: start, detector: try HaarCascade.shared(), fallbackToCenter: spec.faceFallback).clip
+      return try faceClip(
+        spec, start: start, detector: try HaarCascade.shared(), fallbackToCenter: spec.faceFallback
+      ).clip
     case .none: (w, h, box) = (spec.size, spec.size, [0, 0, spec.size, spec.size])
     case .center:
       let scale = Double(spec.size) / Double(min(info.width, info.height))
-      let sw = max(spec.size, Int((Double(info.width) * scale).rounded())), sh = max(spec.size, Int((Double(info.height) * scale).rounded()))
+      let sw = max(spec.size, Int((Double(info.width) * scale).rounded())),
+        sh = max(spec.size, Int((Double(info.height) * scale).rounded()))
       (w, h, box) = (sw, sh, [(sw - spec.size) / 2, (sh - spec.size) / 2, spec.size, spec.size])
     }
     let rgb = try frames(idx, width: w, height: h)
-    return Clip(tensor: Self.normalize(rgb, width: w, box: box), frameIndices: idx, cropBox: box, info: info)
+    return Clip(
+      tensor: Self.normalize(rgb, width: w, box: box), frameIndices: idx, cropBox: box, info: info)
   }
 
   /// RGB24 frames -> (1, 3, T, size, size) normalized, taking the crop box.
@@ -110,4 +122,6 @@ extension VideoReader {
 }
 
 /// Normalized pixels back to [0, 1] (for display).
-public func unnormalize(_ v: Float, channel c: Int) -> Float { min(max(v * imageNetStd[c] + imageNetMean[c], 0), 1) }
+public func unnormalize(_ v: Float, channel c: Int) -> Float {
+  min(max(v * imageNetStd[c] + imageNetMean[c], 0), 1)
+}

@@ -9,17 +9,25 @@ extension VideoReader {
   /// Short side of the frames the detector scans (faces in SVFAP data fill much of the frame).
   static let detectionShortSide = 240
 
-  /// A face-cropped clip, the number of sampled frames on which a face was detected, and the box used on
-  /// each frame (original pixels). Without a face on any sampled frame this is an error naming the
-  /// file, unless `fallbackToCenter` is set (then the center crop is used and the count is 0).
+  /// A face-cropped clip, the number of sampled frames on which a face was detected, and the box
+  /// used on each frame (original pixels). Without a face on any sampled frame this is an error
+  /// naming the file, unless `fallbackToCenter` is set (then the center crop is used and the count
+  /// is 0).
   public func faceClip(
     _ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
     fallbackToCenter: Bool = false
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
-    let s = start ?? ClipSampler.uniformStarts(k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
-    let idx = ClipSampler.indices(start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
+    let s =
+      start
+      ?? ClipSampler.uniformStarts(
+        k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
+    let idx = ClipSampler.indices(
+      start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
     let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
-    let (w, h) = (max(1, Int((Double(info.width) * scale).rounded())), max(1, Int((Double(info.height) * scale).rounded())))
+    let (w, h) = (
+      max(1, Int((Double(info.width) * scale).rounded())),
+      max(1, Int((Double(info.height) * scale).rounded()))
+    )
     let rgbFrames = try frames(idx, width: w, height: h)
     // Detect on both cores: frames are independent.
     var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
@@ -29,10 +37,12 @@ extension VideoReader {
         let rgb = rgbFrames[f]
         var gray = [UInt8](repeating: 0, count: w * h)
         for p in 0..<(w * h) {
-          let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]), b: Int = 114 * Int(rgb[3 * p + 2])
+          let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]),
+            b: Int = 114 * Int(rgb[3 * p + 2])
           gray[p] = UInt8(Swift.min(255, (r + g + b) / 1000))
         }
-        slots.value[f] = detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
+        slots.value[f] =
+          detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
       }
     }
     let detected = found.filter { $0 != nil }.count
@@ -44,7 +54,11 @@ extension VideoReader {
       }
       throw MediaError(
         info.path,
-        "no face found on any of the \(idx.count) sampled frames (frames \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\", or face_fallback: true to fall back to it"
+        """
+        no face found on any of the \(idx.count) sampled frames (frames \
+        \(idx.first ?? 0)...\(idx.last ?? 0)); use crop: \"center\", or face_fallback: true to \
+        fall back to it
+        """
       )
     }
     // Frames without a detection take the nearest detected frame's box.
@@ -54,7 +68,9 @@ extension VideoReader {
     }
     // Smooth centres over time (moving average of 5) and use one size (the median) for the clip.
     let faces = found.compactMap { $0 }
-    guard faces.count == found.count else { throw MediaError(info.path, "no face found on the sampled frames") }
+    guard faces.count == found.count else {
+      throw MediaError(info.path, "no face found on the sampled frames")
+    }
     let side = faces.map { max($0.width, $0.height) }.sorted()[faces.count / 2] * margin
     var boxes: [[Double]] = []
     for i in faces.indices {
@@ -62,16 +78,23 @@ extension VideoReader {
       let cx = window.map { $0.x + $0.width / 2 }.reduce(0, +) / Double(window.count)
       let cy = window.map { $0.y + $0.height / 2 }.reduce(0, +) / Double(window.count)
       let sd = min(side, Double(min(w, h)))
-      let x0 = min(max(cx - sd / 2, 0), Double(w) - sd), y0 = min(max(cy - sd / 2, 0), Double(h) - sd)
+      let x0 = min(max(cx - sd / 2, 0), Double(w) - sd),
+        y0 = min(max(cy - sd / 2, 0), Double(h) - sd)
       boxes.append([x0, y0, sd, sd])
     }
     let tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
     let mid = boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }
-    return (Clip(tensor: tensor, frameIndices: idx, cropBox: mid, info: info), detected, boxes.map { $0.map { $0 / scale } })
+    return (
+      Clip(tensor: tensor, frameIndices: idx, cropBox: mid, info: info), detected,
+      boxes.map { $0.map { $0 / scale } }
+    )
   }
 
-  /// Crops each frame's box and resizes it bilinearly to size × size, normalized: (1, 3, T, size, size).
-  static func cropResize(_ frames: [[UInt8]], width: Int, height: Int, boxes: [[Double]], size: Int) -> Tensor {
+  /// Crops each frame's box and resizes it bilinearly to size × size, normalized: (1, 3, T, size,
+  /// size).
+  static func cropResize(_ frames: [[UInt8]], width: Int, height: Int, boxes: [[Double]], size: Int)
+    -> Tensor
+  {
     let t = frames.count
     let out = Tensor.zeros([1, 3, t, size, size])
     let p = out.pointer(Float.self)
@@ -84,8 +107,10 @@ extension VideoReader {
           let sx = min(max(b[0] + (Double(x) + 0.5) * step - 0.5, 0), Double(width - 1))
           let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = Float(sx - Double(x0))
           for c in 0..<3 {
-            let a = Float(rgb[(y0 * width + x0) * 3 + c]), bb = Float(rgb[(y0 * width + x1) * 3 + c])
-            let cc = Float(rgb[(y1 * width + x0) * 3 + c]), d = Float(rgb[(y1 * width + x1) * 3 + c])
+            let a = Float(rgb[(y0 * width + x0) * 3 + c]),
+              bb = Float(rgb[(y0 * width + x1) * 3 + c])
+            let cc = Float(rgb[(y1 * width + x0) * 3 + c]),
+              d = Float(rgb[(y1 * width + x1) * 3 + c])
             let v = (a * (1 - fx) + bb * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy
             p[((c * t + f) * size + y) * size + x] = (v / 255 - imageNetMean[c]) / imageNetStd[c]
           }

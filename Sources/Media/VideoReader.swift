@@ -1,8 +1,9 @@
 import CFFmpeg
 import Foundation
 
-/// Reads frames of a video file through libavformat/libavcodec (threaded decoding) or of a folder of
-/// images (jpg/png, each decoded by FFmpeg), scaled with libswscale to a requested size as RGB24.
+/// Reads frames of a video file through libavformat/libavcodec (threaded decoding) or of a folder
+/// of images (jpg/png, each decoded by FFmpeg), scaled with libswscale to a requested size as
+/// RGB24.
 public final class VideoReader {
   /// Facts about the video.
   public let info: VideoInfo
@@ -19,7 +20,8 @@ public final class VideoReader {
   var startTime = 0.0
   /// Whether frames were read before (the next read rewinds first).
   var used = false
-  /// Whether far-in frames are reached by seeking (tests turn it off to compare with plain decoding).
+  /// Whether far-in frames are reached by seeking (tests turn it off to compare with plain
+  /// decoding).
   public var allowSeek = true
 
   static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
@@ -31,14 +33,23 @@ public final class VideoReader {
   public init(path: String) throws {
     _ = Self.quietLog
     var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw MediaError(path, "no such file or folder") }
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw MediaError(path, "no such file or folder")
+    }
     if isDir.boolValue {
       let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
-        .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-      guard let first = names.first else { throw MediaError(path, "the folder holds no jpg/png frames") }
+        .filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+        .sorted()
+      guard let first = names.first else {
+        throw MediaError(path, "the folder holds no jpg/png frames")
+      }
       frameFiles = names.map { path + "/" + $0 }
       // Numbered frames must not skip a number: a gap means a lost frame and a wrong time axis.
-      let numbers = names.compactMap { n in Int(String((n as NSString).deletingPathExtension.reversed().prefix { $0.isNumber }.reversed())) }
+      let numbers = names.compactMap { n in
+        Int(
+          String((n as NSString).deletingPathExtension.reversed().prefix { $0.isNumber }.reversed())
+        )
+      }
       if numbers.count == names.count {
         for (a, b) in zip(numbers, numbers.dropFirst()) where b != a &+ 1 {
           throw MediaError(path, "frame numbering jumps from \(a) to \(b): frame(s) missing")
@@ -46,25 +57,35 @@ public final class VideoReader {
       }
       let probe = try Self.decodeImage(path + "/" + first)
       info = VideoInfo(
-        path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(), width: probe.width,
-        height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true, duration: Double(names.count) / 25)
+        path: path, format: "image folder", codec: (first as NSString).pathExtension.lowercased(),
+        width: probe.width,
+        height: probe.height, fps: 25, frameCount: names.count, frameCountExact: true,
+        duration: Double(names.count) / 25)
       return
     }
     frameFiles = nil
-    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+      size == 0
+    {
       throw MediaError(path, "the file is empty")
     }
     let owner = try FormatContext(path: path, what: "a video")
     formatContext = owner
     let fmt = owner.pointer
     var r = avformat_find_stream_info(fmt, nil)
-    guard r >= 0 else { throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))") }
+    guard r >= 0 else {
+      throw MediaError(path, "cannot read stream information (\(ffmpegMessage(r)))")
+    }
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-    guard idx >= 0, idx < fmt.pointee.nb_streams, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar else {
+    guard idx >= 0, idx < fmt.pointee.nb_streams, let stream = fmt.pointee.streams[Int(idx)],
+      let par = stream.pointee.codecpar
+    else {
       throw MediaError(path, "no video stream (audio-only or not a video)")
     }
     streamIndex = idx
-    guard let codec = avcodec_find_decoder(par.pointee.codec_id), let codecOwner = CodecContext(codec) else {
+    guard let codec = avcodec_find_decoder(par.pointee.codec_id),
+      let codecOwner = CodecContext(codec)
+    else {
       throw MediaError(path, "no decoder for this video's codec")
     }
     codecContext = codecOwner
@@ -75,29 +96,42 @@ public final class VideoReader {
     guard r >= 0 else { throw MediaError(path, "cannot open the decoder (\(ffmpegMessage(r)))") }
     let tb = stream.pointee.time_base
     timeBase = Double(tb.num) / Double(max(tb.den, 1))
-    startTime = stream.pointee.start_time == svfap_nopts_value() ? 0 : Double(stream.pointee.start_time) * timeBase
+    startTime =
+      stream.pointee.start_time == svfap_nopts_value()
+      ? 0 : Double(stream.pointee.start_time) * timeBase
     var rate = stream.pointee.avg_frame_rate
     if rate.num == 0 || rate.den == 0 { rate = stream.pointee.r_frame_rate }
     let fps = rate.den == 0 || rate.num == 0 ? 25 : Double(rate.num) / Double(rate.den)
-    var duration = stream.pointee.duration != svfap_nopts_value() ? Double(stream.pointee.duration) * timeBase : 0
-    if duration <= 0, fmt.pointee.duration != svfap_nopts_value() { duration = Double(fmt.pointee.duration) / 1e6 }
+    var duration =
+      stream.pointee.duration != svfap_nopts_value()
+      ? Double(stream.pointee.duration) * timeBase : 0
+    if duration <= 0, fmt.pointee.duration != svfap_nopts_value() {
+      duration = Double(fmt.pointee.duration) / 1e6
+    }
     let exact = stream.pointee.nb_frames > 0
     let count = exact ? Int(stream.pointee.nb_frames) : clampedIndex(duration * fps)
-    guard par.pointee.width > 0, par.pointee.height > 0 else { throw MediaError(path, "the video stream has no frame size") }
+    guard par.pointee.width > 0, par.pointee.height > 0 else {
+      throw MediaError(path, "the video stream has no frame size")
+    }
     info = VideoInfo(
-      path: path, format: String(cString: fmt.pointee.iformat.pointee.name), codec: String(cString: codec.pointee.name),
+      path: path, format: String(cString: fmt.pointee.iformat.pointee.name),
+      codec: String(cString: codec.pointee.name),
       width: Int(par.pointee.width), height: Int(par.pointee.height), fps: fps, frameCount: count,
       frameCountExact: exact, duration: duration)
   }
 
   /// RGB24 frames (height × width × 3 bytes each) of the given frame indices, scaled to `width` ×
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
-  /// short-video policy). Long videos are entered by seeking to the key frame before the first index.
+  /// short-video policy). Long videos are entered by seeking to the key frame before the first
+  /// index.
   public func frames(_ indices: [Int], width: Int, height: Int) throws -> [[UInt8]] {
-    guard width > 0, height > 0 else { throw MediaError(info.path, "bad output size \(width)x\(height)") }
+    guard width > 0, height > 0 else {
+      throw MediaError(info.path, "bad output size \(width)x\(height)")
+    }
     if let files = frameFiles {
       return try indices.map { i in
-        let img = try Self.decodeImage(files[min(max(i, 0), files.count - 1)], width: width, height: height)
+        let img = try Self.decodeImage(
+          files[min(max(i, 0), files.count - 1)], width: width, height: height)
         return img.rgb
       }
     }
@@ -108,7 +142,8 @@ public final class VideoReader {
     let firstIndex = indices.min() ?? 0
     var counter = 0, lastIndex = -1
     var seeked = false
-    // Seek only when the first wanted frame is far in: decoding from the start is cheaper otherwise.
+    // Seek only when the first wanted frame is far in: decoding from the start is cheaper
+    // otherwise.
     if allowSeek, Double(firstIndex) > info.fps * 4, let fmt = format {
       let target = Int64((startTime + Double(firstIndex) / info.fps - 1) / timeBase)
       if av_seek_frame(fmt, streamIndex, max(target, 0), AVSEEK_FLAG_BACKWARD) >= 0 {
@@ -120,7 +155,9 @@ public final class VideoReader {
       avcodec_flush_buffers(decoder)
     }
     used = true
-    guard let pkt = av_packet_alloc(), let frame = av_frame_alloc(), let lastFrame = av_frame_alloc() else {
+    guard let pkt = av_packet_alloc(), let frame = av_frame_alloc(),
+      let lastFrame = av_frame_alloc()
+    else {
       throw MediaError(info.path, "out of memory")
     }
     defer {
@@ -135,9 +172,12 @@ public final class VideoReader {
     defer { sws_freeContext(sws) }
     func convert(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
       sws = sws_getCachedContext(
-        sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width), Int32(height),
+        sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width),
+        Int32(height),
         AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
-      guard sws != nil else { throw MediaError(info.path, "cannot convert frames of pixel format \(f.pointee.format)") }
+      guard sws != nil else {
+        throw MediaError(info.path, "cannot convert frames of pixel format \(f.pointee.format)")
+      }
       // libswscale's SIMD writes whole vectors: rows padded to 64 bytes and 64 bytes of tail, as
       // av_image_alloc would lay them out; then the rows are packed into the tight RGB array.
       let row = width * 3, paddedRow = (row + 63) / 64 * 64
@@ -146,12 +186,16 @@ public final class VideoReader {
         var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
         var dstStride: [Int32] = [Int32(paddedRow), 0, 0, 0]
         withPlanes(of: f) { d, l in
-          _ = sws_scale(sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0, f.pointee.height, &dstData, &dstStride)
+          _ = sws_scale(
+            sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0,
+            f.pointee.height, &dstData, &dstStride)
         }
       }
       if paddedRow == row { return Array(padded.prefix(row * height)) }
       var rgb = [UInt8](repeating: 0, count: row * height)
-      for y in 0..<height { rgb[(y * row)..<((y + 1) * row)] = padded[(y * paddedRow)..<(y * paddedRow + row)] }
+      for y in 0..<height {
+        rgb[(y * row)..<((y + 1) * row)] = padded[(y * paddedRow)..<(y * paddedRow + row)]
+      }
       return rgb
     }
     var done = false
@@ -186,7 +230,9 @@ public final class VideoReader {
       avcodec_send_packet(decoder, nil)
       while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
     }
-    guard lastIndex >= 0 else { throw MediaError(info.path, "no frame could be decoded (truncated or damaged file?)") }
+    guard lastIndex >= 0 else {
+      throw MediaError(info.path, "no frame could be decoded (truncated or damaged file?)")
+    }
     // Short videos: indices past the last frame take the last frame (documented policy).
     var tail: [UInt8]? = nil
     return try indices.map { i in
@@ -199,7 +245,9 @@ public final class VideoReader {
   }
 
   /// Decodes one image file; with a size, scaled to it.
-  static func decodeImage(_ path: String, width: Int? = nil, height: Int? = nil) throws -> (width: Int, height: Int, rgb: [UInt8]) {
+  static func decodeImage(_ path: String, width: Int? = nil, height: Int? = nil) throws -> (
+    width: Int, height: Int, rgb: [UInt8]
+  ) {
     let r = try VideoReader(singleImage: path)
     let w = width ?? r.info.width, h = height ?? r.info.height
     let frames = try r.frames([0], width: w, height: h)
@@ -214,7 +262,8 @@ public final class VideoReader {
     let fmt = owner.pointer
     let r = avformat_find_stream_info(fmt, nil)
     let idx = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-    guard r >= 0, idx >= 0, idx < fmt.pointee.nb_streams, let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
+    guard r >= 0, idx >= 0, idx < fmt.pointee.nb_streams,
+      let stream = fmt.pointee.streams[Int(idx)], let par = stream.pointee.codecpar,
       let codec = avcodec_find_decoder(par.pointee.codec_id), let codecOwner = CodecContext(codec)
     else {
       throw MediaError(path, "unreadable image")
@@ -223,15 +272,22 @@ public final class VideoReader {
     let ctx = codecOwner.pointer
     streamIndex = idx
     avcodec_parameters_to_context(ctx, par)
-    guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else { throw MediaError(path, "unreadable image") }
+    guard avcodec_open2(ctx, codec, nil) >= 0, par.pointee.width > 0 else {
+      throw MediaError(path, "unreadable image")
+    }
     info = VideoInfo(
-      path: path, format: "image", codec: String(cString: codec.pointee.name), width: Int(par.pointee.width),
-      height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04)
+      path: path, format: "image", codec: String(cString: codec.pointee.name),
+      width: Int(par.pointee.width),
+      height: Int(par.pointee.height), fps: 25, frameCount: 1, frameCountExact: true, duration: 0.04
+    )
   }
 }
 
 /// Calls `body` with an AVFrame's plane pointers and line sizes as the C arrays libswscale takes.
-func withPlanes<R>(of f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int32>) -> R) -> R {
+func withPlanes<R>(
+  of f: UnsafeMutablePointer<AVFrame>,
+  _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int32>) -> R
+) -> R {
   withUnsafeMutablePointer(to: &f.pointee.data) { dataPtr in
     withUnsafeMutablePointer(to: &f.pointee.linesize) { linePtr in
       dataPtr.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { d in
@@ -241,8 +297,9 @@ func withPlanes<R>(of f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePo
   }
 }
 
-/// A frame index or count computed from a file's timestamps, rates and durations (which a corrupt file
-/// can make NaN, infinite or absurd): rounded and clamped to 0…2^40, never a trapping conversion.
+/// A frame index or count computed from a file's timestamps, rates and durations (which a corrupt
+/// file can make NaN, infinite or absurd): rounded and clamped to 0…2^40, never a trapping
+/// conversion.
 func clampedIndex(_ x: Double) -> Int {
   guard x.isFinite else { return 0 }
   return Int(min(max(x.rounded(), 0), 1_099_511_627_776))
@@ -257,7 +314,9 @@ final class FormatContext {
   init(path: String, what: String) throws {
     var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
     let r = avformat_open_input(&fmt, path, nil, nil)
-    guard r >= 0, let fmt else { throw MediaError(path, "not \(what) FFmpeg can open (\(ffmpegMessage(r)))") }
+    guard r >= 0, let fmt else {
+      throw MediaError(path, "not \(what) FFmpeg can open (\(ffmpegMessage(r)))")
+    }
     pointer = fmt
   }
 

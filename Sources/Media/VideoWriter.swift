@@ -1,9 +1,9 @@
 import CFFmpeg
 import Foundation
 
-/// Writes RGB24 frames to a real video file through libavcodec/libavformat: H.264 (libx264) in .mp4 or
-/// .mov or .flv, HEVC (libx265) on request, MPEG-4 Part 2 in .avi, VP8 in .webm.
-/// The file appears under its name only when `finish()` succeeds (written to a temporary name first).
+/// Writes RGB24 frames to a real video file through libavcodec/libavformat: H.264 (libx264) in .mp4
+/// or .mov or .flv, HEVC (libx265) on request, MPEG-4 Part 2 in .avi, VP8 in .webm. The file
+/// appears under its name only when `finish()` succeeds (written to a temporary name first).
 public final class VideoWriter {
   let path: String
   let tmpPath: String
@@ -26,20 +26,29 @@ public final class VideoWriter {
     self.height = height
     let ext = (path as NSString).pathExtension.lowercased()
     tmpPath = (path as NSString).deletingPathExtension + ".partial-\(getpid())." + ext
-    guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else { throw MediaError(path, "frame size \(width)x\(height) must be positive and even") }
+    guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
+      throw MediaError(path, "frame size \(width)x\(height) must be positive and even")
+    }
     var oc: UnsafeMutablePointer<AVFormatContext>? = nil
-    guard avformat_alloc_output_context2(&oc, nil, nil, tmpPath) >= 0, let oc else { throw MediaError(path, "no container format for '.\(ext)'") }
+    guard avformat_alloc_output_context2(&oc, nil, nil, tmpPath) >= 0, let oc else {
+      throw MediaError(path, "no container format for '.\(ext)'")
+    }
     format = oc
     let name = codec ?? (ext == "avi" ? "mpeg4" : ext == "webm" ? "vp8" : "h264")
     let found: UnsafePointer<AVCodec>?
     switch name {
-    case "h264": found = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
-    case "hevc": found = avcodec_find_encoder_by_name("libx265") ?? avcodec_find_encoder(AV_CODEC_ID_HEVC)
+    case "h264":
+      found = avcodec_find_encoder_by_name("libx264") ?? avcodec_find_encoder(AV_CODEC_ID_H264)
+    case "hevc":
+      found = avcodec_find_encoder_by_name("libx265") ?? avcodec_find_encoder(AV_CODEC_ID_HEVC)
     case "mpeg4": found = avcodec_find_encoder(AV_CODEC_ID_MPEG4)
-    case "vp8": found = avcodec_find_encoder_by_name("libvpx") ?? avcodec_find_encoder(AV_CODEC_ID_VP8)
+    case "vp8":
+      found = avcodec_find_encoder_by_name("libvpx") ?? avcodec_find_encoder(AV_CODEC_ID_VP8)
     default: throw MediaError(path, "unknown codec '\(name)' (h264, hevc, mpeg4 or vp8)")
     }
-    guard let enc = found, let ctx = avcodec_alloc_context3(enc), let st = avformat_new_stream(oc, nil) else {
+    guard let enc = found, let ctx = avcodec_alloc_context3(enc),
+      let st = avformat_new_stream(oc, nil)
+    else {
       throw MediaError(path, "no \(name) encoder in this FFmpeg")
     }
     encoder = ctx
@@ -52,7 +61,9 @@ public final class VideoWriter {
     ctx.pointee.gop_size = 12
     ctx.pointee.thread_count = 2
     if name == "mpeg4" || name == "vp8" { ctx.pointee.bit_rate = 2_000_000 }
-    if oc.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 { ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
+    if oc.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
+      ctx.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+    }
     var opts: OpaquePointer? = nil
     if name == "h264" {
       av_dict_set(&opts, "preset", "veryfast", 0)
@@ -64,12 +75,18 @@ public final class VideoWriter {
     }
     let r = avcodec_open2(ctx, enc, &opts)
     av_dict_free(&opts)
-    guard r >= 0 else { throw MediaError(path, "cannot open the \(name) encoder (\(ffmpegMessage(r)))") }
+    guard r >= 0 else {
+      throw MediaError(path, "cannot open the \(name) encoder (\(ffmpegMessage(r)))")
+    }
     avcodec_parameters_from_context(st.pointee.codecpar, ctx)
     st.pointee.time_base = ctx.pointee.time_base
     st.pointee.avg_frame_rate = ctx.pointee.framerate
-    guard avio_open(&oc.pointee.pb, tmpPath, AVIO_FLAG_WRITE) >= 0 else { throw MediaError(path, "cannot create the file") }
-    guard avformat_write_header(oc, nil) >= 0 else { throw MediaError(path, "cannot write the container header") }
+    guard avio_open(&oc.pointee.pb, tmpPath, AVIO_FLAG_WRITE) >= 0 else {
+      throw MediaError(path, "cannot create the file")
+    }
+    guard avformat_write_header(oc, nil) >= 0 else {
+      throw MediaError(path, "cannot write the container header")
+    }
     frame = av_frame_alloc()
     packet = av_packet_alloc()
     guard let frame else { throw MediaError(path, "out of memory") }
@@ -77,7 +94,9 @@ public final class VideoWriter {
     frame.pointee.width = Int32(width)
     frame.pointee.height = Int32(height)
     guard av_frame_get_buffer(frame, 0) >= 0 else { throw MediaError(path, "out of memory") }
-    sws = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height), AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
+    sws = sws_getContext(
+      Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
+      AV_PIX_FMT_YUV420P, SWS_BILINEAR, nil, nil, nil)
   }
 
   deinit {
@@ -94,16 +113,23 @@ public final class VideoWriter {
 
   /// Appends one RGB24 frame (height × width × 3 bytes).
   public func write(rgb: [UInt8]) throws {
-    guard rgb.count == width * height * 3, let frame else { throw MediaError(path, "frame of \(rgb.count) bytes, expected \(width * height * 3)") }
+    guard rgb.count == width * height * 3, let frame else {
+      throw MediaError(path, "frame of \(rgb.count) bytes, expected \(width * height * 3)")
+    }
     av_frame_make_writable(frame)
-    // libswscale's vector loads may read past a tight row: rows padded to 64 bytes, 64 bytes of tail.
+    // libswscale's vector loads may read past a tight row: rows padded to 64 bytes, 64 bytes of
+    // tail.
     let row = width * 3, paddedRow = (row + 63) / 64 * 64
     var padded = [UInt8](repeating: 0, count: paddedRow * height + 64)
-    for y in 0..<height { padded[(y * paddedRow)..<(y * paddedRow + row)] = rgb[(y * row)..<((y + 1) * row)] }
+    for y in 0..<height {
+      padded[(y * paddedRow)..<(y * paddedRow + row)] = rgb[(y * row)..<((y + 1) * row)]
+    }
     padded.withUnsafeBufferPointer { src in
       var srcData: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
       var srcStride: [Int32] = [Int32(paddedRow), 0, 0, 0]
-      withPlanes(of: frame) { d, l in _ = sws_scale(sws, &srcData, &srcStride, 0, Int32(height), d, l) }
+      withPlanes(of: frame) { d, l in
+        _ = sws_scale(sws, &srcData, &srcStride, 0, Int32(height), d, l)
+      }
     }
     frame.pointee.pts = next
     next += 1
@@ -111,12 +137,18 @@ public final class VideoWriter {
   }
 
   func send(_ f: UnsafeMutablePointer<AVFrame>?) throws {
-    guard avcodec_send_frame(encoder, f) >= 0 else { throw MediaError(path, "the encoder refused a frame") }
-    guard let encoder, let stream, let packet else { throw MediaError(path, "the writer is already finished") }
+    guard avcodec_send_frame(encoder, f) >= 0 else {
+      throw MediaError(path, "the encoder refused a frame")
+    }
+    guard let encoder, let stream, let packet else {
+      throw MediaError(path, "the writer is already finished")
+    }
     while avcodec_receive_packet(encoder, packet) == 0 {
       av_packet_rescale_ts(packet, encoder.pointee.time_base, stream.pointee.time_base)
       packet.pointee.stream_index = stream.pointee.index
-      guard av_interleaved_write_frame(format, packet) >= 0 else { throw MediaError(path, "cannot write a packet") }
+      guard av_interleaved_write_frame(format, packet) >= 0 else {
+        throw MediaError(path, "cannot write a packet")
+      }
     }
   }
 
@@ -125,7 +157,9 @@ public final class VideoWriter {
     try send(nil)
     guard av_write_trailer(format) >= 0 else { throw MediaError(path, "cannot write the trailer") }
     if let format { avio_closep(&format.pointee.pb) }
-    guard rename(tmpPath, path) == 0 else { throw MediaError(path, "cannot move the finished file into place") }
+    guard rename(tmpPath, path) == 0 else {
+      throw MediaError(path, "cannot move the finished file into place")
+    }
     avformat_free_context(format)
     format = nil
   }

@@ -45,7 +45,8 @@ public indirect enum PickleValue: CustomStringConvertible {
     case .global(let m, let n): return "\(m).\(n)"
     case .storage(let k, let t, let c): return "\(t)(key \(k), \(c))"
     case .tensor(let t): return "tensor\(t.shape)"
-    case .namespace(let d): return "Namespace(" + d.pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
+    case .namespace(let d):
+      return "Namespace(" + d.pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") + ")"
     }
   }
 
@@ -105,8 +106,8 @@ public struct TorchTensorRef {
   }
 }
 
-/// A pickle reader that accepts only what a PyTorch checkpoint needs and refuses everything else. It
-/// never imports or calls anything: the few allowed globals (tensor and storage rebuilders,
+/// A pickle reader that accepts only what a PyTorch checkpoint needs and refuses everything else.
+/// It never imports or calls anything: the few allowed globals (tensor and storage rebuilders,
 /// OrderedDict, argparse.Namespace) are interpreted by this code, and any other global — os.system,
 /// builtins.eval, any class — is an error naming it. Opcodes outside the protocol-2..5 subset that
 /// torch.save writes are refused as well.
@@ -163,14 +164,20 @@ public struct RestrictedUnpickler {
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
 
-    func fail(_ m: String) -> PickleError { PickleError(source: source, message: "pickle refused at byte \(pos): \(m)") }
+    func fail(_ m: String) -> PickleError {
+      PickleError(source: source, message: "pickle refused at byte \(pos): \(m)")
+    }
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-      guard n >= 0, n <= bytes.count - pos else { throw fail("truncated data (\(n) bytes asked for, \(bytes.count - pos) left)") }
+      guard n >= 0, n <= bytes.count - pos else {
+        throw fail("truncated data (\(n) bytes asked for, \(bytes.count - pos) left)")
+      }
       defer { pos += n }
       return bytes[pos..<(pos + n)]
     }
-    mutating func uint(_ n: Int) throws -> Int { try take(n).reversed().reduce(0) { $0 << 8 | Int($1) } }
+    mutating func uint(_ n: Int) throws -> Int {
+      try take(n).reversed().reduce(0) { $0 << 8 | Int($1) }
+    }
     mutating func line() throws -> String {
       guard let end = bytes[pos...].firstIndex(of: 0x0A) else { throw fail("unterminated line") }
       defer { pos = end + 1 }
@@ -185,7 +192,9 @@ public struct RestrictedUnpickler {
       defer { stack.removeSubrange(m...) }
       return Array(stack[m...])
     }
-    mutating func utf8(_ n: Int) throws -> PickleValue { .string(String(decoding: try take(n), as: UTF8.self)) }
+    mutating func utf8(_ n: Int) throws -> PickleValue {
+      .string(String(decoding: try take(n), as: UTF8.self))
+    }
 
     mutating func run() throws -> PickleValue {
       while pos < bytes.count {
@@ -239,29 +248,39 @@ public struct RestrictedUnpickler {
         case 0x89: stack.append(.bool(false))
         case 0x61:  // APPEND
           let v = try pop()
-          guard let target = stack.last, case .list(let l) = target else { throw fail("APPEND to a non-list") }
+          guard let target = stack.last, case .list(let l) = target else {
+            throw fail("APPEND to a non-list")
+          }
           l.items.append(v)
           try checkInsertion([v], into: target)
         case 0x65:  // APPENDS
           let vs = try popMark()
-          guard let target = stack.last, case .list(let l) = target else { throw fail("APPENDS to a non-list") }
+          guard let target = stack.last, case .list(let l) = target else {
+            throw fail("APPENDS to a non-list")
+          }
           l.items += vs
           try checkInsertion(vs, into: target)
         case 0x73:  // SETITEM
           let v = try pop(), k = try pop()
-          guard let target = stack.last, case .dict(let d) = target else { throw fail("SETITEM on a non-dict") }
+          guard let target = stack.last, case .dict(let d) = target else {
+            throw fail("SETITEM on a non-dict")
+          }
           d.pairs.append((k, v))
           try checkInsertion([k, v], into: target)
         case 0x75:  // SETITEMS
           let vs = try popMark()
-          guard let target = stack.last, case .dict(let d) = target, vs.count % 2 == 0 else { throw fail("SETITEMS on a non-dict") }
+          guard let target = stack.last, case .dict(let d) = target, vs.count % 2 == 0 else {
+            throw fail("SETITEMS on a non-dict")
+          }
           for i in stride(from: 0, to: vs.count, by: 2) { d.pairs.append((vs[i], vs[i + 1])) }
           try checkInsertion(vs, into: target)
         case 0x63:  // GLOBAL
           let module = try line(), name = try line()
           try push(global: module, name)
         case 0x93:  // STACK_GLOBAL
-          guard let name = try pop().string, let module = try pop().string else { throw fail("STACK_GLOBAL needs two strings") }
+          guard let name = try pop().string, let module = try pop().string else {
+            throw fail("STACK_GLOBAL needs two strings")
+          }
           try push(global: module, name)
         case 0x52:  // REDUCE
           let args = try pop(), callable = try pop()
@@ -281,7 +300,8 @@ public struct RestrictedUnpickler {
           }
         case 0x51:  // BINPERSID
           let pid = try pop()
-          guard case .tuple(let t) = pid, t.count == 5, t[0].string == "storage", case .global(_, let type) = t[1],
+          guard case .tuple(let t) = pid, t.count == 5, t[0].string == "storage",
+            case .global(_, let type) = t[1],
             let key = t[2].string, case .int(let n) = t[4]
           else { throw fail("unknown persistent id \(pid)") }
           stack.append(.storage(key: key, type: type, count: n))
@@ -292,33 +312,50 @@ public struct RestrictedUnpickler {
       throw fail("no STOP")
     }
 
-    /// A new container, refused when it nests deeper than `maxNesting` (deep values overflow the stack
-    /// when printed or freed).
+    /// A new container, refused when it nests deeper than `maxNesting` (deep values overflow the
+    /// stack when printed or freed).
     func nested(_ v: PickleValue) throws -> PickleValue {
-      guard RestrictedUnpickler.nestingDepth(v, limit: RestrictedUnpickler.maxNesting) <= RestrictedUnpickler.maxNesting else {
+      guard
+        RestrictedUnpickler.nestingDepth(v, limit: RestrictedUnpickler.maxNesting)
+          <= RestrictedUnpickler.maxNesting
+      else {
         throw fail("containers nested more than \(RestrictedUnpickler.maxNesting) deep")
       }
       return v
     }
 
     /// After items went into a mutable container: too deep, or the container now reaches itself (a
-    /// self-referencing list or dict), is refused. Scalars and tensors cannot close a cycle: no walk.
+    /// self-referencing list or dict), is refused. Scalars and tensors cannot close a cycle: no
+    /// walk.
     func checkInsertion(_ items: [PickleValue], into target: PickleValue) throws {
       guard items.contains(where: \.isContainer) else { return }
-      guard RestrictedUnpickler.nestingDepth(target, limit: RestrictedUnpickler.maxNesting) <= RestrictedUnpickler.maxNesting else {
+      guard
+        RestrictedUnpickler.nestingDepth(target, limit: RestrictedUnpickler.maxNesting)
+          <= RestrictedUnpickler.maxNesting
+      else {
         // Empty the container: a cycle through it would otherwise outlive the refused pickle (ARC).
         switch target {
         case .list(let l): l.items.removeAll()
         case .dict(let d), .namespace(let d): d.pairs.removeAll()
         default: break
         }
-        throw fail("a container that contains itself, or containers nested more than \(RestrictedUnpickler.maxNesting) deep")
+        throw fail(
+          """
+          a container that contains itself, or containers nested more than \
+          \(RestrictedUnpickler.maxNesting) deep
+          """
+        )
       }
     }
 
     mutating func push(global module: String, _ name: String) throws {
       guard RestrictedUnpickler.allowed(module, name) else {
-        throw fail("global '\(module).\(name)' is not allowed (a checkpoint needs only torch tensor rebuilders, OrderedDict and argparse.Namespace)")
+        throw fail(
+          """
+          global '\(module).\(name)' is not allowed (a checkpoint needs only torch tensor \
+          rebuilders, OrderedDict and argparse.Namespace)
+          """
+        )
       }
       stack.append(.global(module, name))
     }
@@ -339,21 +376,35 @@ public struct RestrictedUnpickler {
       case ("collections", "OrderedDict"): return .dict(PickleDict())
       case ("argparse", "Namespace"): return .namespace(PickleDict())
       case ("torch._utils", "_rebuild_tensor_v2"):
-        guard a.count >= 4, case .storage(let key, let type, let n) = a[0], case .int(let offset) = a[1] else {
+        guard a.count >= 4, case .storage(let key, let type, let n) = a[0],
+          case .int(let offset) = a[1]
+        else {
           throw fail("bad _rebuild_tensor_v2 arguments")
         }
         let shape = try ints(a[2]), stride = try ints(a[3])
-        guard shape.count == stride.count, shape.count <= 16, shape.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0, n >= 0
+        guard shape.count == stride.count, shape.count <= 16, shape.allSatisfy({ $0 >= 0 }),
+          stride.allSatisfy({ $0 >= 0 }), offset >= 0, n >= 0
         else {
-          throw fail("bad tensor geometry: shape \(shape), stride \(stride), offset \(offset) (negative strides are refused)")
+          throw fail(
+            """
+            bad tensor geometry: shape \(shape), stride \(stride), offset \(offset) (negative \
+            strides are refused)
+            """
+          )
         }
-        guard let last = TorchTensorRef.lastElement(offset: offset, shape: shape, stride: stride) else {
+        guard let last = TorchTensorRef.lastElement(offset: offset, shape: shape, stride: stride)
+        else {
           throw fail("tensor geometry shape \(shape), stride \(stride) overflows")
         }
-        guard last < max(n, 1) || shape.contains(0) else { throw fail("tensor reaches element \(last) of a storage of \(n)") }
-        return .tensor(TorchTensorRef(key: key, storageType: type, offset: offset, shape: shape, stride: stride))
+        guard last < max(n, 1) || shape.contains(0) else {
+          throw fail("tensor reaches element \(last) of a storage of \(n)")
+        }
+        return .tensor(
+          TorchTensorRef(key: key, storageType: type, offset: offset, shape: shape, stride: stride))
       case ("torch._utils", "_rebuild_parameter"):
-        guard let t = a.first, case .tensor = t else { throw fail("bad _rebuild_parameter arguments") }
+        guard let t = a.first, case .tensor = t else {
+          throw fail("bad _rebuild_parameter arguments")
+        }
         return t
       default:
         throw fail("'\(module).\(name)' cannot be called")

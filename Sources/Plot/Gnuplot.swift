@@ -27,8 +27,13 @@ public final class Gnuplot: @unchecked Sendable {
   }
 
   private func start() throws {
-    guard let exe = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-      throw PlotError("gnuplot is not installed: run scripts/setup (or apt-get install gnuplot-nox)")
+    guard
+      let exe = ["/usr/bin/gnuplot", "/usr/local/bin/gnuplot"].first(where: {
+        FileManager.default.isExecutableFile(atPath: $0)
+      })
+    else {
+      throw PlotError(
+        "gnuplot is not installed: run scripts/setup (or apt-get install gnuplot-nox)")
     }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: exe)
@@ -78,7 +83,9 @@ public final class Gnuplot: @unchecked Sendable {
     var text = ""
     while true {
       let d: Data
-      do { d = try Self.read(errors.fileDescriptor, timeout: Self.answerTimeout) } catch let e as PlotError {
+      do { d = try Self.read(errors.fileDescriptor, timeout: Self.answerTimeout) } catch let e
+        as PlotError
+      {
         process?.terminate()  // restarted on the next figure
         throw e
       }
@@ -91,7 +98,9 @@ public final class Gnuplot: @unchecked Sendable {
         break
       }
     }
-    let messages = text.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    let messages = text.split(separator: "\n").filter {
+      !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
     let failing = ["error", "cannot", "can't", "invalid", "undefined", "unexpected", "bad "]
     if messages.contains(where: { m in failing.contains { m.lowercased().contains($0) } }) {
       throw PlotError("gnuplot: " + messages.joined(separator: "\n"))
@@ -113,7 +122,9 @@ public final class Gnuplot: @unchecked Sendable {
       if ready < 0 && errno == EINTR { continue }
       if ready < 0 { throw PlotError("cannot read gnuplot's answer (errno \(errno))") }
       if ready == 0 {
-        if ProcessInfo.processInfo.systemUptime >= deadline { throw PlotError("gnuplot did not answer within \(Int(timeout)) s") }
+        if ProcessInfo.processInfo.systemUptime >= deadline {
+          throw PlotError("gnuplot did not answer within \(Int(timeout)) s")
+        }
         continue
       }
       let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -123,23 +134,28 @@ public final class Gnuplot: @unchecked Sendable {
     }
   }
 
-  /// Renders a figure to `path` (PNG or SVG), or returns a text rendering (dumb) when `path` is nil.
+  /// Renders a figure to `path` (PNG or SVG), or returns a text rendering (dumb) when `path` is
+  /// nil.
   @discardableResult
   public func render(_ f: Figure, to path: String?, terminal: Terminal = .png) throws -> String {
     let w = f.columns * f.panelWidth, h = f.rows * f.panelHeight + 30
     var chunks: [Data] = []
     var text = ""
     func cmd(_ s: String) { chunks.append(Data((s + "\n").utf8)) }
-    let textPath = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-plot-\(getpid())-\(UUID().uuidString).txt").path
+    let textPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-plot-\(getpid())-\(UUID().uuidString).txt"
+    ).path
     switch terminal {
     case .png: cmd("set terminal pngcairo size \(w),\(h) font 'sans,9' noenhanced")
     case .svg: cmd("set terminal svg size \(w),\(h) font 'sans,9' noenhanced")
-    case .dumb: cmd("set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, f.rows * 18)) noenhanced")
+    case .dumb:
+      cmd("set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, f.rows * 18)) noenhanced")
     }
     if let path {
       let dir = (path as NSString).deletingLastPathComponent
       if !dir.isEmpty && !FileManager.default.isWritableFile(atPath: dir) {
-        throw PlotError("cannot write the figure to '\(path)': the folder does not exist or is not writable")
+        throw PlotError(
+          "cannot write the figure to '\(path)': the folder does not exist or is not writable")
       }
     }
     cmd("set output '\((path ?? textPath).replacingOccurrences(of: "'", with: "''"))'")
@@ -175,7 +191,9 @@ public final class Gnuplot: @unchecked Sendable {
       cmd("set title '\(esc(title))'")
       cmd("set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; set key top right")
       if logY { cmd("set logscale y") }
-      cmd("plot " + series.map { "'-' with lines lw 2 title '\(esc($0.name))'" }.joined(separator: ", "))
+      cmd(
+        "plot "
+          + series.map { "'-' with lines lw 2 title '\(esc($0.name))'" }.joined(separator: ", "))
       for s in series {
         var d = ""
         for (x, y) in zip(s.x, s.y) where y.isFinite && (!logY || y > 0) { d += "\(x) \(y)\n" }
@@ -188,16 +206,35 @@ public final class Gnuplot: @unchecked Sendable {
       cmd("set xrange [-0.5:\(cols)-0.5]; set yrange [\(rows)-0.5:-0.5]")
       // Tic labels are format strings to gnuplot: '%' must be doubled.
       func tic(_ s: String) -> String { esc(s).replacingOccurrences(of: "%", with: "%%") }
-      cmd("set xtics (" + colLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ") + ") rotate by 45 right")
-      cmd("set ytics (" + rowLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ") + ")")
+      cmd(
+        "set xtics (" + colLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ")
+          + ") rotate by 45 right")
+      cmd(
+        "set ytics (" + rowLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ")
+          + ")")
       cmd("set xlabel 'predicted'; set ylabel 'true'")
       for (r, row) in values.enumerated() {
-        for (c, v) in row.enumerated() { cmd("set label '\(v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v))' at \(c),\(r) center front") }
+        for (c, v) in row.enumerated() {
+          cmd(
+            """
+            set label '\(v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v))' at \
+            \(c),\(r) center front
+            """
+          )
+        }
       }
       cmd("plot '-' matrix with image")
-      out.append(Data((values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n") + "\ne\n").utf8))
+      out.append(
+        Data(
+          (values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n")
+            + "\ne\n").utf8))
     case .scatter(let x, let y, let xl, let yl, let title):
-      cmd("set title '\(esc(title))'; set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; unset key")
+      cmd(
+        """
+        set title '\(esc(title))'; set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; \
+        unset key
+        """
+      )
       let lo = min(x.min() ?? 0, y.min() ?? 0), hi = max(x.max() ?? 1, y.max() ?? 1)
       cmd("set xrange [\(lo):\(hi)]; set yrange [\(lo):\(hi)]")
       cmd("plot '-' with points pt 7 ps 0.6, x with lines dt 2")

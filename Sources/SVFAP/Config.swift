@@ -1,7 +1,8 @@
 import Tensor
 
-/// The architecture of an SVFAP model: encoder (TPSBT, or a plain ViT when there is one stage), decoder
-/// for pretraining, and head for fine-tuning. Field names follow the paper; `presets` holds its variants.
+/// The architecture of an SVFAP model: encoder (TPSBT, or a plain ViT when there is one stage),
+/// decoder for pretraining, and head for fine-tuning. Field names follow the paper; `presets` holds
+/// its variants.
 public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Frame height and width in pixels.
   public var imgSize = 160
@@ -37,8 +38,8 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   public var decoderHeads = 6
   /// Fine-tuning outputs (classes or regression targets).
   public var numClasses = 7
-  /// Activation after the fine-tuning head: nil, "sigmoid", "tanh" or "relu".
-  public var headActivation: String? = nil
+  /// Activation after the fine-tuning head (nil: none).
+  public var headActivation: HeadActivation? = nil
   /// Drop-path rate (stochastic depth), increased linearly over the encoder's blocks.
   public var dropPath = 0.0
 
@@ -61,8 +62,8 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Whether the encoder is a vanilla ViT (one stage).
   public var isVanilla: Bool { stageDepths.count == 1 }
 
-  /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, a tiny model, and a
-  /// nano model for tests and fuzzing.
+  /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, a tiny model,
+  /// and a nano model for tests and fuzzing.
   public static let presets: [String: SVFAPConfig] = {
     var base = SVFAPConfig()
     base.stageDepths = [12, 6, 3]
@@ -81,12 +82,16 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     tiny.decoderDim = 96
     tiny.decoderDepth = 1
     tiny.decoderHeads = 3
-    // The smallest model of the family (32 px, 4 frames, two stages): for tests and the session fuzzer.
+    // The smallest model of the family (32 px, 4 frames, two stages): for tests and the session
+    // fuzzer.
     var nano = SVFAPConfig()
     (nano.imgSize, nano.patchSize, nano.frames, nano.dim, nano.heads) = (32, 8, 4, 24, 2)
     (nano.stageDepths, nano.bottleneckTokens, nano.bottleneckHidden) = ([1, 1], 2, 16)
     (nano.decoderDim, nano.decoderDepth, nano.decoderHeads) = (16, 1, 2)
-    return ["svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny, "svfap-nano": nano]
+    return [
+      "svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny,
+      "svfap-nano": nano,
+    ]
   }()
 
   /// Preset names, sorted.
@@ -103,34 +108,69 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Checks that the sizes fit together; throws a message naming the field.
   public func validate() throws {
     func fail(_ m: String) throws -> Never { throw SVFAPError.badConfig(m) }
-    // Every size in range first (a state file's config is edited text): nothing below divides by zero,
-    // overflows or asks for more memory than a model of this family can sensibly need.
+    // Every size in range first (a state file's config is edited text): nothing below divides by
+    // zero, overflows or asks for more memory than a model of this family can sensibly need.
     let bounds: [(String, Int, ClosedRange<Int>)] = [
-      ("imgSize", imgSize, 1...4096), ("patchSize", patchSize, 1...512), ("tubelet", tubelet, 1...64), ("inChans", inChans, 1...16),
-      ("frames", frames, 1...1024), ("dim", dim, 1...8192), ("heads", heads, 1...256), ("temporalKernel", temporalKernel, 1...64),
-      ("bottleneckTokens", bottleneckTokens, 1...4096), ("bottleneckHidden", bottleneckHidden, 1...65536), ("decoderDim", decoderDim, 1...8192),
-      ("decoderDepth", decoderDepth, 0...64), ("decoderHeads", decoderHeads, 1...256), ("numClasses", numClasses, 1...100_000),
+      ("imgSize", imgSize, 1...4096), ("patchSize", patchSize, 1...512),
+      ("tubelet", tubelet, 1...64), ("inChans", inChans, 1...16),
+      ("frames", frames, 1...1024), ("dim", dim, 1...8192), ("heads", heads, 1...256),
+      ("temporalKernel", temporalKernel, 1...64),
+      ("bottleneckTokens", bottleneckTokens, 1...4096),
+      ("bottleneckHidden", bottleneckHidden, 1...65536), ("decoderDim", decoderDim, 1...8192),
+      ("decoderDepth", decoderDepth, 0...64), ("decoderHeads", decoderHeads, 1...256),
+      ("numClasses", numClasses, 1...100_000),
       ("stages", stageDepths.count, 1...8),
     ]
-    for (name, value, range) in bounds where !range.contains(value) { try fail("\(name) \(value) is outside \(range.lowerBound)...\(range.upperBound)") }
-    if let bad = stageDepths.first(where: { !(1...128).contains($0) }) { try fail("stage depth \(bad) is outside 1...128") }
-    if !(mlpRatio.isFinite && mlpRatio > 0 && mlpRatio <= 64) { try fail("mlpRatio \(mlpRatio) is outside (0, 64]") }
+    for (name, value, range) in bounds where !range.contains(value) {
+      try fail("\(name) \(value) is outside \(range.lowerBound)...\(range.upperBound)")
+    }
+    if let bad = stageDepths.first(where: { !(1...128).contains($0) }) {
+      try fail("stage depth \(bad) is outside 1...128")
+    }
+    if !(mlpRatio.isFinite && mlpRatio > 0 && mlpRatio <= 64) {
+      try fail("mlpRatio \(mlpRatio) is outside (0, 64]")
+    }
     if !(eps.isFinite && eps > 0 && eps < 1) { try fail("eps \(eps) is outside (0, 1)") }
-    if !(dropPath.isFinite && dropPath >= 0 && dropPath < 1) { try fail("dropPath \(dropPath) is outside [0, 1)") }
+    if !(dropPath.isFinite && dropPath >= 0 && dropPath < 1) {
+      try fail("dropPath \(dropPath) is outside [0, 1)")
+    }
     let hidden = Double(dim) * mlpRatio, blocks = Double(stageDepths.reduce(0, +) + decoderDepth)
-    let weights = blocks * (4 * Double(dim) * Double(dim) + 2 * Double(dim) * hidden) + Double(valuesPerTubelet) * Double(dim)
-    if weights > 4e9 { try fail("about \(Int(weights / 1e6)) M weights: more than 4000 M, which no machine this runs on can hold") }
-    if patchSize <= 0 || imgSize % patchSize != 0 { try fail("imgSize \(imgSize) is not a multiple of patchSize \(patchSize)") }
-    if tubelet <= 0 || frames % tubelet != 0 { try fail("frames \(frames) is not a multiple of tubelet \(tubelet)") }
+    let weights =
+      blocks * (4 * Double(dim) * Double(dim) + 2 * Double(dim) * hidden) + Double(valuesPerTubelet)
+      * Double(dim)
+    if weights > 4e9 {
+      try fail(
+        """
+        about \(Int(weights / 1e6)) M weights: more than 4000 M, which no machine this runs on \
+        can hold
+        """
+      )
+    }
+    if patchSize <= 0 || imgSize % patchSize != 0 {
+      try fail("imgSize \(imgSize) is not a multiple of patchSize \(patchSize)")
+    }
+    if tubelet <= 0 || frames % tubelet != 0 {
+      try fail("frames \(frames) is not a multiple of tubelet \(tubelet)")
+    }
     if heads <= 0 || dim % heads != 0 { try fail("dim \(dim) is not a multiple of heads \(heads)") }
-    if decoderHeads <= 0 || decoderDim % decoderHeads != 0 { try fail("decoderDim \(decoderDim) is not a multiple of decoderHeads \(decoderHeads)") }
-    if stageDepths.isEmpty || stageDepths.contains(where: { $0 < 1 }) { try fail("stageDepths \(stageDepths) must be positive") }
+    if decoderHeads <= 0 || decoderDim % decoderHeads != 0 {
+      try fail("decoderDim \(decoderDim) is not a multiple of decoderHeads \(decoderHeads)")
+    }
+    if stageDepths.isEmpty || stageDepths.contains(where: { $0 < 1 }) {
+      try fail("stageDepths \(stageDepths) must be positive")
+    }
     var t = timeSlices
     for _ in 1..<stageDepths.count {
       t /= temporalKernel
-      if t < 1 { try fail("\(timeSlices) time slices cannot pass \(stageDepths.count - 1) temporal pyramid steps of \(temporalKernel)") }
+      if t < 1 {
+        try fail(
+          """
+          \(timeSlices) time slices cannot pass \(stageDepths.count - 1) temporal pyramid steps \
+          of \(temporalKernel)
+          """
+        )
+      }
     }
-    if let a = headActivation, !["sigmoid", "tanh", "relu"].contains(a) { try fail("headActivation '\(a)' is not sigmoid, tanh or relu") }
   }
 }
 
@@ -148,7 +188,8 @@ public enum SVFAPError: Error, CustomStringConvertible {
   /// A human-readable message.
   public var description: String {
     switch self {
-    case .unknownPreset(let n, let known): return "unknown preset '\(n)' (known: \(known.joined(separator: ", ")))"
+    case .unknownPreset(let n, let known):
+      return "unknown preset '\(n)' (known: \(known.joined(separator: ", ")))"
     case .badConfig(let m): return "bad model configuration: \(m)"
     case .badFile(let p, let m): return "\(p): \(m)"
     case .badMask(let m): return "bad mask: \(m)"

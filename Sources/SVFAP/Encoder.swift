@@ -1,16 +1,16 @@
 import Tensor
 
-/// The TPSBT encoder's weights and stages (temporal pyramid + spatial bottleneck Transformer). Stage 1
-/// is M1 Blocks; each later stage is a temporal Conv1d (t -> t/k), the spatial bottleneck (S -> G
-/// tokens per slice), M_i − 1 cross-self blocks on the bottleneck tokens (context: the stage's
-/// full-resolution tokens), and a reverse cross-self block whose queries are the full-resolution tokens
-/// and whose context is the bottleneck tokens (paper Eq. 8). Blocks are numbered over all stages, as
-/// in the authors' state_dict. With one stage it is a vanilla ViT.
+/// The TPSBT encoder's weights and stages (temporal pyramid + spatial bottleneck Transformer).
+/// Stage 1 is M1 Blocks; each later stage is a temporal Conv1d (t -> t/k), the spatial bottleneck
+/// (S -> G tokens per slice), M_i − 1 cross-self blocks on the bottleneck tokens (context: the
+/// stage's full-resolution tokens), and a reverse cross-self block whose queries are the
+/// full-resolution tokens and whose context is the bottleneck tokens (paper Eq. 8). Blocks are
+/// numbered over all stages, as in the authors' state_dict. With one stage it is a vanilla ViT.
 public class TPSBTEncoder: Module {
   /// Tubelet embedding.
   public let patchEmbed: PatchEmbed
   /// All blocks of all stages (`Block` in stage 1, `CrossSelfBlock` after).
-  public let blocks: [Module]
+  public let blocks: [any EncoderBlock]
   /// One temporal Conv1d per stage after the first.
   public let temporalDownsamples: [TemporalConv]
   /// One spatial bottleneck per stage after the first.
@@ -24,36 +24,44 @@ public class TPSBTEncoder: Module {
     try c.validate()
     var i = Init(dtype: dtype, rng: SplitMix64(seed: seed), linear: linear)
     config = c
-    patchEmbed = PatchEmbed(inChans: c.inChans, dim: c.dim, tubelet: c.tubelet, patch: c.patchSize, &i)
+    patchEmbed = PatchEmbed(
+      inChans: c.inChans, dim: c.dim, tubelet: c.tubelet, patch: c.patchSize, &i)
     let total = c.stageDepths.reduce(0, +)
-    var list: [Module] = []
+    var list: [any EncoderBlock] = []
     for (s, depth) in c.stageDepths.enumerated() {
       for _ in 0..<depth {
         let dp = total > 1 ? c.dropPath * Double(list.count) / Double(total - 1) : 0
         if s == 0 {
-          list.append(Block(c.dim, heads: c.heads, mlpRatio: c.mlpRatio, eps: c.eps, dropPath: dp, &i))
+          list.append(
+            Block(c.dim, heads: c.heads, mlpRatio: c.mlpRatio, eps: c.eps, dropPath: dp, &i))
         } else {
-          list.append(CrossSelfBlock(c.dim, contextDim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio, eps: c.eps, dropPath: dp, &i))
+          list.append(
+            CrossSelfBlock(
+              c.dim, contextDim: c.dim, heads: c.heads, mlpRatio: c.mlpRatio, eps: c.eps,
+              dropPath: dp, &i))
         }
       }
     }
     blocks = list
-    temporalDownsamples = (1..<max(c.stageDepths.count, 1)).map { _ in TemporalConv(c.dim, kernel: c.temporalKernel, &i) }
+    temporalDownsamples = (1..<max(c.stageDepths.count, 1)).map { _ in
+      TemporalConv(c.dim, kernel: c.temporalKernel, &i)
+    }
     spatialDownsamples = (1..<max(c.stageDepths.count, 1)).map { _ in
-      SpatialAttention(c.dim, tokens: c.bottleneckTokens, hidden: c.bottleneckHidden, eps: c.eps, &i)
+      SpatialAttention(
+        c.dim, tokens: c.bottleneckTokens, hidden: c.bottleneckHidden, eps: c.eps, &i)
     }
     super.init()
   }
 
-  /// Runs every stage on tokens (B, t·S, C) with t time slices; returns each stage's output with its
-  /// number of time slices (the last is the encoder's output).
+  /// Runs every stage on tokens (B, t·S, C) with t time slices; returns each stage's output with
+  /// its number of time slices (the last is the encoder's output).
   func stages(_ x0: Tensor, slices t0: Int) throws -> [(tokens: Tensor, slices: Int)] {
     var x = x0, t = t0, next = 0
     var outputs: [(Tensor, Int)] = []
     for (s, depth) in config.stageDepths.enumerated() {
       if s == 0 {
         for _ in 0..<depth {
-          x = try block(next, as: Block.self)(x, rng: &rng)
+          x = try blocks[next](x, context: nil, rng: &rng)
           next += 1
         }
       } else {
@@ -63,10 +71,10 @@ public class TPSBTEncoder: Module {
         let before = x  // (B, t·S, C)
         var z = try spatialDownsamples[s - 1](before, slices: t)  // (B, t·G, C)
         for _ in 0..<(depth - 1) {
-          z = try block(next, as: CrossSelfBlock.self)(z, context: before, rng: &rng)
+          z = try blocks[next](z, context: before, rng: &rng)
           next += 1
         }
-        x = try block(next, as: CrossSelfBlock.self)(before, context: z, rng: &rng)
+        x = try blocks[next](before, context: z, rng: &rng)
         next += 1
       }
       outputs.append((x, t))
@@ -74,24 +82,22 @@ public class TPSBTEncoder: Module {
     return outputs
   }
 
-  /// Block `i` as the kind its stage runs (stage 1: `Block`, later: `CrossSelfBlock`).
-  func block<B: Module>(_ i: Int, as kind: B.Type) throws -> B {
-    guard i < blocks.count, let b = blocks[i] as? B else { throw SVFAPError.badConfig("block \(i) is not a \(B.self)") }
-    return b
-  }
-
   /// Checks a clip batch (B, 3, T, H, W) against the configuration.
   func checkVideo(_ video: Tensor) throws {
     let c = config
     let want = [c.inChans, c.frames, c.imgSize, c.imgSize]
     guard video.rank == 5, Array(video.shape.dropFirst()) == want else {
-      throw TensorError.invalidArgument(op: "model input", message: "expected clips (B, \(want.map(String.init).joined(separator: ", "))), got \(video.shape)")
+      throw TensorError.invalidArgument(
+        op: "model input",
+        message:
+          "expected clips (B, \(want.map(String.init).joined(separator: ", "))), got \(video.shape)"
+      )
     }
   }
 }
 
-/// The fine-tuning model: encoder on all tokens, mean over the last stage's tokens, fc_norm, linear head,
-/// and an optional activation (sigmoid for personality, tanh for arousal/valence).
+/// The fine-tuning model: encoder on all tokens, mean over the last stage's tokens, fc_norm, linear
+/// head, and an optional activation (sigmoid for personality, tanh for arousal/valence).
 public final class FinetuneModel: TPSBTEncoder {
   /// Norm of the pooled feature.
   public let fcNorm: LayerNorm
@@ -125,10 +131,10 @@ public final class FinetuneModel: TPSBTEncoder {
   public func callAsFunction(_ video: Tensor) throws -> Tensor {
     let y = try head(features(video))
     switch config.headActivation {
-    case "sigmoid": return y.sigmoid()
-    case "tanh": return y.tanh()
-    case "relu": return y.relu()
-    default: return y
+    case .sigmoid: return y.sigmoid()
+    case .tanh: return y.tanh()
+    case .relu: return y.relu()
+    case nil: return y
     }
   }
 }

@@ -1,25 +1,32 @@
 import Tensor
 
-/// How nn.Linear weights are drawn: the authors' fine-tuning model applies trunc_normal(0.02) (timm's,
-/// cut at ±2 absolute, so in effect untruncated), their pretraining model xavier-uniform.
-enum LinearInit: Sendable {
+/// How nn.Linear weights are drawn: the authors' fine-tuning model applies trunc_normal(0.02)
+/// (timm's, cut at ±2 absolute, so in effect untruncated), their pretraining model xavier-uniform.
+package enum LinearInit: Sendable {
   /// xavier-uniform over the whole (out, in) matrix (`modeling_pretrain._init_weights`).
   case xavierUniform
   /// Normal(0, std) cut at ±2 (`modeling_finetune._init_weights`).
   case truncNormal(std: Double)
-  /// PyTorch's nn.Linear default, U(±1/√in): layers built after the authors' `apply(_init_weights)`.
+  /// PyTorch's nn.Linear default, U(±1/√in): layers built after the authors'
+  /// `apply(_init_weights)`.
   case torchDefault
 }
 
-/// Weight initialization as the authors' code: Linear weights by `linear`, biases 0, LayerNorm 1/0, and
-/// Conv3d/Conv1d with PyTorch's default (kaiming-uniform a = √5: U(±1/√fan_in) for weight and bias).
-struct Init {
+/// Weight initialization as the authors' code: Linear weights by `linear`, biases 0, LayerNorm 1/0,
+/// and Conv3d/Conv1d with PyTorch's default (kaiming-uniform a = √5: U(±1/√fan_in) for weight and
+/// bias).
+package struct Init {
   /// The element type of new parameters.
   let dtype: DType
   /// The generator drawing initial weights.
   var rng: SplitMix64
   /// How Linear weights are drawn.
   var linear: LinearInit = .xavierUniform
+
+  /// Draws parameters of `dtype` from `rng`, Linear weights by `linear`.
+  package init(dtype: DType, rng: SplitMix64, linear: LinearInit = .xavierUniform) {
+    (self.dtype, self.rng, self.linear) = (dtype, rng, linear)
+  }
 
   /// A (fanOut, fanIn)-shaped matrix, xavier-uniform.
   mutating func xavier(_ shape: [Int], fanIn: Int, fanOut: Int) -> Tensor {
@@ -54,7 +61,9 @@ struct Init {
   }
 
   /// Constant-filled parameter.
-  func constant(_ shape: [Int], _ v: Double) -> Tensor { param(Tensor.full(shape, v, dtype: dtype)) }
+  func constant(_ shape: [Int], _ v: Double) -> Tensor {
+    param(Tensor.full(shape, v, dtype: dtype))
+  }
 
   private func param(_ t: Tensor) -> Tensor {
     t.requiresGrad = true
@@ -69,7 +78,7 @@ public final class Linear: Module {
   /// (out), or none.
   public let bias: Tensor?
 
-  init(_ nIn: Int, _ nOut: Int, bias: Bool = true, _ i: inout Init) {
+  package init(_ nIn: Int, _ nOut: Int, bias: Bool = true, _ i: inout Init) {
     weight = i.linearWeight(out: nOut, in: nIn)
     self.bias = bias ? i.constant([nOut], 0) : nil
   }
@@ -87,14 +96,16 @@ public final class LayerNorm: Module {
   /// Added to the variance.
   let eps: Double
 
-  init(_ c: Int, eps: Double, _ i: inout Init) {
+  package init(_ c: Int, eps: Double, _ i: inout Init) {
     weight = i.constant([c], 1)
     bias = i.constant([c], 0)
     self.eps = eps
   }
 
   /// x (..., C) -> (..., C).
-  public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.layerNorm(weight, bias, eps: eps) }
+  public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try x.layerNorm(weight, bias, eps: eps)
+  }
 }
 
 /// fc2(GELU(fc1(x))).
@@ -104,7 +115,7 @@ public final class Mlp: Module {
   /// hidden -> out.
   public let fc2: Linear
 
-  init(_ c: Int, hidden: Int, out: Int? = nil, _ i: inout Init) {
+  package init(_ c: Int, hidden: Int, out: Int? = nil, _ i: inout Init) {
     fc1 = Linear(c, hidden, &i)
     fc2 = Linear(hidden, out ?? c, &i)
   }
@@ -113,7 +124,8 @@ public final class Mlp: Module {
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try fc2(fc1(x).gelu()) }
 }
 
-/// Multi-head self-attention with a bias on q and v only ([q_bias, 0, v_bias]) and scale head_dim^-0.5.
+/// Multi-head self-attention with a bias on q and v only ([q_bias, 0, v_bias]) and scale
+/// head_dim^-0.5.
 public final class Attention: Module {
   /// Packed q, k, v projection, no bias of its own: (3C, C).
   public let qkv: Linear
@@ -128,7 +140,7 @@ public final class Attention: Module {
   /// Keeps the last attention probabilities when asked (attention maps); not a parameter.
   public let probe = AttentionProbe()
 
-  init(_ c: Int, heads: Int, _ i: inout Init) {
+  package init(_ c: Int, heads: Int, _ i: inout Init) {
     qkv = Linear(c, 3 * c, bias: false, &i)
     qBias = i.constant([c], 0)
     vBias = i.constant([c], 0)
@@ -167,7 +179,7 @@ public final class CrossAttention: Module {
   /// Keeps the last attention probabilities when asked (attention maps); not a parameter.
   public let probe = AttentionProbe()
 
-  init(_ c: Int, contextDim: Int, heads: Int, _ i: inout Init) {
+  package init(_ c: Int, contextDim: Int, heads: Int, _ i: inout Init) {
     q = Linear(c, c, bias: false, &i)
     kv = Linear(contextDim, 2 * c, bias: false, &i)
     qBias = i.constant([c], 0)
@@ -194,8 +206,8 @@ public final class CrossAttention: Module {
   }
 }
 
-/// Holds an attention layer's last probabilities (B, H, Nq, Nk) while `keep` is on. A class of its own so
-/// that parameter reflection does not mistake the kept tensor for a weight.
+/// Holds an attention layer's last probabilities (B, H, Nq, Nk) while `keep` is on. A class of its
+/// own so that parameter reflection does not mistake the kept tensor for a weight.
 public final class AttentionProbe {
   /// Whether the next forward pass keeps its probabilities.
   public var keep = false

@@ -1,8 +1,8 @@
 import Tensor
 
-/// Which tokens of each clip the encoder sees: per batch item, `visible` and `masked` token indices in
-/// ascending order (token n = (t·H' + h)·W' + w). Every time slice must keep the same number of visible
-/// tokens, which the TPSBT encoder needs for its temporal pyramid.
+/// Which tokens of each clip the encoder sees: per batch item, `visible` and `masked` token indices
+/// in ascending order (token n = (t·H' + h)·W' + w). Every time slice must keep the same number of
+/// visible tokens, which the TPSBT encoder needs for its temporal pyramid.
 public struct TokenMask: Sendable, Equatable {
   /// Visible token indices per clip, ascending.
   public let visible: [[Int]]
@@ -15,8 +15,11 @@ public struct TokenMask: Sendable, Equatable {
 
   /// A mask from per-clip booleans (true = masked, as the authors' `bool_masked_pos`).
   public init(masked flags: [[Bool]], slices: Int) throws {
-    guard let n = flags.first?.count, n > 0, flags.allSatisfy({ $0.count == n }), slices > 0, n % slices == 0 else {
-      throw SVFAPError.badMask("need equal-length boolean rows whose length divides into \(slices) time slices")
+    guard let n = flags.first?.count, n > 0, flags.allSatisfy({ $0.count == n }), slices > 0,
+      n % slices == 0
+    else {
+      throw SVFAPError.badMask(
+        "need equal-length boolean rows whose length divides into \(slices) time slices")
     }
     let perSlice = n / slices
     var vis: [[Int]] = [], msk: [[Int]] = []
@@ -28,7 +31,12 @@ public struct TokenMask: Sendable, Equatable {
         let first = v0 ?? count
         v0 = first
         if count != first {
-          throw SVFAPError.badMask("time slice \(t) keeps \(count) visible tokens but slice 0 keeps \(first); TPSBT needs the same count in every slice")
+          throw SVFAPError.badMask(
+            """
+            time slice \(t) keeps \(count) visible tokens but slice 0 keeps \(first); TPSBT \
+            needs the same count in every slice
+            """
+          )
         }
       }
       vis.append(v)
@@ -41,9 +49,11 @@ public struct TokenMask: Sendable, Equatable {
     visiblePerSlice = v
   }
 
-  /// Tube masking: one random spatial pattern per clip with int(ratio · S) masked positions, repeated in
-  /// every time slice (the authors' TubeMaskingGenerator).
-  public static func tube(batch: Int, slices: Int, perSlice: Int, ratio: Double, rng: inout SplitMix64) throws -> TokenMask {
+  /// Tube masking: one random spatial pattern per clip with int(ratio · S) masked positions,
+  /// repeated in every time slice (the authors' TubeMaskingGenerator).
+  public static func tube(
+    batch: Int, slices: Int, perSlice: Int, ratio: Double, rng: inout SplitMix64
+  ) throws -> TokenMask {
     let m = try maskedCount(ratio, perSlice)
     var rows: [[Bool]] = []
     for _ in 0..<batch {
@@ -57,7 +67,9 @@ public struct TokenMask: Sendable, Equatable {
 
   /// Random masking: an independent random pattern in every time slice with int(ratio · S) masked
   /// positions each (so the count per slice stays equal, as TPSBT needs).
-  public static func random(batch: Int, slices: Int, perSlice: Int, ratio: Double, rng: inout SplitMix64) throws -> TokenMask {
+  public static func random(
+    batch: Int, slices: Int, perSlice: Int, ratio: Double, rng: inout SplitMix64
+  ) throws -> TokenMask {
     let m = try maskedCount(ratio, perSlice)
     var rows: [[Bool]] = []
     for _ in 0..<batch {
@@ -73,10 +85,14 @@ public struct TokenMask: Sendable, Equatable {
     return try TokenMask(masked: rows, slices: slices)
   }
 
-  static func maskedCount(_ ratio: Double, _ perSlice: Int) throws -> Int {
-    guard ratio >= 0, ratio < 1 else { throw SVFAPError.badMask("mask ratio \(ratio) must be in [0, 1)") }
+  package static func maskedCount(_ ratio: Double, _ perSlice: Int) throws -> Int {
+    guard ratio >= 0, ratio < 1 else {
+      throw SVFAPError.badMask("mask ratio \(ratio) must be in [0, 1)")
+    }
     let m = Int(ratio * Double(perSlice))
-    guard m < perSlice else { throw SVFAPError.badMask("ratio \(ratio) leaves no visible token of \(perSlice) per slice") }
+    guard m < perSlice else {
+      throw SVFAPError.badMask("ratio \(ratio) leaves no visible token of \(perSlice) per slice")
+    }
     return m
   }
 

@@ -19,17 +19,28 @@ public final class PretrainEncoder: TPSBTEncoder {
     try checkVideo(video)
     let c = config
     guard mask.batch == video.shape[0], mask.tokenCount == c.tokenCount else {
-      throw SVFAPError.badMask("mask for \(mask.batch) clips of \(mask.tokenCount) tokens does not fit clips \(video.shape) (\(c.tokenCount) tokens each)")
+      throw SVFAPError.badMask(
+        """
+        mask for \(mask.batch) clips of \(mask.tokenCount) tokens does not fit clips \
+        \(video.shape) (\(c.tokenCount) tokens each)
+        """
+      )
     }
     // Embed only the visible tubelets: unfold, gather, project.
     let w = patchEmbed.proj.weight
     let (b, p, kt) = (video.shape[0], c.patchSize, c.tubelet)
     let (t, g) = (c.timeSlices, c.gridSide)
-    let unfolded = try video.reshaped([b, c.inChans, t, kt, g, p, g, p]).permuted([0, 2, 4, 6, 1, 3, 5, 7])
-      .reshaped([b, c.tokenCount, c.valuesPerTubelet])  // (B, N, 3·kt·P·P)
+    let unfolded = try video.reshaped([b, c.inChans, t, kt, g, p, g, p]).permuted([
+      0, 2, 4, 6, 1, 3, 5, 7,
+    ])
+    .reshaped([b, c.tokenCount, c.valuesPerTubelet])  // (B, N, 3·kt·P·P)
     let visible = try unfolded.gatherRows(mask.visible)  // (B, Nv, 3·kt·P·P)
-    let pos = try sinusoidTable(count: c.tokenCount, dim: c.dim, dtype: video.dtype).expand(to: [b, c.tokenCount, c.dim])
-    let x = try visible.linear(w.reshaped([c.dim, c.valuesPerTubelet]), patchEmbed.proj.bias) + pos.gatherRows(mask.visible)
+    let pos = try sinusoidTable(count: c.tokenCount, dim: c.dim, dtype: video.dtype).expand(to: [
+      b, c.tokenCount, c.dim,
+    ])
+    let x =
+      try visible.linear(w.reshaped([c.dim, c.valuesPerTubelet]), patchEmbed.proj.bias)
+      + pos.gatherRows(mask.visible)
     let outs = try stages(x, slices: t)
     var fused = outs[0].tokens
     let v = mask.visiblePerSlice
@@ -38,7 +49,9 @@ public final class PretrainEncoder: TPSBTEncoder {
       guard slices * factor == t else {
         throw SVFAPError.badConfig("\(t) time slices are not a multiple of a stage's \(slices)")
       }
-      let up = try y.reshaped([b, slices, v, c.dim]).repeatInterleave(factor, axis: 1).reshaped([b, t * v, c.dim])
+      let up = try y.reshaped([b, slices, v, c.dim]).repeatInterleave(factor, axis: 1).reshaped([
+        b, t * v, c.dim,
+      ])
       fused = try fused + up
     }
     return try norm(fused)
@@ -55,15 +68,17 @@ public final class Decoder: Module {
   public let head: Linear
 
   init(_ c: SVFAPConfig, _ i: inout Init) {
-    blocks = (0..<c.decoderDepth).map { _ in Block(c.decoderDim, heads: c.decoderHeads, mlpRatio: c.mlpRatio, eps: c.eps, dropPath: 0, &i) }
+    blocks = (0..<c.decoderDepth).map { _ in
+      Block(c.decoderDim, heads: c.decoderHeads, mlpRatio: c.mlpRatio, eps: c.eps, dropPath: 0, &i)
+    }
     norm = LayerNorm(c.decoderDim, eps: c.eps, &i)
     head = Linear(c.decoderDim, c.valuesPerTubelet, &i)
   }
 }
 
-/// The masked video autoencoder of SVFAP (paper-faithful): encoder on visible tokens, linear map to the
-/// decoder width, mask tokens at the masked positions, the decoder's sinusoid table at every position,
-/// decoder blocks, and predictions of the masked tubelets' normalized pixels.
+/// The masked video autoencoder of SVFAP (paper-faithful): encoder on visible tokens, linear map to
+/// the decoder width, mask tokens at the masked positions, the decoder's sinusoid table at every
+/// position, decoder blocks, and predictions of the masked tubelets' normalized pixels.
 public final class PretrainModel: Module {
   /// The encoder.
   public let encoder: PretrainEncoder
@@ -98,7 +113,8 @@ public final class PretrainModel: Module {
     let encoded = try encoder(video, mask: mask)  // (B, Nv, C)
     let e = try encoderToDecoder(encoded)  // (B, Nv, Cd)
     let b = video.shape[0]
-    let pos = try sinusoidTable(count: c.tokenCount, dim: c.decoderDim, dtype: video.dtype).expand(to: [b, c.tokenCount, c.decoderDim])
+    let pos = try sinusoidTable(count: c.tokenCount, dim: c.decoderDim, dtype: video.dtype).expand(
+      to: [b, c.tokenCount, c.decoderDim])
     let visible = try e + pos.gatherRows(mask.visible)
     let hidden = try maskToken + pos.gatherRows(mask.masked)  // (B, Nm, Cd)
     var x = try Tensor.concat([visible, hidden], axis: 1)  // (B, N, Cd): visible first, then masked
@@ -108,9 +124,11 @@ public final class PretrainModel: Module {
     return try decoder.head(decoder.norm(tail))
   }
 
-  /// The pretraining loss on clips: MSE between the predictions and the normalized-pixel targets of the
-  /// masked tubelets. Returns the loss, the predictions and the targets.
-  public func loss(_ video: Tensor, mask: TokenMask) throws -> (loss: Tensor, output: Tensor, target: Tensor) {
+  /// The pretraining loss on clips: MSE between the predictions and the normalized-pixel targets of
+  /// the masked tubelets. Returns the loss, the predictions and the targets.
+  public func loss(_ video: Tensor, mask: TokenMask) throws -> (
+    loss: Tensor, output: Tensor, target: Tensor
+  ) {
     let output = try self(video, mask: mask)
     let target = try normalizedPixelTargets(video, mask: mask, config: config)
     return (try output.mse(target), output, target)

@@ -8,7 +8,9 @@ public let imagenetStd: [Float] = [0.229, 0.224, 0.225]
 /// The pretraining target of the masked tubelets: the clip un-normalized to [0, 1] pixels, each
 /// tubelet's values normalized per channel over its tubelet·P·P pixels with the unbiased standard
 /// deviation plus 1e-6, laid out (t, h, w, c). video (B, 3, T, H, W) -> (B, Nm, tubelet·P·P·3).
-public func normalizedPixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfig) throws -> Tensor {
+public func normalizedPixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfig) throws
+  -> Tensor
+{
   let (b, ch, p, kt) = (video.shape[0], c.inChans, c.patchSize, c.tubelet)
   let g = c.gridSide
   let nm = mask.masked.first?.count ?? 0
@@ -29,8 +31,11 @@ public func normalizedPixelTargets(_ video: Tensor, mask: TokenMask, config c: S
           for dh in 0..<p {
             let base = (((bi * ch + cc) * frames + ti * kt + dt) * hh + hi * p + dh) * ww + wi * p
             for dw in 0..<p {
-              // Un-normalize in the clip's precision with float32 constants, as the authors' code does.
-              patch[k] = single ? Double(Float(v[base + dw]) * Float(std) + Float(mean)) : v[base + dw] * std + mean
+              // Un-normalize in the clip's precision with float32 constants, as the authors' code
+              // does.
+              patch[k] =
+                single
+                ? Double(Float(v[base + dw]) * Float(std) + Float(mean)) : v[base + dw] * std + mean
               k += 1
             }
           }

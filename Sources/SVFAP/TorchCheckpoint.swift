@@ -3,16 +3,18 @@ import Pickle
 import Tensor
 import ZIPFoundation
 
-/// Reads PyTorch `.pth` files written by `torch.save` (a zip archive holding `data.pkl` and one file per
-/// storage) through `RestrictedUnpickler`: the state_dict's floating-point tensors, plus the other
-/// top-level entries (epoch, the argparse.Namespace of training arguments) as plain values.
+/// Reads PyTorch `.pth` files written by `torch.save` (a zip archive holding `data.pkl` and one
+/// file per storage) through `RestrictedUnpickler`: the state_dict's floating-point tensors, plus
+/// the other top-level entries (epoch, the argparse.Namespace of training arguments) as plain
+/// values.
 public struct TorchCheckpoint {
   /// Tensors by state_dict name, as float32 (or float64 for double storages).
   public var tensors: [String: Tensor] = [:]
   /// Non-tensor top-level entries (`epoch`, `args`, …).
   public var extras: [String: PickleValue] = [:]
 
-  /// Reads `path`. The state_dict is the top-level dict or its "model" / "module" / "state_dict" entry.
+  /// Reads `path`. The state_dict is the top-level dict or its "model" / "module" / "state_dict"
+  /// entry.
   public init(path: String) throws {
     var st = stat()
     guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -20,39 +22,62 @@ public struct TorchCheckpoint {
     }
     let archive: Archive
     do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
-      throw SVFAPError.badFile(path: path, message: "not a zip archive as torch.save writes (\(error))")
+      throw SVFAPError.badFile(
+        path: path, message: "not a zip archive as torch.save writes (\(error))")
     }
-    guard let pkl = archive.first(where: { $0.path.hasSuffix("/data.pkl") || $0.path == "data.pkl" }) else {
-      throw SVFAPError.badFile(path: path, message: "no data.pkl in the archive (a legacy, non-zip torch.save file is not supported)")
+    guard
+      let pkl = archive.first(where: { $0.path.hasSuffix("/data.pkl") || $0.path == "data.pkl" })
+    else {
+      throw SVFAPError.badFile(
+        path: path,
+        message: "no data.pkl in the archive (a legacy, non-zip torch.save file is not supported)")
     }
     let prefix = String(pkl.path.dropLast("data.pkl".count))
-    /// An entry's bytes, at most `limit` of them (a zip bomb stops there), checked against its CRC-32.
+    /// An entry's bytes, at most `limit` of them (a zip bomb stops there), checked against its
+    /// CRC-32.
     func read(_ entry: Entry, limit: Int = 1 << 30) throws -> Data {
       guard entry.uncompressedSize <= UInt64(limit) else {
-        throw SVFAPError.badFile(path: path, message: "\(entry.path) unpacks to \(entry.uncompressedSize) bytes, more than the \(limit) it may need")
+        throw SVFAPError.badFile(
+          path: path,
+          message:
+            """
+            \(entry.path) unpacks to \(entry.uncompressedSize) bytes, more than the \(limit) it \
+            may need
+            """
+        )
       }
       var d = Data()
       do {
         _ = try archive.extract(entry, skipCRC32: true) { chunk in
-          guard d.count + chunk.count <= limit else { throw SVFAPError.badFile(path: path, message: "\(entry.path) unpacks to more than \(limit) bytes") }
+          guard d.count + chunk.count <= limit else {
+            throw SVFAPError.badFile(
+              path: path, message: "\(entry.path) unpacks to more than \(limit) bytes")
+          }
           d.append(chunk)
         }
       } catch let e as SVFAPError { throw e } catch {
         throw SVFAPError.badFile(path: path, message: "cannot unpack \(entry.path): \(error)")
       }
       guard d.crc32(checksum: 0) == entry.checksum else {
-        throw SVFAPError.badFile(path: path, message: "\(entry.path) fails its CRC-32 check (the file is corrupt)")
+        throw SVFAPError.badFile(
+          path: path, message: "\(entry.path) fails its CRC-32 check (the file is corrupt)")
       }
       return d
     }
-    if let bo = archive[prefix + "byteorder"], String(decoding: try read(bo), as: UTF8.self) != "little" {
+    if let bo = archive[prefix + "byteorder"],
+      String(decoding: try read(bo), as: UTF8.self) != "little"
+    {
       throw SVFAPError.badFile(path: path, message: "big-endian checkpoints are not supported")
     }
     let root: PickleValue
-    do { root = try RestrictedUnpickler.load(try read(pkl), source: path + ":" + pkl.path) } catch let e as PickleError {
+    do {
+      root = try RestrictedUnpickler.load(try read(pkl), source: path + ":" + pkl.path)
+    } catch let e as PickleError {
       throw SVFAPError.badFile(path: path, message: e.message)
     }
-    guard case .dict(let top) = root else { throw SVFAPError.badFile(path: path, message: "the pickle holds \(root), not a dict") }
+    guard case .dict(let top) = root else {
+      throw SVFAPError.badFile(path: path, message: "the pickle holds \(root), not a dict")
+    }
     var state = top
     for key in ["model", "module", "state_dict"] {
       if case .dict(let d)? = top[key] {
@@ -61,7 +86,9 @@ public struct TorchCheckpoint {
       }
     }
     for (k, v) in top.pairs where state !== top {
-      if let name = k.string, !["model", "module", "state_dict"].contains(name) { extras[name] = v }
+      if let name = k.string, !["model", "module", "state_dict"].contains(name) {
+        extras[name] = v
+      }
     }
     var storages: [String: Data] = [:]
     for (k, v) in state.pairs {
@@ -75,9 +102,11 @@ public struct TorchCheckpoint {
         storage = read
       } else {
         guard let e = archive[prefix + "data/" + ref.key] else {
-          throw SVFAPError.badFile(path: path, message: "storage \(ref.key) of '\(name)' is missing")
+          throw SVFAPError.badFile(
+            path: path, message: "storage \(ref.key) of '\(name)' is missing")
         }
-        // Unpacked only as far as the tensors that use it need (plus slack for unused tail elements).
+        // Unpacked only as far as the tensors that use it need (plus slack for unused tail
+        // elements).
         let need =
           state.pairs.compactMap { p -> Int? in
             guard case .tensor(let r) = p.1, r.key == ref.key else { return nil }
@@ -93,24 +122,46 @@ public struct TorchCheckpoint {
   /// Bytes of storage a tensor reaches (overflow-checked; nil when the geometry cannot be).
   static func bytesNeeded(_ ref: TorchTensorRef) -> Int? {
     let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
-    guard let count = checkedElementCount(ref.shape), ref.stride.allSatisfy({ $0 >= 0 }), ref.offset >= 0 else { return nil }
+    guard let count = checkedElementCount(ref.shape), ref.stride.allSatisfy({ $0 >= 0 }),
+      ref.offset >= 0
+    else { return nil }
     if count == 0 { return 0 }
-    guard let last = TorchTensorRef.lastElement(offset: ref.offset, shape: ref.shape, stride: ref.stride) else { return nil }
+    guard
+      let last = TorchTensorRef.lastElement(
+        offset: ref.offset, shape: ref.shape, stride: ref.stride)
+    else { return nil }
     let (bytes, o) = (last + 1).multipliedReportingOverflow(by: size)
     return o ? nil : bytes
   }
 
-  static func materialize(_ ref: TorchTensorRef, _ data: Data, name: String, path: String) throws -> Tensor {
+  static func materialize(_ ref: TorchTensorRef, _ data: Data, name: String, path: String) throws
+    -> Tensor
+  {
     let size = RestrictedUnpickler.storageTypes[ref.storageType] ?? 0
     guard let count = checkedElementCount(ref.shape), let need = bytesNeeded(ref) else {
-      throw SVFAPError.badFile(path: path, message: "'\(name)' has an impossible geometry: shape \(ref.shape), stride \(ref.stride), offset \(ref.offset)")
+      throw SVFAPError.badFile(
+        path: path,
+        message:
+          """
+          '\(name)' has an impossible geometry: shape \(ref.shape), stride \(ref.stride), \
+          offset \(ref.offset)
+          """
+      )
     }
     guard need <= data.count else {
-      throw SVFAPError.badFile(path: path, message: "'\(name)' needs \(need) bytes but its storage has \(data.count)")
+      throw SVFAPError.badFile(
+        path: path, message: "'\(name)' needs \(need) bytes but its storage has \(data.count)")
     }
     // Overlapping strides (expand) could make a few bytes into any number of elements: refused.
     guard size > 0, count <= data.count / size else {
-      throw SVFAPError.badFile(path: path, message: "'\(name)' of shape \(ref.shape) has more elements than its storage holds (\(data.count / max(size, 1)))")
+      throw SVFAPError.badFile(
+        path: path,
+        message:
+          """
+          '\(name)' of shape \(ref.shape) has more elements than its storage holds \
+          (\(data.count / max(size, 1)))
+          """
+      )
     }
     // Element index of each row-major position, through the strides.
     var offsets = [Int](repeating: ref.offset, count: count)
@@ -122,17 +173,33 @@ public struct TorchCheckpoint {
     return try data.withUnsafeBytes { p in
       switch ref.storageType {
       case "FloatStorage":
-        return try Tensor(offsets.map { Float(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }, shape: ref.shape)
+        return try Tensor(
+          offsets.map {
+            Float(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))
+          }, shape: ref.shape)
       case "DoubleStorage":
-        return try Tensor(offsets.map { Double(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }, shape: ref.shape)
+        return try Tensor(
+          offsets.map {
+            Double(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))
+          }, shape: ref.shape)
       case "HalfStorage":
-        return try Tensor(offsets.map { Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }, shape: ref.shape)
+        return try Tensor(
+          offsets.map {
+            Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))
+          }, shape: ref.shape)
       case "BFloat16Storage":
-        return try Tensor(offsets.map { Float(bitPattern: UInt32(p.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }, shape: ref.shape)
+        return try Tensor(
+          offsets.map {
+            Float(
+              bitPattern: UInt32(p.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16)
+          }, shape: ref.shape)
       case "LongStorage":
-        return try Tensor(offsets.map { Double(p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }, shape: ref.shape, dtype: .float64)
+        return try Tensor(
+          offsets.map { Double(p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) },
+          shape: ref.shape, dtype: .float64)
       default:
-        throw SVFAPError.badFile(path: path, message: "'\(name)' uses \(ref.storageType), which is not a weight type")
+        throw SVFAPError.badFile(
+          path: path, message: "'\(name)' uses \(ref.storageType), which is not a weight type")
       }
     }
   }

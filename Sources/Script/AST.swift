@@ -58,7 +58,8 @@ extension Expr {
   /// Where the expression starts, where known.
   var location: SourceLocation? {
     switch self {
-    case .variable(_, let l), .unary(_, _, let l), .binary(_, _, _, let l), .range(_, _, let l), .call(_, _, let l),
+    case .variable(_, let l), .unary(_, _, let l), .binary(_, _, _, let l), .range(_, _, let l),
+      .call(_, _, let l),
       .index(_, _, let l), .field(_, _, let l):
       return l
     default: return nil

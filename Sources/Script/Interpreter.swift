@@ -8,8 +8,8 @@ public protocol ScriptFieldAccess {
   var fieldNames: [String] { get }
 }
 
-/// Runs statements: variables (global, plus one scope per procedure call), control flow, procedures,
-/// commands registered by the host, `ans`, and error locations with a call trace.
+/// Runs statements: variables (global, plus one scope per procedure call), control flow,
+/// procedures, commands registered by the host, `ans`, and error locations with a call trace.
 public final class Interpreter {
   /// Registered commands by name.
   public private(set) var commands: [String: Command] = [:]
@@ -24,7 +24,8 @@ public final class Interpreter {
   /// Source lines by file name, for carets in errors.
   var sources: [String: [Substring]] = [:]
   var frames: [[String: Value]] = []
-  /// Stops a run after this many statements and loop iterations (fuzzing, sandboxes); nil = no limit.
+  /// Stops a run after this many statements and loop iterations (fuzzing, sandboxes); nil = no
+  /// limit.
   public var maxSteps: Int?
   var steps = 0
 
@@ -37,28 +38,35 @@ public final class Interpreter {
     }
   }
   let maxDepth = 200
-  /// Files being sourced right now (a file that sources itself, directly or not, stops at `maxSourceDepth`).
+  /// Files being sourced right now (a file that sources itself, directly or not, stops at
+  /// `maxSourceDepth`).
   var sourceDepth = 0
   /// How deeply `source` may nest.
   let maxSourceDepth = 32
 
   /// An interpreter with the language's built-in commands.
-  public init() { Builtins.register(into: self) }
-
-  /// Adds a command (a name registered twice is a programming error).
-  public func register(_ c: Command) {
-    precondition(commands[c.name] == nil, "command \(c.name) registered twice")
-    commands[c.name] = c
+  public init() {
+    for c in Builtins.all { register(c) }
   }
 
-  /// Commands grouped by topic, topics and names sorted (help listings and the generated reference).
+  /// Adds a command (a name registered twice is a programming error).
+  public func register(_ c: any ScriptCommand) {
+    let entry = Command(c)
+    precondition(commands[entry.name] == nil, "command \(entry.name) registered twice")
+    commands[entry.name] = entry
+  }
+
+  /// Commands grouped by topic, topics and names sorted (help listings and the generated
+  /// reference).
   public var commandsByTopic: [(topic: String, commands: [Command])] {
     Dictionary(grouping: commands.values, by: \.topic).sorted { $0.key < $1.key }
       .map { (topic: $0.key, commands: $0.value.sorted { $0.name < $1.name }) }
   }
 
   /// Names that completion offers: commands, variables, keywords.
-  public var completionNames: [String] { Array(commands.keys) + Array(globals.keys) + Array(keywords) }
+  public var completionNames: [String] {
+    Array(commands.keys) + Array(globals.keys) + Array(keywords)
+  }
 
   // MARK: running
 
@@ -67,15 +75,20 @@ public final class Interpreter {
   public func run(_ source: String, file: String = "<input>") throws -> Value {
     sources[file] = source.split(separator: "\n", omittingEmptySubsequences: false)
     let program: [Stmt]
-    do { program = try Parser.parse(source, file: file) } catch let e as ScriptError { throw decorate(e) }
+    do { program = try Parser.parse(source, file: file) } catch let e as ScriptError {
+      throw decorate(e)
+    }
     var last = Value.nilValue
     do {
       steps = 0
       for s in program {
         try tick(location(of: s))
-        if case .returnValue(_, let l) = s { throw ScriptError(.runtime, "'return' outside a procedure", at: l) }
+        if case .returnValue(_, let l) = s {
+          throw ScriptError(.runtime, "'return' outside a procedure", at: l)
+        }
         switch try execute(s) {
-        case .breakLoop, .continueLoop: throw ScriptError(.runtime, "'break' or 'continue' outside a loop", at: location(of: s))
+        case .breakLoop, .continueLoop:
+          throw ScriptError(.runtime, "'break' or 'continue' outside a loop", at: location(of: s))
         default: break
         }
         if case .expression(_, _, _) = s { last = globals["ans"] ?? .nilValue }
@@ -87,8 +100,8 @@ public final class Interpreter {
     return last
   }
 
-  /// Whether `source` is a complete input, or still inside an open block, bracket or string (the REPL
-  /// then asks for another line).
+  /// Whether `source` is a complete input, or still inside an open block, bracket or string (the
+  /// REPL then asks for another line).
   public func isComplete(_ source: String) -> Bool {
     do {
       _ = try Parser.parse(source, file: "<input>")
@@ -101,7 +114,9 @@ public final class Interpreter {
   /// Runs a file.
   @discardableResult
   public func runFile(_ path: String) throws -> Value {
-    guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+    guard let data = FileManager.default.contents(atPath: path),
+      let text = String(data: data, encoding: .utf8)
+    else {
       throw ScriptError(.io, "cannot read script '\(path)'")
     }
     let old = currentDirectory
@@ -112,7 +127,9 @@ public final class Interpreter {
 
   func decorate(_ e: ScriptError) -> ScriptError {
     var e = e
-    if e.sourceLine == nil, let l = e.location, let lines = sources[l.file], l.line - 1 < lines.count, l.line >= 1 {
+    if e.sourceLine == nil, let l = e.location, let lines = sources[l.file],
+      l.line - 1 < lines.count, l.line >= 1
+    {
       e.sourceLine = String(lines[l.line - 1])
     }
     return e
@@ -120,8 +137,10 @@ public final class Interpreter {
 
   func location(of s: Stmt) -> SourceLocation? {
     switch s {
-    case .expression(_, _, let l), .assign(_, _, let l), .conditional(_, _, let l), .forIn(_, _, _, let l), .whileLoop(_, _, let l),
-      .procedure(_, _, _, let l), .returnValue(_, let l), .breakLoop(let l), .continueLoop(let l), .source(_, let l):
+    case .expression(_, _, let l), .assign(_, _, let l), .conditional(_, _, let l),
+      .forIn(_, _, _, let l), .whileLoop(_, _, let l),
+      .procedure(_, _, _, let l), .returnValue(_, let l), .breakLoop(let l), .continueLoop(let l),
+      .source(_, let l):
       return l
     }
   }
@@ -205,8 +224,11 @@ public final class Interpreter {
       }
       return .normal
     case .procedure(let name, let params, let body, let l):
-      if commands[name] != nil { throw ScriptError(.runtime, "'\(name)' is a built-in command; choose another name", at: l) }
-      assignVariable(name, .procedure(Procedure(name: name, params: params, body: body, location: l)))
+      if commands[name] != nil {
+        throw ScriptError(.runtime, "'\(name)' is a built-in command; choose another name", at: l)
+      }
+      assignVariable(
+        name, .procedure(Procedure(name: name, params: params, body: body, location: l)))
       return .normal
     case .returnValue(let e, let l):
       if frames.isEmpty { throw ScriptError(.runtime, "'return' outside a procedure", at: l) }
@@ -214,27 +236,38 @@ public final class Interpreter {
     case .breakLoop: return .breakLoop
     case .continueLoop: return .continueLoop
     case .source(let e, let l):
-      guard case .string(let path) = try evaluate(e) else { throw ScriptError(.runtime, "'source' needs a file name string", at: l) }
+      guard case .string(let path) = try evaluate(e) else {
+        throw ScriptError(.runtime, "'source' needs a file name string", at: l)
+      }
       guard sourceDepth < maxSourceDepth else {
-        throw ScriptError(.runtime, "source nested more than \(maxSourceDepth) files deep: does '\(path)' source itself?", at: l)
+        throw ScriptError(
+          .runtime,
+          "source nested more than \(maxSourceDepth) files deep: does '\(path)' source itself?",
+          at: l)
       }
       sourceDepth += 1
       defer { sourceDepth -= 1 }
       let expanded = expandingTilde(path)
       let full = expanded.hasPrefix("/") ? expanded : currentDirectory + "/" + expanded
-      guard let data = FileManager.default.contents(atPath: full), let text = String(data: data, encoding: .utf8) else {
+      guard let data = FileManager.default.contents(atPath: full),
+        let text = String(data: data, encoding: .utf8)
+      else {
         throw ScriptError(.io, "cannot read '\(path)' (looked in \(currentDirectory))", at: l)
       }
       sources[full] = text.split(separator: "\n", omittingEmptySubsequences: false)
       let program: [Stmt]
-      do { program = try Parser.parse(text, file: full) } catch let err as ScriptError { throw decorate(err) }
+      do { program = try Parser.parse(text, file: full) } catch let err as ScriptError {
+        throw decorate(err)
+      }
       let old = currentDirectory
       currentDirectory = URL(fileURLWithPath: full).deletingLastPathComponent().path
       defer { currentDirectory = old }
       for st in program {
         let f = try execute(st)
         if case .normal = f { continue }
-        throw ScriptError(.runtime, "'return', 'break' or 'continue' at the top of a sourced file", at: location(of: st))
+        throw ScriptError(
+          .runtime, "'return', 'break' or 'continue' at the top of a sourced file",
+          at: location(of: st))
       }
       return .normal
     }
@@ -261,7 +294,9 @@ public final class Interpreter {
       if name == "ans" { throw ScriptError(.runtime, "'ans' is set by the interpreter", at: loc) }
       assignVariable(name, v)
     case .field(let base, let name, let loc):
-      guard case .record(var r) = try evaluate(base) else { throw ScriptError(.runtime, "only record fields can be assigned", at: loc) }
+      guard case .record(var r) = try evaluate(base) else {
+        throw ScriptError(.runtime, "only record fields can be assigned", at: loc)
+      }
       r[name] = v
       try assign(base, .record(r), at: l)
     case .index(let base, let idx, let loc):
@@ -274,16 +309,22 @@ public final class Interpreter {
       case (.record(var r), .string(let key)):
         r[key] = v
         try assign(base, .record(r), at: l)
-      default: throw ScriptError(.runtime, "cannot assign into \(container.typeName)[\(i.typeName)]", at: loc)
+      default:
+        throw ScriptError(
+          .runtime, "cannot assign into \(container.typeName)[\(i.typeName)]", at: loc)
       }
     default: throw ScriptError(.runtime, "cannot assign to this expression", at: l)
     }
   }
 
   func listIndex(_ n: Double, _ count: Int, at l: SourceLocation) throws -> Int {
-    guard n == n.rounded(), abs(n) < 1e15 else { throw ScriptError(.runtime, "index \(Value.format(n)) is not an integer", at: l) }
+    guard n == n.rounded(), abs(n) < 1e15 else {
+      throw ScriptError(.runtime, "index \(Value.format(n)) is not an integer", at: l)
+    }
     let k = Int(n) < 0 ? Int(n) + count : Int(n)
-    guard k >= 0 && k < count else { throw ScriptError(.runtime, "index \(Int(n)) out of range for length \(count)", at: l) }
+    guard k >= 0 && k < count else {
+      throw ScriptError(.runtime, "index \(Int(n)) out of range for length \(count)", at: l)
+    }
     return k
   }
 
@@ -309,7 +350,8 @@ public final class Interpreter {
     case .variable(let name, let l):
       if let v = lookup(name) { return v }
       if commands[name] != nil { return try call(name, [], at: l) }
-      throw ScriptError(.runtime, "unknown name '\(name)'\(suggestion(for: name, among: completionNames))", at: l)
+      throw ScriptError(
+        .runtime, "unknown name '\(name)'\(suggestion(for: name, among: completionNames))", at: l)
     case .unary(let op, let x, let l):
       let v = try evaluate(x)
       switch (op, v) {
@@ -328,7 +370,8 @@ public final class Interpreter {
       }
       return try binary(op, try evaluate(a), try evaluate(b), at: l)
     case .range(let a, let b, let l):
-      guard case .number(let x) = try evaluate(a), case .number(let y) = try evaluate(b), x == x.rounded(), y == y.rounded(),
+      guard case .number(let x) = try evaluate(a), case .number(let y) = try evaluate(b),
+        x == x.rounded(), y == y.rounded(),
         abs(x) < 1e15, abs(y) < 1e15
       else {
         throw ScriptError(.runtime, "a range needs integer bounds", at: l)
@@ -342,23 +385,38 @@ public final class Interpreter {
       case (.string(let s), .number(let n)):
         let chars = Array(s)
         return .string(String(chars[try listIndex(n, chars.count, at: l)]))
-      case (.range(let a, let b), .number(let n)): return .number(Double(a + (try listIndex(n, max(b - a + 1, 0), at: l))))
+      case (.range(let a, let b), .number(let n)):
+        return .number(Double(a + (try listIndex(n, max(b - a + 1, 0), at: l))))
       case (.record(let r), .string(let k)):
-        guard let v = r[k] else { throw ScriptError(.runtime, "record has no field '\(k)'\(suggestion(for: k, among: r.keys))", at: l) }
+        guard let v = r[k] else {
+          throw ScriptError(
+            .runtime, "record has no field '\(k)'\(suggestion(for: k, among: r.keys))", at: l)
+        }
         return v
-      default: throw ScriptError(.runtime, "cannot index a \(c.typeName) with a \(i.typeName)", at: l)
+      default:
+        throw ScriptError(.runtime, "cannot index a \(c.typeName) with a \(i.typeName)", at: l)
       }
     case .field(let base, let name, let l):
       let c = try evaluate(base)
       switch c {
       case .record(let r):
-        guard let v = r[name] else { throw ScriptError(.runtime, "record has no field '\(name)'\(suggestion(for: name, among: r.keys))", at: l) }
+        guard let v = r[name] else {
+          throw ScriptError(
+            .runtime, "record has no field '\(name)'\(suggestion(for: name, among: r.keys))", at: l)
+        }
         return v
       case .handle(let h):
-        guard let fa = h as? ScriptFieldAccess else { throw ScriptError(.runtime, "a \(h.typeName) has no fields", at: l) }
+        guard let fa = h as? ScriptFieldAccess else {
+          throw ScriptError(.runtime, "a \(h.typeName) has no fields", at: l)
+        }
         guard let v = fa.field(name) else {
           throw ScriptError(
-            .runtime, "a \(h.typeName) has no field '\(name)'\(suggestion(for: name, among: fa.fieldNames)) (fields: \(fa.fieldNames.joined(separator: ", ")))",
+            .runtime,
+            """
+            a \(h.typeName) has no field \
+            '\(name)'\(suggestion(for: name, among: fa.fieldNames)) (fields: \
+            \(fa.fieldNames.joined(separator: ", ")))
+            """,
             at: l)
         }
         return v
@@ -377,7 +435,8 @@ public final class Interpreter {
     case ("+", .list(let x), .list(let y)): return .list(x + y)
     case ("-", .number(let x), .number(let y)): return .number(x - y)
     case ("*", .number(let x), .number(let y)): return .number(x * y)
-    case ("*", .string(let s), .number(let n)) where n >= 0 && n == n.rounded() && n < 1e6: return .string(String(repeating: s, count: Int(n)))
+    case ("*", .string(let s), .number(let n)) where n >= 0 && n == n.rounded() && n < 1e6:
+      return .string(String(repeating: s, count: Int(n)))
     case ("/", .number(let x), .number(let y)):
       if y == 0 { throw ScriptError(.runtime, "division by zero", at: l) }
       return .number(x / y)
@@ -394,7 +453,9 @@ public final class Interpreter {
     case ("<=", .string(let x), .string(let y)): return .bool(x <= y)
     case (">", .string(let x), .string(let y)): return .bool(x > y)
     case (">=", .string(let x), .string(let y)): return .bool(x >= y)
-    default: throw ScriptError(.runtime, "'\(op)' does not apply to \(a.typeName) and \(b.typeName)", at: l)
+    default:
+      throw ScriptError(
+        .runtime, "'\(op)' does not apply to \(a.typeName) and \(b.typeName)", at: l)
     }
   }
 
@@ -405,26 +466,36 @@ public final class Interpreter {
     let bare = lookup(name) == nil && (commands[name]?.bareNames ?? false)
     for a in args {
       let v: Value
-      if bare, case .variable(let n, _) = a.value, lookup(n) == nil { v = .string(n) } else { v = try evaluate(a.value) }
+      if bare, case .variable(let n, _) = a.value, lookup(n) == nil {
+        v = .string(n)
+      } else {
+        v = try evaluate(a.value)
+      }
       if let n = a.name { named.append((n, v, a.location)) } else { positional.append(v) }
     }
     return try call(name, positional: positional, named: named, at: l)
   }
 
   /// Calls a command or procedure with evaluated arguments.
-  public func call(_ name: String, positional: [Value], named: [(String, Value, SourceLocation)], at l: SourceLocation?) throws -> Value {
+  public func call(
+    _ name: String, positional: [Value], named: [(String, Value, SourceLocation)],
+    at l: SourceLocation?
+  ) throws -> Value {
     if let v = lookup(name) {
       guard case .procedure(let p) = v else {
-        throw ScriptError(.runtime, "'\(name)' is a \(v.typeName), not a command or procedure", at: l)
+        throw ScriptError(
+          .runtime, "'\(name)' is a \(v.typeName), not a command or procedure", at: l)
       }
       return try invoke(p, positional, named, at: l)
     }
     guard let c = commands[name] else {
-      throw ScriptError(.runtime, "unknown command '\(name)'\(suggestion(for: name, among: completionNames))", at: l)
+      throw ScriptError(
+        .runtime, "unknown command '\(name)'\(suggestion(for: name, among: completionNames))", at: l
+      )
     }
-    let bound = try c.bind(positional, named, at: l)
+    let bound = try c.declaration.bind(positional, named, at: l)
     do {
-      return try c.run(bound, self)
+      return try c.implementation.run(bound, in: self)
     } catch var e as ScriptError {
       if e.location == nil { e.location = l }
       throw e
@@ -433,18 +504,27 @@ public final class Interpreter {
     }
   }
 
-  func invoke(_ p: Procedure, _ positional: [Value], _ named: [(String, Value, SourceLocation)], at l: SourceLocation?) throws -> Value {
+  func invoke(
+    _ p: Procedure, _ positional: [Value], _ named: [(String, Value, SourceLocation)],
+    at l: SourceLocation?
+  ) throws -> Value {
     guard frames.count < maxDepth else {
-      throw ScriptError(.runtime, "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l)
+      throw ScriptError(
+        .runtime,
+        "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l)
     }
     guard positional.count <= p.params.count else {
-      throw ScriptError(.runtime, "'\(p.name)' takes \(p.params.count) argument(s), got \(positional.count)", at: l)
+      throw ScriptError(
+        .runtime, "'\(p.name)' takes \(p.params.count) argument(s), got \(positional.count)", at: l)
     }
     var scope: [String: Value] = [:]
     for (i, v) in positional.enumerated() { scope[p.params[i].0] = v }
     for (n, v, nl) in named {
       guard p.params.contains(where: { $0.0 == n }) else {
-        throw ScriptError(.runtime, "'\(p.name)' has no parameter '\(n)'\(suggestion(for: n, among: p.params.map(\.0)))", at: nl)
+        throw ScriptError(
+          .runtime,
+          "'\(p.name)' has no parameter '\(n)'\(suggestion(for: n, among: p.params.map(\.0)))",
+          at: nl)
       }
       scope[n] = v
     }
@@ -452,17 +532,24 @@ public final class Interpreter {
     defer { frames.removeLast() }
     do {
       for (name, def) in p.params where frames[frames.count - 1][name] == nil {
-        guard let def else { throw ScriptError(.runtime, "'\(p.name)' needs argument '\(name)'", at: l) }
+        guard let def else {
+          throw ScriptError(.runtime, "'\(p.name)' needs argument '\(name)'", at: l)
+        }
         frames[frames.count - 1][name] = try evaluate(def)
       }
       switch try executeBlock(p.body) {
       case .returned(let v): return v
-      case .breakLoop, .continueLoop: throw ScriptError(.runtime, "'break' or 'continue' outside a loop in '\(p.name)'", at: p.location)
+      case .breakLoop, .continueLoop:
+        throw ScriptError(
+          .runtime, "'break' or 'continue' outside a loop in '\(p.name)'", at: p.location)
       case .normal: return .nilValue
       }
     } catch var e as ScriptError {
       // The trace grows as the error leaves each procedure: innermost first.
-      if e.trace.count < 20 { e.trace.append("in proc \(p.name) (defined at \(p.location)), called at \(l.map(\.description) ?? "?")") }
+      if e.trace.count < 20 {
+        e.trace.append(
+          "in proc \(p.name) (defined at \(p.location)), called at \(l.map(\.description) ?? "?")")
+      }
       throw e
     }
   }

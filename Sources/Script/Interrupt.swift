@@ -1,8 +1,8 @@
 import Glibc
 import Synchronization
 
-/// Ctrl-C: the SIGINT handler sets a flag; the interpreter and long-running commands poll it at safe
-/// points (statement boundaries, loop iterations, training steps) and stop there.
+/// Ctrl-C: the SIGINT handler sets a flag; the interpreter and long-running commands poll it at
+/// safe points (statement boundaries, loop iterations, training steps) and stop there.
 public enum Interrupt {
   static let flag = Atomic<Bool>(false)
 

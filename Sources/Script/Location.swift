@@ -34,8 +34,8 @@ public enum ScriptErrorKind: Sendable {
   case interrupted
 }
 
-/// An error of the language, with where it happened, the source line and a caret under the spot, and,
-/// for runtime errors, the procedure calls that led there.
+/// An error of the language, with where it happened, the source line and a caret under the spot,
+/// and, for runtime errors, the procedure calls that led there.
 public struct ScriptError: Error, Sendable, CustomStringConvertible {
   /// Kind (decides the exit code).
   public let kind: ScriptErrorKind
@@ -51,7 +51,10 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
   public var atEndOfInput = false
 
   /// An error.
-  public init(_ kind: ScriptErrorKind, _ message: String, at location: SourceLocation? = nil, sourceLine: String? = nil) {
+  public init(
+    _ kind: ScriptErrorKind, _ message: String, at location: SourceLocation? = nil,
+    sourceLine: String? = nil
+  ) {
     self.kind = kind
     self.message = message
     self.location = location
@@ -83,6 +86,8 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
 
 /// `~` and `~/…` with the home folder ($HOME); any other path as it is.
 public func expandingTilde(_ path: String) -> String {
-  guard path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty else { return path }
+  guard path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"],
+    !home.isEmpty
+  else { return path }
   return home + path.dropFirst()
 }

@@ -5,13 +5,12 @@
 ///                 | lvalue ("=" | "+=" | "-=") callOrExpr | callOrExpr
 ///     callOrExpr := NAME arg { [","] arg }          (command style, args on the same line)
 ///                 | expr
-///     arg        := NAME ":" expr | expr
-///     expr       := or ;  or := and {"or" and} ;  and := not {"and" not} ;  not := "not" not | cmp
-///     cmp        := range [("=="|"!="|"<"|"<="|">"|">=") range] ;  range := sum [".." sum]
-///     sum        := product {("+"|"-") product} ;  product := unary {("*"|"/"|"%") unary}
-///     unary      := "-" unary | power ;  power := postfix ["^" unary]
-///     postfix    := primary { "(" args ")" | "[" expr "]" | "." NAME }
-///     primary    := NUMBER | STRING | true | false | nil | NAME | "(" expr ")" | "[" … "]" | "{" NAME ":" expr … "}"
+/// arg        := NAME ":" expr | expr expr       := or ;  or := and {"or" and} ;  and := not {"and"
+/// not} ;  not := "not" not | cmp cmp        := range [("=="|"!="|"<"|"<="|">"|">=") range] ;
+/// range := sum [".." sum] sum        := product {("+"|"-") product} ;  product := unary
+/// {("*"|"/"|"%") unary} unary      := "-" unary | power ;  power := postfix ["^" unary] postfix
+/// := primary { "(" args ")" | "[" expr "]" | "." NAME } primary    := NUMBER | STRING | true |
+/// false | nil | NAME | "(" expr ")" | "[" … "]" | "{" NAME ":" expr … "}"
 public struct Parser {
   var tokens: [Token]
   var i = 0
@@ -104,7 +103,9 @@ public struct Parser {
   /// After a statement: a newline, ';' (which hides the value), '}' or the end.
   mutating func endOfStatement(_ out: inout [Stmt]) throws {
     if isSymbol(";") {
-      if case .expression(let e, _, let l)? = out.last { out[out.count - 1] = .expression(e, hidden: true, l) }
+      if case .expression(let e, _, let l)? = out.last {
+        out[out.count - 1] = .expression(e, hidden: true, l)
+      }
       _ = advance()
     } else if !atNewline && !atEnd && !isSymbol("}") {
       throw error("expected the end of the statement, found \(describe(current))")
@@ -136,7 +137,9 @@ public struct Parser {
       case "if": return try ifStatement()
       case "for":
         _ = advance()
-        guard case .identifier(let name) = current.kind else { throw error("expected a loop variable after 'for'") }
+        guard case .identifier(let name) = current.kind else {
+          throw error("expected a loop variable after 'for'")
+        }
         _ = advance()
         guard isKeyword("in") else { throw error("expected 'in' after 'for \(name)'") }
         _ = advance()
@@ -163,7 +166,9 @@ public struct Parser {
       default: break
       }
     }
-    if case .identifier = start.kind, startsCommandArguments(after: i) { return .expression(try commandCall(), hidden: false, loc) }
+    if case .identifier = start.kind, startsCommandArguments(after: i) {
+      return .expression(try commandCall(), hidden: false, loc)
+    }
     let e = try expression()
     for op in ["=", "+=", "-="] where isSymbol(op) {
       switch e {
@@ -190,14 +195,18 @@ public struct Parser {
     case .symbol(let s):
       if s == "[" || s == "(" { return t.spaceBefore }
       if s == "{" { return true }
-      if s == "-" { return t.spaceBefore && index + 2 < tokens.count && !tokens[index + 2].spaceBefore }
+      if s == "-" {
+        return t.spaceBefore && index + 2 < tokens.count && !tokens[index + 2].spaceBefore
+      }
       return false
     default: return false
     }
   }
 
   mutating func callOrExpression() throws -> Expr {
-    if case .identifier = current.kind, startsCommandArguments(after: i) { return try commandCall() }
+    if case .identifier = current.kind, startsCommandArguments(after: i) {
+      return try commandCall()
+    }
     return try expression()
   }
 
@@ -250,7 +259,9 @@ public struct Parser {
 
   mutating func procedure() throws -> Stmt {
     let loc = advance().location
-    guard case .identifier(let name) = current.kind else { throw error("expected a procedure name after 'proc'") }
+    guard case .identifier(let name) = current.kind else {
+      throw error("expected a procedure name after 'proc'")
+    }
     _ = advance()
     _ = try expect("(", "after the procedure name")
     nesting += 1
@@ -285,7 +296,8 @@ public struct Parser {
 
   // MARK: expressions
 
-  /// Current depth of nested expressions and blocks (a limit keeps the recursion off the stack's end).
+  /// Current depth of nested expressions and blocks (a limit keeps the recursion off the stack's
+  /// end).
   var depth = 0
 
   mutating func expression() throws -> Expr {
@@ -329,7 +341,9 @@ public struct Parser {
     for op in ["==", "!=", "<", "<=", ">", ">="] where isSymbol(op) {
       let l = advance().location
       let rhs = try rangeExpr()
-      for op2 in ["==", "!=", "<", "<=", ">", ">="] where isSymbol(op2) { throw error("comparisons do not chain; use 'and'") }
+      for op2 in ["==", "!=", "<", "<=", ">", ">="] where isSymbol(op2) {
+        throw error("comparisons do not chain; use 'and'")
+      }
       return .binary(op, e, rhs, l)
     }
     return e
@@ -398,7 +412,9 @@ public struct Parser {
         e = .index(e, idx, l)
       } else if isSymbol(".") {
         let l = advance().location
-        guard case .identifier(let f) = current.kind else { throw error("expected a field name after '.'") }
+        guard case .identifier(let f) = current.kind else {
+          throw error("expected a field name after '.'")
+        }
         _ = advance()
         e = .field(e, f, l)
       } else {
@@ -448,7 +464,9 @@ public struct Parser {
             var sub = Parser(tokens: try sc.tokens(), file: file)
             sub.nesting = 1
             let e = try sub.expression()
-            guard sub.atEnd else { throw sub.error("unexpected \(sub.describe(sub.current)) in '{…}' of a string") }
+            guard sub.atEnd else {
+              throw sub.error("unexpected \(sub.describe(sub.current)) in '{…}' of a string")
+            }
             return .expr(e)
           }
         })
@@ -503,7 +521,8 @@ public struct Parser {
         let key: String
         switch current.kind {
         case .identifier(let k): key = k
-        case .string(let p): if case .text(let k)? = p.first, p.count == 1 { key = k } else { fallthrough }
+        case .string(let p):
+          if case .text(let k)? = p.first, p.count == 1 { key = k } else { fallthrough }
         default:
           nesting -= 1
           throw error("expected a field name in the record, found \(describe(current))")

@@ -1,5 +1,5 @@
-/// Turns source text into tokens. Newlines are tokens (they end statements) except inside (), [] and
-/// the {…} of a record literal, where the parser skips them.
+/// Turns source text into tokens. Newlines are tokens (they end statements) except inside (), []
+/// and the {…} of a record literal, where the parser skips them.
 public struct Scanner {
   let chars: [Character]
   let file: String
@@ -100,12 +100,16 @@ public struct Scanner {
       s.append(advance())
       while let d = peek(), d.isNumber || d == "_" { s.append(advance()) }
     }
-    if let e = peek(), e == "e" || e == "E", let n = peek(1), n.isNumber || ((n == "-" || n == "+") && (peek(2)?.isNumber ?? false)) {
+    if let e = peek(), e == "e" || e == "E", let n = peek(1),
+      n.isNumber || ((n == "-" || n == "+") && (peek(2)?.isNumber ?? false))
+    {
       s.append(advance())
       s.append(advance())
       while let d = peek(), d.isNumber { s.append(advance()) }
     }
-    guard let v = Double(s.replacingOccurrences(of: "_", with: "")) else { throw ScriptError(.scan, "malformed number '\(s)'", at: start) }
+    guard let v = Double(s.replacingOccurrences(of: "_", with: "")) else {
+      throw ScriptError(.scan, "malformed number '\(s)'", at: start)
+    }
     return v
   }
 
@@ -114,7 +118,9 @@ public struct Scanner {
     var pieces: [StringPiece] = []
     var text = ""
     while true {
-      guard let c = peek(), c != "\n" else { throw ScriptError(.scan, "unterminated string", at: start) }
+      guard let c = peek(), c != "\n" else {
+        throw ScriptError(.scan, "unterminated string", at: start)
+      }
       _ = advance()
       if c == "\"" { break }
       if c == "\\" {
@@ -134,7 +140,9 @@ public struct Scanner {
         let at = here
         var depth = 1, code = ""
         while true {
-          guard let d = peek(), d != "\n" else { throw ScriptError(.scan, "unterminated '{' in string", at: at) }
+          guard let d = peek(), d != "\n" else {
+            throw ScriptError(.scan, "unterminated '{' in string", at: at)
+          }
           _ = advance()
           if d == "{" {
             depth += 1

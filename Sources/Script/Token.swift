@@ -30,4 +30,7 @@ public enum StringPiece: Sendable, Equatable {
 }
 
 /// The reserved words.
-let keywords: Set<String> = ["if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not", "true", "false", "nil", "source"]
+let keywords: Set<String> = [
+  "if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not",
+  "true", "false", "nil", "source",
+]

@@ -54,7 +54,8 @@ public final class Procedure: @unchecked Sendable {
 }
 
 extension Value {
-  /// The most items a range may expand into as a list (10^7); longer ones are refused, not allocated.
+  /// The most items a range may expand into as a list (10^7); longer ones are refused, not
+  /// allocated.
   public static let maxExpandedRange = 10_000_000
 
   /// The numbers a…b as a list, or a located error when there are more than `maxExpandedRange`.
@@ -62,7 +63,12 @@ extension Value {
     guard a <= b else { return [] }
     guard b - a < maxExpandedRange else {
       throw ScriptError(
-        .runtime, "the range \(a)..\(b) has \(b - a + 1) items, more than \(maxExpandedRange) can be made into a list (a for loop over it is fine)", at: l)
+        .runtime,
+        """
+        the range \(a)..\(b) has \(b - a + 1) items, more than \(maxExpandedRange) can be made \
+        into a list (a for loop over it is fine)
+        """,
+        at: l)
     }
     return (a...b).map { .number(Double($0)) }
   }
@@ -104,9 +110,16 @@ public enum Value: @unchecked Sendable, Equatable, CustomStringConvertible {
     case .nilValue: return "nil"
     case .bool(let b): return b ? "true" : "false"
     case .number(let n): return Value.format(n)
-    case .string(let s): return top ? s : "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    case .string(let s):
+      return top
+        ? s
+        : "\""
+          + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+            of: "\"", with: "\\\"") + "\""
     case .list(let l): return "[" + l.map { $0.render(top: false) }.joined(separator: ", ") + "]"
-    case .record(let r): return "{" + r.pairs.map { "\($0.0): \($0.1.render(top: false))" }.joined(separator: ", ") + "}"
+    case .record(let r):
+      return "{" + r.pairs.map { "\($0.0): \($0.1.render(top: false))" }.joined(separator: ", ")
+        + "}"
     case .range(let a, let b): return "\(a)..\(b)"
     case .handle(let h): return "<\(h.typeName): \(h.summary)>"
     case .procedure(let p): return "<proc \(p.name)(\(p.params.map(\.0).joined(separator: ", ")))>"

@@ -1,6 +1,6 @@
-/// Fused multi-head scaled dot-product attention that reads each head's q, k and v straight out of the
-/// projection outputs through BLAS leading dimensions (no head split/merge copies) and keeps the
-/// probabilities for the backward pass and for attention maps.
+/// Fused multi-head scaled dot-product attention that reads each head's q, k and v straight out of
+/// the projection outputs through BLAS leading dimensions (no head split/merge copies) and keeps
+/// the probabilities for the backward pass and for attention maps.
 extension Tensor {
   /// One operand of `multiHeadAttention`: a (B, N, W) tensor whose head h occupies columns
   /// `offset + h·d ..< offset + (h+1)·d`.
@@ -22,13 +22,17 @@ extension Tensor {
     q: HeadSource, k: HeadSource, v: HeadSource, heads: Int, headDim d: Int, scale: Double
   ) throws -> (output: Tensor, probabilities: Tensor) {
     let (qt, kt, vt) = (q.tensor, k.tensor, v.tensor)
-    guard qt.rank == 3, kt.rank == 3, vt.rank == 3, qt.shape[0] == kt.shape[0], kt.shape[0] == vt.shape[0],
-      kt.shape[1] == vt.shape[1], q.offset + heads * d <= qt.shape[2], k.offset + heads * d <= kt.shape[2],
+    guard qt.rank == 3, kt.rank == 3, vt.rank == 3, qt.shape[0] == kt.shape[0],
+      kt.shape[0] == vt.shape[0],
+      kt.shape[1] == vt.shape[1], q.offset + heads * d <= qt.shape[2],
+      k.offset + heads * d <= kt.shape[2],
       v.offset + heads * d <= vt.shape[2]
     else {
       throw TensorError.shapeMismatch(op: "attention", lhs: qt.shape, rhs: kt.shape)
     }
-    guard qt.dtype == kt.dtype, kt.dtype == vt.dtype else { throw TensorError.dtypeMismatch(op: "attention", lhs: qt.dtype, rhs: kt.dtype) }
+    guard qt.dtype == kt.dtype, kt.dtype == vt.dtype else {
+      throw TensorError.dtypeMismatch(op: "attention", lhs: qt.dtype, rhs: kt.dtype)
+    }
     let (b, nq, nk, c) = (qt.shape[0], qt.shape[1], kt.shape[1], heads * d)
     let (wq, wk, wv) = (qt.shape[2], kt.shape[2], vt.shape[2])
     let es = qt.dtype.size, kern = qt.k
@@ -62,12 +66,14 @@ extension Tensor {
           let go = g.raw + (bi * nq * c + h * d) * es
           // dV += Pᵀ dO
           kern.gemm(
-            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c, beta: 1,
+            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c,
+            beta: 1,
             c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
           // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
           kern.gemm(
             transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
-            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: dp.raw, ldc: nk)
+            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: dp.raw, ldc: nk
+          )
           kern.softmaxBackward(p, dp.raw, dp.raw, rows: nq, cols: nk, scale: scale)
           // dQ += dS K; dK += dSᵀ Q
           kern.gemm(

@@ -1,6 +1,7 @@
 import Glibc
 
-/// One recorded op: its inputs and the rule that maps the output's gradient to the inputs' gradients.
+/// One recorded op: its inputs and the rule that maps the output's gradient to the inputs'
+/// gradients.
 final class Node {
   /// The op's inputs, in the order the backward rule returns their gradients.
   let inputs: [Tensor]
@@ -13,8 +14,8 @@ final class Node {
   }
 }
 
-/// Whether ops record a graph (off inside `withNoGrad`). Per thread, so that concurrent sessions and
-/// tests do not switch each other's recording off.
+/// Whether ops record a graph (off inside `withNoGrad`). Per thread, so that concurrent sessions
+/// and tests do not switch each other's recording off.
 public enum GradMode {
   private static let key: pthread_key_t = {
     var k = pthread_key_t()
@@ -40,7 +41,9 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 extension Tensor {
   /// Attaches a backward rule to `out` when a graph is recorded and any input needs a gradient.
   @discardableResult
-  func record(_ out: Tensor, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
+  func record(_ out: Tensor, _ inputs: [Tensor], _ backward: @escaping (Tensor) throws -> [Tensor?])
+    -> Tensor
+  {
     if GradMode.enabled && inputs.contains(where: { $0.requiresGrad }) {
       out.requiresGrad = true
       out.node = Node(inputs: inputs, backward: backward)
@@ -49,16 +52,23 @@ extension Tensor {
   }
 
   /// Computes d self / d leaf for every leaf that requires a gradient and adds it into `leaf.grad`.
-  /// `self` must be a scalar unless `gradient` (d loss / d self) is given. The graph is freed as it is
-  /// walked, so intermediate buffers are released as soon as they are no longer needed.
+  /// `self` must be a scalar unless `gradient` (d loss / d self) is given. The graph is freed as it
+  /// is walked, so intermediate buffers are released as soon as they are no longer needed.
   public func backward(_ gradient: Tensor? = nil) throws {
-    guard requiresGrad else { throw TensorError.autograd("backward() on a tensor that does not require grad") }
+    guard requiresGrad else {
+      throw TensorError.autograd("backward() on a tensor that does not require grad")
+    }
     let seed: Tensor
     if let g = gradient {
-      guard g.shape == shape else { throw TensorError.shapeMismatch(op: "backward", lhs: shape, rhs: g.shape) }
+      guard g.shape == shape else {
+        throw TensorError.shapeMismatch(op: "backward", lhs: shape, rhs: g.shape)
+      }
       seed = g.dtype == dtype ? g : g.to(dtype)
     } else {
-      guard count == 1 else { throw TensorError.autograd("backward() without a gradient needs a scalar, got shape \(shape)") }
+      guard count == 1 else {
+        throw TensorError.autograd(
+          "backward() without a gradient needs a scalar, got shape \(shape)")
+      }
       seed = Tensor.ones(shape, dtype: dtype)
     }
     // Topological order by iterative depth-first search.
@@ -72,7 +82,11 @@ extension Tensor {
       }
       if !visited.insert(ObjectIdentifier(t)).inserted { continue }
       stack.append((t, true))
-      if let n = t.node { for i in n.inputs where i.requiresGrad && !visited.contains(ObjectIdentifier(i)) { stack.append((i, false)) } }
+      if let n = t.node {
+        for i in n.inputs where i.requiresGrad && !visited.contains(ObjectIdentifier(i)) {
+          stack.append((i, false))
+        }
+      }
     }
     var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
     try withNoGrad {

@@ -1,4 +1,5 @@
-/// The element type of a tensor: float32 for real work, float64 for exact gradient checks and parity.
+/// The element type of a tensor: float32 for real work, float64 for exact gradient checks and
+/// parity.
 public enum DType: String, Sendable, CustomStringConvertible {
   case float32, float64
 

@@ -27,7 +27,9 @@ extension Tensor {
 
   /// a (op) b with broadcasting.
   func binary(_ op: BinaryOp, _ other: Tensor, name: String) throws -> Tensor {
-    guard dtype == other.dtype else { throw TensorError.dtypeMismatch(op: name, lhs: dtype, rhs: other.dtype) }
+    guard dtype == other.dtype else {
+      throw TensorError.dtypeMismatch(op: name, lhs: dtype, rhs: other.dtype)
+    }
     guard let outShape = Tensor.broadcastShape(shape, other.shape) else {
       throw TensorError.shapeMismatch(op: name, lhs: shape, rhs: other.shape)
     }

@@ -1,7 +1,8 @@
 /// SIMD16 kernels for Float: the hot paths of the model (GELU, LayerNorm, softmax).
 typealias F16 = SIMD16<Float>
 
-/// exp(x) for 16 lanes: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial (relative error < 2e-7).
+/// exp(x) for 16 lanes: 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial (relative error <
+/// 2e-7).
 @inline(__always) func simdExp(_ x0: F16) -> F16 {
   let x = x0.replacing(with: 88, where: x0 .> 88)
   return simdExpNonPositive(x)
@@ -10,7 +11,8 @@ typealias F16 = SIMD16<Float>
 /// exp(x) for x <= 88 (no upper clamp); inputs below -87 give exp(-87).
 @inline(__always) func simdExpNonPositive(_ x0: F16) -> F16 {
   let x = x0.replacing(with: -87, where: x0 .< -87)
-  let shifter = F16(repeating: 12_582_912)  // 1.5 * 2^23: adding it rounds to an integer kept in the low bits
+  // 1.5 * 2^23: adding it rounds to an integer kept in the low bits
+  let shifter = F16(repeating: 12_582_912)
   let t = shifter.addingProduct(x, 1.442_695_04)
   let n = t - shifter
   let r = (x - n * 0.693_359_375).addingProduct(n, 2.121_944_4e-4)
@@ -25,9 +27,9 @@ typealias F16 = SIMD16<Float>
   return p * unsafeBitCast((ni &+ 127) &<< 23, to: F16.self)
 }
 
-/// The standard normal CDF Φ(x) for 16 lanes, from erfc by Abramowitz & Stegun 7.1.26 (absolute error
-/// < 1e-7): with z = |x|/√2, q = ½·erfc(z) = ½·t·P(t)·e^(−z²), t = 1/(1 + 0.3275911 z); Φ = q for x < 0
-/// and 1 − q otherwise (no cancellation for negative x).
+/// The standard normal CDF Φ(x) for 16 lanes, from erfc by Abramowitz & Stegun 7.1.26 (absolute
+/// error < 1e-7): with z = |x|/√2, q = ½·erfc(z) = ½·t·P(t)·e^(−z²), t = 1/(1 + 0.3275911 z); Φ = q
+/// for x < 0 and 1 − q otherwise (no cancellation for negative x).
 @inline(__always) func simdNormalCDF(_ x: F16) -> F16 {
   let ax = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: F16.self)
   let z = ax * 0.707_106_77
@@ -42,7 +44,9 @@ typealias F16 = SIMD16<Float>
 }
 
 extension Float {
-  static func unary(_ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int) {
+  package static func unary(
+    _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int
+  ) {
     switch op {
     case .gelu: parallelRange((n + 15) / 16, costPerItem: 64) { s, e in geluChunks(x, y, n, s, e) }
     case .exp: simdMap(x, y, n) { v in simdExp(v) }
@@ -51,8 +55,11 @@ extension Float {
     }
   }
 
-  /// GELU over 16-lane chunks s..<e (a tight loop of its own, so nothing stays outside the vector code).
-  @inline(never) static func geluChunks(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, _ s: Int, _ e: Int) {
+  /// GELU over 16-lane chunks s..<e (a tight loop of its own, so nothing stays outside the vector
+  /// code).
+  @inline(never) static func geluChunks(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, _ s: Int, _ e: Int
+  ) {
     var c = s
     while c < e && c &* 16 &+ 16 <= n {
       let o = c &* 64
@@ -63,7 +70,8 @@ extension Float {
     if c < e { simdMap(x + c &* 64, y + c &* 64, n - c &* 16) { v in v * simdNormalCDF(v) } }
   }
 
-  /// y = f(x) over 16-lane chunks (both threads on large inputs); the tail goes through a padded chunk.
+  /// y = f(x) over 16-lane chunks (both threads on large inputs); the tail goes through a padded
+  /// chunk.
   @inline(__always) static func simdMap(
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, _ f: (F16) -> F16
   ) {
@@ -71,7 +79,9 @@ extension Float {
       for c in s..<e {
         let i = c &* 16
         if i &+ 16 <= n {
-          y.storeBytes(of: f(x.loadUnaligned(fromByteOffset: i &* 4, as: F16.self)), toByteOffset: i &* 4, as: F16.self)
+          y.storeBytes(
+            of: f(x.loadUnaligned(fromByteOffset: i &* 4, as: F16.self)), toByteOffset: i &* 4,
+            as: F16.self)
         } else {
           var v = F16()
           for j in i..<n { v[j - i] = x.load(fromByteOffset: j &* 4, as: Float.self) }
@@ -82,7 +92,7 @@ extension Float {
     }
   }
 
-  static func unaryBackward(
+  package static func unaryBackward(
     _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer,
     _ gx: UnsafeMutableRawPointer, _ n: Int
   ) {
@@ -92,7 +102,8 @@ extension Float {
 
   /// GELU backward over 16-lane chunks s..<e: d/dx x·Φ(x) = Φ(x) + x·φ(x).
   @inline(never) static func geluBackwardChunks(
-    _ x: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ n: Int, _ s: Int, _ e: Int
+    _ x: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ n: Int,
+    _ s: Int, _ e: Int
   ) {
     var c = s
     while c < e && c &* 16 &+ 16 <= n {
@@ -109,14 +120,17 @@ extension Float {
     }
   }
 
-  static func layerNormForward(
-    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer,
-    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int, eps: Double
+  package static func layerNormForward(
+    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer,
+    _ y: UnsafeMutableRawPointer,
+    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int,
+    eps: Double
   ) {
     guard cols % 16 == 0 else {
       return layerNormForwardLoop(x, w, b, y, mean, rstd, rows: rows, cols: cols, eps: eps)
     }
-    let mean = mean.assumingMemoryBound(to: Float.self), rstd = rstd.assumingMemoryBound(to: Float.self)
+    let mean = mean.assumingMemoryBound(to: Float.self),
+      rstd = rstd.assumingMemoryBound(to: Float.self)
     let epsF = Float(eps), n = Float(cols), chunks = cols / 16
     parallelRange(rows, costPerItem: cols) { s, e in
       for r in s..<e {
@@ -135,14 +149,16 @@ extension Float {
         for c in 0..<chunks {
           let o = c &* 64
           let d = (row.loadUnaligned(fromByteOffset: o, as: F16.self) - m) * rs
-          let v = d * w.loadUnaligned(fromByteOffset: o, as: F16.self) + b.loadUnaligned(fromByteOffset: o, as: F16.self)
+          let v =
+            d * w.loadUnaligned(fromByteOffset: o, as: F16.self)
+            + b.loadUnaligned(fromByteOffset: o, as: F16.self)
           out.storeBytes(of: v, toByteOffset: o, as: F16.self)
         }
       }
     }
   }
 
-  static func layerNormBackward(
+  package static func layerNormBackward(
     _ gy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ mean: UnsafeRawPointer,
     _ rstd: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ gw: UnsafeMutableRawPointer,
     _ gb: UnsafeMutableRawPointer, rows: Int, cols: Int
@@ -150,7 +166,8 @@ extension Float {
     guard cols % 16 == 0 else {
       return layerNormBackwardLoop(gy, x, w, mean, rstd, gx, gw, gb, rows: rows, cols: cols)
     }
-    let mean = mean.assumingMemoryBound(to: Float.self), rstd = rstd.assumingMemoryBound(to: Float.self)
+    let mean = mean.assumingMemoryBound(to: Float.self),
+      rstd = rstd.assumingMemoryBound(to: Float.self)
     let n = Float(cols), chunks = cols / 16
     let threads = rows * cols >= 65_536 ? max(1, Threads.count) : 1
     // Per-thread partial sums of gw and gb, added at the end.
@@ -170,14 +187,18 @@ extension Float {
           let gw_ = gv * w.loadUnaligned(fromByteOffset: o, as: F16.self)
           sg += gw_
           sgx += gw_ * xh
-          pw.storeBytes(of: pw.load(fromByteOffset: o, as: F16.self) + gv * xh, toByteOffset: o, as: F16.self)
-          pb.storeBytes(of: pb.load(fromByteOffset: o, as: F16.self) + gv, toByteOffset: o, as: F16.self)
+          pw.storeBytes(
+            of: pw.load(fromByteOffset: o, as: F16.self) + gv * xh, toByteOffset: o, as: F16.self)
+          pb.storeBytes(
+            of: pb.load(fromByteOffset: o, as: F16.self) + gv, toByteOffset: o, as: F16.self)
         }
         let mg = sg.sum() / n, mgx = sgx.sum() / n
         for c in 0..<chunks {
           let o = c &* 64
           let xh = (row.loadUnaligned(fromByteOffset: o, as: F16.self) - m) * rs
-          let gw_ = g.loadUnaligned(fromByteOffset: o, as: F16.self) * w.loadUnaligned(fromByteOffset: o, as: F16.self)
+          let gw_ =
+            g.loadUnaligned(fromByteOffset: o, as: F16.self)
+            * w.loadUnaligned(fromByteOffset: o, as: F16.self)
           out.storeBytes(of: rs * (gw_ - mg - xh * mgx), toByteOffset: o, as: F16.self)
         }
       }
@@ -198,7 +219,7 @@ extension Float {
     }
   }
 
-  static func softmaxForward(
+  package static func softmaxForward(
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, rows: Int, cols: Int, scale: Double
   ) {
     let sc = Float(scale), chunks = cols / 16, tail = chunks * 16
@@ -240,8 +261,9 @@ extension Float {
     }
   }
 
-  static func softmaxBackward(
-    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int, cols: Int,
+  package static func softmaxBackward(
+    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int,
+    cols: Int,
     scale: Double
   ) {
     let sc = Float(scale), chunks = cols / 16, tail = chunks * 16

@@ -2,19 +2,23 @@ import RealModule
 
 /// Plain scalar kernels, used as they are for Double and as the fallback for Float.
 extension Scalar {
-  static func unary(_ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int) {
+  package static func unary(
+    _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int
+  ) {
     unaryLoop(op, x, y, n)
   }
 
   /// The scalar loop behind `unary`.
-  static func unaryLoop(_ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int) {
+  package static func unaryLoop(
+    _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int
+  ) {
     let x = x.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
     parallelRange(n, costPerItem: 8) { s, e in
       for i in s..<e { y[i] = apply(op, x[i]) }
     }
   }
 
-  @inline(__always) static func apply(_ op: UnaryOp, _ v: Self) -> Self {
+  @inline(__always) package static func apply(_ op: UnaryOp, _ v: Self) -> Self {
     switch op {
     case .neg: return -v
     case .exp: return Self.exp(v)
@@ -28,7 +32,7 @@ extension Scalar {
     }
   }
 
-  static func unaryBackward(
+  package static func unaryBackward(
     _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer,
     _ gx: UnsafeMutableRawPointer, _ n: Int
   ) {
@@ -36,7 +40,7 @@ extension Scalar {
   }
 
   /// The scalar loop behind `unaryBackward`.
-  static func unaryBackwardLoop(
+  package static func unaryBackwardLoop(
     _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer,
     _ gx: UnsafeMutableRawPointer, _ n: Int
   ) {
@@ -63,21 +67,26 @@ extension Scalar {
     }
   }
 
-  static func layerNormForward(
-    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer,
-    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int, eps: Double
+  package static func layerNormForward(
+    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer,
+    _ y: UnsafeMutableRawPointer,
+    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int,
+    eps: Double
   ) {
     layerNormForwardLoop(x, w, b, y, mean, rstd, rows: rows, cols: cols, eps: eps)
   }
 
   /// The scalar loop behind `layerNormForward`.
-  static func layerNormForwardLoop(
-    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer,
-    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int, eps: Double
+  package static func layerNormForwardLoop(
+    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer,
+    _ y: UnsafeMutableRawPointer,
+    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int,
+    eps: Double
   ) {
     let x = x.assumingMemoryBound(to: Self.self), w = w.assumingMemoryBound(to: Self.self)
     let b = b.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
-    let mean = mean.assumingMemoryBound(to: Self.self), rstd = rstd.assumingMemoryBound(to: Self.self)
+    let mean = mean.assumingMemoryBound(to: Self.self),
+      rstd = rstd.assumingMemoryBound(to: Self.self)
     let n = Self(cols)
     parallelRange(rows, costPerItem: cols) { s, e in
       for r in s..<e {
@@ -98,7 +107,7 @@ extension Scalar {
     }
   }
 
-  static func layerNormBackward(
+  package static func layerNormBackward(
     _ gy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ mean: UnsafeRawPointer,
     _ rstd: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ gw: UnsafeMutableRawPointer,
     _ gb: UnsafeMutableRawPointer, rows: Int, cols: Int
@@ -107,7 +116,7 @@ extension Scalar {
   }
 
   /// The scalar loop behind `layerNormBackward`.
-  static func layerNormBackwardLoop(
+  package static func layerNormBackwardLoop(
     _ gy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ mean: UnsafeRawPointer,
     _ rstd: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, _ gw: UnsafeMutableRawPointer,
     _ gb: UnsafeMutableRawPointer, rows: Int, cols: Int
@@ -138,7 +147,7 @@ extension Scalar {
     }
   }
 
-  static func softmaxForward(
+  package static func softmaxForward(
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, rows: Int, cols: Int, scale: Double
   ) {
     let x = x.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
@@ -160,8 +169,9 @@ extension Scalar {
     }
   }
 
-  static func softmaxBackward(
-    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int, cols: Int,
+  package static func softmaxBackward(
+    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int,
+    cols: Int,
     scale: Double
   ) {
     let y = y.assumingMemoryBound(to: Self.self), gy = gy.assumingMemoryBound(to: Self.self)
@@ -179,8 +189,9 @@ extension Scalar {
 }
 
 extension Scalar {
-  static func binary(
-    _ op: BinaryOp, _ a: UnsafeRawPointer, _ aStrides: [Int], _ b: UnsafeRawPointer, _ bStrides: [Int],
+  package static func binary(
+    _ op: BinaryOp, _ a: UnsafeRawPointer, _ aStrides: [Int], _ b: UnsafeRawPointer,
+    _ bStrides: [Int],
     _ out: UnsafeMutableRawPointer, _ shape: [Int]
   ) {
     let a = a.assumingMemoryBound(to: Self.self), b = b.assumingMemoryBound(to: Self.self)
@@ -211,7 +222,9 @@ extension Scalar {
     }
   }
 
-  static func sumAxis(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int) {
+  package static func sumAxis(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int
+  ) {
     let x = x.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
     parallelRange(outer, costPerItem: n * inner) { s, e in
       for o in s..<e {
@@ -225,21 +238,23 @@ extension Scalar {
     }
   }
 
-  static func affine(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double) {
+  package static func affine(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double
+  ) {
     let x = x.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
     let a = Self(a), b = Self(b)
     parallelRange(n) { s, e in for i in s..<e { y[i] = a * x[i] + b } }
   }
 
-  static func load(_ p: UnsafeRawPointer, _ i: Int) -> Double {
+  package static func load(_ p: UnsafeRawPointer, _ i: Int) -> Double {
     Double(p.assumingMemoryBound(to: Self.self)[i])
   }
 
-  static func store(_ p: UnsafeMutableRawPointer, _ i: Int, _ v: Double) {
+  package static func store(_ p: UnsafeMutableRawPointer, _ i: Int, _ v: Double) {
     p.assumingMemoryBound(to: Self.self)[i] = Self(v)
   }
 
-  static func countNonFinite(_ p: UnsafeRawPointer, _ n: Int) -> Int {
+  package static func countNonFinite(_ p: UnsafeRawPointer, _ n: Int) -> Int {
     let p = p.assumingMemoryBound(to: Self.self)
     var c = 0
     for i in 0..<n where !p[i].isFinite { c += 1 }

@@ -10,7 +10,8 @@ extension Tensor {
     }
     let (b, kk) = (shape[0], shape[1])
     if let bad = labels.first(where: { $0 < 0 || $0 >= kk }) {
-      throw TensorError.invalidArgument(op: "crossEntropy", message: "label \(bad) out of range 0..<\(kk)")
+      throw TensorError.invalidArgument(
+        op: "crossEntropy", message: "label \(bad) out of range 0..<\(kk)")
     }
     let probs = [Double](unsafeUninitializedCapacity: b * kk) { buf, n in
       for r in 0..<b {
@@ -64,23 +65,30 @@ extension Tensor {
 
   /// Mean squared error against a target of the same shape.
   public func mse(_ target: Tensor) throws -> Tensor {
-    guard shape == target.shape else { throw TensorError.shapeMismatch(op: "mse", lhs: shape, rhs: target.shape) }
+    guard shape == target.shape else {
+      throw TensorError.shapeMismatch(op: "mse", lhs: shape, rhs: target.shape)
+    }
     return try (self - target).square().mean()
   }
 
   /// Inverted dropout: zeroes elements with probability p and scales the rest by 1/(1-p).
   public func dropout(_ p: Double, rng: inout SplitMix64) throws -> Tensor {
     guard p > 0 else { return self }
-    guard p < 1 else { throw TensorError.invalidArgument(op: "dropout", message: "p must be < 1, got \(p)") }
+    guard p < 1 else {
+      throw TensorError.invalidArgument(op: "dropout", message: "p must be < 1, got \(p)")
+    }
     let mask = Tensor(uninitialized: shape, dtype: dtype)
     for i in 0..<count { mask[flat: i] = rng.nextDouble() < p ? 0 : 1 / (1 - p) }
     return try self * mask
   }
 
-  /// Drop path (stochastic depth): zeroes whole batch items (axis 0) with probability p, scaling the rest.
+  /// Drop path (stochastic depth): zeroes whole batch items (axis 0) with probability p, scaling
+  /// the rest.
   public func dropPath(_ p: Double, rng: inout SplitMix64) throws -> Tensor {
     guard p > 0 else { return self }
-    guard p < 1 else { throw TensorError.invalidArgument(op: "dropPath", message: "p must be < 1, got \(p)") }
+    guard p < 1 else {
+      throw TensorError.invalidArgument(op: "dropPath", message: "p must be < 1, got \(p)")
+    }
     var keepShape = [Int](repeating: 1, count: rank)
     keepShape[0] = shape[0]
     let keep = Tensor(uninitialized: keepShape, dtype: dtype)

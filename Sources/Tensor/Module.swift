@@ -1,9 +1,9 @@
 /// A layer or model. Parameters are found by reflection over stored properties (as mlx-swift does):
-/// a `Tensor` property is a parameter, a `Module` property (or an array or optional of them) is a child.
-/// Reflection keeps each layer's declaration the only list of its weights, so nothing can forget to
-/// register one; names are the property names in snake_case (`crossNorm1` -> `cross_norm1`), which are
-/// exactly PyTorch's state_dict names of the SVFAP modules, and array elements are numbered
-/// (`blocks.3.attn.qkv.weight`).
+/// a `Tensor` property is a parameter, a `Module` property (or an array or optional of them) is a
+/// child. Reflection keeps each layer's declaration the only list of its weights, so nothing can
+/// forget to register one; names are the property names in snake_case (`crossNorm1` ->
+/// `cross_norm1`), which are exactly PyTorch's state_dict names of the SVFAP modules, and array
+/// elements are numbered (`blocks.3.attn.qkv.weight`).
 open class Module {
   /// Training mode (dropout and drop-path active) or evaluation mode.
   public var training = true
@@ -45,10 +45,13 @@ open class Module {
   /// Drops every accumulated gradient.
   public func zeroGrad() { for p in parameters() { p.grad = nil } }
 
-  /// Copies values from `state` into the parameters of the same name. Every shape must match; returns
-  /// the names this module has that `state` lacks (`missing`) and the names of `state` it does not use.
+  /// Copies values from `state` into the parameters of the same name. Every shape must match;
+  /// returns the names this module has that `state` lacks (`missing`) and the names of `state` it
+  /// does not use.
   @discardableResult
-  public func load(_ state: [String: Tensor], strict: Bool = true) throws -> (missing: [String], unexpected: [String]) {
+  public func load(_ state: [String: Tensor], strict: Bool = true) throws -> (
+    missing: [String], unexpected: [String]
+  ) {
     let mine = namedParameters()
     var missing: [String] = []
     for (name, p) in mine {
@@ -57,19 +60,25 @@ open class Module {
         continue
       }
       guard src.shape == p.shape else {
-        throw TensorError.invalidArgument(op: "load", message: "tensor '\(name)' has shape \(src.shape) in the checkpoint but \(p.shape) in the model")
+        throw TensorError.invalidArgument(
+          op: "load",
+          message:
+            "tensor '\(name)' has shape \(src.shape) in the checkpoint but \(p.shape) in the model")
       }
       try p.assign(src)
     }
     let names = Set(mine.map(\.name))
     let unexpected = state.keys.filter { !names.contains($0) }.sorted()
     if strict && (!missing.isEmpty || !unexpected.isEmpty) {
-      throw TensorError.invalidArgument(op: "load", message: "missing \(missing.prefix(5)) unexpected \(unexpected.prefix(5))")
+      throw TensorError.invalidArgument(
+        op: "load", message: "missing \(missing.prefix(5)) unexpected \(unexpected.prefix(5))")
     }
     return (missing, unexpected)
   }
 
-  private func visit(prefix: String, tensor: (String, Tensor) -> Void, module: (String, Module) -> Void) {
+  private func visit(
+    prefix: String, tensor: (String, Tensor) -> Void, module: (String, Module) -> Void
+  ) {
     var mirror: Mirror? = Mirror(reflecting: self)
     var mirrors: [Mirror] = []
     while let m = mirror {
@@ -79,13 +88,18 @@ open class Module {
     for m in mirrors {
       for child in m.children {
         guard let label = child.label, label != "training" else { continue }
-        let name = (prefix.isEmpty ? "" : prefix + ".") + Module.snakeCase(label.hasPrefix("_") ? String(label.dropFirst()) : label)
+        let name =
+          (prefix.isEmpty ? "" : prefix + ".")
+          + Module.snakeCase(label.hasPrefix("_") ? String(label.dropFirst()) : label)
         Module.walk(child.value, name, tensor, module)
       }
     }
   }
 
-  private static func walk(_ value: Any, _ name: String, _ tensor: (String, Tensor) -> Void, _ module: (String, Module) -> Void) {
+  private static func walk(
+    _ value: Any, _ name: String, _ tensor: (String, Tensor) -> Void,
+    _ module: (String, Module) -> Void
+  ) {
     switch value {
     case let t as Tensor: tensor(name, t)
     case let m as Module:
@@ -97,7 +111,9 @@ open class Module {
       for (i, t) in list.enumerated() { tensor("\(name).\(i)", t) }
     default:
       let m = Mirror(reflecting: value)
-      if m.displayStyle == .optional, let inner = m.children.first { walk(inner.value, name, tensor, module) }
+      if m.displayStyle == .optional, let inner = m.children.first {
+        walk(inner.value, name, tensor, module)
+      }
     }
   }
 

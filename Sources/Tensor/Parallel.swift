@@ -27,7 +27,8 @@ enum ProcessInfoShim {
   static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 }
 
-/// Runs `body(start, end)` over `0..<n` split into `Threads.count` chunks when `n * costPerItem` is large.
+/// Runs `body(start, end)` over `0..<n` split into `Threads.count` chunks when `n * costPerItem` is
+/// large.
 @inline(__always)
 func parallelRange(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
   let threads = Threads.count

@@ -1,7 +1,7 @@
 import Glibc
 
-/// A small, fast, seedable generator (SplitMix64) with uniform and normal samples; its whole state is
-/// one UInt64, so checkpoints can store it and a resumed run repeats exactly.
+/// A small, fast, seedable generator (SplitMix64) with uniform and normal samples; its whole state
+/// is one UInt64, so checkpoints can store it and a resumed run repeats exactly.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
   /// The generator's state.
   public var state: UInt64

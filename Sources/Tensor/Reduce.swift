@@ -4,7 +4,8 @@ extension Tensor {
   func axisIndex(_ axis: Int, _ op: String) throws -> Int {
     let a = axis < 0 ? axis + rank : axis
     guard a >= 0 && a < rank else {
-      throw TensorError.invalidArgument(op: op, message: "axis \(axis) out of range for shape \(shape)")
+      throw TensorError.invalidArgument(
+        op: op, message: "axis \(axis) out of range for shape \(shape)")
     }
     return a
   }
@@ -19,7 +20,8 @@ extension Tensor {
     k.sumAxis(raw, out.raw, outer: outer, n: n, inner: inner)
     let inShape = shape
     let result = record(out, [self]) { g in [try g.expand(to: inShape)] }
-    return keepDim ? result : try result.reshaped(shape.enumerated().filter { $0.offset != a }.map(\.element))
+    return keepDim
+      ? result : try result.reshaped(shape.enumerated().filter { $0.offset != a }.map(\.element))
   }
 
   /// Mean over one axis.

@@ -5,12 +5,14 @@ import RealModule
 public enum BinaryOp: Sendable { case add, sub, mul, div }
 
 /// Element-wise unary operations with a backward rule.
-public enum UnaryOp: String, Sendable { case neg, exp, log, sigmoid, tanh, relu, gelu, square, sqrt }
+public enum UnaryOp: String, Sendable {
+  case neg, exp, log, sigmoid, tanh, relu, gelu, square, sqrt
+}
 
-/// The kernels of one element type. Pointers are raw so that an op can call the kernels of a runtime
-/// dtype (`dtype.kernels`) without generics at the call site; each kernel is written once generically
-/// below and `Float` overrides the hot ones with SIMD code (FloatKernels.swift).
-protocol Scalar: BinaryFloatingPoint, Real {
+/// The kernels of one element type. Pointers are raw so that an op can call the kernels of a
+/// runtime dtype (`dtype.kernels`) without generics at the call site; each kernel is written once
+/// generically below and `Float` overrides the hot ones with SIMD code (FloatKernels.swift).
+package protocol Scalar: BinaryFloatingPoint, Real {
   /// The dtype tag.
   static var dtype: DType { get }
   /// C = alpha * op(A) * op(B) + beta * C, row-major.
@@ -26,8 +28,10 @@ protocol Scalar: BinaryFloatingPoint, Real {
     _ gx: UnsafeMutableRawPointer, _ n: Int)
   /// LayerNorm over rows of `cols`: y = (x - mean) * rstd * w + b; saves mean and rstd per row.
   static func layerNormForward(
-    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer, _ y: UnsafeMutableRawPointer,
-    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int, eps: Double)
+    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer,
+    _ y: UnsafeMutableRawPointer,
+    _ mean: UnsafeMutableRawPointer, _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int,
+    eps: Double)
   /// LayerNorm backward: writes gx, and adds into gw and gb.
   static func layerNormBackward(
     _ gy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ mean: UnsafeRawPointer,
@@ -38,16 +42,21 @@ protocol Scalar: BinaryFloatingPoint, Real {
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, rows: Int, cols: Int, scale: Double)
   /// gx = scale * y * (gy - sum(gy * y)) per row.
   static func softmaxBackward(
-    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int, cols: Int,
+    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int,
+    cols: Int,
     scale: Double)
-  /// out = a (op) b with broadcasting: `shape` is the output shape, strides are 0 on broadcast axes.
+  /// out = a (op) b with broadcasting: `shape` is the output shape, strides are 0 on broadcast
+  /// axes.
   static func binary(
-    _ op: BinaryOp, _ a: UnsafeRawPointer, _ aStrides: [Int], _ b: UnsafeRawPointer, _ bStrides: [Int],
+    _ op: BinaryOp, _ a: UnsafeRawPointer, _ aStrides: [Int], _ b: UnsafeRawPointer,
+    _ bStrides: [Int],
     _ out: UnsafeMutableRawPointer, _ shape: [Int])
   /// y[o, i] = sum over j of x[o, j, i] for x of shape (outer, n, inner).
-  static func sumAxis(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int)
+  static func sumAxis(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int)
   /// y[i] = a * x[i] + b.
-  static func affine(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double)
+  static func affine(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double)
   /// Reads element i as Double.
   static func load(_ p: UnsafeRawPointer, _ i: Int) -> Double
   /// Writes element i from a Double.
@@ -57,8 +66,8 @@ protocol Scalar: BinaryFloatingPoint, Real {
 }
 
 extension Float: Scalar {
-  static var dtype: DType { .float32 }
-  static func gemm(
+  package static var dtype: DType { .float32 }
+  package static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
     a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int, beta: Double,
     c: UnsafeMutableRawPointer, ldc: Int
@@ -72,8 +81,8 @@ extension Float: Scalar {
 }
 
 extension Double: Scalar {
-  static var dtype: DType { .float64 }
-  static func gemm(
+  package static var dtype: DType { .float64 }
+  package static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
     a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int, beta: Double,
     c: UnsafeMutableRawPointer, ldc: Int

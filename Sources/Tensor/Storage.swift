@@ -1,6 +1,7 @@
 import Glibc
 
-/// A block of tensor memory, 64-byte aligned, returned to `BufferCache` when the last tensor using it dies.
+/// A block of tensor memory, 64-byte aligned, returned to `BufferCache` when the last tensor using
+/// it dies.
 final class Storage {
   /// The first byte.
   let base: UnsafeMutableRawPointer
@@ -22,7 +23,8 @@ final class Storage {
 }
 
 /// Keeps freed tensor buffers by exact byte size so that repeated steps reuse memory instead of
-/// mapping fresh pages (each step of a model allocates the same sizes again), which keeps peak RSS flat.
+/// mapping fresh pages (each step of a model allocates the same sizes again), which keeps peak RSS
+/// flat.
 public final class BufferCache: @unchecked Sendable {
   /// The process-wide cache.
   public static let shared = BufferCache()

@@ -1,6 +1,7 @@
-/// A dense, contiguous, row-major n-d array of Float or Double that records the ops applied to it so
-/// that `backward()` can compute gradients (reverse-mode autograd). Tensors are reference types, as in
-/// PyTorch: a parameter is one object that the model, the optimizer and the checkpoint code share.
+/// A dense, contiguous, row-major n-d array of Float or Double that records the ops applied to it
+/// so that `backward()` can compute gradients (reverse-mode autograd). Tensors are reference types,
+/// as in PyTorch: a parameter is one object that the model, the optimizer and the checkpoint code
+/// share.
 public final class Tensor {
   /// The extent of each axis.
   public let shape: [Int]
@@ -35,7 +36,7 @@ public final class Tensor {
   /// Number of axes.
   public var rank: Int { shape.count }
   /// Raw pointer to the first element.
-  var raw: UnsafeMutableRawPointer { storage.base }
+  package var raw: UnsafeMutableRawPointer { storage.base }
   /// The kernels of this tensor's dtype.
   var k: any Scalar.Type { dtype.kernels }
 
@@ -61,23 +62,31 @@ public final class Tensor {
   }
 
   /// Zeros.
-  public static func zeros(_ shape: [Int], dtype: DType = .float32) -> Tensor { full(shape, 0, dtype: dtype) }
+  public static func zeros(_ shape: [Int], dtype: DType = .float32) -> Tensor {
+    full(shape, 0, dtype: dtype)
+  }
   /// Ones.
-  public static func ones(_ shape: [Int], dtype: DType = .float32) -> Tensor { full(shape, 1, dtype: dtype) }
+  public static func ones(_ shape: [Int], dtype: DType = .float32) -> Tensor {
+    full(shape, 1, dtype: dtype)
+  }
 
   /// A tensor holding `values` (row-major) with the given shape.
   public convenience init(_ values: [Float], shape: [Int]) throws {
     guard values.count == shape.reduce(1, *) else {
-      throw TensorError.invalidArgument(op: "Tensor", message: "\(values.count) values for shape \(shape)")
+      throw TensorError.invalidArgument(
+        op: "Tensor", message: "\(values.count) values for shape \(shape)")
     }
     self.init(uninitialized: shape, dtype: .float32)
-    values.withUnsafeBufferPointer { if let b = $0.baseAddress { raw.copyMemory(from: b, byteCount: values.count * 4) } }
+    values.withUnsafeBufferPointer {
+      if let b = $0.baseAddress { raw.copyMemory(from: b, byteCount: values.count * 4) }
+    }
   }
 
   /// A tensor holding `values` (row-major) with the given shape and dtype.
   public convenience init(_ values: [Double], shape: [Int], dtype: DType = .float64) throws {
     guard values.count == shape.reduce(1, *) else {
-      throw TensorError.invalidArgument(op: "Tensor", message: "\(values.count) values for shape \(shape)")
+      throw TensorError.invalidArgument(
+        op: "Tensor", message: "\(values.count) values for shape \(shape)")
     }
     self.init(uninitialized: shape, dtype: dtype)
     let k = dtype.kernels
@@ -85,17 +94,23 @@ public final class Tensor {
   }
 
   /// A scalar (0-d) tensor.
-  public static func scalar(_ v: Double, dtype: DType = .float32) -> Tensor { full([], v, dtype: dtype) }
+  public static func scalar(_ v: Double, dtype: DType = .float32) -> Tensor {
+    full([], v, dtype: dtype)
+  }
 
   /// Normal(0, std) samples from a seeded generator.
-  public static func randn(_ shape: [Int], std: Double = 1, dtype: DType = .float32, rng: inout SplitMix64) -> Tensor {
+  public static func randn(
+    _ shape: [Int], std: Double = 1, dtype: DType = .float32, rng: inout SplitMix64
+  ) -> Tensor {
     let t = Tensor(uninitialized: shape, dtype: dtype)
     for i in 0..<t.count { dtype.kernels.store(t.raw, i, rng.nextNormal() * std) }
     return t
   }
 
   /// Uniform(lo, hi) samples from a seeded generator.
-  public static func uniform(_ shape: [Int], _ lo: Double, _ hi: Double, dtype: DType = .float32, rng: inout SplitMix64) -> Tensor {
+  public static func uniform(
+    _ shape: [Int], _ lo: Double, _ hi: Double, dtype: DType = .float32, rng: inout SplitMix64
+  ) -> Tensor {
     let t = Tensor(uninitialized: shape, dtype: dtype)
     for i in 0..<t.count { dtype.kernels.store(t.raw, i, lo + (hi - lo) * rng.nextDouble()) }
     return t
@@ -112,11 +127,15 @@ public final class Tensor {
   }
   /// The value of a one-element tensor.
   public func item() throws -> Double {
-    guard count == 1 else { throw TensorError.invalidArgument(op: "item", message: "tensor of shape \(shape) has \(count) elements") }
+    guard count == 1 else {
+      throw TensorError.invalidArgument(
+        op: "item", message: "tensor of shape \(shape) has \(count) elements")
+    }
     return k.load(raw, 0)
   }
 
-  /// A copy in another dtype (no graph is recorded through the conversion unless it is differentiable).
+  /// A copy in another dtype (no graph is recorded through the conversion unless it is
+  /// differentiable).
   public func to(_ target: DType) -> Tensor {
     if target == dtype { return self }
     let out = Tensor(uninitialized: shape, dtype: target)
@@ -137,7 +156,9 @@ public final class Tensor {
 
   /// Overwrites this tensor's values with `other`'s (same shape and count; dtype converted).
   public func assign(_ other: Tensor) throws {
-    guard other.count == count else { throw TensorError.shapeMismatch(op: "assign", lhs: shape, rhs: other.shape) }
+    guard other.count == count else {
+      throw TensorError.shapeMismatch(op: "assign", lhs: shape, rhs: other.shape)
+    }
     if other.dtype == dtype {
       raw.copyMemory(from: other.raw, byteCount: count * dtype.size)
     } else {
@@ -159,7 +180,11 @@ extension Tensor: CustomStringConvertible {
   /// One line: shape, dtype and the first values.
   public var description: String {
     let head = (0..<min(count, 6)).map { String(format6(k.load(raw, $0))) }.joined(separator: ", ")
-    return "Tensor(\(shape), \(dtype)\(requiresGrad ? ", grad" : ""): [\(head)\(count > 6 ? ", …" : "")])"
+    return
+      """
+      Tensor(\(shape), \(dtype)\(requiresGrad ? ", grad" : ""): \
+      [\(head)\(count > 6 ? ", …" : "")])
+      """
   }
 }
 

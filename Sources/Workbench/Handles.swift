@@ -3,57 +3,96 @@ import SVFAP
 import Script
 import Tensor
 
-/// A model in the session: the pretraining autoencoder or a fine-tuning model, with its preset name.
+/// A model in the session: the pretraining autoencoder or a fine-tuning model, each with its
+/// training run once one has started, and the preset it was built from.
 public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
+  /// What the handle holds: a model and, once trained in this session, its run.
+  public enum State {
+    /// The masked autoencoder and its pretraining run.
+    case pretraining(PretrainModel, run: Pretrainer?)
+    /// The fine-tuning model and its run.
+    case finetuning(FinetuneModel, run: Finetuner?)
+  }
+
   /// The preset it was built from.
   public let preset: String
-  /// "pretrain" or "finetune".
-  public let task: String
-  /// The pretraining model, when task is pretrain.
-  public let pretrain: PretrainModel?
-  /// The fine-tuning model, when task is finetune.
-  public let finetune: FinetuneModel?
-  /// The pretraining state (optimizer, schedule, log) once `train` has run.
-  public var trainer: Pretrainer?
-  /// The fine-tuning state (optimizer, schedule, log) once `finetune` has run.
-  public var finetuner: Finetuner?
-  /// Whichever training run the model has.
-  public var run: TrainingRun? { trainer ?? finetuner }
+  /// The model and its run.
+  public var state: State
 
-  /// The module (for checkpoints): whichever model the handle holds.
-  public let module: Module
-  /// The architecture.
-  public let config: SVFAPConfig
+  init(preset: String, _ state: State) { (self.preset, self.state) = (preset, state) }
 
-  init(preset: String, pretrain: PretrainModel) {
-    (self.preset, task, self.pretrain, finetune) = (preset, "pretrain", pretrain, nil)
-    (module, config) = (pretrain, pretrain.config)
+  /// What the model is for.
+  public var task: ModelTask {
+    if case .pretraining = state { return .pretrain }
+    return .finetune
   }
-
-  init(preset: String, finetune: FinetuneModel) {
-    (self.preset, task, pretrain, self.finetune) = (preset, "finetune", nil, finetune)
-    (module, config) = (finetune, finetune.config)
-  }
-
-  /// The fine-tuning model, or an error for `command` saying a fine-tuning model is needed.
-  func finetuneModel(for a: Arguments) throws -> FinetuneModel {
-    guard let f = finetune else {
-      throw ScriptError(.runtime, "\(a.command): needs a fine-tuning model (task: \"finetune\"; load pretrained weights with checkpoint)", at: a.location)
+  /// The module (for checkpoints).
+  public var module: Module {
+    switch state {
+    case .pretraining(let m, _): return m
+    case .finetuning(let m, _): return m
     }
-    return f
+  }
+  /// The architecture.
+  public var config: SVFAPConfig {
+    switch state {
+    case .pretraining(let m, _): return m.config
+    case .finetuning(let m, _): return m.config
+    }
+  }
+  /// Whichever training run the model has.
+  public var run: TrainingRun? {
+    switch state {
+    case .pretraining(_, let r): return r
+    case .finetuning(_, let r): return r
+    }
+  }
+  /// The run's schedule, if it has one.
+  var schedule: CosineSchedule? {
+    switch state {
+    case .pretraining(_, let r): return r?.schedule
+    case .finetuning(_, let r): return r?.schedule
+    }
+  }
+
+  /// The pretraining model and its run, or an error for the command saying one is needed.
+  func pretraining(for a: Arguments) throws -> (PretrainModel, Pretrainer?) {
+    guard case .pretraining(let m, let r) = state else {
+      throw a.error("the model is a fine-tuning model; build one with task: \"pretrain\"")
+    }
+    return (m, r)
+  }
+
+  /// The fine-tuning model and its run, or an error for the command saying one is needed.
+  func finetuning(for a: Arguments) throws -> (FinetuneModel, Finetuner?) {
+    guard case .finetuning(let m, let r) = state else {
+      throw a.error(
+        """
+        the model is a pretraining model; needs a fine-tuning model (task: \"finetune\"; load \
+        pretrained weights with checkpoint)
+        """
+      )
+    }
+    return (m, r)
   }
 
   public var typeName: String { "model" }
   public var summary: String {
     String(
-      format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task, Double(module.parameterCount) / 1e6, config.dim,
+      format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task.rawValue,
+      Double(module.parameterCount) / 1e6, config.dim,
       config.stageDepths.map(String.init).joined(separator: "/"))
   }
-  public var fieldNames: [String] { ["preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses", "schedule"] }
+  public var fieldNames: [String] {
+    [
+      "preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses",
+      "schedule",
+    ]
+  }
   public func field(_ name: String) -> Value? {
     switch name {
     case "preset": return .string(preset)
-    case "task": return .string(task)
+    case "task": return .string(task.rawValue)
     case "params": return .number(Double(module.parameterCount))
     case "dim": return .number(Double(config.dim))
     case "heads": return .number(Double(config.heads))
@@ -63,11 +102,13 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "step": return .number(Double(run?.step ?? 0))
     case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
     case "schedule":
-      guard let s = trainer?.schedule ?? finetuner?.schedule else { return .nilValue }
+      guard let s = schedule else { return .nilValue }
       return .record(
         Record([
-          ("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)), ("warmup", .number(Double(s.warmupSteps))),
-          ("total", .number(Double(s.totalSteps))), ("batch", .number(Double(s.batch))), ("lr", .number(s.lr(at: run?.step ?? 0))),
+          ("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)),
+          ("warmup", .number(Double(s.warmupSteps))),
+          ("total", .number(Double(s.totalSteps))), ("batch", .number(Double(s.batch))),
+          ("lr", .number(s.lr(at: run?.step ?? 0))),
         ]))
     default: return nil
     }
@@ -76,14 +117,14 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
 
 /// A mask recipe (kind, ratio, seed), turned into a `TokenMask` for a model's token grid when used.
 public final class MaskHandle: ScriptHandle, ScriptFieldAccess {
-  /// "tube" or "random".
-  public let kind: String
+  /// Tube or random.
+  public let kind: MaskKind
   /// Fraction of spatial positions hidden.
   public let ratio: Double
   /// Seed of the pattern.
   public let seed: UInt64
 
-  init(kind: String, ratio: Double, seed: UInt64) {
+  init(kind: MaskKind, ratio: Double, seed: UInt64) {
     self.kind = kind
     self.ratio = ratio
     self.seed = seed
@@ -92,18 +133,22 @@ public final class MaskHandle: ScriptHandle, ScriptFieldAccess {
   /// The token mask for `batch` clips of a model.
   public func realize(batch: Int, config c: SVFAPConfig) throws -> TokenMask {
     var rng = SplitMix64(seed: seed)
-    if kind == "tube" {
-      return try TokenMask.tube(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: ratio, rng: &rng)
+    switch kind {
+    case .tube:
+      return try TokenMask.tube(
+        batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: ratio, rng: &rng)
+    case .random:
+      return try TokenMask.random(
+        batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: ratio, rng: &rng)
     }
-    return try TokenMask.random(batch: batch, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: ratio, rng: &rng)
   }
 
   public var typeName: String { "mask" }
-  public var summary: String { "\(kind) mask, ratio \(Value.format(ratio)), seed \(seed)" }
+  public var summary: String { "\(kind.rawValue) mask, ratio \(Value.format(ratio)), seed \(seed)" }
   public var fieldNames: [String] { ["kind", "ratio", "seed"] }
   public func field(_ name: String) -> Value? {
     switch name {
-    case "kind": return .string(kind)
+    case "kind": return .string(kind.rawValue)
     case "ratio": return .number(ratio)
     case "seed": return .number(Double(seed))
     default: return nil
@@ -128,7 +173,8 @@ public class TensorHandle: ScriptHandle, ScriptFieldAccess {
   var tensorSummary: String {
     let v = tensor.toDoubles()
     let mean = v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count)
-    return "\(kind) \(tensor.shape) \(tensor.dtype), mean \(Value.format((mean * 1e4).rounded() / 1e4))"
+    return
+      "\(kind) \(tensor.shape) \(tensor.dtype), mean \(Value.format((mean * 1e4).rounded() / 1e4))"
   }
   public var fieldNames: [String] { ["shape", "count", "mean"] }
   public func field(_ name: String) -> Value? {

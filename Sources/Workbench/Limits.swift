@@ -2,8 +2,8 @@ import Script
 import Tensor
 
 /// The bounds every size a script can ask for is checked against before anything is allocated (a
-/// located error names the option and its range), chosen so the largest allowed request still fits a
-/// workstation's memory and every conversion to `Int` or `UInt64` is exact.
+/// located error names the option and its range), chosen so the largest allowed request still fits
+/// a workstation's memory and every conversion to `Int` or `UInt64` is exact.
 enum Limits {
   /// Seeds: 0…2^53.
   static let seed = 0...Param.maxInteger
@@ -47,7 +47,13 @@ extension Limits {
   static func checkClip(_ dims: [Int], _ a: Arguments) throws {
     let n = checkedElementCount(dims.map { max($0, 0) }) ?? .max
     guard n <= clipElements else {
-      throw ScriptError(.runtime, "'\(a.command)': a clip of \(dims) holds \(n) values, more than the \(clipElements) allowed (4 GiB)", at: a.location)
+      throw ScriptError(
+        .runtime,
+        """
+        '\(a.command)': a clip of \(dims) holds \(n) values, more than the \(clipElements) \
+        allowed (4 GiB)
+        """,
+        at: a.location)
     }
   }
 }

@@ -2,8 +2,8 @@ import Foundation
 import SVFAP
 import Script
 
-/// Jupyter notebooks (nbformat 4) whose code cells are in the command language: executed in one session
-/// with their text, figures (image/png) and errors written into the cells; exported to one
+/// Jupyter notebooks (nbformat 4) whose code cells are in the command language: executed in one
+/// session with their text, figures (image/png) and errors written into the cells; exported to one
 /// self-contained HTML file; read from the plain-text percent format (`# %%` cells) as well.
 public enum Notebook {
   /// A notebook that cannot be used: names the file and what is wrong.
@@ -16,23 +16,35 @@ public enum Notebook {
 
   /// Reads an .ipynb (nbformat 4, language svfap) or a percent-format script into notebook JSON.
   public static func load(_ path: String) throws -> [String: Any] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw Failure(message: "\(path): cannot read the notebook") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw Failure(message: "\(path): cannot read the notebook")
+    }
     if !path.hasSuffix(".ipynb") { return fromPercent(String(decoding: data, as: UTF8.self)) }
-    guard let nb = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw Failure(message: "\(path): not valid JSON") }
-    guard nb["nbformat"] as? Int == 4, let cells = nb["cells"] as? [[String: Any]] else { throw Failure(message: "\(path): not an nbformat 4 notebook") }
+    guard let nb = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+      throw Failure(message: "\(path): not valid JSON")
+    }
+    guard nb["nbformat"] as? Int == 4, let cells = nb["cells"] as? [[String: Any]] else {
+      throw Failure(message: "\(path): not an nbformat 4 notebook")
+    }
     let language =
       ((nb["metadata"] as? [String: Any])?["kernelspec"] as? [String: Any])?["language"] as? String
-      ?? ((nb["metadata"] as? [String: Any])?["language_info"] as? [String: Any])?["name"] as? String
-    if let language, language != "svfap" { throw Failure(message: "\(path): the notebook's language is '\(language)', not svfap") }
+      ?? ((nb["metadata"] as? [String: Any])?["language_info"] as? [String: Any])?["name"]
+      as? String
+    if let language, language != "svfap" {
+      throw Failure(message: "\(path): the notebook's language is '\(language)', not svfap")
+    }
     for (i, c) in cells.enumerated() {
-      if let lang = (c["metadata"] as? [String: Any])?["language"] as? String, lang != "svfap", c["cell_type"] as? String == "code" {
+      if let lang = (c["metadata"] as? [String: Any])?["language"] as? String, lang != "svfap",
+        c["cell_type"] as? String == "code"
+      {
         throw Failure(message: "\(path): cell \(i + 1) is in '\(lang)', not svfap")
       }
     }
     return nb
   }
 
-  /// The percent format: `# %%` starts a code cell, `# %% [markdown]` a markdown cell (lines "# text").
+  /// The percent format: `# %%` starts a code cell, `# %% [markdown]` a markdown cell (lines "#
+  /// text").
   public static func fromPercent(_ text: String) -> [String: Any] {
     var cells: [[String: Any]] = []
     var kind = "code", lines: [String] = [], tags: [String] = []
@@ -45,10 +57,14 @@ public enum Notebook {
       if line.hasPrefix("# %%") {
         flush()
         kind = line.contains("[markdown]") ? "markdown" : "code"
-        tags = line.contains("tags=[\"parameters\"]") || line.contains("parameters") && !line.contains("[markdown]") ? ["parameters"] : []
+        tags =
+          line.contains("tags=[\"parameters\"]")
+            || line.contains("parameters") && !line.contains("[markdown]") ? ["parameters"] : []
         continue
       }
-      lines.append(kind == "markdown" ? String(line.drop(while: { $0 == "#" }).drop(while: { $0 == " " })) : line)
+      lines.append(
+        kind == "markdown"
+          ? String(line.drop(while: { $0 == "#" }).drop(while: { $0 == " " })) : line)
     }
     flush()
     return skeleton(cells)
@@ -56,7 +72,8 @@ public enum Notebook {
 
   static func cell(_ kind: String, _ source: String, tags: [String] = []) -> [String: Any] {
     var c: [String: Any] = [
-      "cell_type": kind, "id": UUID().uuidString.lowercased().prefix(8).description, "metadata": tags.isEmpty ? [:] : ["tags": tags],
+      "cell_type": kind, "id": UUID().uuidString.lowercased().prefix(8).description,
+      "metadata": tags.isEmpty ? [:] : ["tags": tags],
       "source": lines(source),
     ]
     if kind == "code" {
@@ -78,7 +95,8 @@ public enum Notebook {
 
   static func lines(_ s: String) -> [String] {
     let parts = s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    return parts.enumerated().map { $0.offset < parts.count - 1 ? $0.element + "\n" : $0.element }.filter { !$0.isEmpty }
+    return parts.enumerated().map { $0.offset < parts.count - 1 ? $0.element + "\n" : $0.element }
+      .filter { !$0.isEmpty }
   }
 
   static func text(_ source: Any?) -> String {
@@ -88,18 +106,23 @@ public enum Notebook {
 
   /// Executes every code cell in one session; stops at the first error unless `allowErrors`.
   /// `parameters` (NAME → expression) are assigned in a cell injected after the cell tagged
-  /// "parameters". Returns the executed notebook and whether every cell succeeded.
-  /// A cell that runs longer than `cellTimeout` seconds is interrupted at its next safe point (as Ctrl-C
-  /// would) and marked `CellTimeout`; Ctrl-C itself marks the running cell `KeyboardInterrupt` and stops
-  /// the run, so the notebook written holds every cell that ran.
+  /// "parameters". Returns the executed notebook and whether every cell succeeded. A cell that runs
+  /// longer than `cellTimeout` seconds is interrupted at its next safe point (as Ctrl-C would) and
+  /// marked `CellTimeout`; Ctrl-C itself marks the running cell `KeyboardInterrupt` and stops the
+  /// run, so the notebook written holds every cell that ran.
   public static func execute(
-    _ nbIn: [String: Any], directory: String, allowErrors: Bool, parameters: [(String, String)] = [], cellTimeout: Double? = nil
+    _ nbIn: [String: Any], directory: String, allowErrors: Bool,
+    parameters: [(String, String)] = [], cellTimeout: Double? = nil
   ) -> ([String: Any], Bool) {
     var nb = nbIn
     var cells = nb["cells"] as? [[String: Any]] ?? []
     if !parameters.isEmpty {
       let code = parameters.map { "\($0.0) = \($0.1)" }.joined(separator: "\n")
-      let at = (cells.firstIndex { (($0["metadata"] as? [String: Any])?["tags"] as? [String])?.contains("parameters") ?? false }).map { $0 + 1 } ?? 0
+      let at =
+        (cells.firstIndex {
+          (($0["metadata"] as? [String: Any])?["tags"] as? [String])?.contains("parameters")
+            ?? false
+        }).map { $0 + 1 } ?? 0
       cells.insert(cell("code", code, tags: ["injected-parameters"]), at: at)
     }
     let session = Session()
@@ -113,48 +136,12 @@ public enum Notebook {
         continue
       }
       count += 1
-      var outputs: [[String: Any]] = [], stream = ""
-      func flushStream() {
-        if !stream.isEmpty {
-          outputs.append(["output_type": "stream", "name": "stdout", "text": lines(stream)])
-          stream = ""
-        }
-      }
-      session.interpreter.output = { line in
-        if line.hasPrefix("figure: "), line.hasSuffix(".png"), let png = FileManager.default.contents(atPath: String(line.dropFirst(8))) {
-          flushStream()
-          outputs.append([
-            "output_type": "display_data", "metadata": [:],
-            "data": ["image/png": png.base64EncodedString(), "text/plain": [line]],
-          ])
-        } else {
-          stream += line + "\n"
-        }
-      }
-      watchdog.start(cellTimeout)
-      defer { watchdog.stop() }
-      do {
-        try session.interpreter.run(text(cells[i]["source"]), file: "cell \(count)")
-        flushStream()
-      } catch let e as ScriptError where e.kind == .interrupted {
-        flushStream()
-        let timedOut = watchdog.fired
-        let name = timedOut ? "CellTimeout" : "KeyboardInterrupt"
-        let message = timedOut ? "the cell ran longer than \(Value.format(cellTimeout ?? 0)) s and was interrupted" : "interrupted by Ctrl-C"
-        outputs.append(["output_type": "error", "ename": name, "evalue": message, "traceback": [e.description, message]])
-        ok = false
-        stopped = !timedOut
-      } catch let e as ScriptError {
-        flushStream()
-        outputs.append([
-          "output_type": "error", "ename": "ScriptError", "evalue": e.message, "traceback": e.description.split(separator: "\n").map(String.init),
-        ])
-        ok = false
-      } catch {
-        flushStream()
-        outputs.append(["output_type": "error", "ename": "Error", "evalue": "\(error)", "traceback": ["\(error)"]])
-        ok = false
-      }
+      let run = CellRun(
+        text(cells[i]["source"]), number: count, in: session, watchdog: watchdog,
+        timeout: cellTimeout)
+      ok = ok && !run.failed
+      stopped = run.stopsNotebook
+      let outputs = run.outputs
       cells[i]["outputs"] = outputs
       cells[i]["execution_count"] = count
     }
@@ -164,14 +151,17 @@ public enum Notebook {
 
   /// Writes notebook JSON atomically (an earlier file is replaced only by a complete one).
   public static func write(_ nb: [String: Any], to path: String) throws {
-    let data = try JSONSerialization.data(withJSONObject: nb, options: [.prettyPrinted, .sortedKeys])
+    let data = try JSONSerialization.data(
+      withJSONObject: nb, options: [.prettyPrinted, .sortedKeys])
     do { try writeAtomically(data, to: path) } catch { throw Failure(message: "\(error)") }
   }
 
-  /// One self-contained HTML page: markdown as preformatted text blocks, code, outputs, figures inline.
+  /// One self-contained HTML page: markdown as preformatted text blocks, code, outputs, figures
+  /// inline.
   public static func html(_ nb: [String: Any], title: String) -> String {
     func esc(_ s: String) -> String {
-      s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+      s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;")
     }
     var body = ""
     for c in nb["cells"] as? [[String: Any]] ?? [] {
@@ -193,8 +183,16 @@ public enum Notebook {
       for o in c["outputs"] as? [[String: Any]] ?? [] {
         switch o["output_type"] as? String {
         case "stream": body += "<pre class=out>\(esc(text(o["text"])))</pre>\n"
-        case "display_data": if let png = (o["data"] as? [String: Any])?["image/png"] as? String { body += "<img src=\"data:image/png;base64,\(png)\">\n" }
-        case "error": body += "<pre class=err>\(esc(((o["traceback"] as? [String]) ?? []).joined(separator: "\n")))</pre>\n"
+        case "display_data":
+          if let png = (o["data"] as? [String: Any])?["image/png"] as? String {
+            body += "<img src=\"data:image/png;base64,\(png)\">\n"
+          }
+        case "error":
+          body +=
+            """
+            <pre \
+            class=err>\(esc(((o["traceback"] as? [String]) ?? []).joined(separator: "\n")))</pre>\n
+            """
         default: break
         }
       }
@@ -210,8 +208,8 @@ public enum Notebook {
   }
 }
 
-/// Interrupts the running cell (through the Ctrl-C flag, so it stops at a safe point) once it has run
-/// longer than its timeout.
+/// Interrupts the running cell (through the Ctrl-C flag, so it stops at a safe point) once it has
+/// run longer than its timeout.
 final class CellWatchdog: @unchecked Sendable {
   private let lock = NSLock()
   private var deadline: Double?
@@ -248,7 +246,8 @@ final class CellWatchdog: @unchecked Sendable {
   func stop() {
     lock.withLock {
       deadline = nil
-      if didFire { Interrupt.clear() }  // a cell that ended just as it fired must not stop the next one
+      // a cell that ended just as it fired must not stop the next one
+      if didFire { Interrupt.clear() }
     }
   }
 }

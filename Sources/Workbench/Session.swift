@@ -11,7 +11,8 @@ public final class Session {
   private var rng = SplitMix64(seed: 0)
   /// Figures written so far (numbers figures/fig-NNN.png).
   var figureCount = 0
-  /// Whether output goes to a person at a terminal (progress bars); notebooks and tests leave it off.
+  /// Whether output goes to a person at a terminal (progress bars); notebooks and tests leave it
+  /// off.
   public var interactive = false
   /// The last figure's path (notebooks embed it).
   public var lastFigure: String?
@@ -21,11 +22,7 @@ public final class Session {
   /// A new session (threads: both cores).
   public init() {
     Threads.count = min(2, max(1, Threads.available))
-    ModelCommands.register(into: interpreter, session: self)
-    TrainCommands.register(into: interpreter, session: self)
-    MediaCommands.register(into: interpreter, session: self)
-    PlotCommands.register(into: interpreter, session: self)
-    FinetuneCommands.register(into: interpreter, session: self)
+    for c in WorkbenchCommands.all(self) { interpreter.register(c) }
   }
 
   /// After a training step: the run's autosave when one is due (announced once per file, failures
@@ -34,7 +31,9 @@ public final class Session {
     guard enabled, let result = autosave?.stepped(run, name: name, force: force) else { return }
     switch result {
     case .success(let path):
-      if announcedAutosaves.insert(path).inserted { interpreter.output("autosave: \(path) (resume \"\(path)\" after a crash)") }
+      if announcedAutosaves.insert(path).inserted {
+        interpreter.output("autosave: \(path) (resume \"\(path)\" after a crash)")
+      }
     case .failure(let e):
       interpreter.output("autosave failed: \(e)")
     }
@@ -53,7 +52,8 @@ public final class Session {
     return expanded.hasPrefix("/") ? expanded : interpreter.currentDirectory + "/" + expanded
   }
 
-  /// The reference of every command as Markdown, generated from the declarations (docs/LANGUAGE.md).
+  /// The reference of every command as Markdown, generated from the declarations
+  /// (docs/LANGUAGE.md).
   public func commandReference() -> String {
     var s = ""
     for (topic, commands) in interpreter.commandsByTopic {

@@ -2,10 +2,10 @@ import Foundation
 import Script
 
 /// Programs for fuzzing a whole session, generated from the command declarations themselves: every
-/// command, each of its parameters with values of every kind (negative, zero, huge, infinite, NaN, the
-/// wrong type, empty lists, missing files, handles of the wrong kind), on a nano model and a 4-frame
-/// clip so that a run costs milliseconds. The choices come from a byte string (libFuzzer's input, or a
-/// seeded generator's), so a crash replays from its bytes.
+/// command, each of its parameters with values of every kind (negative, zero, huge, infinite, NaN,
+/// the wrong type, empty lists, missing files, handles of the wrong kind), on a nano model and a
+/// 4-frame clip so that a run costs milliseconds. The choices come from a byte string (libFuzzer's
+/// input, or a seeded generator's), so a crash replays from its bytes.
 public enum SessionFuzzing {
   /// Commands left out: timings of full-size models and settings that change the process.
   static let excluded: Set<String> = ["bench", "set", "check_fixture", "help"]
@@ -20,13 +20,19 @@ public enum SessionFuzzing {
     """
 
   static let numbers = [
-    "0", "1", "2", "3", "-1", "0.5", "4", "32", "1e300", "-1e300", "10^400", "-(10^400)", "sqrt(-1)", "9007199254740993", "1e15", "0.99", "100000",
+    "0", "1", "2", "3", "-1", "0.5", "4", "32", "1e300", "-1e300", "10^400", "-(10^400)",
+    "sqrt(-1)", "9007199254740993", "1e15", "0.99", "100000",
   ]
   static let strings = [
-    "\"\"", "\"svfap-nano\"", "\"x\"", "\"missing.mp4\"", "\"clip.mp4\"", "\"labels.csv\"", "\"/dev/null\"", "\".\"", "\"out/f.png\"", "\"pretrain\"",
-    "\"finetune\"", "\"face\"", "\"center\"", "\"stop\"", "\"values\"", "\"state.safetensors\"", "\"ccc\"", "\"~/nothing\"",
+    "\"\"", "\"svfap-nano\"", "\"x\"", "\"missing.mp4\"", "\"clip.mp4\"", "\"labels.csv\"",
+    "\"/dev/null\"", "\".\"", "\"out/f.png\"", "\"pretrain\"",
+    "\"finetune\"", "\"face\"", "\"center\"", "\"stop\"", "\"values\"", "\"state.safetensors\"",
+    "\"ccc\"", "\"~/nothing\"",
   ]
-  static let lists = ["[]", "[0]", "[-1]", "[0, 1]", "[1e300]", "[c]", "0..3", "0..99999999999", "[[1, 2], [3]]", "[m, f]", "[\"a\", \"b\"]"]
+  static let lists = [
+    "[]", "[0]", "[-1]", "[0, 1]", "[1e300]", "[c]", "0..3", "0..99999999999", "[[1, 2], [3]]",
+    "[m, f]", "[\"a\", \"b\"]",
+  ]
   static let records = ["{}", "{a: 1}", "r", "{prediction: c, mask: mk, clip: c, model: m}"]
   static let handles = ["m", "f", "c", "mk", "r", "nil"]
   static let bools = ["true", "false"]
@@ -50,13 +56,16 @@ public enum SessionFuzzing {
     switch t {
     case .number, .real, .integer: return ch.element(numbers)
     case .string: return ch.element(strings)
+    case .choice(let words):
+      return ch.pick(3) == 0 ? ch.element(strings) : "\"\(ch.element(words))\""
     case .bool: return ch.element(bools)
     case .list: return ch.element(lists)
     case .record: return ch.element(records)
     case .handle(let kind):
       switch kind {
       case "model": return ch.element(["m", "f"])
-      case "clip": return ch.element(["c", "c", "r.prediction", "noise_clip(frames: 4, size: 32, seed: 5)"])
+      case "clip":
+        return ch.element(["c", "c", "r.prediction", "noise_clip(frames: 4, size: 32, seed: 5)"])
       case "mask": return ch.element(["mk", "tube(0.5, seed: 1)", "random(0.75, seed: 2)"])
       default: return ch.element(handles)
       }
@@ -89,13 +98,15 @@ public enum SessionFuzzing {
     return lines.joined(separator: "\n")
   }
 
-  /// Runs a program in a fresh session working in `folder`; statement errors are expected (each line
-  /// runs on its own, as at the prompt), a crash is the bug being looked for.
+  /// Runs a program in a fresh session working in `folder`; statement errors are expected (each
+  /// line runs on its own, as at the prompt), a crash is the bug being looked for.
   public static func run(_ program: String, in folder: String) {
     let session = Session()
     session.interpreter.output = { _ in }
     session.interpreter.currentDirectory = folder
     session.interpreter.maxSteps = 10_000
-    for line in program.split(separator: "\n") { _ = try? session.interpreter.run(String(line), file: "fuzz") }
+    for line in program.split(separator: "\n") {
+      _ = try? session.interpreter.run(String(line), file: "fuzz")
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Fuzz target for the scanner, parser and interpreter (libFuzzer). `scripts/fuzz SECONDS` builds it
-// with -sanitize=fuzzer,address -DFUZZING and runs it; a normal build makes a replayer that runs the
-// inputs given as file arguments through the same entry point.
+// with -sanitize=fuzzer,address -DFUZZING and runs it; a normal build makes a replayer that runs
+// the inputs given as file arguments through the same entry point.
 import Foundation
 
 #if canImport(Script)

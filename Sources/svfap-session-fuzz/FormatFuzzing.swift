@@ -2,11 +2,12 @@ import Foundation
 import Pickle
 import SVFAP
 
-/// Fuzzing of the file readers a person hands untrusted files to: bytes read as a pickle, a safetensors
-/// file or a torch .pth archive, every tensor materialized and every value printed, as a checkpoint
-/// command would. Errors are expected; a crash is the bug.
+/// Fuzzing of the file readers a person hands untrusted files to: bytes read as a pickle, a
+/// safetensors file or a torch .pth archive, every tensor materialized and every value printed, as
+/// a checkpoint command would. Errors are expected; a crash is the bug.
 enum FormatFuzzing {
-  /// Reads `bytes` as `format` ("pickle", "safetensors" or "pth"); .pth goes through a file in `folder`.
+  /// Reads `bytes` as `format` ("pickle", "safetensors" or "pth"); .pth goes through a file in
+  /// `folder`.
   static func run(_ bytes: [UInt8], format: String, folder: String) {
     switch format {
     case "pickle":

@@ -1,7 +1,8 @@
-// Fuzz target for a whole workbench session (libFuzzer): each input's bytes choose a program of declared
-// commands with hostile arguments (SessionFuzzing.program), which runs in a fresh Session over a nano
-// model, a 4-frame clip, a tiny video and a manifest. With SVFAP_FUZZ_TARGET=pickle|safetensors|pth the
-// bytes are a file of that format instead, read as a checkpoint would be (FormatFuzzing). `scripts/fuzz-session SECONDS` builds it with
+// Fuzz target for a whole workbench session (libFuzzer): each input's bytes choose a program of
+// declared commands with hostile arguments (SessionFuzzing.program), which runs in a fresh Session
+// over a nano model, a 4-frame clip, a tiny video and a manifest. With
+// SVFAP_FUZZ_TARGET=pickle|safetensors|pth the bytes are a file of that format instead, read as a
+// checkpoint would be (FormatFuzzing). `scripts/fuzz-session SECONDS` builds it with
 // -sanitize=fuzzer,address -DFUZZING and runs it; a normal build is a replayer: file arguments are
 // inputs to replay, `--random N [SEED]` runs N programs from a seeded generator.
 import Foundation
@@ -15,10 +16,13 @@ let workFolder: String = {
   let dir = NSTemporaryDirectory() + "svfap-session-fuzz-\(getpid())"
   try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   if let w = try? VideoWriter(path: dir + "/clip.mp4", width: 32, height: 32, fps: 25) {
-    for k in 0..<6 { try? w.write(rgb: (0..<(32 * 32 * 3)).map { UInt8(truncatingIfNeeded: $0 &* (k + 3)) }) }
+    for k in 0..<6 {
+      try? w.write(rgb: (0..<(32 * 32 * 3)).map { UInt8(truncatingIfNeeded: $0 &* (k + 3)) })
+    }
     try? w.finish()
   }
-  try? "path,label\nclip.mp4,0\nclip.mp4,1\n".write(toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+  try? "path,label\nclip.mp4,0\nclip.mp4,1\n".write(
+    toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
   return dir
 }()
 
@@ -30,7 +34,8 @@ nonisolated(unsafe) let watchdog: Thread = {
   let t = Thread {
     while true {
       usleep(100_000)
-      let s = started.load(ordering: .relaxed), now = Int64(ProcessInfo.processInfo.systemUptime * 1000)
+      let s = started.load(ordering: .relaxed),
+        now = Int64(ProcessInfo.processInfo.systemUptime * 1000)
       if s > 0 && now - s > 2000 { Interrupt.request() }
     }
   }
@@ -52,7 +57,8 @@ func runOne(_ bytes: [UInt8]) {
 /// Generates the session program for `bytes` and runs it.
 func runSession(_ bytes: [UInt8]) {
   _ = watchdog
-  let program = SessionFuzzing.program(from: bytes, commands: Array(Session().interpreter.commands.values))
+  let program = SessionFuzzing.program(
+    from: bytes, commands: Array(Session().interpreter.commands.values))
   Interrupt.clear()
   started.store(Int64(ProcessInfo.processInfo.systemUptime * 1000), ordering: .relaxed)
   SessionFuzzing.run(program, in: workFolder)
@@ -62,13 +68,16 @@ func runSession(_ bytes: [UInt8]) {
 #if FUZZING
   @_silgen_name("LLVMFuzzerRunDriver")
   func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
   ) -> Int32
 
-  /// The program's entry point under libFuzzer (SwiftPM names an executable's main `<module>_main`).
+  /// The program's entry point under libFuzzer (SwiftPM names an executable's main
+  /// `<module>_main`).
   @_cdecl("svfap_session_fuzz_main")
-  func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+  func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32
+  {
     var (c, v) = (argc, argv)
     return LLVMFuzzerRunDriver(&c, &v) { data, size in
       guard let data else { return 0 }
@@ -77,7 +86,8 @@ func runSession(_ bytes: [UInt8]) {
     }
   }
 #else
-  /// Replays inputs, or runs seeded random programs (`--random N [SEED]`), printing each program first.
+  /// Replays inputs, or runs seeded random programs (`--random N [SEED]`), printing each program
+  /// first.
   @main struct SessionFuzzReplay {
     static func main() {
       var args = Array(CommandLine.arguments.dropFirst())
@@ -93,12 +103,21 @@ func runSession(_ bytes: [UInt8]) {
           }
           runOne(bytes)
         }
-        print("\(n) programs, no crash, \(String(format: "%.1f", Double(n) / Date().timeIntervalSince(t0))) programs/s")
+        print(
+          """
+          \(n) programs, no crash, \
+          \(String(format: "%.1f", Double(n) / Date().timeIntervalSince(t0))) programs/s
+          """
+        )
         return
       }
       for path in args {
         guard let d = FileManager.default.contents(atPath: path) else { continue }
-        if target == "session" { print(SessionFuzzing.program(from: Array(d), commands: Array(Session().interpreter.commands.values))) }
+        if target == "session" {
+          print(
+            SessionFuzzing.program(
+              from: Array(d), commands: Array(Session().interpreter.commands.values)))
+        }
         runOne(Array(d))
         print("ok \(path)")
       }

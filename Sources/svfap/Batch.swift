@@ -5,8 +5,9 @@ import Workbench
 /// Running scripts without a prompt: files, `-e` text and piped standard input, with exit codes
 /// 0 ok, 65 script error (scan/parse), 70 runtime error, 74 I/O error, 130 interrupted.
 enum Batch {
-  /// Runs `text` statement group by statement group (each complete chunk of lines), so output appears
-  /// as it is produced; with `keepGoing`, errors are reported and the run continues. Returns the exit code.
+  /// Runs `text` statement group by statement group (each complete chunk of lines), so output
+  /// appears as it is produced; with `keepGoing`, errors are reported and the run continues.
+  /// Returns the exit code.
   static func run(_ text: String, file: String, session: Session, keepGoing: Bool) -> Int32 {
     let interp = session.interpreter
     var worst: Int32 = 0
@@ -24,7 +25,9 @@ enum Batch {
       do { try interp.run(padded, file: file) } catch let e as ScriptError {
         printError(e.description)
         worst = max(worst, e.exitCode)
-        if !keepGoing || e.kind == .interrupted || e.kind == .parse || e.kind == .scan { return e.exitCode }
+        if !keepGoing || e.kind == .interrupted || e.kind == .parse || e.kind == .scan {
+          return e.exitCode
+        }
       } catch {
         printError("error: \(error)")
         return 70

@@ -1,4 +1,6 @@
 import ArgumentParser
+import SVFAP
+import Tools
 
 /// Range checks for command-line options, run by ArgumentParser's `validate()` before `run()`: an
 /// absurd number is a usage error (exit 64) naming the option and its range, never a trap or an
@@ -6,12 +8,18 @@ import ArgumentParser
 enum OptionCheck {
   /// `value` must lie in `range`.
   static func check<T: Comparable>(_ name: String, _ value: T, in range: ClosedRange<T>) throws {
-    guard range.contains(value) else { throw ValidationError("--\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)") }
+    guard range.contains(value) else {
+      throw ValidationError(
+        "--\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+    }
   }
 
   /// `value` must be finite and lie in `range`.
   static func check(_ name: String, _ value: Double, in range: ClosedRange<Double>) throws {
-    guard value.isFinite, range.contains(value) else { throw ValidationError("--\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)") }
+    guard value.isFinite, range.contains(value) else {
+      throw ValidationError(
+        "--\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+    }
   }
 }
 
@@ -57,7 +65,9 @@ extension Synth {
     try OptionCheck.check("clips", clips, in: 1...100)
     try OptionCheck.check("frames", frames, in: 2...10_000)
     try OptionCheck.check("size", size, in: 16...2048)
-    guard size % 2 == 0 else { throw ValidationError("--size must be even (the video encoders need it), got \(size)") }
+    guard size % 2 == 0 else {
+      throw ValidationError("--size must be even (the video encoders need it), got \(size)")
+    }
     try OptionCheck.check("test-identities", testIdentities, in: 0...(identities - 1))
     try OptionCheck.check("noise", noise, in: 0...1)
   }
@@ -70,3 +80,7 @@ extension Bench.MediaBench {
 extension Bench.PlotBench {
   func validate() throws { try OptionCheck.check("runs", runs, in: 1...10_000) }
 }
+
+/// The model vocabulary as command-line values (`--task pretrain`), listed in `--help`.
+extension ModelTask: ExpressibleByArgument {}
+extension BenchmarkMode: ExpressibleByArgument {}

@@ -17,7 +17,9 @@ enum REPL {
   nonisolated(unsafe) static var candidates: [String] = []
   nonisolated(unsafe) static var candidateIndex = 0
 
-  static var historyPath: String { (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.svfap_history" }
+  static var historyPath: String {
+    (ProcessInfo.processInfo.environment["HOME"] ?? ".") + "/.svfap_history"
+  }
 
   static func run(session: Session, banner: String?) -> Int32 {
     let interp = session.interpreter
@@ -75,8 +77,11 @@ enum REPL {
     return 0
   }
 
-  /// readline's completion hook: file names inside a string, option names after a command, else names.
-  static func complete(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+  /// readline's completion hook: file names inside a string, option names after a command, else
+  /// names.
+  static func complete(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32)
+    -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+  {
     let line = String(cString: rl_line_buffer)
     let before = String(line.prefix(Int(start)))
     // Inside a string literal: let readline complete file names.
@@ -89,7 +94,8 @@ enum REPL {
     var names: [String] = []
     if let interp = interpreter {
       // The command being typed: the nearest command name before the cursor's word.
-      let words = before.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
+      let words = before.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(
+        String.init)
       if let cmd = words.reversed().lazy.compactMap({ interp.commands[$0] }).first {
         names += cmd.params.map { $0.name + ":" }
       }

@@ -1,10 +1,12 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Media
 import Plot
 import SVFAP
 import Script
 import Tensor
+import Tools
 import Workbench
 
 /// The `svfap` command line: benchmarks and model tools (the workbench REPL comes in later issues).
@@ -19,12 +21,15 @@ struct SVFAPCommand: ParsableCommand {
       Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
       """,
     subcommands: [
-      Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self, DatasetCommand.self, NotebookCommand.self, Doc.self,
+      Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self,
+      DatasetCommand.self, NotebookCommand.self, Doc.self,
     ])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
-  @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.") var keepGoing = false
-  @Flag(help: "Start with the example face clip loaded as `clip` (the README's first command).") var demo = false
+  @Flag(help: "Continue after an error (batch modes); the exit code reports the worst error.")
+  var keepGoing = false
+  @Flag(help: "Start with the example face clip loaded as `clip` (the README's first command).")
+  var demo = false
 
   func run() throws {
     let session = Session()
@@ -34,10 +39,15 @@ struct SVFAPCommand: ParsableCommand {
       let path = "examples/media/single_face.mp4"
       if FileManager.default.fileExists(atPath: path) {
         session.interpreter.output = { _ in }
-        _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\"; m = model \"svfap-tiny\" seed: 1;", file: "<demo>")
+        _ = try? session.interpreter.run(
+          "clip = load \"\(path)\" crop: \"face\"; m = model \"svfap-tiny\" seed: 1;",
+          file: "<demo>")
         session.interpreter.output = { print($0) }
         print(
-          "Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)"
+          """
+          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show \
+          clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)
+          """
         )
       }
     }
@@ -45,10 +55,14 @@ struct SVFAPCommand: ParsableCommand {
       throw ExitCode(Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing))
     }
     if isatty(0) == 1 {
-      let autosaves = session.autosave.map { "\nTraining runs autosave to \($0.folder) (set autosave: false to stop)." } ?? ""
+      let autosaves =
+        session.autosave.map {
+          "\nTraining runs autosave to \($0.folder) (set autosave: false to stop)."
+        } ?? ""
       throw ExitCode(REPL.run(session: session, banner: Self.banner + autosaves))
     }
-    let input = String(decoding: (try? FileHandle.standardInput.readToEnd()) ?? Data(), as: UTF8.self)
+    let input = String(
+      decoding: (try? FileHandle.standardInput.readToEnd()) ?? Data(), as: UTF8.self)
     throw ExitCode(Batch.run(input, file: "<stdin>", session: session, keepGoing: keepGoing))
   }
 
@@ -63,40 +77,50 @@ struct SVFAPCommand: ParsableCommand {
 
 /// `svfap run FILE [ARGS…]`: run a script; ARGS are visible to it as the list `args`.
 struct Run: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Run a script file; its arguments are the list `args`.")
+  static let configuration = CommandConfiguration(
+    abstract: "Run a script file; its arguments are the list `args`.")
   @ArgumentParser.Argument(help: "The script (.svfap).") var file: String
-  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Arguments for the script.") var args: [String] = []
-  @Flag(help: "Continue after an error; the exit code reports the worst error.") var keepGoing = false
+  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Arguments for the script.")
+  var args: [String] = []
+  @Flag(help: "Continue after an error; the exit code reports the worst error.") var keepGoing =
+    false
 
   func run() throws {
     let session = Session()
     session.autosave = Autosave(root: Autosave.defaultRoot)
     Interrupt.installHandler()
-    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+    guard let data = FileManager.default.contents(atPath: file),
+      let text = String(data: data, encoding: .utf8)
+    else {
       FileHandle.standardError.write(Data("\(file): error: cannot read the script\n".utf8))
       throw ExitCode(74)
     }
     session.interpreter.globals["args"] = .list(args.map { .string($0) })
-    session.interpreter.currentDirectory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+    session.interpreter.currentDirectory =
+      URL(fileURLWithPath: file).deletingLastPathComponent().path
     throw ExitCode(Batch.run(text, file: file, session: session, keepGoing: keepGoing))
   }
 }
 
 /// `svfap doc commands`: the command reference as Markdown, generated from the declarations.
 struct Doc: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print the language's command reference (Markdown), generated from the command declarations.")
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Print the language's command reference (Markdown), generated from the command declarations.")
   func run() throws { print(Session().commandReference(), terminator: "") }
 }
 
 /// `svfap bench …`: figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print benchmark figures as JSON lines.", subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self, PlotBench.self])
+    abstract: "Print benchmark figures as JSON lines.",
+    subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self, PlotBench.self])
 
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Matmul against raw sgemm on TPSBT-B shapes; ns/element of LayerNorm, GELU, softmax.")
+      abstract:
+        "Matmul against raw sgemm on TPSBT-B shapes; ns/element of LayerNorm, GELU, softmax.")
     @Option(help: "Threads for the matmul figures.") var threads = 2
     @Option(help: "Timed runs per figure (median reported).") var runs = 20
 
@@ -110,17 +134,26 @@ extension Bench {
   /// `svfap bench model`.
   struct Model: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, peak_rss_mb}.")
-    @Option(help: "Preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset = "svfap-base"
-    @Option(help: "finetune or pretrain.") var task = "finetune"
-    @Option(help: "forward (no graph) or train (forward + backward).") var mode = "forward"
+      abstract:
+        """
+        Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, \
+        peak_rss_mb}.
+        """
+    )
+    @Option(help: "Preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset =
+      "svfap-base"
+    @Option(help: "The model to time.") var task = ModelTask.finetune
+    @Option(help: "forward (no graph) or train (forward + backward).") var mode = BenchmarkMode
+      .forward
     @Option(help: "Clips per step.") var batch = 1
     @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
 
     func run() throws {
-      let r = try ModelBenchmark.run(preset: preset, task: task, mode: mode, batch: batch, threads: threads, runs: runs, maskRatio: maskRatio)
+      let r = try ModelBenchmark.run(
+        preset: preset, task: task, mode: mode, batch: batch, threads: threads, runs: runs,
+        maskRatio: maskRatio)
       print(r.json)
     }
   }
@@ -128,7 +161,12 @@ extension Bench {
   /// `svfap bench memory`.
   struct Memory: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "RSS while repeating forward+backward of 3 Transformer blocks (C 512, 800 tokens): flat means no churn.")
+      abstract:
+        """
+        RSS while repeating forward+backward of 3 Transformer blocks (C 512, 800 tokens): flat \
+        means no churn.
+        """
+    )
     @Option(help: "Steps to repeat.") var steps = 1000
     @Option(help: "Threads.") var threads = 2
 
@@ -137,7 +175,8 @@ extension Bench {
       try ModelBenchmark.memory(steps: steps) { step, rss in
         print("{\"name\": \"rss after step \(step)\", \"value\": \(r1(rss)), \"unit\": \"MB\"}")
       }
-      print("{\"name\": \"peak rss\", \"value\": \(r1(ModelBenchmark.peakRssMB())), \"unit\": \"MB\"}")
+      print(
+        "{\"name\": \"peak rss\", \"value\": \(r1(ModelBenchmark.peakRssMB())), \"unit\": \"MB\"}")
     }
   }
 }
@@ -146,7 +185,11 @@ extension Bench {
 struct CheckFixture: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "check-fixture",
-    abstract: "Recompute fixtures (safetensors + JSON sidecar) and compare outputs, loss and every gradient.",
+    abstract:
+      """
+      Recompute fixtures (safetensors + JSON sidecar) and compare outputs, loss and every \
+      gradient.
+      """,
     discussion: """
       fp32 passes when max|ours-ref| <= 1e-4 * max|ref| per tensor, fp64 when <= 1e-9 * max|ref|; the \
       structurally zero spatial_downsamples.*.mlp.fc2.bias gradients are compared absolutely against the \
@@ -157,8 +200,10 @@ struct CheckFixture: ParsableCommand {
       pretrain_ctxfix) are not supported by design: they fail unless --skip-unsupported is given.
       """)
   @ArgumentParser.Argument(help: "Fixture .safetensors files.") var files: [String]
-  @Option(help: "Write every computed tensor to this safetensors file (one input file only).") var dump: String?
-  @Flag(help: "Exit 0 for fixtures of the released-code variants, reporting them as skipped.") var skipUnsupported = false
+  @Option(help: "Write every computed tensor to this safetensors file (one input file only).")
+  var dump: String?
+  @Flag(help: "Exit 0 for fixtures of the released-code variants, reporting them as skipped.")
+  var skipUnsupported = false
   @Flag(help: "Print every tensor, not just the worst and the failures.") var verbose = false
 
   func run() throws {
@@ -179,15 +224,26 @@ struct CheckFixture: ParsableCommand {
       for row in r.rows where verbose || !row.ok {
         print(
           String(
-            format: "  %@ %-60@ max|err| %.3e  scale %.3e%@", row.ok ? "ok  " : "FAIL", row.name, row.maxError, row.scale, row.absolute ? " (absolute)" : ""))
+            format: "  %@ %-60@ max|err| %.3e  scale %.3e%@", row.ok ? "ok  " : "FAIL", row.name,
+            row.maxError, row.scale, row.absolute ? " (absolute)" : ""))
       }
-      if let worst = r.rows.max(by: { $0.maxError / max($0.scale, 1e-300) < $1.maxError / max($1.scale, 1e-300) }) {
+      if let worst = r.rows.max(by: {
+        $0.maxError / max($0.scale, 1e-300) < $1.maxError / max($1.scale, 1e-300)
+      }) {
         print(
-          "\(r.ok ? "PASS" : "FAIL") \(file): \(r.rows.count) tensors, worst \(worst.name) relative error \(String(format: "%.2e", worst.maxError / max(worst.scale, 1e-300)))"
+          """
+          \(r.ok ? "PASS" : "FAIL") \(file): \(r.rows.count) tensors, worst \(worst.name) \
+          relative error \(String(format: "%.2e", worst.maxError / max(worst.scale, 1e-300)))
+          """
         )
       }
       if !r.notInFixture.isEmpty {
-        print("  not in the fixture, not compared: \(r.notInFixture.count) tensors (\(r.notInFixture.prefix(3).joined(separator: ", "))…)")
+        print(
+          """
+            not in the fixture, not compared: \(r.notInFixture.count) tensors \
+          (\(r.notInFixture.prefix(3).joined(separator: ", "))…)
+          """
+        )
       }
       if !r.ok { failed += 1 }
     }
@@ -198,33 +254,43 @@ struct CheckFixture: ParsableCommand {
 /// `svfap flops PRESET`: parameters and multiply-adds of one 16x160x160 clip.
 struct Flops: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Parameters (M) and GFLOPs (1e9 multiply-adds, as the paper counts) for one 16x160x160 clip.")
-  @ArgumentParser.Argument(help: "A preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset: String
-  @Option(help: "finetune or pretrain.") var task = "finetune"
+    abstract:
+      "Parameters (M) and GFLOPs (1e9 multiply-adds, as the paper counts) for one 16x160x160 clip.")
+  @ArgumentParser.Argument(help: "A preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).")
+  var preset: String
+  @Option(help: "The model to count.") var task = ModelTask.finetune
   @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
 
   func run() throws {
     let cfg = try SVFAPConfig.preset(preset)
     switch task {
-    case "finetune":
+    case .finetune:
       let m = try FinetuneModel(cfg)
-      print(String(format: "%@ finetune: %.2f M parameters, %.2f GFLOPs", preset, Double(m.parameterCount) / 1e6, FLOPs.finetune(cfg) / 1e9))
-    case "pretrain":
+      print(
+        String(
+          format: "%@ finetune: %.2f M parameters, %.2f GFLOPs", preset,
+          Double(m.parameterCount) / 1e6, FLOPs.finetune(cfg) / 1e9))
+    case .pretrain:
       let m = try PretrainModel(cfg)
       print(
         String(
-          format: "%@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as computed here, embedding only the visible tubelets)", preset,
-          maskRatio, Double(m.parameterCount) / 1e6, FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9,
+          format:
+            """
+            %@ pretrain (mask %.2f): %.2f M parameters, %.2f GFLOPs (paper's count; %.2f as \
+            computed here, embedding only the visible tubelets)
+            """,
+          preset,
+          maskRatio, Double(m.parameterCount) / 1e6,
+          FLOPs.pretrain(cfg, maskRatio: maskRatio) / 1e9,
           FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) / 1e9))
-    default:
-      throw ValidationError("--task must be finetune or pretrain, not '\(task)'")
     }
   }
 }
 
 /// `svfap probe FILE`: the video's facts as JSON.
 struct Probe: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Print a video's (or frame folder's) facts as JSON.")
+  static let configuration = CommandConfiguration(
+    abstract: "Print a video's (or frame folder's) facts as JSON.")
   @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
 
   func run() throws {
@@ -240,7 +306,8 @@ struct Probe: ParsableCommand {
 /// `svfap clip FILE -o OUT.safetensors`: a normalized clip with its frame indices and crop box.
 struct ClipCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "clip", abstract: "Write a normalized clip (1,3,T,H,W), its frame indices and crop box as safetensors.")
+    commandName: "clip",
+    abstract: "Write a normalized clip (1,3,T,H,W), its frame indices and crop box as safetensors.")
   @ArgumentParser.Argument(help: "A video file or a folder of frames.") var file: String
   @Option(help: "Frames per clip.") var frames = 16
   @Option(help: "Temporal stride.") var stride = 4
@@ -252,13 +319,17 @@ struct ClipCommand: ParsableCommand {
   func run() throws {
     var spec = ClipSpec()
     (spec.frames, spec.stride, spec.size) = (frames, stride, size)
-    guard let c = ClipSpec.Crop(rawValue: crop) else { throw ValidationError("--crop must be face, center or none") }
+    guard let c = ClipSpec.Crop(rawValue: crop) else {
+      throw ValidationError("--crop must be face, center or none")
+    }
     spec.crop = c
     try exitingOnMediaError {
       let clip = try VideoReader(path: file).clip(spec, start: start)
       try SafeTensorsFile.write(
         [
-          "clip": clip.tensor, "frame_indices": try Tensor(clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
+          "clip": clip.tensor,
+          "frame_indices": try Tensor(
+            clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
           "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4]),
         ],
         metadata: ["source": file], to: output)
@@ -270,7 +341,12 @@ struct ClipCommand: ParsableCommand {
 /// `svfap synth --out DIR`: a synthetic facial-expression dataset written as real video files.
 struct Synth: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Render procedural talking faces (7 expressions, valence/arousal, Big Five traits) to videos plus manifests.")
+    abstract:
+      """
+      Render procedural talking faces (7 expressions, valence/arousal, Big Five traits) to \
+      videos plus manifests.
+      """
+  )
   @Option(help: "Output folder.") var out: String
   @Option(help: "Number of identities.") var identities = 4
   @Option(help: "Clips per identity and expression.") var clips = 2
@@ -278,18 +354,27 @@ struct Synth: ParsableCommand {
   @Option(help: "Frame size in pixels (even).") var size = 160
   @Option(help: "Random seed.") var seed: UInt64 = 0
   @Option(help: "h264 (.mp4), hevc (.mp4), mpeg4 (.avi) or vp8 (.webm).") var codec = "h264"
-  @Option(help: "Identities held out as the test split (adds a split column; 0 = none).") var testIdentities = 0
+  @Option(help: "Identities held out as the test split (adds a split column; 0 = none).")
+  var testIdentities = 0
   @Option(help: "Amplitude of the per-pixel noise, 0...1 of the pixel range.") var noise = 0.04
 
   func run() throws {
     try exitingOnMediaError {
       let n = try SyntheticFaces.writeDataset(
-        to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size, seed: seed, codec: codec, testIdentities: testIdentities,
+        to: out, identities: identities, clipsPerExpression: clips, frames: frames, size: size,
+        seed: seed, codec: codec, testIdentities: testIdentities,
         noise: noise
       ) { done, total in
-        if done % 10 == 0 || done == total { FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8)) }
+        if done % 10 == 0 || done == total {
+          FileHandle.standardError.write(Data("\r\(done)/\(total) videos".utf8))
+        }
       }
-      print("\nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \(out)")
+      print(
+        """
+        \nwrote \(n) videos and unlabeled.csv, expressions.csv, dimensional.csv, traits.csv to \
+        \(out)
+        """
+      )
     }
   }
 }
@@ -299,30 +384,45 @@ extension Bench {
   struct MediaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "media",
-      abstract: "Clips/s of decode + sample + crop of one 16x160 clip per example file: ours (resize, face) beside PyAV (resize), same files and frames.")
-    @ArgumentParser.Argument(help: "Video files (default: examples/media/*.mp4 and *.mov).") var files: [String] = []
+      abstract:
+        """
+        Clips/s of decode + sample + crop of one 16x160 clip per example file: ours (resize, \
+        face) beside PyAV (resize), same files and frames.
+        """
+    )
+    @ArgumentParser.Argument(help: "Video files (default: examples/media/*.mp4 and *.mov).")
+    var files: [String] = []
     @Option(help: "Timed runs per figure (median).") var runs = 5
 
     func run() throws {
       var list = files
       if list.isEmpty {
         let dir = "examples/media"
-        list = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mp4") || $0.hasSuffix(".mov") }.sorted().map {
+        list = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+          $0.hasSuffix(".mp4") || $0.hasSuffix(".mov")
+        }.sorted().map {
           dir + "/" + $0
         }
       }
-      guard !list.isEmpty else { throw ValidationError("no video files (run scripts/fetch-examples)") }
+      guard !list.isEmpty else {
+        throw ValidationError("no video files (run scripts/fetch-examples)")
+      }
       Threads.count = 2
       let figures = try MediaBenchmark.run(files: list, runs: runs)
       // The PyAV baseline in the same run, when the `av` package is installed.
       var baseline: [String: Double] = [:]
       let jobs = zip(list, figures).map { path, f in
-        ["path": path, "file": f.file, "indices": f.indices, "w": f.resized.0, "h": f.resized.1, "runs": runs] as [String: Any]
+        [
+          "path": path, "file": f.file, "indices": f.indices, "w": f.resized.0, "h": f.resized.1,
+          "runs": runs,
+        ] as [String: Any]
       }
       if let json = try? JSONSerialization.data(withJSONObject: jobs) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", MediaBenchmark.pyavScript, String(decoding: json, as: UTF8.self)]
+        p.arguments = [
+          "python3", "-c", MediaBenchmark.pyavScript, String(decoding: json, as: UTF8.self),
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -332,14 +432,37 @@ extension Bench {
           baseline = (try? JSONSerialization.jsonObject(with: data)) as? [String: Double] ?? [:]
         }
       }
-      if baseline.isEmpty { FileHandle.standardError.write(Data("note: PyAV baseline skipped (pip install av to measure it)\n".utf8)) }
+      if baseline.isEmpty {
+        FileHandle.standardError.write(
+          Data("note: PyAV baseline skipped (pip install av to measure it)\n".utf8))
+      }
       for f in figures {
-        print("{\"name\": \"media/ours resize \(f.file)\", \"value\": \(r1(f.resizeClipsPerSecond)), \"unit\": \"clips/s\"}")
+        print(
+          """
+          {\"name\": \"media/ours resize \(f.file)\", \"value\": \(r1(f.resizeClipsPerSecond)), \
+          \"unit\": \"clips/s\"}
+          """
+        )
         if let b = baseline[f.file] {
-          print("{\"name\": \"media/pyav resize \(f.file)\", \"value\": \(r1(b)), \"unit\": \"clips/s\"}")
-          print("{\"name\": \"media/ours over pyav \(f.file)\", \"value\": \(r1(f.resizeClipsPerSecond / b * 100) ), \"unit\": \"percent\"}")
+          print(
+            """
+            {\"name\": \"media/pyav resize \(f.file)\", \"value\": \(r1(b)), \"unit\": \
+            \"clips/s\"}
+            """
+          )
+          print(
+            """
+            {\"name\": \"media/ours over pyav \(f.file)\", \"value\": \
+            \(r1(f.resizeClipsPerSecond / b * 100) ), \"unit\": \"percent\"}
+            """
+          )
         }
-        print("{\"name\": \"media/ours face crop \(f.file)\", \"value\": \(r1(f.faceClipsPerSecond)), \"unit\": \"clips/s\"}")
+        print(
+          """
+          {\"name\": \"media/ours face crop \(f.file)\", \"value\": \
+          \(r1(f.faceClipsPerSecond)), \"unit\": \"clips/s\"}
+          """
+        )
       }
     }
   }
@@ -349,10 +472,16 @@ extension Bench {
 struct DatasetCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dataset",
-    abstract: "Write the manifest of a benchmark's official layout (docs/DATASETS.md): \(DatasetReaders.names.joined(separator: ", ")).")
+    abstract:
+      """
+      Write the manifest of a benchmark's official layout (docs/DATASETS.md): \
+      \(DatasetReaders.names.joined(separator: ", ")).
+      """
+  )
   @ArgumentParser.Argument(help: "The reader.") var name: String
   @ArgumentParser.Argument(help: "The dataset's root folder.") var root: String
-  @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output: String?
+  @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output:
+    String?
 
   func run() throws {
     try exitingOnMediaError {
@@ -371,16 +500,28 @@ extension Bench {
   /// `svfap bench plot`.
   struct PlotBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-      commandName: "plot", abstract: "Milliseconds per PNG figure with the persistent gnuplot (first figure and median of the rest).")
+      commandName: "plot",
+      abstract:
+        """
+        Milliseconds per PNG figure with the persistent gnuplot (first figure and median of the \
+        rest).
+        """
+    )
     @Option(help: "Figures to time.") var runs = 20
 
     func run() throws {
       let xs = (0..<200).map(Double.init)
       let fig = Figure(
         title: "bench",
-        panels: [.curves(series: [(name: "loss", x: xs, y: xs.map { 1 / (1 + $0) })], xLabel: "step", yLabel: "loss", logY: false, title: "loss")], columns: 1,
+        panels: [
+          .curves(
+            series: [(name: "loss", x: xs, y: xs.map { 1 / (1 + $0) })], xLabel: "step",
+            yLabel: "loss", logY: false, title: "loss")
+        ], columns: 1,
         panelWidth: 480, panelHeight: 320)
-      let path = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-bench-plot.png").path
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "svfap-bench-plot.png"
+      ).path
       let g = Gnuplot()
       var t0 = monotonicSeconds()
       try g.render(fig, to: path)
@@ -393,7 +534,12 @@ extension Bench {
       }
       times.sort()
       print("{\"name\": \"plot/first figure\", \"value\": \(r1(first)), \"unit\": \"ms\"}")
-      print("{\"name\": \"plot/figure (median)\", \"value\": \(r1(times[times.count / 2])), \"unit\": \"ms\"}")
+      print(
+        """
+        {\"name\": \"plot/figure (median)\", \"value\": \(r1(times[times.count / 2])), \
+        \"unit\": \"ms\"}
+        """
+      )
     }
   }
 }
@@ -401,19 +547,30 @@ extension Bench {
 /// `svfap notebook run|html`.
 struct NotebookCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "notebook", abstract: "Execute notebooks (.ipynb or # %% scripts) and export them to HTML.",
+    commandName: "notebook",
+    abstract: "Execute notebooks (.ipynb or # %% scripts) and export them to HTML.",
     subcommands: [NotebookRun.self, NotebookHTML.self])
 }
 
 /// `svfap notebook run IN [-o OUT] [--allow-errors] [-p NAME=VALUE …]`.
 struct NotebookRun: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "run", abstract: "Execute the code cells in one session and write their outputs (text, figures, errors) into the notebook.")
-  @ArgumentParser.Argument(help: "An .ipynb or a percent-format script (# %% cells).") var input: String
-  @Option(name: .shortAndLong, help: "Output .ipynb (default: overwrite the input .ipynb).") var output: String?
+    commandName: "run",
+    abstract:
+      """
+      Execute the code cells in one session and write their outputs (text, figures, errors) \
+      into the notebook.
+      """
+  )
+  @ArgumentParser.Argument(help: "An .ipynb or a percent-format script (# %% cells).") var input:
+    String
+  @Option(name: .shortAndLong, help: "Output .ipynb (default: overwrite the input .ipynb).")
+  var output: String?
   @Flag(help: "Run every cell even after an error (exit 0).") var allowErrors = false
-  @Option(name: .short, help: "NAME=VALUE parameters, assigned after the cell tagged 'parameters'.") var parameter: [String] = []
-  @Option(help: "Interrupt a cell that runs longer than this many seconds (marked CellTimeout).") var cellTimeout: Double?
+  @Option(name: .short, help: "NAME=VALUE parameters, assigned after the cell tagged 'parameters'.")
+  var parameter: [String] = []
+  @Option(help: "Interrupt a cell that runs longer than this many seconds (marked CellTimeout).")
+  var cellTimeout: Double?
 
   func validate() throws {
     if let t = cellTimeout { try OptionCheck.check("cell-timeout", t, in: 0.01...1e7) }
@@ -424,7 +581,8 @@ struct NotebookRun: ParsableCommand {
     let nb: [String: Any]
     do { nb = try Notebook.load(input) } catch {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-      // A file that cannot be read is an I/O error (74); one that is not a notebook, a data error (65).
+      // A file that cannot be read is an I/O error (74); one that is not a notebook, a data error
+      // (65).
       throw ExitCode(FileManager.default.isReadableFile(atPath: input) ? 65 : 74)
     }
     let params = parameter.compactMap { p -> (String, String)? in
@@ -432,14 +590,19 @@ struct NotebookRun: ParsableCommand {
       return (String(p[..<eq]), String(p[p.index(after: eq)...]))
     }
     let dir = URL(fileURLWithPath: input).deletingLastPathComponent().path
-    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: allowErrors, parameters: params, cellTimeout: cellTimeout)
-    let out = output ?? (input.hasSuffix(".ipynb") ? input : (input as NSString).deletingPathExtension + ".ipynb")
+    let (done, ok) = Notebook.execute(
+      nb, directory: dir, allowErrors: allowErrors, parameters: params, cellTimeout: cellTimeout)
+    let out =
+      output
+      ?? (input.hasSuffix(".ipynb") ? input : (input as NSString).deletingPathExtension + ".ipynb")
     do { try Notebook.write(done, to: out) } catch {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode(74)
     }
     let interrupted = ((done["cells"] as? [[String: Any]]) ?? []).contains { cell in
-      ((cell["outputs"] as? [[String: Any]]) ?? []).contains { $0["ename"] as? String == "KeyboardInterrupt" }
+      ((cell["outputs"] as? [[String: Any]]) ?? []).contains {
+        $0["ename"] as? String == "KeyboardInterrupt"
+      }
     }
     print("wrote \(out)\(interrupted ? " (interrupted by Ctrl-C)" : ok ? "" : " (with errors)")")
     if interrupted { throw ExitCode(130) }
@@ -449,13 +612,16 @@ struct NotebookRun: ParsableCommand {
 
 /// `svfap notebook html IN -o OUT.html`.
 struct NotebookHTML: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "html", abstract: "Export a notebook to one self-contained HTML file (figures embedded).")
+  static let configuration = CommandConfiguration(
+    commandName: "html",
+    abstract: "Export a notebook to one self-contained HTML file (figures embedded).")
   @ArgumentParser.Argument(help: "An .ipynb.") var input: String
   @Option(name: .shortAndLong, help: "Output .html.") var output: String
 
   func run() throws {
     let nb = try Notebook.load(input)
-    try Notebook.html(nb, title: (input as NSString).lastPathComponent).write(toFile: output, atomically: true, encoding: .utf8)
+    try Notebook.html(nb, title: (input as NSString).lastPathComponent).write(
+      toFile: output, atomically: true, encoding: .utf8)
     print("wrote \(output)")
   }
 }

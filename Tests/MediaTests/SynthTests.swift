@@ -1,24 +1,32 @@
 import Foundation
 import Testing
 
+@testable import Datasets
 @testable import Media
 @testable import Tensor
 
-/// Writing real video files with libavcodec (MPEG-4 in .avi, H.264 and HEVC) and the synthetic faces.
+/// Writing real video files with libavcodec (MPEG-4 in .avi, H.264 and HEVC) and the synthetic
+/// faces.
 @Suite struct SynthTests {
   func tempDir() throws -> String {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-synth-\(UUID().uuidString)").path
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-synth-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
   }
 
-  @Test(arguments: [("mpeg4", "avi"), ("h264", "mp4"), ("hevc", "mov"), ("h264", "flv"), ("vp8", "webm")])
+  @Test(arguments: [
+    ("mpeg4", "avi"), ("h264", "mp4"), ("hevc", "mov"), ("h264", "flv"), ("vp8", "webm"),
+  ])
   func writtenVideosDecodeBack(codec: String, ext: String) throws {
     let path = try tempDir() + "/ramp.\(ext)"
     let w = VideoWriter.self
     let writer = try w.init(path: path, width: 64, height: 48, fps: 25, codec: codec)
     // Frame k: a flat grey level 20 + 10k, so decoded frames can be told apart.
-    for k in 0..<20 { try writer.write(rgb: [UInt8](repeating: UInt8(20 + 10 * k), count: 64 * 48 * 3)) }
+    for k in 0..<20 {
+      try writer.write(rgb: [UInt8](repeating: UInt8(20 + 10 * k), count: 64 * 48 * 3))
+    }
     try writer.finish()
     let r = try VideoReader(path: path)
     #expect(r.info.codec == codec && r.info.width == 64 && r.info.height == 48)
@@ -32,16 +40,26 @@ import Testing
 
   @Test func syntheticDatasetHasVideosAndManifests() throws {
     let dir = try tempDir()
-    let n = try SyntheticFaces.writeDataset(to: dir, identities: 2, clipsPerExpression: 1, frames: 20, size: 64, seed: 3)
+    let n = try SyntheticFaces.writeDataset(
+      to: dir, identities: 2, clipsPerExpression: 1, frames: 20, size: 64, seed: 3)
     #expect(n == 14)
-    let classes = try String(contentsOfFile: dir + "/expressions.csv", encoding: .utf8).split(separator: "\n")
+    let classes = try String(contentsOfFile: dir + "/expressions.csv", encoding: .utf8).split(
+      separator: "\n")
     #expect(classes.count == 15 && classes[0] == "path,label,identity")
-    #expect(Set(classes.dropFirst().map { $0.split(separator: ",")[1] }) == Set((0..<7).map { Substring(String($0)) }))
-    let traits = try String(contentsOfFile: dir + "/traits.csv", encoding: .utf8).split(separator: "\n")
-    #expect(traits[1].split(separator: ",").dropFirst().prefix(5).allSatisfy { (0...1).contains(Double($0)!) })
+    #expect(
+      Set(classes.dropFirst().map { $0.split(separator: ",")[1] })
+        == Set((0..<7).map { Substring(String($0)) }))
+    let traits = try String(contentsOfFile: dir + "/traits.csv", encoding: .utf8).split(
+      separator: "\n")
+    #expect(
+      traits[1].split(separator: ",").dropFirst().prefix(5).allSatisfy {
+        (0...1).contains(Double($0)!)
+      })
     // Expressions differ: the happy and sad clips of one identity are different pictures.
-    let a = try VideoReader(path: dir + "/videos/id00_happy_00.mp4").frames([10], width: 64, height: 64)[0]
-    let b = try VideoReader(path: dir + "/videos/id00_sad_00.mp4").frames([10], width: 64, height: 64)[0]
+    let a = try VideoReader(path: dir + "/videos/id00_happy_00.mp4").frames(
+      [10], width: 64, height: 64)[0]
+    let b = try VideoReader(path: dir + "/videos/id00_sad_00.mp4").frames(
+      [10], width: 64, height: 64)[0]
     #expect(zip(a, b).filter { abs(Int($0) - Int($1)) > 40 }.count > 20)
   }
 }
@@ -49,7 +67,8 @@ import Testing
 /// Augmentations and frame-folder checks.
 @Suite struct TransformTests {
   @Test func cropsFlipsAndUpperCentral() throws {
-    let clip = try Tensor((0..<(1 * 3 * 2 * 8 * 8)).map { Float($0 % 8) }, shape: [1, 3, 2, 8, 8])  // value = column
+    // value = column
+    let clip = try Tensor((0..<(1 * 3 * 2 * 8 * 8)).map { Float($0 % 8) }, shape: [1, 3, 2, 8, 8])
     let flipped = ClipTransforms.horizontalFlip(clip).toFloats()
     #expect(Array(flipped.prefix(8)) == [7, 6, 5, 4, 3, 2, 1, 0])
     let same = try ClipTransforms.cropResize(clip, x: 0, y: 0, side: 8, size: 8)
@@ -60,20 +79,28 @@ import Testing
     #expect(try ClipTransforms.multiScaleCrop(clip, rng: &rng).shape == [1, 3, 2, 8, 8])
     #expect(try ClipTransforms.randomCrop(clip, side: 6, rng: &rng).shape == [1, 3, 2, 8, 8])
     #expect(try ClipTransforms.upperCentral(clip, size: 4).shape == [1, 3, 2, 4, 4])
-    #expect(throws: MediaError.self) { try ClipTransforms.cropResize(clip, x: 6, y: 0, side: 4, size: 4) }
+    #expect(throws: MediaError.self) {
+      try ClipTransforms.cropResize(clip, x: 6, y: 0, side: 4, size: 4)
+    }
   }
 
   @Test func frameFolderGapsAndBadImagesAreErrors() throws {
     let src = VideoReaderTests.media.appendingPathComponent("face_frames").path
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-gap-\(UUID().uuidString)").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-gap-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: src + "/00001.jpg", toPath: dir + "/00001.jpg")
     try FileManager.default.copyItem(atPath: src + "/00002.jpg", toPath: dir + "/00002.jpg")
     try FileManager.default.copyItem(atPath: src + "/00003.jpg", toPath: dir + "/00004.jpg")
-    #expect { try VideoReader(path: dir) } throws: { "\($0)".contains("jumps from 2 to 4") && "\($0)".contains(dir) }
+    #expect { try VideoReader(path: dir) } throws: {
+      "\($0)".contains("jumps from 2 to 4") && "\($0)".contains(dir)
+    }
     try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: dir + "/00003.jpg"))
     var every = ClipSpec()
     (every.frames, every.stride) = (4, 1)
-    #expect { try VideoReader(path: dir).clip(every, start: 0) } throws: { "\($0)".contains("00003.jpg") }
+    #expect { try VideoReader(path: dir).clip(every, start: 0) } throws: {
+      "\($0)".contains("00003.jpg")
+    }
   }
 }

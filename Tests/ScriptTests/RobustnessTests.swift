@@ -6,10 +6,14 @@ import Testing
 /// never a trap (a bounded, seeded run; `scripts/fuzz` runs libFuzzer on the same entry point).
 @Suite struct RobustnessTests {
   static let pieces = [
-    "x", "y", "=", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}", ",", ":", ";", ".", "..", "\n",
-    "if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not", "true", "nil",
-    "1", "0", "-1", "1e308", "2.5", "\"s{x}\"", "\"", "{", "print", "len", "range", "help", "f", "f(", "source", "#c\n",
-    "xs[0]", "r.k", "append", "1..3", "==", "<", "+=", "\\\n", "\"{\"", "assert", "max", "str", "num",
+    "x", "y", "=", "+", "-", "*", "/", "%", "^", "(", ")", "[", "]", "{", "}", ",", ":", ";", ".",
+    "..", "\n",
+    "if", "else", "for", "in", "while", "proc", "return", "break", "continue", "and", "or", "not",
+    "true", "nil",
+    "1", "0", "-1", "1e308", "2.5", "\"s{x}\"", "\"", "{", "print", "len", "range", "help", "f",
+    "f(", "source", "#c\n",
+    "xs[0]", "r.k", "append", "1..3", "==", "<", "+=", "\\\n", "\"{\"", "assert", "max", "str",
+    "num",
   ]
 
   struct Rng {
@@ -25,7 +29,8 @@ import Testing
     var errors = 0, oks = 0
     for _ in 0..<3000 {
       let n = 1 + rng.next() % 8
-      let text = (0..<n).map { _ in Self.pieces[rng.next() % Self.pieces.count] }.joined(separator: rng.next() % 3 == 0 ? "" : " ")
+      let text = (0..<n).map { _ in Self.pieces[rng.next() % Self.pieces.count] }.joined(
+        separator: rng.next() % 3 == 0 ? "" : " ")
       let interp = Interpreter()
       interp.output = { _ in }
       interp.maxSteps = 2000
@@ -55,12 +60,16 @@ import Testing
     let deep = String(repeating: "(", count: 100) + "1" + String(repeating: ")", count: 100)
     #expect((try? interp.run(deep)) == .number(1))
     for text in [
-      String(repeating: "(", count: 20000), String(repeating: "-", count: 20000) + "1", String(repeating: "[", count: 20000),
-      String(repeating: "if x {", count: 5000), String(repeating: "not ", count: 20000) + "1", String(repeating: "{a: ", count: 20000),
+      String(repeating: "(", count: 20000), String(repeating: "-", count: 20000) + "1",
+      String(repeating: "[", count: 20000),
+      String(repeating: "if x {", count: 5000), String(repeating: "not ", count: 20000) + "1",
+      String(repeating: "{a: ", count: 20000),
     ] {
       #expect(throws: ScriptError.self) { try interp.run(text) }
     }
     // Interpolation nests a parser; it is bounded too.
-    #expect(throws: ScriptError.self) { try interp.run("\"{" + String(repeating: "(", count: 20000) + "}\"") }
+    #expect(throws: ScriptError.self) {
+      try interp.run("\"{" + String(repeating: "(", count: 20000) + "}\"")
+    }
   }
 }

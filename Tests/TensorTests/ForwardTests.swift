@@ -41,31 +41,42 @@ import Testing
     for cols in [3, 32] {
       let vals = (0..<cols).map { Double($0 % 5) - 1.5 }
       let x = try Tensor(vals, shape: [1, cols], dtype: dtype)
-      let y = try x.layerNorm(Tensor.ones([cols], dtype: dtype), Tensor.zeros([cols], dtype: dtype), eps: 1e-6).toDoubles()
+      let y = try x.layerNorm(
+        Tensor.ones([cols], dtype: dtype), Tensor.zeros([cols], dtype: dtype), eps: 1e-6
+      ).toDoubles()
       let m = vals.reduce(0, +) / Double(cols)
       let v = vals.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(cols)
-      for (a, b) in zip(y, vals.map { ($0 - m) / (v + 1e-6).squareRoot() }) { #expect(abs(a - b) < 1e-5) }
+      for (a, b) in zip(y, vals.map { ($0 - m) / (v + 1e-6).squareRoot() }) {
+        #expect(abs(a - b) < 1e-5)
+      }
       let s = x.softmax().toDoubles()
       let e = vals.map { Foundation_exp($0) }, z = e.reduce(0, +)
       for (a, b) in zip(s, e.map { $0 / z }) { #expect(abs(a - b) < 1e-6) }
     }
-    // GELU against erf computed in Double, over a wide range (the Float path is a SIMD approximation).
+    // GELU against erf computed in Double, over a wide range (the Float path is a SIMD
+    // approximation).
     let xs = (0..<64).map { Double($0) / 4 - 8 }
     let g = try Tensor(xs, shape: [64], dtype: dtype).gelu().toDoubles()
-    for (a, x) in zip(g, xs) { #expect(abs(a - x * 0.5 * (1 + Foundation_erf(x / 2.0.squareRoot()))) < 1e-6) }
+    for (a, x) in zip(g, xs) {
+      #expect(abs(a - x * 0.5 * (1 + Foundation_erf(x / 2.0.squareRoot()))) < 1e-6)
+    }
   }
 
   @Test func crossEntropyValue() throws {
     let logits = try t([0, 0, 0, 1, 2, 3], [2, 3])
     let ce = try logits.crossEntropy(labels: [0, 2]).item()
-    let want = (Foundation_log(3) + (-3 + Foundation_log(Foundation_exp(1) + Foundation_exp(2) + Foundation_exp(3)))) / 2
+    let want =
+      (Foundation_log(3)
+        + (-3 + Foundation_log(Foundation_exp(1) + Foundation_exp(2) + Foundation_exp(3)))) / 2
     #expect(abs(ce - want) < 1e-6)
   }
 
   @Test func shapeErrorsNameOpAndShapes() throws {
     let a = Tensor.zeros([2, 3]), b = Tensor.zeros([4, 5])
     #expect(throws: TensorError.shapeMismatch(op: "add", lhs: [2, 3], rhs: [4, 5])) { try a + b }
-    #expect(throws: TensorError.shapeMismatch(op: "matmul", lhs: [2, 3], rhs: [4, 5])) { try Tensor.matmul(a, b) }
+    #expect(throws: TensorError.shapeMismatch(op: "matmul", lhs: [2, 3], rhs: [4, 5])) {
+      try Tensor.matmul(a, b)
+    }
     #expect(throws: TensorError.self) { try a.reshaped([7]) }
     #expect(throws: TensorError.self) { try a.gatherRows([[9]]) }
     let nan = try Tensor([1, .nan, .infinity], shape: [3])

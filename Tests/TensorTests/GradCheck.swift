@@ -2,10 +2,12 @@ import Testing
 
 @testable import Tensor
 
-/// Central finite differences in Double: for a scalar function of some inputs, compares every analytic
-/// gradient element with (f(x+h) - f(x-h)) / 2h and returns the worst relative error
+/// Central finite differences in Double: for a scalar function of some inputs, compares every
+/// analytic gradient element with (f(x+h) - f(x-h)) / 2h and returns the worst relative error
 /// |a - n| / max(1, |a|, |n|) over all inputs.
-func gradCheck(_ inputs: [Tensor], h: Double = 1e-6, _ f: ([Tensor]) throws -> Tensor) throws -> Double {
+func gradCheck(_ inputs: [Tensor], h: Double = 1e-6, _ f: ([Tensor]) throws -> Tensor) throws
+  -> Double
+{
   for x in inputs {
     x.requiresGrad = true
     x.grad = nil

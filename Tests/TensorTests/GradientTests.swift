@@ -2,8 +2,9 @@ import Testing
 
 @testable import Tensor
 
-/// Finite-difference gradient checks in Double for every differentiable op (tolerance 1e-6 relative:
-/// central differences with h = 1e-6 have truncation error ~h² and rounding error ~1e-16/h ≈ 1e-10).
+/// Finite-difference gradient checks in Double for every differentiable op (tolerance 1e-6
+/// relative: central differences with h = 1e-6 have truncation error ~h² and rounding error
+/// ~1e-16/h ≈ 1e-10).
 @Suite struct GradientTests {
   let tol = 1e-6
 
@@ -23,7 +24,9 @@ import Testing
       #expect(try gradCheck([x]) { try weighted($0[0].unary(op)) } < tol, "\(op)")
     }
     let pos = try x.square() + 0.5
-    for op in [UnaryOp.log, .sqrt] { #expect(try gradCheck([pos.detached()]) { try weighted($0[0].unary(op)) } < tol, "\(op)") }
+    for op in [UnaryOp.log, .sqrt] {
+      #expect(try gradCheck([pos.detached()]) { try weighted($0[0].unary(op)) } < tol, "\(op)")
+    }
     // relu: no sample of this seed lies within h of the kink at 0.
     #expect(x.toDoubles().allSatisfy { abs($0) > 1e-3 })
     #expect(try gradCheck([x]) { try weighted($0[0].relu()) } < tol)
@@ -36,7 +39,8 @@ import Testing
       #expect(try gradCheck([x]) { try weighted($0[0].mean(axis: axis, keepDim: true)) } < tol)
     }
     #expect(try gradCheck([x]) { try $0[0].mean() } < tol)
-    #expect(try gradCheck([randD([3, 1], seed: 6)]) { try weighted($0[0].expand(to: [2, 3, 4])) } < tol)
+    #expect(
+      try gradCheck([randD([3, 1], seed: 6)]) { try weighted($0[0].expand(to: [2, 3, 4])) } < tol)
   }
 
   @Test func reshapePermuteConcatSlice() throws {
@@ -60,8 +64,11 @@ import Testing
 
   @Test func matmulAllTransposes() throws {
     for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-      let a = randD(ta ? [2, 4, 3] : [2, 3, 4], seed: 11), b = randD(tb ? [2, 5, 4] : [2, 4, 5], seed: 12)
-      #expect(try gradCheck([a, b]) { try weighted(Tensor.matmul($0[0], $0[1], transA: ta, transB: tb)) } < tol)
+      let a = randD(ta ? [2, 4, 3] : [2, 3, 4], seed: 11),
+        b = randD(tb ? [2, 5, 4] : [2, 4, 5], seed: 12)
+      #expect(
+        try gradCheck([a, b]) { try weighted(Tensor.matmul($0[0], $0[1], transA: ta, transB: tb)) }
+          < tol)
     }
     let a = randD([2, 3, 4], seed: 13), w = randD([4, 5], seed: 14)
     #expect(try gradCheck([a, w]) { try weighted(Tensor.matmul($0[0], $0[1])) } < tol)
@@ -75,10 +82,14 @@ import Testing
 
   @Test func layerNormAndSoftmax() throws {
     let x = randD([3, 20], seed: 18), w = randD([20], seed: 19), b = randD([20], seed: 20)
-    #expect(try gradCheck([x, w, b]) { try weighted($0[0].layerNorm($0[1], $0[2], eps: 1e-6)) } < tol)
+    #expect(
+      try gradCheck([x, w, b]) { try weighted($0[0].layerNorm($0[1], $0[2], eps: 1e-6)) } < tol)
     #expect(try gradCheck([x]) { try weighted($0[0].softmax(scale: 0.7)) } < tol)
-    let q = randD([1, 2, 3, 4], seed: 21), k = randD([1, 2, 5, 4], seed: 22), v = randD([1, 2, 5, 4], seed: 23)
-    #expect(try gradCheck([q, k, v]) { try weighted(Tensor.attention($0[0], $0[1], $0[2], scale: 0.5)) } < tol)
+    let q = randD([1, 2, 3, 4], seed: 21), k = randD([1, 2, 5, 4], seed: 22),
+      v = randD([1, 2, 5, 4], seed: 23)
+    #expect(
+      try gradCheck([q, k, v]) { try weighted(Tensor.attention($0[0], $0[1], $0[2], scale: 0.5)) }
+        < tol)
     // Fused multi-head attention on a packed (B, N, 3C) source and on separate q / kv sources.
     let qkv = randD([2, 5, 3 * 6], seed: 28)
     #expect(
@@ -102,7 +113,8 @@ import Testing
 
   @Test func losses() throws {
     let logits = randD([3, 5], seed: 24), target = randD([3, 5], seed: 25)
-    #expect(try gradCheck([logits]) { try $0[0].crossEntropy(labels: [0, 4, 2], smoothing: 0.1) } < tol)
+    #expect(
+      try gradCheck([logits]) { try $0[0].crossEntropy(labels: [0, 4, 2], smoothing: 0.1) } < tol)
     #expect(try gradCheck([logits]) { try $0[0].crossEntropy(labels: [1, 1, 3]) } < tol)
     let soft = try target.softmax().detached()
     #expect(try gradCheck([logits]) { try $0[0].softCrossEntropy(targets: soft) } < tol)
@@ -127,6 +139,8 @@ import Testing
   @Test func dtypeConversion() throws {
     let x = randD([3, 2], seed: 27)
     // The function is linear, so a large step avoids float32 rounding dominating the difference.
-    #expect(try gradCheck([x], h: 1e-2) { try weighted($0[0].to(.float32).affine(2).to(.float64)) } < 1e-4)
+    #expect(
+      try gradCheck([x], h: 1e-2) { try weighted($0[0].to(.float32).affine(2).to(.float64)) } < 1e-4
+    )
   }
 }

@@ -5,26 +5,33 @@ import Testing
 @testable import Script
 @testable import Workbench
 
-/// Hostile inputs against one live session (Tests/WorkbenchTests/hostile/*.svfap): every line that ends
-/// in `# expect error: TEXT` must fail with a located error containing TEXT, every other line must run,
-/// and after the whole file the session still answers. A trap anywhere would end the test process, so
-/// the suite passing is itself the proof that none of these inputs can crash a session.
+/// Hostile inputs against one live session (Tests/WorkbenchTests/hostile/*.svfap): every line that
+/// ends in `# expect error: TEXT` must fail with a located error containing TEXT, every other line
+/// must run, and after the whole file the session still answers. A trap anywhere would end the test
+/// process, so the suite passing is itself the proof that none of these inputs can crash a session.
 @Suite struct HostileInputTests {
-  static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("hostile")
+  static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("hostile")
 
   static func files() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".svfap") }.sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter {
+      $0.hasSuffix(".svfap")
+    }.sorted()
   }
 
   @Test func thereAreAtLeastSixtyHostileInputs() throws {
-    let lines = try Self.files().flatMap { try String(contentsOf: Self.dir.appendingPathComponent($0), encoding: .utf8).split(separator: "\n") }
+    let lines = try Self.files().flatMap {
+      try String(contentsOf: Self.dir.appendingPathComponent($0), encoding: .utf8).split(
+        separator: "\n")
+    }
     #expect(lines.filter { $0.contains("# expect error: ") }.count >= 60)
   }
 
   @Test(arguments: files())
   func hostileInputsGetLocatedErrors(file: String) throws {
     let text = try String(contentsOf: Self.dir.appendingPathComponent(file), encoding: .utf8)
-    let work = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-hostile-\(UUID().uuidString)")
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-hostile-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
     let session = Session()
@@ -32,7 +39,11 @@ import Testing
     session.interpreter.currentDirectory = work.path
     for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = String(raw)
-      if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") || line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      if line.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+        || line.trimmingCharacters(in: .whitespaces).isEmpty
+      {
+        continue
+      }
       let code: String, expected: String?
       if let r = line.range(of: "# expect error: ") {
         (code, expected) = (String(line[..<r.lowerBound]), String(line[r.upperBound...]))
@@ -41,29 +52,41 @@ import Testing
       }
       do {
         try session.interpreter.run(code, file: "\(file)")
-        if let expected { Issue.record("\(file):\(n + 1): ran without the expected error '\(expected)'") }
+        if let expected {
+          Issue.record("\(file):\(n + 1): ran without the expected error '\(expected)'")
+        }
       } catch let e as ScriptError {
         guard let expected else {
           Issue.record("\(file):\(n + 1): unexpected error \(e)")
           continue
         }
-        #expect(e.description.contains(expected), "\(file):\(n + 1): error '\(e.description)' does not contain '\(expected)'")
-        #expect(e.description.contains("\(file):1:"), "\(file):\(n + 1): error '\(e.description)' names no location")
+        #expect(
+          e.description.contains(expected),
+          "\(file):\(n + 1): error '\(e.description)' does not contain '\(expected)'")
+        #expect(
+          e.description.contains("\(file):1:"),
+          "\(file):\(n + 1): error '\(e.description)' names no location")
       }
     }
-    #expect(try session.interpreter.run("1 + 1") == .number(2), "\(file): the session no longer answers")
+    #expect(
+      try session.interpreter.run("1 + 1") == .number(2), "\(file): the session no longer answers")
   }
 
   @Test func generatedSessionProgramsNeverCrash() throws {
     // The session fuzzer's generator (scripts/fuzz-session runs it under libFuzzer for hours): 300
     // seeded programs of declared commands with hostile arguments, in this process.
-    let work = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-genfuzz-\(UUID().uuidString)")
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-genfuzz-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
-    let w = try VideoWriter(path: work.appendingPathComponent("clip.mp4").path, width: 32, height: 32, fps: 25)
-    for k in 0..<6 { try w.write(rgb: (0..<(32 * 32 * 3)).map { UInt8(truncatingIfNeeded: $0 &* (k + 3)) }) }
+    let w = try VideoWriter(
+      path: work.appendingPathComponent("clip.mp4").path, width: 32, height: 32, fps: 25)
+    for k in 0..<6 {
+      try w.write(rgb: (0..<(32 * 32 * 3)).map { UInt8(truncatingIfNeeded: $0 &* (k + 3)) })
+    }
     try w.finish()
-    try "path,label\nclip.mp4,0\nclip.mp4,1\n".write(to: work.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+    try "path,label\nclip.mp4,0\nclip.mp4,1\n".write(
+      to: work.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
     let commands = Array(Session().interpreter.commands.values)
     var state: UInt64 = 42
     var distinct = Set<String>()
@@ -79,7 +102,8 @@ import Testing
       SessionFuzzing.run(program, in: work.path)
     }
     // The generator reaches most of the language's commands.
-    #expect(distinct.count >= commands.count / 2, "only \(distinct.count) distinct commands generated")
+    #expect(
+      distinct.count >= commands.count / 2, "only \(distinct.count) distinct commands generated")
   }
 
   @Test func aSessionIsFreedWithEverythingItHeld() throws {
@@ -90,7 +114,12 @@ import Testing
     do {
       let s = Session()
       s.interpreter.output = { _ in }
-      try s.interpreter.run("m = model \"svfap-nano\" seed: 1\nr = train(m, noise_clip(frames: 4, size: 32, seed: 2), steps: 2)")
+      try s.interpreter.run(
+        """
+        m = model \"svfap-nano\" seed: 1\nr = train(m, noise_clip(frames: 4, size: 32, seed: \
+        2), steps: 2)
+        """
+      )
       if case .handle(let h as ModelHandle)? = s.interpreter.globals["m"] { model = h }
       gone = s
     }

@@ -3,15 +3,24 @@ import Media
 import SVFAP
 import Testing
 
-/// A real `svfap run` process interrupted by SIGINT while it trains: it stops at a step boundary, the
-/// script goes on to write a checkpoint, and that checkpoint resumes at the step the log shows.
+@testable import Datasets
+
+/// A real `svfap run` process interrupted by SIGINT while it trains: it stops at a step boundary,
+/// the script goes on to write a checkpoint, and that checkpoint resumes at the step the log shows.
 @Suite(.serialized) struct InterruptedTrainingTests {
-  @Test(arguments: ["pretrain", "finetune"]) func ctrlCDuringTrainingLeavesALoadableCheckpoint(task: String) throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-interrupt-\(UUID().uuidString)").path
+  @Test(arguments: ["pretrain", "finetune"]) func ctrlCDuringTrainingLeavesALoadableCheckpoint(
+    task: String
+  ) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-interrupt-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let train =
       task == "pretrain"
-      ? "m = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: 3), steps: 100000, total: 100000, log: \"log.jsonl\")"
+      ? """
+      m = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: 3), steps: 100000, total: \
+      100000, log: \"log.jsonl\")
+      """
       : """
       m = model "svfap-tiny" task: "finetune" classes: 2 seed: 1
       r = finetune(m, "labels.csv", split: "", steps: 100000, batch: 1, frames: 16, stride: 1, log: "log.jsonl")
@@ -19,14 +28,19 @@ import Testing
     if task == "finetune" {
       try SyntheticFacesFixture.write(to: dir)
     }
-    try (train + "\nprint \"stopped: {r.stopped} at {r.step}\"\nsave_state m \"state.safetensors\"\n").write(
-      toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
+    try
+      (train + "\nprint \"stopped: {r.stopped} at {r.step}\"\nsave_state m \"state.safetensors\"\n")
+      .write(
+        toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
     let out = dir + "/out.txt"
-    let pid = try spawnProcess(REPLTests.svfap, ["run", dir + "/run.svfap"], stdout: out, keepStderr: true)
+    let pid = try spawnProcess(
+      REPLTests.svfap, ["run", dir + "/run.svfap"], stdout: out, keepStderr: true)
     // Wait for three logged steps, then Ctrl-C.
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline {
-      let lines = (try? String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0
+      let lines =
+        (try? String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8))?.split(separator: "\n")
+        .count ?? 0
       if lines >= 3 { break }
       usleep(50_000)
     }
@@ -36,7 +50,9 @@ import Testing
     let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
     #expect(text.contains("stopped by Ctrl-C after step"), "output:\n\(text)")
     #expect(text.contains("stopped: interrupted"), "output:\n\(text)")
-    let logged = try String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8).split(separator: "\n").count
+    let logged = try String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8).split(
+      separator: "\n"
+    ).count
     let step: Int
     if task == "pretrain" {
       step = try Pretrainer.resume(from: dir + "/state.safetensors").step
@@ -44,34 +60,48 @@ import Testing
       step = try Finetuner.resume(from: dir + "/state.safetensors").step
     }
     #expect(step == logged && step >= 3)
-    #expect(!(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.contains(".tmp-") }, "no temporary file is left behind")
+    #expect(
+      !(try FileManager.default.contentsOfDirectory(atPath: dir)).contains { $0.contains(".tmp-") },
+      "no temporary file is left behind")
   }
 }
 
 /// A real `svfap run` process killed with SIGKILL while it trains (no chance to clean up): every
-/// autosave it left loads and resumes, and the next start of the program removes any temporary file a
-/// save cut short.
+/// autosave it left loads and resumes, and the next start of the program removes any temporary file
+/// a save cut short.
 @Suite(.serialized) struct KilledTrainingTests {
   @Test func sigkillAtTwentyMomentsAlwaysLeavesLoadableAutosaves() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-kill-\(UUID().uuidString)").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-kill-\(UUID().uuidString)"
+    ).path
     let root = dir + "/autosave"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let script = "set autosave_every: 4\nm = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: 3), steps: 100000, total: 100000)\n"
+    let script =
+      """
+      set autosave_every: 4\nm = model \"svfap-tiny\" seed: 1\nr = train(m, noise_clip(seed: \
+      3), steps: 100000, total: 100000)\n
+      """
     try script.write(toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
     var state: UInt64 = 20_261_202
     var withAutosave = 0
     func autosaves() -> Int {
       ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { s in
-        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + s)) ?? []).contains { $0.hasSuffix(".safetensors") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + s)) ?? []).contains {
+          $0.hasSuffix(".safetensors")
+        }
       }.count
     }
     for round in 0..<20 {
       state = state &* 6364136223846793005 &+ 1442695040888963407
-      let delay = Double(state >> 40) / Double(1 << 24) * 1.5  // 0 … 1.5 s after the run's first autosave
+      // 0 … 1.5 s after the run's first autosave
+      let delay = Double(state >> 40) / Double(1 << 24) * 1.5
       let before = autosaves()
-      let pid = try spawnProcess("env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "run", dir + "/run.svfap"], stdout: dir + "/out-\(round).txt")
-      // Kill at a random moment of the saving phase (a sanitizer build trains slower: wait for its first save).
+      let pid = try spawnProcess(
+        "env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "run", dir + "/run.svfap"],
+        stdout: dir + "/out-\(round).txt")
+      // Kill at a random moment of the saving phase (a sanitizer build trains slower: wait for its
+      // first save).
       let deadline = Date().addingTimeInterval(180)
       while autosaves() == before && Date() < deadline { usleep(20_000) }
       usleep(UInt32(delay * 1e6))
@@ -80,7 +110,9 @@ import Testing
       waitpid(pid, &status, 0)
       let sessions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
       for session in sessions {
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + session)) ?? [] where file.hasSuffix(".safetensors") {
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + session))
+          ?? [] where file.hasSuffix(".safetensors")
+        {
           let run = try Pretrainer.resume(from: root + "/" + session + "/" + file)
           #expect(run.step > 0 && run.step % 4 == 0, "round \(round): \(file) at step \(run.step)")
         }
@@ -89,10 +121,13 @@ import Testing
     }
     #expect(withAutosave == 20, "only \(withAutosave) of 20 killed runs had autosaved")
     // The next start cleans up whatever a killed save left behind.
-    let pid = try spawnProcess("env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "-e", "print 1"], stdout: dir + "/clean.txt")
+    let pid = try spawnProcess(
+      "env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "-e", "print 1"],
+      stdout: dir + "/clean.txt")
     var status: Int32 = 0
     waitpid(pid, &status, 0)
-    let leftovers = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.contains(".tmp-") }
+    let leftovers = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
+      .filter { $0.contains(".tmp-") }
     #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
   }
 }
@@ -101,7 +136,8 @@ import Testing
 enum SyntheticFacesFixture {
   static func write(to dir: String) throws {
     let sub = dir + "/faces"
-    try Media.SyntheticFaces.writeDataset(to: sub, identities: 1, clipsPerExpression: 1, frames: 16, size: 160, seed: 2)
+    try Datasets.SyntheticFaces.writeDataset(
+      to: sub, identities: 1, clipsPerExpression: 1, frames: 16, size: 160, seed: 2)
     try "path,label\nfaces/videos/id00_neutral_00.mp4,0\nfaces/videos/id00_happy_00.mp4,1\n".write(
       toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
   }

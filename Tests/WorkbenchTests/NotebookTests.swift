@@ -3,15 +3,23 @@ import Testing
 
 @testable import Workbench
 
-/// Notebook execution: nbformat structure (validated with Python's nbformat), errors, --allow-errors,
-/// parameters, HTML export; and every notebook of notebooks/ runs end to end.
+/// Notebook execution: nbformat structure (validated with Python's nbformat), errors,
+/// --allow-errors, parameters, HTML export; and every notebook of notebooks/ runs end to end.
 @Suite(.serialized) struct NotebookTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
 
   func validate(_ path: String) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", "import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", path]
+    p.arguments = [
+      "python3", "-c",
+      """
+      import nbformat, sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); \
+      print('valid')
+      """,
+      path,
+    ]
     let out = Pipe()
     p.standardOutput = out
     p.standardError = out
@@ -22,7 +30,9 @@ import Testing
   }
 
   func tmp() throws -> String {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-nb-\(UUID().uuidString)").path
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-nb-\(UUID().uuidString)"
+    ).path
     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
   }
@@ -43,12 +53,15 @@ import Testing
 
   @Test func aCellPastItsTimeoutIsInterruptedAndMarked() throws {
     let dir = try tmp()
-    let nb = Notebook.fromPercent("# %%\nx = 1\n# %%\nwhile true { x = x + 1 }\n# %%\nprint \"never\"\n")
+    let nb = Notebook.fromPercent(
+      "# %%\nx = 1\n# %%\nwhile true { x = x + 1 }\n# %%\nprint \"never\"\n")
     let t0 = Date()
     let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: false, cellTimeout: 0.3)
     #expect(!ok && Date().timeIntervalSince(t0) < 10)
     let cells = done["cells"] as? [[String: Any]] ?? []
-    let names = cells.map { (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String } }
+    let names = cells.map {
+      (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String }
+    }
     #expect(names == [[], ["CellTimeout"], []])
     #expect(cells.last?["execution_count"] is NSNull)
   }
@@ -57,7 +70,9 @@ import Testing
     let dir = try tmp()
     try "# %%\nprint \"first\"\n# %%\nwhile true { x = 1 }\n# %%\nprint \"never\"\n".write(
       toFile: dir + "/long.svfap", atomically: true, encoding: .utf8)
-    let pid = try spawnProcess(REPLTests.svfap, ["notebook", "run", dir + "/long.svfap", "-o", dir + "/long.ipynb"], stdout: dir + "/out.txt")
+    let pid = try spawnProcess(
+      REPLTests.svfap, ["notebook", "run", dir + "/long.svfap", "-o", dir + "/long.ipynb"],
+      stdout: dir + "/out.txt")
     usleep(1_500_000)
     kill(pid, SIGINT)
     var status: Int32 = 0
@@ -66,7 +81,9 @@ import Testing
     let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/long.ipynb"))
     let nb = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     let cells = nb?["cells"] as? [[String: Any]] ?? []
-    let names = cells.map { (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String } }
+    let names = cells.map {
+      (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["ename"] as? String }
+    }
     #expect(names == [[], ["KeyboardInterrupt"], []])
     #expect(try validate(dir + "/long.ipynb").contains("valid"))
   }
@@ -77,8 +94,11 @@ import Testing
     let (stopped, ok) = Notebook.execute(nb, directory: dir, allowErrors: false)
     #expect(!ok)
     let cells = stopped["cells"] as! [[String: Any]]
-    #expect(cells.map { $0["cell_type"] as! String } == ["markdown", "code", "code", "code", "code"])
-    let outs = cells.map { ($0["outputs"] as? [[String: Any]] ?? []).map { $0["output_type"] as! String } }
+    #expect(
+      cells.map { $0["cell_type"] as! String } == ["markdown", "code", "code", "code", "code"])
+    let outs = cells.map {
+      ($0["outputs"] as? [[String: Any]] ?? []).map { $0["output_type"] as! String }
+    }
     #expect(outs[2] == ["stream", "display_data"] && outs[3] == ["error"] && outs[4].isEmpty)
     #expect(cells[4]["execution_count"] is NSNull)
     let path = dir + "/out.ipynb"
@@ -87,10 +107,16 @@ import Testing
     // --allow-errors runs the last cell too; -p overrides the parameter.
     let (all, _) = Notebook.execute(nb, directory: dir, allowErrors: true, parameters: [("n", "7")])
     let allCells = all["cells"] as! [[String: Any]]
-    let texts = allCells.flatMap { ($0["outputs"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? [String] }.flatMap { $0 } }
+    let texts = allCells.flatMap {
+      ($0["outputs"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? [String] }.flatMap {
+        $0
+      }
+    }
     #expect(texts.contains("n is 7\n") && texts.contains("after the error\n"))
     let html = Notebook.html(all, title: "t")
-    #expect(html.components(separatedBy: "data:image/png;base64,").count - 1 == 1 && html.contains("division by zero"))
+    #expect(
+      html.components(separatedBy: "data:image/png;base64,").count - 1 == 1
+        && html.contains("division by zero"))
     try Notebook.write(all, to: dir + "/all.ipynb")
     #expect(try validate(dir + "/all.ipynb").contains("valid"))
   }
@@ -99,24 +125,34 @@ import Testing
     let dir = try tmp()
     try "{ not json".write(toFile: dir + "/bad.ipynb", atomically: true, encoding: .utf8)
     #expect { try Notebook.load(dir + "/bad.ipynb") } throws: { "\($0)".contains("not valid JSON") }
-    try #"{"nbformat": 3, "cells": []}"#.write(toFile: dir + "/old.ipynb", atomically: true, encoding: .utf8)
+    try #"{"nbformat": 3, "cells": []}"#.write(
+      toFile: dir + "/old.ipynb", atomically: true, encoding: .utf8)
     #expect { try Notebook.load(dir + "/old.ipynb") } throws: { "\($0)".contains("nbformat 4") }
-    try #"{"nbformat": 4, "cells": [], "metadata": {"kernelspec": {"language": "python"}}}"#.write(toFile: dir + "/py.ipynb", atomically: true, encoding: .utf8)
-    #expect { try Notebook.load(dir + "/py.ipynb") } throws: { "\($0)".contains("'python', not svfap") }
+    try #"{"nbformat": 4, "cells": [], "metadata": {"kernelspec": {"language": "python"}}}"#.write(
+      toFile: dir + "/py.ipynb", atomically: true, encoding: .utf8)
+    #expect { try Notebook.load(dir + "/py.ipynb") } throws: {
+      "\($0)".contains("'python', not svfap")
+    }
   }
 
   @Test func everyNotebookRunsEndToEnd() throws {
     let dir = Self.root.appendingPathComponent("notebooks").path
-    let sources = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".svfap") }
+    let sources = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+      $0.hasSuffix(".svfap")
+    }
     #expect(!sources.isEmpty)
     for s in sources.sorted() {
       let nb = try Notebook.load(dir + "/" + s)
       let work = try tmp()
-      // Run where the notebooks live (their paths are relative to notebooks/); figures go to notebooks/figures (ignored by git).
+      // Run where the notebooks live (their paths are relative to notebooks/); figures go to
+      // notebooks/figures (ignored by git).
       let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: false)
       #expect(
         ok,
-        "\(s) failed: \(((done["cells"] as? [[String: Any]]) ?? []).flatMap { ($0["outputs"] as? [[String: Any]]) ?? [] }.filter { $0["output_type"] as? String == "error" }.map { $0["evalue"] ?? "" })"
+        """
+        \(s) failed: \
+        \(((done["cells"] as? [[String: Any]]) ?? []).flatMap { ($0["outputs"] as? [[String: Any]]) ?? [] }.filter { $0["output_type"] as? String == "error" }.map { $0["evalue"] ?? "" })
+        """
       )
       try Notebook.write(done, to: work + "/out.ipynb")
       #expect(try validate(work + "/out.ipynb").contains("valid"), "\(s)")

@@ -8,12 +8,14 @@ import Testing
 @testable import Tensor
 @testable import Workbench
 
-/// Every figure kind rendered by a real gnuplot from real data (an example clip, real forward passes of
-/// a small model), decoded back and checked for size and content.
+/// Every figure kind rendered by a real gnuplot from real data (an example clip, real forward
+/// passes of a small model), decoded back and checked for size and content.
 @Suite(.serialized) struct PlotTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
 
-  /// (width, height, pixel variance, fraction of pure-grey 128 pixels) of a PNG, decoded by Python's zlib.
+  /// (width, height, pixel variance, fraction of pure-grey 128 pixels) of a PNG, decoded by
+  /// Python's zlib.
   func pngStats(_ path: String) throws -> (Int, Int, Double, Double) {
     let script = """
       import sys, zlib, struct
@@ -51,15 +53,22 @@ import Testing
     try p.run()
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
-    let f = text.split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
+    let f = text.split(separator: " ").map {
+      Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
     guard f.count == 4 else { throw PlotError("cannot decode \(path)") }
     return (Int(f[0]), Int(f[1]), f[2], f[3])
   }
 
-  func tmp(_ name: String) -> String { FileManager.default.temporaryDirectory.appendingPathComponent("svfap-plot-\(UUID().uuidString)-\(name)").path }
+  func tmp(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-plot-\(UUID().uuidString)-\(name)"
+    ).path
+  }
 
   func realClip() throws -> Tensor {
-    try VideoReader(path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path).clip(ClipSpec()).tensor
+    try VideoReader(path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path)
+      .clip(ClipSpec()).tensor
   }
 
   @Test func montageAndMaskFromARealClip() throws {
@@ -93,7 +102,9 @@ import Testing
     let out = try withNoGrad { try model(clip, mask: mask) }
     for mode in Figures.ReconstructionMode.allCases {
       let p = tmp("recon.png")
-      try Gnuplot.shared.render(Figures.reconstruction(clip, prediction: out, mask: mask, config: cfg, mode: mode, frames: [0, 8]), to: p)
+      try Gnuplot.shared.render(
+        Figures.reconstruction(
+          clip, prediction: out, mask: mask, config: cfg, mode: mode, frames: [0, 8]), to: p)
       let (w, h, v, _) = try pngStats(p)
       #expect(w == 4 * 170 && h == 2 * 180 + 30 && v > 100)
     }
@@ -104,7 +115,10 @@ import Testing
     session.interpreter.currentDirectory = dir
     session.interpreter.output = { _ in }
     session.interpreter.globals["clip"] = .handle(
-      ClipHandle(try VideoReader(path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path).clip(ClipSpec())))
+      ClipHandle(
+        try VideoReader(
+          path: Self.root.appendingPathComponent("examples/media/single_face.mp4").path
+        ).clip(ClipSpec())))
     try session.interpreter.run(
       """
       f = model "svfap-tiny" task: "finetune" seed: 2
@@ -118,56 +132,13 @@ import Testing
       show_confusion [0, 1, 1, 2] [0, 1, 0, 2] classes: ["neutral", "happy", "sad"] file: "confusion.png"
       show_scatter [0.1, 0.5, 0.4] [0.2, 0.6, 0.3] name: "valence" file: "scatter.png"
       """)
-    for name in ["att.png", "rollout.png", "bottleneck.png", "curves.png", "confusion.png", "scatter.png"] {
+    for name in [
+      "att.png", "rollout.png", "bottleneck.png", "curves.png", "confusion.png", "scatter.png",
+    ] {
       let (w, h, v, _) = try pngStats(dir + "/" + name)
       #expect(w >= 300 && h >= 150 && v > 20, "\(name): \(w)x\(h) variance \(v)")
     }
     #expect(try String(contentsOfFile: dir + "/recon.svg", encoding: .utf8).contains("<svg"))
   }
 
-  @Test func gnuplotAnswersSurviveSignalsAndSilence() throws {
-    // Found by the session fuzzer: a signal during the wait for gnuplot's answer (EINTR) trapped inside
-    // FileHandle.availableData. The reader now retries on EINTR and gives up on silence with an error.
-    var fds: [Int32] = [0, 0]
-    #expect(pipe(&fds) == 0)
-    defer {
-      close(fds[0])
-      close(fds[1])
-    }
-    var action = sigaction()
-    action.__sigaction_handler.sa_handler = { _ in }
-    action.sa_flags = 0  // no SA_RESTART: read and poll return EINTR
-    sigemptyset(&action.sa_mask)
-    sigaction(SIGUSR2, &action, nil)
-    let reader = pthread_self(), writeEnd = fds[1]
-    let poker = Thread {
-      for _ in 0..<5 {
-        usleep(20_000)
-        pthread_kill(reader, SIGUSR2)
-      }
-      _ = "ok".withCString { write(writeEnd, $0, 2) }
-    }
-    poker.start()
-    let answer = try Gnuplot.read(fds[0], timeout: 10)
-    #expect(String(decoding: answer, as: UTF8.self) == "ok")
-    #expect { try Gnuplot.read(fds[0], timeout: 0.2) } throws: { "\($0)".contains("did not answer") }
-  }
-
-  @Test func deterministicFilesRestartAndBadPaths() throws {
-    let xs = (0..<50).map(Double.init)
-    let fig = Figure(
-      title: "t", panels: [.curves(series: [(name: "a", x: xs, y: xs.map { $0 * $0 })], xLabel: "x", yLabel: "y", logY: false, title: "c")], columns: 1)
-    let a = tmp("a.png"), b = tmp("b.png")
-    try Gnuplot.shared.render(fig, to: a)
-    try Gnuplot.shared.render(fig, to: b)
-    #expect(FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b))
-    // A dead gnuplot is restarted by the next figure.
-    let before = Gnuplot.shared.restarts
-    Gnuplot.shared.kill()
-    try Gnuplot.shared.render(fig, to: a)
-    #expect(Gnuplot.shared.restarts == before + 1)
-    #expect { try Gnuplot.shared.render(fig, to: "/nonexistent-dir/x.png") } throws: { "\($0)".contains("cannot write the figure") }
-    // Text plots for the REPL.
-    #expect(try Gnuplot.shared.render(fig, to: nil, terminal: .dumb).contains("*"))
-  }
 }

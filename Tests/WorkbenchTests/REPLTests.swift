@@ -5,13 +5,16 @@ import Testing
 @Suite(.serialized) struct REPLTests {
   /// The svfap binary built beside the test executable.
   static var svfap: String {
-    URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("svfap").path
+    URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("svfap").path
   }
 
   /// Runs tmux on a private server (spawnProcess + waitpid); returns stdout.
   @discardableResult
   func tmux(_ args: [String]) throws -> String {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-out-\(UUID().uuidString)").path
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "tmux-out-\(UUID().uuidString)"
+    ).path
     defer { unlink(out) }
     let pid = try spawnProcess("tmux", ["-L", "svfap-test-\(getpid())"] + args, stdout: out)
     var status: Int32 = 0
@@ -32,14 +35,21 @@ import Testing
     return screen
   }
 
-  func keys(_ session: String, _ k: String...) throws { try tmux(["send-keys", "-t", session] + k) }
+  func keys(_ session: String, _ k: String...) throws {
+    try tmux(["send-keys", "-t", session] + k)
+  }
 
   @Test func replThroughATerminal() throws {
-    #expect(FileManager.default.isExecutableFile(atPath: Self.svfap), "svfap not built at \(Self.svfap)")
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-home-\(UUID().uuidString)")
+    #expect(
+      FileManager.default.isExecutableFile(atPath: Self.svfap), "svfap not built at \(Self.svfap)")
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-home-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
     let name = "svfap-test-\(getpid())"
-    let start = ["new-session", "-d", "-s", name, "-x", "160", "-y", "50", "env", "HOME=\(home.path)", "TERM=xterm", Self.svfap]
+    let start = [
+      "new-session", "-d", "-s", name, "-x", "160", "-y", "50", "env", "HOME=\(home.path)",
+      "TERM=xterm", Self.svfap,
+    ]
     defer { _ = try? tmux(["kill-server"]) }
 
     try tmux(start)
@@ -69,14 +79,16 @@ import Testing
     _ = try waitFor(name, "42")
     // `live:` on a terminal draws the loss while the run's log grows (once an exclusivity trap).
     try keys(name, "m = model \"svfap-tiny\" seed: 1", "Enter")
-    try keys(name, "r = train(m, noise_clip(frames: 16, size: 160, seed: 1), steps: 4, live: 2)", "Enter")
+    try keys(
+      name, "r = train(m, noise_clip(frames: 16, size: 160, seed: 1), steps: 4, live: 2)", "Enter")
     try keys(name, "print \"trained\", r.step", "Enter")
     _ = try waitFor(name, "trained 4")
     try keys(name, "C-d")
     usleep(300_000)
 
     // History persists into a second run.
-    let history = try String(contentsOf: home.appendingPathComponent(".svfap_history"), encoding: .utf8)
+    let history = try String(
+      contentsOf: home.appendingPathComponent(".svfap_history"), encoding: .utf8)
     #expect(history.contains("print x + 1"))
     _ = try? tmux(["kill-session", "-t", name])
     try tmux(start)

@@ -1,41 +1,85 @@
 import Foundation
 import Testing
 
+@testable import Datasets
 @testable import Media
 @testable import Script
 @testable import Workbench
 
-/// The workbench commands end to end on a small synthetic dataset, and a session that survives errors.
+/// The workbench commands end to end on a small synthetic dataset, and a session that survives
+/// errors.
 @Suite(.serialized) struct SessionCommandTests {
-  @Test func finetuneEvaluateFeaturesOnSyntheticFaces() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("svfap-session-\(UUID().uuidString)").path
-    try SyntheticFaces.writeDataset(to: dir, identities: 2, clipsPerExpression: 1, frames: 20, size: 64, seed: 4)
+  /// A session in a fresh folder holding the synthetic dataset (2 identities, 14 expression clips,
+  /// traits, unlabeled), with `f` a svfap-tiny fine-tuning model (seed 1); printed lines go to `out`.
+  final class SyntheticSession {
+    let dir: String
     let session = Session()
     var out: [String] = []
-    session.interpreter.output = { out.append($0) }
-    session.interpreter.currentDirectory = dir
+
+    init() throws {
+      dir =
+        FileManager.default.temporaryDirectory.appendingPathComponent(
+          "svfap-session-\(UUID().uuidString)"
+        ).path
+      try SyntheticFaces.writeDataset(
+        to: dir, identities: 2, clipsPerExpression: 1, frames: 20, size: 64, seed: 4)
+      session.interpreter.output = { [unowned self] in self.out.append($0) }
+      session.interpreter.currentDirectory = dir
+      try session.interpreter.run("f = model \"svfap-tiny\" task: \"finetune\" seed: 1")
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+  }
+
+  /// Fine-tuning, evaluation and feature export (a manifest and one video).
+  @Test func finetuneEvaluateAndExportFeatures() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
     try session.interpreter.run(
       """
-      f = model "svfap-tiny" task: "finetune" seed: 1
       r = finetune(f, "expressions.csv", split: "", steps: 2, batch: 2, frames: 16, stride: 1)
       e = evaluate(f, "expressions.csv", split: "", clips: 1, frames: 16, stride: 1)
       x = features(f, "expressions.csv", output: "feats.safetensors", clips: 1, frames: 16, stride: 1)
       """)
-    guard case .record(let r)? = session.interpreter.globals["r"], case .record(let e)? = session.interpreter.globals["e"],
+    guard case .record(let r)? = session.interpreter.globals["r"],
+      case .record(let e)? = session.interpreter.globals["e"],
       case .record(let x)? = session.interpreter.globals["x"]
     else {
       Issue.record("missing results")
       return
     }
     #expect(r["clips"] == .number(14) && r["step"] == .number(2))
-    if case .number(let war)? = e["war"] { #expect((0...1).contains(war)) } else { Issue.record("no WAR") }
+    if case .number(let war)? = e["war"] {
+      #expect((0...1).contains(war))
+    } else {
+      Issue.record("no WAR")
+    }
     #expect(x["videos"] == .number(14) && x["dim"] == .number(96))
     #expect(FileManager.default.fileExists(atPath: dir + "/feats.safetensors"))
     // One video: its feature is returned as well as written.
-    try session.interpreter.run("one = features(f, \"videos/id01_sad_00.mp4\", output: \"one.csv\", clips: 1, frames: 16, stride: 1)")
-    #expect(try session.interpreter.run("one.videos") == .number(1) && session.interpreter.run("len(one.feature)") == .number(96))
-    #expect(try String(contentsOfFile: dir + "/one.csv", encoding: .utf8).split(separator: "\n").count == 2)
+    try session.interpreter.run(
+      """
+      one = features(f, \"videos/id01_sad_00.mp4\", output: \"one.csv\", clips: 1, frames: 16, \
+      stride: 1)
+      """
+    )
+    #expect(
+      try session.interpreter.run("one.videos") == .number(1)
+        && session.interpreter.run("len(one.feature)") == .number(96))
+    #expect(
+      try String(contentsOfFile: dir + "/one.csv", encoding: .utf8).split(separator: "\n").count
+        == 2)
+  }
 
+  /// A second call continues the run in epochs; its state saves, resumes and probes.
+  @Test func aSecondCallContinuesTheRunAndResumes() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
+    try session.interpreter.run(
+      "r = finetune(f, \"expressions.csv\", split: \"\", steps: 2, batch: 2, frames: 16, stride: 1)"
+    )
     // A second call continues the run; epochs count ⌈14 clips / 4⌉ = 4 steps; the state resumes.
     try session.interpreter.run(
       """
@@ -44,31 +88,61 @@ import Testing
       g = resume("ft-state.safetensors")
       p = linear_probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
       """)
-    guard case .record(let r2)? = session.interpreter.globals["r2"], case .record(let p)? = session.interpreter.globals["p"] else {
+    guard case .record(let r2)? = session.interpreter.globals["r2"],
+      case .record(let p)? = session.interpreter.globals["p"]
+    else {
       Issue.record("missing results")
       return
     }
     #expect(r2["step"] == .number(6) && r2["stopped"] == .string("finished"))
-    #expect(try session.interpreter.run("g.step") == .number(6) && session.interpreter.run("len(g.losses)") == .number(6))
-    #expect(try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count == 4)
+    #expect(
+      try session.interpreter.run("g.step") == .number(6)
+        && session.interpreter.run("len(g.losses)") == .number(6))
+    #expect(
+      try String(contentsOfFile: dir + "/ft.jsonl", encoding: .utf8).split(separator: "\n").count
+        == 4)
     if case .number(let fit)? = p["train_war"], case .number(let war)? = p["war"] {
       #expect((0...1).contains(fit) && (0...1).contains(war))
     } else {
       Issue.record("no probe scores")
     }
+  }
 
+  /// Schedules in epochs and several views per video.
+  @Test func schedulesInEpochsAndViewsPerVideo() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
     // Schedules in epochs: 14 clips at batch 4 = 4 steps per epoch.
     try session.interpreter.run(
-      "h = model \"svfap-tiny\" task: \"finetune\" seed: 3\nfinetune h \"expressions.csv\" split: \"\" epochs: 0.5 total_epochs: 3 warmup_epochs: 1 batch: 4 frames: 16 stride: 1"
+      """
+      h = model \"svfap-tiny\" task: \"finetune\" seed: 3\nfinetune h \"expressions.csv\" \
+      split: \"\" epochs: 0.5 total_epochs: 3 warmup_epochs: 1 batch: 4 frames: 16 stride: 1
+      """
     )
-    #expect(try session.interpreter.run("h.schedule.total") == .number(12) && session.interpreter.run("h.schedule.warmup") == .number(4))
+    #expect(
+      try session.interpreter.run("h.schedule.total") == .number(12)
+        && session.interpreter.run("h.schedule.warmup") == .number(4))
     #expect(try session.interpreter.run("h.step") == .number(2))
     // Three clips per video: an epoch still counts the 14 videos.
-    try session.interpreter.run("rv = finetune(h, \"expressions.csv\", split: \"\", epochs: 1, views: 3, batch: 4, frames: 16, stride: 1, restart: true)")
-    #expect(try session.interpreter.run("rv.clips") == .number(14) && session.interpreter.run("rv.step") == .number(4))
+    try session.interpreter.run(
+      """
+      rv = finetune(h, \"expressions.csv\", split: \"\", epochs: 1, views: 3, batch: 4, frames: \
+      16, stride: 1, restart: true)
+      """
+    )
+    #expect(
+      try session.interpreter.run("rv.clips") == .number(14)
+        && session.interpreter.run("rv.step") == .number(4))
+  }
 
-    // Streamed from disk (crossing an epoch, with mixup): interrupted, saved and resumed, the run reads
-    // the same batches and gives the losses of the uninterrupted one.
+  /// Streamed fine-tuning and pretraining resume on the same batches.
+  @Test func streamedRunsResumeOnTheSameBatches() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
+    // Streamed from disk (crossing an epoch, with mixup): interrupted, saved and resumed, the run
+    // reads the same batches and gives the losses of the uninterrupted one.
     let streamed = "split: \"\", batch: 4, stream: true, frames: 16, stride: 1, mixup: 0.8"
     try session.interpreter.run(
       """
@@ -100,7 +174,13 @@ import Testing
       """)
     #expect(try session.interpreter.run("len(p1.losses)") == .number(5))
     #expect(try session.interpreter.run("p3.losses") == session.interpreter.run("p1.losses"))
+  }
 
+  /// Personality: a sigmoid head on five traits, scored per trait and on average.
+  @Test func personalityTraitsWithASigmoidHead() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
     // Personality: a sigmoid head on the five traits; per-trait and mean CCC and 1 − MAE.
     try session.interpreter.run(
       """
@@ -108,38 +188,74 @@ import Testing
       finetune t "traits.csv" split: "" steps: 1 batch: 2 frames: 16 stride: 1 loss: "ccc"
       rt = evaluate(t, "traits.csv", split: "", clips: 1, frames: 16, stride: 1)
       """)
-    guard case .record(let rt)? = session.interpreter.globals["rt"], case .record(let mean)? = rt["mean"], case .record(let o)? = rt["openness"] else {
+    guard case .record(let rt)? = session.interpreter.globals["rt"],
+      case .record(let mean)? = rt["mean"], case .record(let o)? = rt["openness"]
+    else {
       Issue.record("no trait scores")
       return
     }
     #expect(rt.keys.count == 6)
-    if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"] {
+    if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"]
+    {
       #expect((0...1).contains(acc) && (0...1).contains(accO))
     } else {
       Issue.record("no 1 − MAE")
     }
+  }
 
+  /// Bad labels are refused up front; failing rows are skipped or stop the command.
+  @Test func badLabelsAndFailingRows() throws {
+    let s = try SyntheticSession()
+    let (session, dir) = (s.session, s.dir)
+    _ = dir
     // Labels outside the head's classes are refused before any video is decoded.
-    try "path,label\nvideos/missing.mp4,9\n".write(toFile: dir + "/bad-labels.csv", atomically: true, encoding: .utf8)
-    #expect { try session.interpreter.run("finetune f \"bad-labels.csv\" split: \"\" steps: 1") } throws: {
+    try "path,label\nvideos/missing.mp4,9\n".write(
+      toFile: dir + "/bad-labels.csv", atomically: true, encoding: .utf8)
+    #expect {
+      try session.interpreter.run("finetune f \"bad-labels.csv\" split: \"\" steps: 1")
+    } throws: {
       "\($0)".contains("outside 0..<7") && !"\($0)".contains("missing.mp4:")
     }
     // A row whose video fails is skipped and reported, or stops the command when asked.
-    try "path,label\nvideos/id00_happy_00.mp4,1\nvideos/missing.mp4,2\n".write(toFile: dir + "/one-missing.csv", atomically: true, encoding: .utf8)
-    out.removeAll()
-    try session.interpreter.run("r3 = finetune(f, \"one-missing.csv\", split: \"\", steps: 1, batch: 1, frames: 16, stride: 1, restart: true)")
-    #expect(out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
-    #expect(try session.interpreter.run("r3.clips") == .number(1) && session.interpreter.run("r3.step") == .number(1))
-    #expect { try session.interpreter.run("finetune f \"one-missing.csv\" split: \"\" steps: 1 frames: 16 stride: 1 on_error: \"stop\"") } throws: {
+    try "path,label\nvideos/id00_happy_00.mp4,1\nvideos/missing.mp4,2\n".write(
+      toFile: dir + "/one-missing.csv", atomically: true, encoding: .utf8)
+    s.out.removeAll()
+    try session.interpreter.run(
+      """
+      r3 = finetune(f, \"one-missing.csv\", split: \"\", steps: 1, batch: 1, frames: 16, \
+      stride: 1, restart: true)
+      """
+    )
+    #expect(s.out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
+    #expect(
+      try session.interpreter.run("r3.clips") == .number(1)
+        && session.interpreter.run("r3.step") == .number(1))
+    #expect {
+      try session.interpreter.run(
+        """
+        finetune f \"one-missing.csv\" split: \"\" steps: 1 frames: 16 stride: 1 on_error: \
+        \"stop\"
+        """
+      )
+    } throws: {
       "\($0)".contains("videos/missing.mp4") && "\($0)".contains("on_error")
     }
     // Streamed: the same two policies.
-    out.removeAll()
-    try session.interpreter.run("finetune(f, \"one-missing.csv\", split: \"\", steps: 2, batch: 2, frames: 16, stride: 1, stream: true, restart: true)")
-    #expect(out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
+    s.out.removeAll()
+    try session.interpreter.run(
+      """
+      finetune(f, \"one-missing.csv\", split: \"\", steps: 2, batch: 2, frames: 16, stride: 1, \
+      stream: true, restart: true)
+      """
+    )
+    #expect(s.out.contains { $0.hasPrefix("skipped videos/missing.mp4") })
     #expect {
       try session.interpreter.run(
-        "finetune f \"one-missing.csv\" split: \"\" steps: 2 batch: 2 frames: 16 stride: 1 stream: true restart: true on_error: \"stop\"")
+        """
+        finetune f \"one-missing.csv\" split: \"\" steps: 2 batch: 2 frames: 16 stride: 1 \
+        stream: true restart: true on_error: \"stop\"
+        """
+      )
     } throws: { "\($0)".contains("missing.mp4") && "\($0)".contains("on_error") }
   }
 
@@ -147,14 +263,20 @@ import Testing
     let session = Session()
     session.interpreter.output = { _ in }
     try session.interpreter.run("m = model \"svfap-tiny\" seed: 1\nkeep = 41")
-    for bad in ["load \"no-such-file.mp4\"", "model \"svfap-huge\"", "train m 3", "loss m", "show 5", "checkpoint m \"missing.pth\"", "x = (1 +"] {
+    for bad in [
+      "load \"no-such-file.mp4\"", "model \"svfap-huge\"", "train m 3", "loss m", "show 5",
+      "checkpoint m \"missing.pth\"", "x = (1 +",
+    ] {
       #expect(throws: ScriptError.self) { try session.interpreter.run(bad) }
     }
     #expect(try session.interpreter.run("keep + 1") == .number(42))
     #expect(try session.interpreter.run("m.params") == .number(1_301_896))
     // Pooled metrics against hand-computed values: recalls 1, 1, 1/2.
-    try session.interpreter.run("s = metrics [0, 1, 1, 2] [0, 1, 2, 2]\nv = metrics [1, 2, 3] [1, 2, 4] kind: \"values\"")
-    #expect(try session.interpreter.run("s.war") == .number(0.75) && session.interpreter.run("round(s.uar * 1e6)") == .number(833_333))
+    try session.interpreter.run(
+      "s = metrics [0, 1, 1, 2] [0, 1, 2, 2]\nv = metrics [1, 2, 3] [1, 2, 4] kind: \"values\"")
+    #expect(
+      try session.interpreter.run("s.war") == .number(0.75)
+        && session.interpreter.run("round(s.uar * 1e6)") == .number(833_333))
     #expect(try session.interpreter.run("v.value.one_minus_mae") == .number(1 - 1.0 / 3))
     #expect(throws: ScriptError.self) { try session.interpreter.run("metrics [0, 1] [0]") }
   }

@@ -2,8 +2,9 @@ import Foundation
 import Tensor
 
 /// AdamW (decoupled weight decay, Loshchilov & Hutter) over named parameters, with per-parameter
-/// learning-rate scales (layer-wise decay) and no weight decay on biases, norms, position tables and
-/// the mask token (every parameter of rank < 2, plus names in `noDecayNames`), as the authors do.
+/// learning-rate scales (layer-wise decay) and no weight decay on biases, norms, position tables
+/// and the mask token (every parameter of rank < 2, plus names in `noDecayNames`), as the authors
+/// do.
 public final class AdamW {
   /// Hyper-parameters.
   public struct Settings: Codable, Sendable, Equatable {
@@ -36,17 +37,22 @@ public final class AdamW {
   public private(set) var step = 0
 
   /// An optimizer for a module's parameters.
-  public init(_ module: Module, settings: Settings = Settings(), noDecayNames: Set<String> = ["mask_token", "pos_embed", "cls_token"]) {
+  public init(
+    _ module: Module, settings: Settings = Settings(),
+    noDecayNames: Set<String> = ["mask_token", "pos_embed", "cls_token"]
+  ) {
     self.settings = settings
     parameters = module.namedParameters()
-    decays = parameters.map { p in p.tensor.rank >= 2 && !noDecayNames.contains(where: { p.name.hasSuffix($0) }) }
+    decays = parameters.map { p in
+      p.tensor.rank >= 2 && !noDecayNames.contains(where: { p.name.hasSuffix($0) })
+    }
     lrScale = [Double](repeating: 1, count: parameters.count)
     m = parameters.map { [Double](repeating: 0, count: $0.tensor.count) }
     v = m
   }
 
-  /// Applies one update with learning rate `lr` from the parameters' gradients (a parameter without a
-  /// gradient is left as it is), then drops the gradients.
+  /// Applies one update with learning rate `lr` from the parameters' gradients (a parameter without
+  /// a gradient is left as it is), then drops the gradients.
   public func update(lr: Double) {
     step += 1
     let (b1, b2) = (settings.beta1, settings.beta2)
@@ -59,7 +65,9 @@ public final class AdamW {
       m[k].withUnsafeMutableBufferPointer { mk in
         v[k].withUnsafeMutableBufferPointer { vk in
           // The same arithmetic for both dtypes, in Double; typed loops avoid per-element dispatch.
-          func run<T: BinaryFloatingPoint>(_ w: UnsafeMutablePointer<T>, _ gp: UnsafeMutablePointer<T>) {
+          func run<T: BinaryFloatingPoint>(
+            _ w: UnsafeMutablePointer<T>, _ gp: UnsafeMutablePointer<T>
+          ) {
             for i in 0..<n {
               let gi = Double(gp[i])
               mk[i] = b1 * mk[i] + (1 - b1) * gi
@@ -104,8 +112,11 @@ public final class AdamW {
   /// Restores moments and step saved by `stateTensors`.
   public func restore(_ state: [String: Tensor], step: Int) throws {
     for (k, p) in parameters.enumerated() {
-      guard let mt = state["m." + p.name], let vt = state["v." + p.name], mt.count == p.tensor.count, vt.count == p.tensor.count else {
-        throw SVFAPError.badFile(path: "optimizer state", message: "no moments of the right size for '\(p.name)'")
+      guard let mt = state["m." + p.name], let vt = state["v." + p.name],
+        mt.count == p.tensor.count, vt.count == p.tensor.count
+      else {
+        throw SVFAPError.badFile(
+          path: "optimizer state", message: "no moments of the right size for '\(p.name)'")
       }
       m[k] = mt.toDoubles()
       v[k] = vt.toDoubles()

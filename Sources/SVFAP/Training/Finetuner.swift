@@ -1,10 +1,10 @@
 import Foundation
 import Tensor
 
-/// Fine-tuning of the encoder for the paper's task families: classification (cross-entropy with label
-/// smoothing), regression (MSE or 1 − CCC, with the head activation of the model's config). AdamW
-/// (β 0.9/0.999, wd 0.05), base lr 1e-3 per 256 clips, cosine schedule with 5% warmup, layer-wise lr
-/// decay 0.75, drop path from the config, as the authors' recipe.
+/// Fine-tuning of the encoder for the paper's task families: classification (cross-entropy with
+/// label smoothing), regression (MSE or 1 − CCC, with the head activation of the model's config).
+/// AdamW (β 0.9/0.999, wd 0.05), base lr 1e-3 per 256 clips, cosine schedule with 5% warmup,
+/// layer-wise lr decay 0.75, drop path from the config, as the authors' recipe.
 public final class Finetuner: TrainingRun {
   /// Why a call to `train` ended.
   public typealias Stop = TrainingStop
@@ -13,8 +13,8 @@ public final class Finetuner: TrainingRun {
   public enum Task: Codable, Sendable, Equatable {
     /// Classes with label smoothing.
     case classification(smoothing: Double)
-    /// Continuous targets: "mse" or "ccc" (1 − mean CCC over the targets).
-    case regression(loss: String)
+    /// Continuous targets with MSE or 1 − mean CCC over the targets.
+    case regression(loss: RegressionLoss)
   }
 
   /// The model.
@@ -37,20 +37,22 @@ public final class Finetuner: TrainingRun {
   public var accumulate = 1
   /// Every step's loss.
   public var losses: [Double] { log.map(\.loss) }
-  /// Samples consumed from streamed data so far (epoch and position of a streaming run; checkpointed).
+  /// Samples consumed from streamed data so far (epoch and position of a streaming run;
+  /// checkpointed).
   public var dataPosition = 0
   /// Seed of a streaming run's shuffles and clip starts (checkpointed).
   public var dataSeed: UInt64
   /// Optimizer steps taken so far.
   public var step: Int { optimizer.step }
-  /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability ½
-  /// when both are on; labels become mixed, label-smoothed soft targets. Classification only.
+  /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability
+  /// ½ when both are on; labels become mixed, label-smoothed soft targets. Classification only.
   public var mixupAlpha = 0.0, cutmixAlpha = 0.0
 
   /// A fine-tuner for `totalSteps` steps of `batch` clips.
   /// `warmupSteps` nil = 5% of the steps; `frozenEncoder` trains only fc_norm and the head.
   public init(
-    model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3, layerDecay: Double = 0.75,
+    model: FinetuneModel, task: Task, totalSteps: Int, batch: Int, baseLR: Double = 1e-3,
+    layerDecay: Double = 0.75,
     warmupSteps: Int? = nil, frozenEncoder: Bool = false, seed: UInt64 = 0
   ) {
     self.model = model
@@ -59,11 +61,16 @@ public final class Finetuner: TrainingRun {
     s.beta2 = 0.999
     optimizer = AdamW(model, settings: s)
     let names = optimizer.parameters.map(\.name)
-    optimizer.lrScale = layerDecayScales(names: names, stageDepths: model.config.stageDepths, decay: layerDecay)
+    optimizer.lrScale = layerDecayScales(
+      names: names, stageDepths: model.config.stageDepths, decay: layerDecay)
     if frozenEncoder {
-      optimizer.lrScale = zip(names, optimizer.lrScale).map { n, s in n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0 }
+      optimizer.lrScale = zip(names, optimizer.lrScale).map { n, s in
+        n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0
+      }
     }
-    schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
+    schedule = CosineSchedule(
+      baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0),
+      totalSteps: totalSteps, batch: batch)
     rng = SplitMix64(seed: seed)
     dataSeed = seed &+ 0x5EED
   }
@@ -75,11 +82,12 @@ public final class Finetuner: TrainingRun {
       return try out.crossEntropy(labels: targets.map { Int($0[0]) }, smoothing: eps)
     case .regression(let kind):
       let y = try Tensor(targets.flatMap { $0 }, shape: out.shape, dtype: out.dtype)
-      if kind == "mse" { return try out.mse(y) }
+      if kind == .mse { return try out.mse(y) }
       // 1 − CCC per target over the batch, averaged.
       let mx = try out.mean(axis: 0, keepDim: true), my = try y.mean(axis: 0, keepDim: true)
       let dx = try out - mx, dy = try y - my
-      let cov = try (dx * dy).mean(axis: 0), vx = try dx.square().mean(axis: 0), vy = try dy.square().mean(axis: 0)
+      let cov = try (dx * dy).mean(axis: 0), vx = try dx.square().mean(axis: 0),
+        vy = try dy.square().mean(axis: 0)
       let ccc = try (cov * 2) / (vx + vy + (mx - my).square().reshaped([out.shape[1]]) + 1e-8)
       return try ccc.mean().affine(-1, 1)
     }
@@ -88,23 +96,31 @@ public final class Finetuner: TrainingRun {
   /// Trains `steps` steps on clips (each (1, 3, T, H, W)) with their targets.
   @discardableResult
   public func train(
-    clips: [Tensor], targets: [[Double]], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
+    clips: [Tensor], targets: [[Double]], steps: Int, batch: Int,
+    shouldStop: () -> Bool = { false },
     progress: (StepLog) -> Void = { _ in }
   ) throws -> Stop {
     guard clips.count == targets.count, !clips.isEmpty else {
-      throw SVFAPError.badConfig("need as many targets as clips (got \(clips.count) and \(targets.count))")
+      throw SVFAPError.badConfig(
+        "need as many targets as clips (got \(clips.count) and \(targets.count))")
     }
-    if case .classification = task, let bad = targets.first(where: { Int($0[0]) < 0 || Int($0[0]) >= model.config.numClasses }) {
-      throw SVFAPError.badConfig("label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training")
+    if case .classification = task,
+      let bad = targets.first(where: { Int($0[0]) < 0 || Int($0[0]) >= model.config.numClasses })
+    {
+      throw SVFAPError.badConfig(
+        "label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training"
+      )
     }
     return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
       let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
-      return (try Tensor.concat(picks.map { clips[$0] }, axis: 0), picks.map { targets[$0] })  // (B, 3, T, H, W)
+      // (B, 3, T, H, W)
+      return (try Tensor.concat(picks.map { clips[$0] }, axis: 0), picks.map { targets[$0] })
     }
   }
 
-  /// Trains up to `steps` steps, each on `accumulate` micro-batches (clips (B, 3, T, H, W) and their
-  /// targets) drawn from `next`, which may stream them from disk; nil from `next` ends the call early.
+  /// Trains up to `steps` steps, each on `accumulate` micro-batches (clips (B, 3, T, H, W) and
+  /// their targets) drawn from `next`, which may stream them from disk; nil from `next` ends the
+  /// call early.
   @discardableResult
   public func train(
     steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
@@ -112,7 +128,8 @@ public final class Finetuner: TrainingRun {
   ) throws -> Stop {
     model.train(true)
     return try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad,
+      micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
       guard let (firstInput, targets) = try next() else { return nil }
@@ -132,19 +149,26 @@ public final class Finetuner: TrainingRun {
     let b = x.shape[0], k = model.config.numClasses
     let useCutmix = cutmixAlpha > 0 && (mixupAlpha == 0 || rng.nextDouble() < 0.5)
     var lam = beta(useCutmix ? cutmixAlpha : mixupAlpha)
-    let partner = try Tensor.concat((0..<b).reversed().map { try x.slice(axis: 0, start: $0, count: 1) }, axis: 0)
+    let partner = try Tensor.concat(
+      (0..<b).reversed().map { try x.slice(axis: 0, start: $0, count: 1) }, axis: 0)
     var mixed: Tensor
     if useCutmix {
-      // A box of area (1 − λ) pasted from the partner into every frame; λ follows the box's real area.
+      // A box of area (1 − λ) pasted from the partner into every frame; λ follows the box's real
+      // area.
       let (h, w) = (x.shape[3], x.shape[4])
       let cut = (1 - lam).squareRoot()
       let bh = Int(Double(h) * cut), bw = Int(Double(w) * cut)
       let cy = Int(rng.next() % UInt64(h)), cx = Int(rng.next() % UInt64(w))
-      let y0 = max(cy - bh / 2, 0), y1 = min(cy + bh / 2, h), x0 = max(cx - bw / 2, 0), x1 = min(cx + bw / 2, w)
+      let y0 = max(cy - bh / 2, 0), y1 = min(cy + bh / 2, h), x0 = max(cx - bw / 2, 0),
+        x1 = min(cx + bw / 2, w)
       mixed = x.copy()
       let dst = mixed.pointer(Float.self), src = partner.pointer(Float.self)
       let planes = x.count / (h * w)
-      for p in 0..<planes { for yy in y0..<y1 { for xx in x0..<x1 { dst[(p * h + yy) * w + xx] = src[(p * h + yy) * w + xx] } } }
+      for p in 0..<planes {
+        for yy in y0..<y1 {
+          for xx in x0..<x1 { dst[(p * h + yy) * w + xx] = src[(p * h + yy) * w + xx] }
+        }
+      }
       lam = 1 - Double((y1 - y0) * (x1 - x0)) / Double(h * w)
     } else {
       mixed = try x * lam + partner * (1 - lam)
@@ -165,7 +189,11 @@ public final class Finetuner: TrainingRun {
       while true {
         let z = rng.nextNormal(), v = pow(1 + c * z, 3)
         if v <= 0 { continue }
-        if Foundation.log(max(rng.nextDouble(), 1e-300)) < 0.5 * z * z + d - d * v + d * Foundation.log(v) { return d * v }
+        if Foundation.log(max(rng.nextDouble(), 1e-300)) < 0.5 * z * z + d - d * v + d
+          * Foundation.log(v)
+        {
+          return d * v
+        }
       }
     }
     let g1 = gamma(a), g2 = gamma(a)
@@ -193,33 +221,46 @@ public final class Finetuner: TrainingRun {
 
   // MARK: checkpoints
 
-  /// Everything needed to resume fine-tuning (weights, moments, schedule, RNG, step, task, lr scales,
-  /// config, log), written atomically; the clips are not stored (pass them again to `train`).
+  /// Everything needed to resume fine-tuning (weights, moments, schedule, RNG, step, task, lr
+  /// scales, config, log), written atomically; the clips are not stored (pass them again to
+  /// `train`).
   public func save(to path: String) throws {
     var state = TrainingState(
-      step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad, accumulate: accumulate,
+      step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad,
+      accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
-    (state.task, state.lrScale, state.mixup, state.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
-    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, [model.rng.state])
-    try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
+    (state.task, state.lrScale, state.mixup, state.cutmix) = (
+      task, optimizer.lrScale, mixupAlpha, cutmixAlpha
+    )
+    (state.dataPosition, state.dataSeed, state.modelRNG) = (
+      dataPosition, dataSeed, [model.rng.state]
+    )
+    try writeTrainingCheckpoint(
+      model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
   }
 
   /// A fine-tuner restored from `save(to:)`: continues exactly where the saved one stopped.
   public static func resume(from path: String) throws -> Finetuner {
     let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.finetuning")
     guard let task = meta.task, let scales = meta.lrScale else {
-      throw SVFAPError.badFile(path: path, message: "fine-tuning checkpoint without task or lr scales")
+      throw SVFAPError.badFile(
+        path: path, message: "fine-tuning checkpoint without task or lr scales")
     }
     let model = try FinetuneModel(meta.config)
     try model.load(weights, strict: true)
-    let t = Finetuner(model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)
+    let t = Finetuner(
+      model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)
     guard scales.count == t.optimizer.lrScale.count else {
-      throw SVFAPError.badFile(path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters")
+      throw SVFAPError.badFile(
+        path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters"
+      )
     }
     t.schedule = meta.schedule
     t.optimizer.lrScale = scales
     t.optimizer.settings = meta.optimizer
-    (t.clipGrad, t.accumulate, t.mixupAlpha, t.cutmixAlpha) = (meta.clipGrad, meta.accumulate ?? 1, meta.mixup ?? 0, meta.cutmix ?? 0)
+    (t.clipGrad, t.accumulate, t.mixupAlpha, t.cutmixAlpha) = (
+      meta.clipGrad, meta.accumulate ?? 1, meta.mixup ?? 0, meta.cutmix ?? 0
+    )
     try t.optimizer.restore(opt, step: meta.step)
     t.rng.state = meta.rngState
     t.log = meta.log

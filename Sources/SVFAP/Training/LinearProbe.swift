@@ -13,15 +13,21 @@ public struct LinearProbe: Sendable {
 
   /// Fits a softmax classifier over `classes` classes with L2 penalty `l2` by full-batch gradient
   /// descent (the loss is convex, so it converges from zero weights).
-  public static func classifier(features x: [[Double]], labels: [Int], classes: Int, l2: Double = 1e-3, iterations: Int = 3000) throws -> LinearProbe {
+  public static func classifier(
+    features x: [[Double]], labels: [Int], classes: Int, l2: Double = 1e-3, iterations: Int = 3000
+  ) throws -> LinearProbe {
     let (mean, std, z) = try standardized(x)
     if let bad = labels.first(where: { !(0..<classes).contains($0) }) {
       throw SVFAPError.badConfig("linear probe: label \(bad) is outside 0..<\(classes)")
     }
-    return fitSoftmax(z, labels: labels, classes: classes, l2: l2, iterations: iterations, mean: mean, std: std)
+    return fitSoftmax(
+      z, labels: labels, classes: classes, l2: l2, iterations: iterations, mean: mean, std: std)
   }
 
-  static func fitSoftmax(_ z: [[Double]], labels: [Int], classes: Int, l2: Double, iterations: Int, mean: [Double], std: [Double]) -> LinearProbe {
+  static func fitSoftmax(
+    _ z: [[Double]], labels: [Int], classes: Int, l2: Double, iterations: Int, mean: [Double],
+    std: [Double]
+  ) -> LinearProbe {
     let n = z.count, d = z[0].count + 1
     var w = [[Double]](repeating: [Double](repeating: 0, count: classes), count: d)  // (D+1, K)
     let rate = 0.5
@@ -39,7 +45,9 @@ public struct LinearProbe: Sendable {
         }
       }
       for j in 0..<d {
-        for k in 0..<classes { w[j][k] -= rate * (grad[j][k] / Double(n) + (j < d - 1 ? l2 * w[j][k] : 0)) }
+        for k in 0..<classes {
+          w[j][k] -= rate * (grad[j][k] / Double(n) + (j < d - 1 ? l2 * w[j][k] : 0))
+        }
       }
     }
     return LinearProbe(mean: mean, std: std, weights: w, classification: true)
@@ -47,10 +55,13 @@ public struct LinearProbe: Sendable {
 
   /// Fits ridge regression (penalty `l2` × rows, bias unpenalized) to targets (N, K) by solving the
   /// normal equations.
-  public static func regressor(features x: [[Double]], targets y: [[Double]], l2: Double = 1e-2) throws -> LinearProbe {
+  public static func regressor(features x: [[Double]], targets y: [[Double]], l2: Double = 1e-2)
+    throws -> LinearProbe
+  {
     let (mean, std, z) = try standardized(x)
     let d = z[0].count + 1, k = y[0].count
-    var a = [[Double]](repeating: [Double](repeating: 0, count: d), count: d), b = [[Double]](repeating: [Double](repeating: 0, count: k), count: d)
+    var a = [[Double]](repeating: [Double](repeating: 0, count: d), count: d),
+      b = [[Double]](repeating: [Double](repeating: 0, count: k), count: d)
     for (row, t) in zip(z, y) {
       let r = row + [1]
       for i in 0..<d {
@@ -80,11 +91,14 @@ public struct LinearProbe: Sendable {
 
   static func standardized(_ x: [[Double]]) throws -> ([Double], [Double], [[Double]]) {
     guard let d = x.first?.count, d > 0, x.allSatisfy({ $0.count == d }) else {
-      throw SVFAPError.badConfig("linear probe: need rows of equal, non-zero length (got \(x.map(\.count).prefix(4)))")
+      throw SVFAPError.badConfig(
+        "linear probe: need rows of equal, non-zero length (got \(x.map(\.count).prefix(4)))")
     }
     let n = Double(x.count)
     let mean = (0..<d).map { j in x.reduce(0) { $0 + $1[j] } / n }
-    let std = (0..<d).map { j in max((x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n).squareRoot(), 1e-6) }
+    let std = (0..<d).map { j in
+      max((x.reduce(0) { $0 + ($1[j] - mean[j]) * ($1[j] - mean[j]) } / n).squareRoot(), 1e-6)
+    }
     return (mean, std, x.map { row in (0..<d).map { (row[$0] - mean[$0]) / std[$0] } })
   }
 
@@ -95,7 +109,9 @@ public struct LinearProbe: Sendable {
     let n = a.count
     for c in 0..<n {
       let p = (c..<n).max { abs(a[$0][c]) < abs(a[$1][c]) } ?? c
-      guard abs(a[p][c]) > 1e-12 else { throw SVFAPError.badConfig("linear probe: singular system") }
+      guard abs(a[p][c]) > 1e-12 else {
+        throw SVFAPError.badConfig("linear probe: singular system")
+      }
       a.swapAt(c, p)
       b.swapAt(c, p)
       for r in (c + 1)..<n where a[r][c] != 0 {

@@ -1,10 +1,11 @@
-/// Evaluation metrics of the paper's three task families. With k-fold protocols, pool the predictions
-/// of all folds (`poolFolds`) before computing a metric, as the paper does.
+/// Evaluation metrics of the paper's three task families. With k-fold protocols, pool the
+/// predictions of all folds (`poolFolds`) before computing a metric, as the paper does.
 public enum Metrics {
   /// counts[true][predicted] over `classes` classes.
   public static func confusion(predicted: [Int], actual: [Int], classes: Int) -> [[Int]] {
     var m = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
-    for (p, a) in zip(predicted, actual) where (0..<classes).contains(p) && (0..<classes).contains(a) { m[a][p] += 1 }
+    for (p, a) in zip(predicted, actual)
+    where (0..<classes).contains(p) && (0..<classes).contains(a) { m[a][p] += 1 }
     return m
   }
 
@@ -35,7 +36,8 @@ public enum Metrics {
     guard total > 0 else { return 0 }
     var f = 0.0
     for c in 0..<classes {
-      let tp = Double(m[c][c]), support = Double(m[c].reduce(0, +)), predictedC = Double((0..<classes).map { m[$0][c] }.reduce(0, +))
+      let tp = Double(m[c][c]), support = Double(m[c].reduce(0, +)),
+        predictedC = Double((0..<classes).map { m[$0][c] }.reduce(0, +))
       guard support > 0 else { continue }
       let precision = predictedC == 0 ? 0 : tp / predictedC, recall = tp / support
       let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
@@ -80,7 +82,9 @@ public enum Metrics {
   }
 
   /// Concatenates per-fold predictions and targets, for metrics over the pooled folds.
-  public static func poolFolds<T>(_ folds: [(predicted: [T], actual: [T])]) -> (predicted: [T], actual: [T]) {
+  public static func poolFolds<T>(_ folds: [(predicted: [T], actual: [T])]) -> (
+    predicted: [T], actual: [T]
+  ) {
     (folds.flatMap(\.predicted), folds.flatMap(\.actual))
   }
 }

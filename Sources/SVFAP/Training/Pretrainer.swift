@@ -1,9 +1,9 @@
 import Foundation
 import Tensor
 
-/// Incremental masked-autoencoder pretraining: the model, its optimizer, the schedule position, the RNG
-/// and the loss log live here between calls, so `train(steps: 200)` twice equals `train(steps: 400)`
-/// once (same seed ⇒ same losses), and a checkpoint taken between calls resumes bit-for-bit.
+/// Incremental masked-autoencoder pretraining: the model, its optimizer, the schedule position, the
+/// RNG and the loss log live here between calls, so `train(steps: 200)` twice equals `train(steps:
+/// 400)` once (same seed ⇒ same losses), and a checkpoint taken between calls resumes bit-for-bit.
 public final class Pretrainer: TrainingRun {
   /// Why a call to `train` ended.
   public typealias Stop = TrainingStop
@@ -24,19 +24,26 @@ public final class Pretrainer: TrainingRun {
   public private(set) var log: [StepLog] = []
   /// A JSON-lines file each step is appended to.
   public var logPath: String?
-  /// Micro-batches whose gradients are summed before one update (an effective batch larger than memory allows).
+  /// Micro-batches whose gradients are summed before one update (an effective batch larger than
+  /// memory allows).
   public var accumulate = 1
-  /// Samples consumed from streamed data so far (epoch and position of a streaming run; checkpointed).
+  /// Samples consumed from streamed data so far (epoch and position of a streaming run;
+  /// checkpointed).
   public var dataPosition = 0
   /// Seed of a streaming run's shuffles and clip starts (checkpointed).
   public var dataSeed: UInt64
 
-  /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256 clips,
-  /// cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
-  public init(model: PretrainModel, totalSteps: Int, batch: Int, baseLR: Double = 3e-4, maskRatio: Double = 0.9, seed: UInt64 = 0) {
+  /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256
+  /// clips, cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
+  public init(
+    model: PretrainModel, totalSteps: Int, batch: Int, baseLR: Double = 3e-4,
+    maskRatio: Double = 0.9, seed: UInt64 = 0
+  ) {
     self.model = model
     optimizer = AdamW(model)
-    schedule = CosineSchedule(baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps, batch: batch)
+    schedule = CosineSchedule(
+      baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps,
+      batch: batch)
     self.maskRatio = maskRatio
     rng = SplitMix64(seed: seed)
     dataSeed = seed &+ 0x5EED
@@ -45,12 +52,18 @@ public final class Pretrainer: TrainingRun {
   /// Steps taken so far.
   public var step: Int { optimizer.step }
 
-  /// Runs up to `steps` steps on batches drawn from `clips` (each (1, 3, T, H, W) or a batch); `batch`
-  /// clips per step. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every step.
+  /// Runs up to `steps` steps on batches drawn from `clips` (each (1, 3, T, H, W) or a batch);
+  /// `batch` clips per step. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every
+  /// step.
   @discardableResult
-  public func train(clips: [Tensor], steps: Int, batch: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }) throws -> Stop {
+  public func train(
+    clips: [Tensor], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
+    progress: (StepLog) -> Void = { _ in }
+  ) throws -> Stop {
     let singles = try clips.flatMap { c -> [Tensor] in
-      guard c.rank == 5 else { throw SVFAPError.badConfig("a clip must be (B, 3, T, H, W), got \(c.shape)") }
+      guard c.rank == 5 else {
+        throw SVFAPError.badConfig("a clip must be (B, 3, T, H, W), got \(c.shape)")
+      }
       return try (0..<c.shape[0]).map { try c.slice(axis: 0, start: $0, count: 1) }
     }
     guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
@@ -60,26 +73,35 @@ public final class Pretrainer: TrainingRun {
     }
   }
 
-  /// Runs up to `steps` steps, each on `accumulate` micro-batches of clips (B, 3, T, H, W) from `next`,
-  /// which may stream them from disk; nil from `next` ends the call early. Masks come from the RNG.
+  /// Runs up to `steps` steps, each on `accumulate` micro-batches of clips (B, 3, T, H, W) from
+  /// `next`, which may stream them from disk; nil from `next` ends the call early. Masks come from
+  /// the RNG.
   @discardableResult
-  public func train(steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> Tensor?) throws -> Stop {
+  public func train(
+    steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
+    next: () throws -> Tensor?
+  ) throws -> Stop {
     let c = model.config
-    return try train(steps: steps, shouldStop: shouldStop, progress: progress) { () -> (Tensor, TokenMask)? in
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
+      () -> (Tensor, TokenMask)? in
       guard let input = try next() else { return nil }
-      let mask = try TokenMask.tube(batch: input.shape[0], slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rng: &rng)
+      let mask = try TokenMask.tube(
+        batch: input.shape[0], slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio,
+        rng: &rng)
       return (input, mask)
     }
   }
 
-  /// Runs up to `steps` steps on micro-batches of clips (B, 3, T, H, W) with their masks from `next`
-  /// (a recorded run's masks, say); nil from `next` ends the call early.
+  /// Runs up to `steps` steps on micro-batches of clips (B, 3, T, H, W) with their masks from
+  /// `next` (a recorded run's masks, say); nil from `next` ends the call early.
   @discardableResult
   public func train(
-    steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }, next: () throws -> (Tensor, TokenMask)?
+    steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
+    next: () throws -> (Tensor, TokenMask)?
   ) throws -> Stop {
     try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad, micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
+      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad,
+      micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
       shouldStop: shouldStop, progress: progress
     ) {
       guard let (input, mask) = try next() else { return nil }
@@ -94,10 +116,14 @@ public final class Pretrainer: TrainingRun {
   /// atomically.
   public func save(to path: String) throws {
     var state = TrainingState(
-      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad, accumulate: accumulate,
+      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
+      accumulate: accumulate,
       optimizer: optimizer.settings, config: model.config, log: log)
-    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, [model.encoder.rng.state, model.rng.state])
-    try writeTrainingCheckpoint(model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
+    (state.dataPosition, state.dataSeed, state.modelRNG) = (
+      dataPosition, dataSeed, [model.encoder.rng.state, model.rng.state]
+    )
+    try writeTrainingCheckpoint(
+      model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
 
   /// A trainer restored from `save(to:)`: continues exactly where the saved one stopped.
@@ -105,7 +131,9 @@ public final class Pretrainer: TrainingRun {
     let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.training")
     let model = try PretrainModel(meta.config)
     try model.load(weights, strict: true)
-    let t = Pretrainer(model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch, maskRatio: meta.maskRatio ?? 0.9)
+    let t = Pretrainer(
+      model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch,
+      maskRatio: meta.maskRatio ?? 0.9)
     t.schedule = meta.schedule
     t.clipGrad = meta.clipGrad
     t.accumulate = meta.accumulate ?? 1
@@ -116,7 +144,9 @@ public final class Pretrainer: TrainingRun {
     t.log = meta.log
     t.dataPosition = meta.dataPosition ?? 0
     if let seed = meta.dataSeed { t.dataSeed = seed }
-    if let r = meta.modelRNG, r.count == 2 { (t.model.encoder.rng.state, t.model.rng.state) = (r[0], r[1]) }
+    if let r = meta.modelRNG, r.count == 2 {
+      (t.model.encoder.rng.state, t.model.rng.state) = (r[0], r[1])
+    }
     return t
   }
 }

@@ -2,8 +2,9 @@ import Foundation
 
 /// Learning rate by step, exactly the authors' `utils.cosine_scheduler`: warmup is
 /// `linspace(0, peak, warmupSteps)` (0 at the first step, the peak at the last warmup step), then
-/// `min + ½ (peak − min)(1 + cos(π i / (total − warmup)))` for i = 0 …; both the peak and the minimum
-/// are the per-256-clip rates scaled by batch / 256 (`run_class_finetuning.py`, `run_mae_pretraining.py`).
+/// `min + ½ (peak − min)(1 + cos(π i / (total − warmup)))` for i = 0 …; both the peak and the
+/// minimum are the per-256-clip rates scaled by batch / 256 (`run_class_finetuning.py`,
+/// `run_mae_pretraining.py`).
 public struct CosineSchedule: Codable, Sendable, Equatable {
   /// Base learning rate (per 256 clips).
   public var baseLR: Double
@@ -44,9 +45,10 @@ public struct CosineSchedule: Codable, Sendable, Equatable {
   }
 }
 
-/// Layer-wise learning-rate decay for fine-tuning, as the authors' `get_num_layer_for_vit`: layer 0 is
-/// the patch embedding, block i is layer i + 1, and every other name (the stages' temporal and spatial
-/// downsampling included, fc_norm, head) is layer L + 1, whose scale is 1; layer k gets decay^(L + 1 − k).
+/// Layer-wise learning-rate decay for fine-tuning, as the authors' `get_num_layer_for_vit`: layer 0
+/// is the patch embedding, block i is layer i + 1, and every other name (the stages' temporal and
+/// spatial downsampling included, fc_norm, head) is layer L + 1, whose scale is 1; layer k gets
+/// decay^(L + 1 − k).
 public func layerDecayScales(names: [String], stageDepths: [Int], decay: Double) -> [Double] {
   let top = stageDepths.reduce(0, +) + 1
   return names.map { name in

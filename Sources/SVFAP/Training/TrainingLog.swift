@@ -17,7 +17,9 @@ public struct StepLog: Codable, Sendable, Equatable {
 
   /// A step's record.
   public init(step: Int, loss: Double, lr: Double, gradNorm: Double, clipsPerSecond: Double) {
-    (self.step, self.loss, self.lr, self.gradNorm, self.clipsPerSecond) = (step, loss, lr, gradNorm, clipsPerSecond)
+    (self.step, self.loss, self.lr, self.gradNorm, self.clipsPerSecond) = (
+      step, loss, lr, gradNorm, clipsPerSecond
+    )
   }
 }
 
@@ -31,8 +33,8 @@ public enum TrainingStop: Equatable, Sendable {
   case nonFinite(step: Int)
 }
 
-/// What the workbench needs of any training run (pretraining or fine-tuning): its position, its log,
-/// and a resumable checkpoint.
+/// What the workbench needs of any training run (pretraining or fine-tuning): its position, its
+/// log, and a resumable checkpoint.
 public protocol TrainingRun: AnyObject {
   /// Optimizer steps taken so far.
   var step: Int { get }
@@ -50,11 +52,13 @@ public protocol TrainingRun: AnyObject {
 
 /// The step loop both trainers share: up to `steps` optimizer steps, each summing the gradients of
 /// `micro` micro-batch losses (each scaled by 1/micro, so the sum is the mean loss's gradient) from
-/// `microBatch` (the loss and its clip count; nil = no more data), then clipping, the scheduled update,
-/// and a `StepLog` handed to `record` (a short access: `progress` may read the run's log), to the JSON-lines file and shown to `progress`. `shouldStop` is
-/// polled between steps; a non-finite loss or gradient stops before the update.
+/// `microBatch` (the loss and its clip count; nil = no more data), then clipping, the scheduled
+/// update, and a `StepLog` handed to `record` (a short access: `progress` may read the run's log),
+/// to the JSON-lines file and shown to `progress`. `shouldStop` is polled between steps; a
+/// non-finite loss or gradient stops before the update.
 func runTrainingSteps(
-  _ steps: Int, model: Module, optimizer: AdamW, schedule: CosineSchedule, clipGrad: Double?, micro: Int,
+  _ steps: Int, model: Module, optimizer: AdamW, schedule: CosineSchedule, clipGrad: Double?,
+  micro: Int,
   record: (StepLog) -> Void, logPath: String?, shouldStop: () -> Bool, progress: (StepLog) -> Void,
   microBatch: () throws -> (loss: Tensor, clips: Int)?
 ) throws -> TrainingStop {
@@ -86,7 +90,9 @@ func runTrainingSteps(
     }
     let lr = schedule.lr(at: optimizer.step)
     optimizer.update(lr: lr)
-    let entry = StepLog(step: optimizer.step, loss: value, lr: lr, gradNorm: norm, clipsPerSecond: Double(clips) / max(monotonicSeconds() - t0, 1e-9))
+    let entry = StepLog(
+      step: optimizer.step, loss: value, lr: lr, gradNorm: norm,
+      clipsPerSecond: Double(clips) / max(monotonicSeconds() - t0, 1e-9))
     record(entry)
     if let logPath { try appendJSONLine(entry, to: logPath) }
     progress(entry)
@@ -107,8 +113,8 @@ func appendJSONLine<T: Encodable>(_ entry: T, to path: String) throws {
   }
 }
 
-/// The training-checkpoint half that is not tensors: what `Pretrainer` and `Finetuner` store as JSON
-/// metadata next to weights (`model.*`) and optimizer moments (`opt.*`).
+/// The training-checkpoint half that is not tensors: what `Pretrainer` and `Finetuner` store as
+/// JSON metadata next to weights (`model.*`) and optimizer moments (`opt.*`).
 struct TrainingState: Codable {
   let step: Int
   let rngState: UInt64
@@ -125,12 +131,15 @@ struct TrainingState: Codable {
   var mixup: Double? = nil, cutmix: Double? = nil
   /// Streamed data: samples consumed and the stream's seed.
   var dataPosition: Int? = nil, dataSeed: UInt64? = nil
-  /// The models' own generators (drop-path masks): the encoder's, then the decoder's when pretraining.
+  /// The models' own generators (drop-path masks): the encoder's, then the decoder's when
+  /// pretraining.
   var modelRNG: [UInt64]? = nil
 }
 
 /// Writes weights, optimizer moments and the JSON state under `key`, atomically.
-func writeTrainingCheckpoint(model: Module, optimizer: AdamW, state: TrainingState, key: String, to path: String) throws {
+func writeTrainingCheckpoint(
+  model: Module, optimizer: AdamW, state: TrainingState, key: String, to path: String
+) throws {
   var tensors: [String: Tensor] = [:]
   for (k, t) in model.stateDict() { tensors["model." + k] = t }
   for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
@@ -139,12 +148,23 @@ func writeTrainingCheckpoint(model: Module, optimizer: AdamW, state: TrainingSta
 }
 
 /// Reads a training checkpoint: the JSON state under `key`, the weights and the optimizer moments.
-func readTrainingCheckpoint(_ path: String, key: String) throws -> (TrainingState, weights: [String: Tensor], moments: [String: Tensor]) {
+func readTrainingCheckpoint(_ path: String, key: String) throws -> (
+  TrainingState, weights: [String: Tensor], moments: [String: Tensor]
+) {
   let file = try SafeTensorsFile(path: path)
   guard let json = file.metadata[key] else {
     let other = key == "svfap.training" ? "svfap.finetuning" : "svfap.training"
-    let hint = file.metadata[other] != nil ? " (it is a \(other == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint)" : ""
-    throw SVFAPError.badFile(path: path, message: "not a \(key == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint (no \(key) metadata)\(hint)")
+    let hint =
+      file.metadata[other] != nil
+      ? " (it is a \(other == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint)" : ""
+    throw SVFAPError.badFile(
+      path: path,
+      message:
+        """
+        not a \(key == "svfap.training" ? "pretraining" : "fine-tuning") checkpoint (no \(key) \
+        metadata)\(hint)
+        """
+    )
   }
   let state: TrainingState
   do { state = try JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) } catch {
@@ -153,7 +173,9 @@ func readTrainingCheckpoint(_ path: String, key: String) throws -> (TrainingStat
   var weights: [String: Tensor] = [:], opt: [String: Tensor] = [:]
   for name in file.names {
     if name.hasPrefix("model.") { weights[String(name.dropFirst(6))] = try file.tensor(name) }
-    if name.hasPrefix("opt.") { opt[String(name.dropFirst(4))] = try file.tensor(name, dtype: .float64) }
+    if name.hasPrefix("opt.") {
+      opt[String(name.dropFirst(4))] = try file.tensor(name, dtype: .float64)
+    }
   }
   return (state, weights, opt)
 }

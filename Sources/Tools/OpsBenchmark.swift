@@ -1,5 +1,6 @@
 import COpenBLAS
 import Glibc
+import Tensor
 
 /// One benchmark figure, printed as a JSON line `{"name": …, "value": …, "unit": …}`.
 public struct BenchFigure: Sendable {
@@ -22,33 +23,16 @@ func format3(_ v: Double) -> String {
   return String(scaled)
 }
 
-/// Monotonic seconds.
-public func monotonicSeconds() -> Double {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
-/// Median seconds of `body` over `runs` runs after one warm-up run.
-public func medianSeconds(runs: Int, _ body: () throws -> Void) rethrows -> Double {
-  try body()
-  var times: [Double] = []
-  for _ in 0..<max(runs, 1) {
-    let t0 = monotonicSeconds()
-    try body()
-    times.append(monotonicSeconds() - t0)
-  }
-  times.sort()
-  return times[times.count / 2]
-}
-
 /// `svfap bench ops`: our matmul against raw cblas_sgemm on TPSBT-B shapes, and ns/element of the
 /// fused element-wise kernels on one thread.
 public enum OpsBenchmark {
   /// The (M, K, N) shapes of TPSBT-B's hot products (visible tokens x C, all tokens x C, MLP).
-  public static let shapes: [(Int, Int, Int)] = [(80, 512, 1536), (800, 384, 1152), (1600, 1536, 384), (800, 512, 2048)]
+  public static let shapes: [(Int, Int, Int)] = [
+    (80, 512, 1536), (800, 384, 1152), (1600, 1536, 384), (800, 512, 2048),
+  ]
 
-  /// Runs every figure; `threads` applies to the matmul figures (element-wise figures use one thread).
+  /// Runs every figure; `threads` applies to the matmul figures (element-wise figures use one
+  /// thread).
   public static func run(threads: Int, runs: Int = 20, emit: (BenchFigure) -> Void) throws {
     var rng = SplitMix64(seed: 1)
     let saved = Threads.count
@@ -59,7 +43,8 @@ public enum OpsBenchmark {
     for _ in 0..<20 { _ = try Tensor.matmul(warm, warm) }
     for (m, kk, n) in shapes {
       for (ta, tb) in [(false, false), (true, false), (false, true)] {
-        let a = Tensor.randn(ta ? [kk, m] : [m, kk], rng: &rng), b = Tensor.randn(tb ? [n, kk] : [kk, n], rng: &rng)
+        let a = Tensor.randn(ta ? [kk, m] : [m, kk], rng: &rng),
+          b = Tensor.randn(tb ? [n, kk] : [kk, n], rng: &rng)
         let c = Tensor.zeros([m, n])
         let raw = medianSeconds(runs: runs) {
           cblas_sgemm(
@@ -67,27 +52,48 @@ public enum OpsBenchmark {
             Int32(m), Int32(n), Int32(kk), 1, a.pointer(Float.self), Int32(ta ? m : kk),
             b.pointer(Float.self), Int32(tb ? kk : n), 0, c.pointer(Float.self), Int32(n))
         }
-        let ours = try medianSeconds(runs: runs) { _ = try Tensor.matmul(a, b, transA: ta, transB: tb) }
+        let ours = try medianSeconds(runs: runs) {
+          _ = try Tensor.matmul(a, b, transA: ta, transB: tb)
+        }
         let suffix = (ta ? " tA" : "") + (tb ? " tB" : "")
-        emit(BenchFigure(name: "matmul/sgemm \(m)x\(kk)x\(n)\(suffix)", value: raw / ours, unit: "ratio"))
-        emit(BenchFigure(name: "matmul \(m)x\(kk)x\(n)\(suffix)", value: 2 * Double(m * kk * n) / ours / 1e9, unit: "GFLOP/s"))
+        emit(
+          BenchFigure(
+            name: "matmul/sgemm \(m)x\(kk)x\(n)\(suffix)", value: raw / ours, unit: "ratio"))
+        emit(
+          BenchFigure(
+            name: "matmul \(m)x\(kk)x\(n)\(suffix)", value: 2 * Double(m * kk * n) / ours / 1e9,
+            unit: "GFLOP/s"))
       }
     }
     Threads.count = 1
     let rows = 1600, cols = 512, n = Double(rows * cols)
-    let x = Tensor.randn([rows, cols], rng: &rng), w = Tensor.randn([cols], rng: &rng), bias = Tensor.randn([cols], rng: &rng)
+    let x = Tensor.randn([rows, cols], rng: &rng), w = Tensor.randn([cols], rng: &rng),
+      bias = Tensor.randn([cols], rng: &rng)
     let g = Tensor.randn([rows, cols], rng: &rng)
-    let mean = Tensor.zeros([rows]), rstd = Tensor.zeros([rows]), y = Tensor.zeros([rows, cols]), gx = Tensor.zeros([rows, cols])
+    let mean = Tensor.zeros([rows]), rstd = Tensor.zeros([rows]), y = Tensor.zeros([rows, cols]),
+      gx = Tensor.zeros([rows, cols])
     let gw = Tensor.zeros([cols]), gb = Tensor.zeros([cols])
     let K = Float.self
     func perElement(_ name: String, _ body: () -> Void) {
-      emit(BenchFigure(name: name, value: medianSeconds(runs: runs * 5, body) / n * 1e9, unit: "ns/element"))
+      emit(
+        BenchFigure(
+          name: name, value: medianSeconds(runs: runs * 5, body) / n * 1e9, unit: "ns/element"))
     }
-    perElement("layernorm.forward") { K.layerNormForward(x.raw, w.raw, bias.raw, y.raw, mean.raw, rstd.raw, rows: rows, cols: cols, eps: 1e-6) }
-    perElement("layernorm.backward") { K.layerNormBackward(g.raw, x.raw, w.raw, mean.raw, rstd.raw, gx.raw, gw.raw, gb.raw, rows: rows, cols: cols) }
+    perElement("layernorm.forward") {
+      K.layerNormForward(
+        x.raw, w.raw, bias.raw, y.raw, mean.raw, rstd.raw, rows: rows, cols: cols, eps: 1e-6)
+    }
+    perElement("layernorm.backward") {
+      K.layerNormBackward(
+        g.raw, x.raw, w.raw, mean.raw, rstd.raw, gx.raw, gw.raw, gb.raw, rows: rows, cols: cols)
+    }
     perElement("gelu.forward") { K.unary(.gelu, x.raw, y.raw, rows * cols) }
     perElement("gelu.backward") { K.unaryBackward(.gelu, x.raw, y.raw, g.raw, gx.raw, rows * cols) }
-    perElement("softmax.forward") { K.softmaxForward(x.raw, y.raw, rows: rows, cols: cols, scale: 0.125) }
-    perElement("softmax.backward") { K.softmaxBackward(y.raw, g.raw, gx.raw, rows: rows, cols: cols, scale: 0.125) }
+    perElement("softmax.forward") {
+      K.softmaxForward(x.raw, y.raw, rows: rows, cols: cols, scale: 0.125)
+    }
+    perElement("softmax.backward") {
+      K.softmaxBackward(y.raw, g.raw, gx.raw, rows: rows, cols: cols, scale: 0.125)
+    }
   }
 }

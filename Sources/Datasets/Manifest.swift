@@ -1,4 +1,5 @@
 import Foundation
+import Media
 
 /// One sample of a dataset: a video file or frame folder, its label(s), and where it belongs.
 public struct ManifestRow: Sendable, Equatable {
@@ -14,7 +15,9 @@ public struct ManifestRow: Sendable, Equatable {
   public var subject: String?
 
   /// A row.
-  public init(path: String, labels: [Double], split: String? = nil, fold: Int? = nil, subject: String? = nil) {
+  public init(
+    path: String, labels: [Double], split: String? = nil, fold: Int? = nil, subject: String? = nil
+  ) {
     self.path = path
     self.labels = labels
     self.split = split
@@ -43,14 +46,17 @@ public struct Manifest: Sendable, Equatable {
 
   /// CSV text.
   public var csv: String {
-    let hasSplit = rows.contains { $0.split != nil }, hasFold = rows.contains { $0.fold != nil }, hasSubject = rows.contains { $0.subject != nil }
+    let hasSplit = rows.contains { $0.split != nil }, hasFold = rows.contains { $0.fold != nil },
+      hasSubject = rows.contains { $0.subject != nil }
     var header = ["path"] + labelNames
     if hasSplit { header.append("split") }
     if hasFold { header.append("fold") }
     if hasSubject { header.append("subject") }
     var out = header.joined(separator: ",") + "\n"
     for r in rows {
-      var cells = [r.path.contains(",") ? "\"\(r.path)\"" : r.path] + r.labels.map { $0 == $0.rounded() && abs($0) < 1e9 ? String(Int($0)) : String($0) }
+      var cells =
+        [r.path.contains(",") ? "\"\(r.path)\"" : r.path]
+        + r.labels.map { $0 == $0.rounded() && abs($0) < 1e9 ? String(Int($0)) : String($0) }
       if hasSplit { cells.append(r.split ?? "") }
       if hasFold { cells.append(r.fold.map(String.init) ?? "") }
       if hasSubject { cells.append(r.subject ?? "") }
@@ -65,10 +71,14 @@ public struct Manifest: Sendable, Equatable {
     try csv.write(toFile: path, atomically: true, encoding: .utf8)
   }
 
-  /// Reads a manifest CSV (or an authors' "path label" file). A malformed row is an error naming the
-  /// file and line, unless `skipBad` (then it is left out and listed in `skipped`).
-  public static func read(_ path: String, skipBad: Bool = false) throws -> (manifest: Manifest, skipped: [String]) {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw MediaError(path, "cannot read the manifest") }
+  /// Reads a manifest CSV (or an authors' "path label" file). A malformed row is an error naming
+  /// the file and line, unless `skipBad` (then it is left out and listed in `skipped`).
+  public static func read(_ path: String, skipBad: Bool = false) throws -> (
+    manifest: Manifest, skipped: [String]
+  ) {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+      throw MediaError(path, "cannot read the manifest")
+    }
     var lines = text.split(whereSeparator: \.isNewline).map(String.init)
     var classNames: [String] = []
     if let first = lines.first, first.hasPrefix("# classes: ") {
@@ -96,39 +106,62 @@ public struct Manifest: Sendable, Equatable {
     }
     let head = cells(first)
     let hasHeader = head.first?.lowercased() == "path"
-    let columns = hasHeader ? head : ["path"] + (1..<head.count).map { $0 == 1 ? "label" : "label\($0)" }
-    let labelCols = columns.indices.filter { $0 > 0 && !["split", "fold", "subject", "identity"].contains(columns[$0]) }
+    let columns =
+      hasHeader ? head : ["path"] + (1..<head.count).map { $0 == 1 ? "label" : "label\($0)" }
+    let labelCols = columns.indices.filter {
+      $0 > 0 && !["split", "fold", "subject", "identity"].contains(columns[$0])
+    }
     var rows: [ManifestRow] = [], skipped: [String] = []
     for (n, line) in lines.enumerated() where !(hasHeader && n == 0) {
       let c = cells(line)
       do {
         guard c.count == columns.count else {
-          throw MediaError(path, "line \(n + 1): \(c.count) columns, expected \(columns.count) (\(columns.joined(separator: ",")))")
+          throw MediaError(
+            path,
+            """
+            line \(n + 1): \(c.count) columns, expected \(columns.count) \
+            (\(columns.joined(separator: ",")))
+            """
+          )
         }
         let labels = try labelCols.map { i -> Double in
           guard let v = Double(c[i]), v.isFinite else {
-            throw MediaError(path, "line \(n + 1): '\(c[i])' in column \(columns[i]) is not a finite number")
+            throw MediaError(
+              path, "line \(n + 1): '\(c[i])' in column \(columns[i]) is not a finite number")
           }
           return v
         }
         var row = ManifestRow(path: c[0], labels: labels)
         if let i = columns.firstIndex(of: "split"), !c[i].isEmpty { row.split = c[i] }
         if let i = columns.firstIndex(of: "fold"), !c[i].isEmpty { row.fold = Int(c[i]) }
-        if let i = columns.firstIndex(of: "subject") ?? columns.firstIndex(of: "identity"), !c[i].isEmpty { row.subject = c[i] }
+        if let i = columns.firstIndex(of: "subject") ?? columns.firstIndex(of: "identity"),
+          !c[i].isEmpty
+        {
+          row.subject = c[i]
+        }
         rows.append(row)
       } catch let e as MediaError {
         if !skipBad { throw e }
         skipped.append(e.message)
       }
     }
-    return (Manifest(labelNames: labelCols.map { columns[$0] }, classNames: classNames, rows: rows), skipped)
+    return (
+      Manifest(labelNames: labelCols.map { columns[$0] }, classNames: classNames, rows: rows),
+      skipped
+    )
   }
 
   /// Checks that class labels are integers in range before training starts.
   public func validateClasses(_ count: Int, path: String) throws {
     for (i, r) in rows.enumerated() {
       guard let l = r.labels.first, l == l.rounded(), l >= 0, l < Double(count) else {
-        throw MediaError(path, "row \(i + 1) (\(r.path)): label \(r.labels.first.map { String($0) } ?? "none") is outside 0..<\(count)")
+        throw MediaError(
+          path,
+          """
+          row \(i + 1) (\(r.path)): label \(r.labels.first.map { String($0) } ?? "none") is \
+          outside 0..<\(count)
+          """
+        )
       }
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Tensor
 
 /// Batches of clips from a manifest, decoded on worker threads into a bounded prefetch buffer. The
@@ -16,7 +17,7 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
   }
 
   /// What to do with a row whose video fails.
-  public enum BadRowPolicy: Sendable { case skip, stop }
+  public enum BadRowPolicy: String, CaseIterable, Sendable { case skip, stop }
 
   let manifest: Manifest
   let root: String
@@ -45,8 +46,10 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
   /// `randomStart` picks a random clip start per sample (training), else the centred clip;
   /// `startPosition` skips that many samples of the order (resuming inside an epoch).
   public init(
-    manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64, randomStart: Bool,
-    workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip, startPosition: Int = 0
+    manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64,
+    randomStart: Bool,
+    workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip,
+    startPosition: Int = 0
   ) {
     self.manifest = manifest
     self.root = root
@@ -75,7 +78,9 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
   private func work() {
     while true {
       cond.lock()
-      while !stopped && nextToSchedule < order.count && nextToSchedule - nextToConsume >= capacity { cond.wait() }
+      while !stopped && nextToSchedule < order.count && nextToSchedule - nextToConsume >= capacity {
+        cond.wait()
+      }
       if stopped || nextToSchedule >= order.count {
         cond.unlock()
         return
@@ -98,7 +103,8 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
     var start: Int? = nil
     if randomStart {
       var rng = SplitMix64(seed: seed &+ UInt64(pos) &* 0x9E37_79B9)
-      start = ClipSampler.randomStart(frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+      start = ClipSampler.randomStart(
+        frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
     }
     return try reader.clip(spec, start: start).tensor
   }
@@ -128,7 +134,9 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
         labels.append(manifest.rows[order[pos]].labels)
         rows.append(order[pos])
       case .failure(let e):
-        if policy == .stop { throw MediaError(manifest.rows[order[pos]].path, "manifest row \(order[pos] + 1): \(e)") }
+        if policy == .stop {
+          throw MediaError(manifest.rows[order[pos]].path, "manifest row \(order[pos] + 1): \(e)")
+        }
         skipped.append((order[pos], "\(e)"))
       }
     }

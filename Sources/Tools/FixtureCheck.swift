@@ -1,8 +1,10 @@
 import Foundation
+import SVFAP
 import Tensor
 
-/// Recomputes a golden fixture of the authors' PyTorch code (../shared/fixtures format: safetensors +
-/// JSON sidecar with "kind" and "config") with our model and compares every output, loss and gradient.
+/// Recomputes a golden fixture of the authors' PyTorch code (../shared/fixtures format: safetensors
+/// + JSON sidecar with "kind" and "config") with our model and compares every output, loss and
+/// gradient.
 public enum FixtureCheck {
   /// One compared tensor.
   public struct Row: Sendable {
@@ -36,7 +38,8 @@ public enum FixtureCheck {
 
   /// Checks one fixture; `dump` writes every computed tensor under the fixture's names.
   public static func check(path: String, dump: String? = nil) throws -> Report {
-    let jsonPath = path.hasSuffix(".safetensors") ? String(path.dropLast(12)) + ".json" : path + ".json"
+    let jsonPath =
+      path.hasSuffix(".safetensors") ? String(path.dropLast(12)) + ".json" : path + ".json"
     guard let jd = FileManager.default.contents(atPath: jsonPath),
       let side = (try? JSONSerialization.jsonObject(with: jd)) as? [String: Any]
     else {
@@ -44,20 +47,34 @@ public enum FixtureCheck {
     }
     let kind = side["kind"] as? String ?? "?"
     var report = Report(path: path)
-    if kind == "pretrain", let variant = side["variant"] as? String ?? (path.contains("pretrain_orig") ? "orig" : nil), variant != "paper" {
-      report.unsupported = "variant '\(variant)' reproduces the authors' released code and its defects (SPEC 'Known defects'); not supported by design"
+    if kind == "pretrain",
+      let variant = side["variant"] as? String ?? (path.contains("pretrain_orig") ? "orig" : nil),
+      variant != "paper"
+    {
+      report.unsupported =
+        """
+        variant '\(variant)' reproduces the authors' released code and its defects (SPEC 'Known \
+        defects'); not supported by design
+        """
       return report
     }
     if kind == "pretrain" && side["variant"] == nil {
-      report.unsupported = "pretraining fixture without \"variant\": \"paper\" reproduces the released code; not supported by design"
+      report.unsupported =
+        """
+        pretraining fixture without \"variant\": \"paper\" reproduces the released code; not \
+        supported by design
+        """
       return report
     }
     let ref = try SafeTensorsFile(path: path)
-    let dtype: DType = ["fp64", "float64"].contains(side["dtype"] as? String ?? "") ? .float64 : .float32
+    let dtype: DType =
+      ["fp64", "float64"].contains(side["dtype"] as? String ?? "") ? .float64 : .float32
     var source = ref
     if let from = side["weights_and_inputs_from"] as? String {
       let file = String(from.split(separator: " ").first ?? "")
-      source = try SafeTensorsFile(path: URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).path)
+      source = try SafeTensorsFile(
+        path: URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file)
+          .path)
     }
     let computed: [String: Tensor]
     let tol = dtype == .float64 ? 1e-9 : 1e-4
@@ -67,7 +84,9 @@ public enum FixtureCheck {
     case "pretrain": computed = try pretrain(side, source, dtype)
     case "misc": computed = try misc(side, source)
     case "train_finetune", "train_pretrain":
-      let run = try TrainingFixture(side: side, file: source, dtype: dtype, pretraining: kind == "train_pretrain").run()
+      let run = try TrainingFixture(
+        side: side, file: source, dtype: dtype, pretraining: kind == "train_pretrain"
+      ).run()
       computed = run.tensors
       report.rows += run.recipeRows(tolerance: tol)
     default: throw SVFAPError.badFile(path: jsonPath, message: "unknown fixture kind '\(kind)'")
@@ -79,25 +98,38 @@ public enum FixtureCheck {
       }
       guard let mine = computed[name], let entry = ref.entries[name] else { continue }
       let ours = mine.toDoubles()
-      let theirs = entry.dtype.hasPrefix("F") ? try ref.tensor(name, dtype: .float64).toDoubles() : try ref.ints(name).values.map(Double.init)
+      let theirs =
+        entry.dtype.hasPrefix("F")
+        ? try ref.tensor(name, dtype: .float64).toDoubles()
+        : try ref.ints(name).values.map(Double.init)
       guard ours.count == theirs.count else {
-        throw SVFAPError.badFile(path: path, message: "'\(name)' has \(theirs.count) values in the fixture but we computed \(ours.count)")
+        throw SVFAPError.badFile(
+          path: path,
+          message:
+            "'\(name)' has \(theirs.count) values in the fixture but we computed \(ours.count)")
       }
       let err = zip(ours, theirs).map { abs($0 - $1) }.max() ?? 0
       var scale = theirs.map(abs).max() ?? 0
       var absolute = false
       // Softmax shift invariance makes these gradients exactly zero; the stored values are rounding
-      // noise, so compare absolutely against the scale of the fc2.weight gradient (fixtures README).
+      // noise, so compare absolutely against the scale of the fc2.weight gradient (fixtures
+      // README).
       let isUnitBottleneck = side["unit"] as? String == "spatial_attention"
-      if name.hasPrefix("grad."), name.contains("spatial_downsamples.") || isUnitBottleneck, name.hasSuffix("mlp.fc2.bias") {
+      if name.hasPrefix("grad."), name.contains("spatial_downsamples.") || isUnitBottleneck,
+        name.hasSuffix("mlp.fc2.bias")
+      {
         let w = String(name.dropLast(4)) + "weight"
         scale = (try? ref.tensor(w, dtype: .float64).toDoubles().map(abs).max() ?? 0) ?? 0
         absolute = true
       }
-      // A replayed run's later losses carry what Adam makes of rounding-level gradients (it scales every
-      // coordinate to unit size, noise too): parameters agree to ~5e-11, the losses of steps 3… to ~1e-9.
+      // A replayed run's later losses carry what Adam makes of rounding-level gradients (it scales
+      // every coordinate to unit size, noise too): parameters agree to ~5e-11, the losses of steps
+      // 3… to ~1e-9.
       let rowTolerance = kind.hasPrefix("train_") && name.hasSuffix(".loss") ? max(tol, 1e-8) : tol
-      report.rows.append(Row(name: name, maxError: err, scale: scale, tolerance: rowTolerance * max(scale, .leastNormalMagnitude), absolute: absolute))
+      report.rows.append(
+        Row(
+          name: name, maxError: err, scale: scale,
+          tolerance: rowTolerance * max(scale, .leastNormalMagnitude), absolute: absolute))
     }
     if let dump { try SafeTensorsFile.write(computed, to: dump) }
     return report
@@ -105,17 +137,23 @@ public enum FixtureCheck {
 
   // MARK: kinds
 
-  static func unit(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws -> [String: Tensor] {
+  static func unit(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws -> [String:
+    Tensor]
+  {
     let name = side["unit"] as? String ?? "?"
     let note = side["note"] as? String ?? ""
     func intInNote(_ key: String) throws -> Int {
-      guard let r = note.range(of: key + "=\\d+", options: .regularExpression), let v = Int(note[r].dropFirst(key.count + 1)) else {
+      guard let r = note.range(of: key + "=\\d+", options: .regularExpression),
+        let v = Int(note[r].dropFirst(key.count + 1))
+      else {
         throw SVFAPError.badConfig("unit fixture '\(name)': the note does not give \(key)")
       }
       return v
     }
     func shape(_ n: String) throws -> [Int] {
-      guard let e = src.entries[n] else { throw SVFAPError.badConfig("unit fixture '\(name)' lacks '\(n)'") }
+      guard let e = src.entries[n] else {
+        throw SVFAPError.badConfig("unit fixture '\(name)' lacks '\(n)'")
+      }
       return e.shape
     }
     var i = Init(dtype: dtype, rng: SplitMix64(seed: 0))
@@ -138,13 +176,18 @@ public enum FixtureCheck {
       forward = { x, c in try m(x, context: try needContext(c)) }
     case "block":
       let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0]
-      let m = Block(dim, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
+      let m = Block(
+        dim, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6,
+        dropPath: 0, &i)
       var rng = SplitMix64(seed: 0)
       module = m
       forward = { x, _ in try m(x, rng: &rng) }
     case "csblock":
-      let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0], ctx = try shape("cross_norm2.weight")[0]
-      let m = CrossSelfBlock(dim, contextDim: ctx, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
+      let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0],
+        ctx = try shape("cross_norm2.weight")[0]
+      let m = CrossSelfBlock(
+        dim, contextDim: ctx, heads: try intInNote("num_heads"),
+        mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
       var rng = SplitMix64(seed: 0)
       module = m
       forward = { x, c in try m(x, context: try needContext(c), rng: &rng) }
@@ -154,14 +197,17 @@ public enum FixtureCheck {
       module = m
       forward = { x, _ in try m(x) }
     case "spatial_attention":
-      let dim = try shape("norm.weight")[0], hidden = try shape("mlp.fc1.weight")[0], g = try shape("mlp.fc2.weight")[0]
+      let dim = try shape("norm.weight")[0], hidden = try shape("mlp.fc1.weight")[0],
+        g = try shape("mlp.fc2.weight")[0]
       let m = SpatialAttention(dim, tokens: g, hidden: hidden, eps: 1e-6, &i)
       let t = try intInNote("temporal_seq_len")
       module = m
       forward = { x, _ in try m(x, slices: t) }
     case "temporal_conv1d":
       let w = try shape("weight")
-      guard w[0] == w[1] else { throw SVFAPError.badConfig("temporal conv fixture with \(w[1]) -> \(w[0]) channels") }
+      guard w[0] == w[1] else {
+        throw SVFAPError.badConfig("temporal conv fixture with \(w[1]) -> \(w[0]) channels")
+      }
       let m = TemporalConv(w[0], kernel: w[2], &i)
       module = m
       forward = { x, _ in try m.conv1d(x) }
@@ -182,7 +228,9 @@ public enum FixtureCheck {
     return result
   }
 
-  static func finetune(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws -> [String: Tensor] {
+  static func finetune(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws
+    -> [String: Tensor]
+  {
     let c = try finetuneConfig(side)
     let model = try FinetuneModel(c, dtype: dtype)
     try loadWeights(model, src, prefix: "")
@@ -208,7 +256,9 @@ public enum FixtureCheck {
     return result
   }
 
-  static func pretrain(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws -> [String: Tensor] {
+  static func pretrain(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws
+    -> [String: Tensor]
+  {
     let c = try pretrainConfig(side)
     let model = try PretrainModel(c, dtype: dtype)
     try loadWeights(model, src, prefix: "")
@@ -227,26 +277,35 @@ public enum FixtureCheck {
     return result
   }
 
-  /// The sinusoid table, recomputed; and the tube masks' structure (count per frame, tiled over time),
-  /// reported as 0 (right) or 1 (wrong), since numpy's random stream is not ours to reproduce.
+  /// The sinusoid table, recomputed; and the tube masks' structure (count per frame, tiled over
+  /// time), reported as 0 (right) or 1 (wrong), since numpy's random stream is not ours to
+  /// reproduce.
   static func misc(_ side: [String: Any], _ src: SafeTensorsFile) throws -> [String: Tensor] {
     var out: [String: Tensor] = [:]
     for name in src.names {
       guard let e = src.entries[name] else { continue }
       if name.hasPrefix("sinusoid_table"), e.shape.count == 3 {
         out[name] = sinusoidTable(count: e.shape[1], dim: e.shape[2])
-      } else if name.hasPrefix("tube_mask_"), let dims = name.split(separator: "_").dropFirst(2).first {
+      } else if name.hasPrefix("tube_mask_"),
+        let dims = name.split(separator: "_").dropFirst(2).first
+      {
         let tdims = dims.split(separator: "x").compactMap { Int($0) }
         guard tdims.count == 3 else { continue }
         let per = tdims[1] * tdims[2]
-        let ratio = Double(name.components(separatedBy: "_r").last?.split(separator: "_").first ?? "") ?? -1
-        let v = e.dtype.hasPrefix("F") ? try src.tensor(name, dtype: .float64).toDoubles().map { Int($0) } : try src.ints(name).values
+        let ratio =
+          Double(name.components(separatedBy: "_r").last?.split(separator: "_").first ?? "") ?? -1
+        let v =
+          e.dtype.hasPrefix("F")
+          ? try src.tensor(name, dtype: .float64).toDoubles().map { Int($0) }
+          : try src.ints(name).values
         let first = Array(v.prefix(per))
         let tiled = (0..<tdims[0]).allSatisfy { Array(v[($0 * per)..<(($0 + 1) * per)]) == first }
-        let countOK = first.filter { $0 != 0 }.count == (try? TokenMask.maskedCount(ratio, per)) ?? -1
+        let countOK =
+          first.filter { $0 != 0 }.count == (try? TokenMask.maskedCount(ratio, per)) ?? -1
         // Ours: the same tensor when the structure holds, so the comparison reports 0 error.
         let ok = tiled && countOK
-        out[name] = try Tensor(v.map { ok ? Double($0) : Double($0) + 1 }, shape: e.shape, dtype: .float64)
+        out[name] = try Tensor(
+          v.map { ok ? Double($0) : Double($0) + 1 }, shape: e.shape, dtype: .float64)
       }
     }
     return out
@@ -256,36 +315,51 @@ public enum FixtureCheck {
 
   /// The fine-tuning model's config of a fixture (TPSBT with mean pooling).
   static func finetuneConfig(_ side: [String: Any]) throws -> SVFAPConfig {
-    guard let cfg = side["config"] as? [String: Any] else { throw SVFAPError.badConfig("finetune fixture without config") }
+    guard let cfg = side["config"] as? [String: Any] else {
+      throw SVFAPError.badConfig("finetune fixture without config")
+    }
     var c = try encoderConfig(cfg)
     c.frames = try int(cfg, "all_frames")
     c.numClasses = try int(cfg, "num_classes")
-    c.headActivation = cfg["head_activation_func"] as? String
+    if let name = cfg["head_activation_func"] as? String {
+      guard let activation = HeadActivation(rawValue: name) else {
+        throw SVFAPError.badConfig("unknown head activation '\(name)'")
+      }
+      c.headActivation = activation
+    }
     guard cfg["use_mean_pooling"] as? Bool == true, cfg["keep_temporal_dim"] as? Bool != true else {
-      throw SVFAPError.badConfig("only use_mean_pooling = true, keep_temporal_dim = false is supported")
+      throw SVFAPError.badConfig(
+        "only use_mean_pooling = true, keep_temporal_dim = false is supported")
     }
     return c
   }
 
   /// The pretraining model's config of a fixture (encoder, decoder, normalized targets).
   static func pretrainConfig(_ side: [String: Any]) throws -> SVFAPConfig {
-    guard let cfg = side["config"] as? [String: Any] else { throw SVFAPError.badConfig("pretrain fixture without config") }
+    guard let cfg = side["config"] as? [String: Any] else {
+      throw SVFAPError.badConfig("pretrain fixture without config")
+    }
     var c = try encoderConfig(cfg)
     c.frames = try int(cfg, "num_frames")
     c.decoderDim = try int(cfg, "decoder_embed_dim")
     c.decoderDepth = try int(cfg, "decoder_depth")
     c.decoderHeads = try int(cfg, "decoder_num_heads")
     guard try int(cfg, "decoder_num_classes") == c.valuesPerTubelet else {
-      throw SVFAPError.badConfig("decoder_num_classes must be 3·tubelet·P·P = \(c.valuesPerTubelet)")
+      throw SVFAPError.badConfig(
+        "decoder_num_classes must be 3·tubelet·P·P = \(c.valuesPerTubelet)")
     }
-    guard cfg["normlize_target"] as? Bool == true else { throw SVFAPError.badConfig("only normalized targets are supported") }
+    guard cfg["normlize_target"] as? Bool == true else {
+      throw SVFAPError.badConfig("only normalized targets are supported")
+    }
     return c
   }
 
   /// A stored bool mask (B, N), true = masked, as a token mask.
   static func loadMask(_ src: SafeTensorsFile, _ name: String, slices: Int) throws -> TokenMask {
     let (flags, shape) = try src.ints(name)
-    guard shape.count == 2 else { throw SVFAPError.badConfig("'\(name)' has shape \(shape), not (B, N)") }
+    guard shape.count == 2 else {
+      throw SVFAPError.badConfig("'\(name)' has shape \(shape), not (B, N)")
+    }
     let rows = (0..<shape[0]).map { b in (0..<shape[1]).map { flags[b * shape[1] + $0] != 0 } }
     return try TokenMask(masked: rows, slices: slices)
   }
@@ -300,10 +374,14 @@ public enum FixtureCheck {
     c.dim = try int(cfg, "embed_dim")
     c.heads = try int(cfg, "num_heads")
     c.mlpRatio = cfg["mlp_ratio"] as? Double ?? 4
-    guard let depths = cfg["stage_depths"] as? [Int] else { throw SVFAPError.badConfig("config lacks stage_depths") }
+    guard let depths = cfg["stage_depths"] as? [Int] else {
+      throw SVFAPError.badConfig("config lacks stage_depths")
+    }
     c.stageDepths = depths
     c.temporalKernel = try int(cfg, "temporal_kernel_size")
-    guard let g = cfg["num_bottleneck_tokens"] as? [Int], let g0 = g.first, g.allSatisfy({ $0 == g0 }) else {
+    guard let g = cfg["num_bottleneck_tokens"] as? [Int], let g0 = g.first,
+      g.allSatisfy({ $0 == g0 })
+    else {
       throw SVFAPError.badConfig("num_bottleneck_tokens must be one count for every stage")
     }
     c.bottleneckTokens = g0
@@ -312,16 +390,24 @@ public enum FixtureCheck {
     guard cfg["qkv_bias"] as? Bool == true, cfg["qk_scale"] == nil || cfg["qk_scale"] is NSNull,
       (cfg["init_values"] as? Double ?? 0) == 0, cfg["use_learnable_pos_emb"] as? Bool != true
     else {
-      throw SVFAPError.badConfig("only qkv_bias = true, qk_scale = null, init_values = 0 and fixed position tables are supported")
+      throw SVFAPError.badConfig(
+        """
+        only qkv_bias = true, qk_scale = null, init_values = 0 and fixed position tables are \
+        supported
+        """
+      )
     }
-    for key in ["drop_rate", "attn_drop_rate", "drop_path_rate"] where (cfg[key] as? Double ?? 0) != 0 {
+    for key in ["drop_rate", "attn_drop_rate", "drop_path_rate"]
+    where (cfg[key] as? Double ?? 0) != 0 {
       throw SVFAPError.badConfig("\(key) must be 0 for a deterministic check")
     }
     return c
   }
 
   static func int(_ cfg: [String: Any], _ key: String) throws -> Int {
-    guard let v = cfg[key] as? Int else { throw SVFAPError.badConfig("config lacks integer '\(key)'") }
+    guard let v = cfg[key] as? Int else {
+      throw SVFAPError.badConfig("config lacks integer '\(key)'")
+    }
     return v
   }
 
@@ -329,10 +415,14 @@ public enum FixtureCheck {
   static func loadWeights(_ module: Module, _ src: SafeTensorsFile, prefix: String) throws {
     for (name, p) in module.namedParameters() {
       let stored = prefix + name
-      guard src.entries[stored] != nil else { throw SVFAPError.badFile(path: src.path, message: "no weight '\(stored)' for the model") }
+      guard src.entries[stored] != nil else {
+        throw SVFAPError.badFile(path: src.path, message: "no weight '\(stored)' for the model")
+      }
       let t = try src.tensor(stored, dtype: p.dtype)
       guard t.shape == p.shape else {
-        throw SVFAPError.badFile(path: src.path, message: "'\(stored)' has shape \(t.shape) but the model needs \(p.shape)")
+        throw SVFAPError.badFile(
+          path: src.path, message: "'\(stored)' has shape \(t.shape) but the model needs \(p.shape)"
+        )
       }
       try p.assign(t)
       p.requiresGrad = true

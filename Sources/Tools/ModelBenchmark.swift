@@ -1,5 +1,14 @@
 import Glibc
+import SVFAP
 import Tensor
+
+/// What a model benchmark times.
+public enum BenchmarkMode: String, CaseIterable, Sendable {
+  /// Forward only, no graph.
+  case forward
+  /// Forward and backward.
+  case train
+}
 
 /// `svfap bench model` and `svfap bench memory`: timings of whole model steps on random clips.
 public enum ModelBenchmark {
@@ -16,7 +25,10 @@ public enum ModelBenchmark {
 
     /// The JSON line.
     public var json: String {
-      "{\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))}"
+      """
+      {\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \
+      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))}
+      """
     }
   }
 
@@ -32,16 +44,18 @@ public enum ModelBenchmark {
     guard let f = fopen("/proc/self/statm", "r") else { return 0 }
     defer { fclose(f) }
     var size = 0, resident = 0
-    _ = withUnsafeMutablePointer(to: &size) { s in withUnsafeMutablePointer(to: &resident) { r in vfscanf_shim(f, s, r) } }
+    _ = withUnsafeMutablePointer(to: &size) { s in
+      withUnsafeMutablePointer(to: &resident) { r in vfscanf_shim(f, s, r) }
+    }
     return Double(resident) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
   }
 
   /// Times `runs` steps after `warmup` steps.
-  public static func run(preset: String, task: String, mode: String, batch: Int, threads: Int, runs: Int, warmup: Int = 1, maskRatio: Double = 0.9) throws
-    -> Result
-  {
+  public static func run(
+    preset: String, task: ModelTask, mode: BenchmarkMode, batch: Int, threads: Int, runs: Int,
+    warmup: Int = 1, maskRatio: Double = 0.9
+  ) throws -> Result {
     let cfg = try SVFAPConfig.preset(preset)
-    guard ["forward", "train"].contains(mode) else { throw SVFAPError.badConfig("--mode must be forward or train, not '\(mode)'") }
     guard batch >= 1 else { throw SVFAPError.badConfig("--batch must be at least 1") }
     Threads.count = threads
     var rng = SplitMix64(seed: 1)
@@ -49,32 +63,34 @@ public enum ModelBenchmark {
     let step: () throws -> Void
     let flops: Double
     switch task {
-    case "finetune":
+    case .finetune:
       let model = try FinetuneModel(cfg)
       let labels = (0..<batch).map { $0 % cfg.numClasses }
-      flops = FLOPs.finetune(cfg) * Double(batch) * (mode == "train" ? 3 : 1)
+      flops = FLOPs.finetune(cfg) * Double(batch) * (mode == .train ? 3 : 1)
       step = {
-        if mode == "forward" {
+        if mode == .forward {
           _ = try withNoGrad { try model(clip) }
         } else {
           model.zeroGrad()
           try model(clip).crossEntropy(labels: labels).backward()
         }
       }
-    case "pretrain":
+    case .pretrain:
       let model = try PretrainModel(cfg)
-      flops = FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) * Double(batch) * (mode == "train" ? 3 : 1)
+      flops =
+        FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) * Double(batch)
+        * (mode == .train ? 3 : 1)
       step = {
-        let mask = try TokenMask.tube(batch: batch, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: maskRatio, rng: &rng)
-        if mode == "forward" {
+        let mask = try TokenMask.tube(
+          batch: batch, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: maskRatio,
+          rng: &rng)
+        if mode == .forward {
           _ = try withNoGrad { try model.loss(clip, mask: mask) }
         } else {
           model.zeroGrad()
           try model.loss(clip, mask: mask).loss.backward()
         }
       }
-    default:
-      throw SVFAPError.badConfig("--task must be finetune or pretrain, not '\(task)'")
     }
     for _ in 0..<warmup { try step() }
     var times: [Double] = []
@@ -85,7 +101,9 @@ public enum ModelBenchmark {
     }
     times.sort()
     let median = times[times.count / 2]
-    return Result(medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9, peakRssMB: peakRssMB())
+    return Result(
+      medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9,
+      peakRssMB: peakRssMB())
   }
 
   /// Repeats forward+backward of `blocks` Transformer blocks (C 512, 800 tokens) and reports RSS
@@ -107,7 +125,9 @@ public enum ModelBenchmark {
 public func r1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
 
 /// Reads two integers from statm.
-func vfscanf_shim(_ f: UnsafeMutablePointer<FILE>, _ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>) -> Int32 {
+func vfscanf_shim(
+  _ f: UnsafeMutablePointer<FILE>, _ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>
+) -> Int32 {
   var line = [CChar](repeating: 0, count: 256)
   guard fgets(&line, 256, f) != nil else { return 0 }
   let parts = String(cString: line).split(separator: " ")

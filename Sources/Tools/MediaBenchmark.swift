@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Tensor
 
 /// `svfap bench media`: clips per second for decode + sample + crop of one 16 × 160 clip from each
@@ -35,17 +36,24 @@ public enum MediaBenchmark {
         return t.sorted()[t.count / 2]
       }
       let resize = try median { _ = try VideoReader(path: path).clip(spec) }
-      let face = try median { _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true) }
+      let face = try median {
+        _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true)
+      }
       let scale = Double(spec.size) / Double(min(probe.info.width, probe.info.height))
-      let size = (max(spec.size, Int((Double(probe.info.width) * scale).rounded())), max(spec.size, Int((Double(probe.info.height) * scale).rounded())))
+      let size = (
+        max(spec.size, Int((Double(probe.info.width) * scale).rounded())),
+        max(spec.size, Int((Double(probe.info.height) * scale).rounded()))
+      )
       return Figure(
-        file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize, faceClipsPerSecond: 1 / face,
+        file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize,
+        faceClipsPerSecond: 1 / face,
         indices: clip.frameIndices, resized: size)
     }
   }
 
-  /// The PyAV baseline script: the same files, the same frame indices, decode + resize (to_ndarray with
-  /// the same size) + the same center crop; prints clips/s per file as JSON. Run by `svfap bench media`.
+  /// The PyAV baseline script: the same files, the same frame indices, decode + resize (to_ndarray
+  /// with the same size) + the same center crop; prints clips/s per file as JSON. Run by `svfap
+  /// bench media`.
   public static let pyavScript = """
     import av, json, sys, time
     jobs = json.loads(sys.argv[1])

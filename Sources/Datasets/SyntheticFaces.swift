@@ -1,20 +1,27 @@
 import Foundation
+import Media
 import Tensor
 
 /// Procedural talking faces for experiments without a dataset: each identity has a skin tone, face
-/// shape, hair, background and five trait scores in [0, 1]; each clip shows one of seven expressions
-/// with an onset-apex-offset time course, blinks, head motion, lighting changes and pixel noise, plus a
-/// continuous valence/arousal label. Traits shape behaviour (extraversion: motion and intensity,
-/// neuroticism: blinking, openness: brow raise, agreeableness: smile, conscientiousness: steadiness).
+/// shape, hair, background and five trait scores in [0, 1]; each clip shows one of seven
+/// expressions with an onset-apex-offset time course, blinks, head motion, lighting changes and
+/// pixel noise, plus a continuous valence/arousal label. Traits shape behaviour (extraversion:
+/// motion and intensity, neuroticism: blinking, openness: brow raise, agreeableness: smile,
+/// conscientiousness: steadiness).
 public enum SyntheticFaces {
   /// The seven basic expressions (DFEW's classes, in its order).
-  public static let expressions = ["neutral", "happy", "sad", "surprise", "fear", "disgust", "anger"]
+  public static let expressions = [
+    "neutral", "happy", "sad", "surprise", "fear", "disgust", "anger",
+  ]
   /// Trait names (Big Five).
-  public static let traits = ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"]
+  public static let traits = [
+    "openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism",
+  ]
 
   /// One identity.
   public struct Identity: Sendable {
-    let skin: (Double, Double, Double), hair: (Double, Double, Double), bg1: (Double, Double, Double), bg2: (Double, Double, Double)
+    let skin: (Double, Double, Double), hair: (Double, Double, Double),
+      bg1: (Double, Double, Double), bg2: (Double, Double, Double)
     let faceW: Double, faceH: Double, eyeGap: Double
     /// Big Five scores in [0, 1].
     public let traits: [Double]
@@ -57,17 +64,24 @@ public enum SyntheticFaces {
   }
 
   /// Renders `frames` RGB24 frames (size × size) of `identity` showing `expression`.
-  public static func render(identity id: Identity, expression e: Int, frames: Int, size: Int, noise: Double = 0.04, rng: inout SplitMix64) -> (
+  public static func render(
+    identity id: Identity, expression e: Int, frames: Int, size: Int, noise: Double = 0.04,
+    rng: inout SplitMix64
+  ) -> (
     frames: [[UInt8]], labels: Labels
   ) {
     let (o, c, x, a, n) = (id.traits[0], id.traits[1], id.traits[2], id.traits[3], id.traits[4])
     let peak = min(1, 0.45 + 0.35 * rng.nextDouble() + 0.2 * x)
-    let onset = 0.05 + 0.1 * rng.nextDouble(), apex = onset + 0.15 + 0.1 * rng.nextDouble(), offset = 0.75 + 0.15 * rng.nextDouble()
-    let motion = 0.01 + 0.03 * x * (1.2 - c), phase = 6.28 * rng.nextDouble(), light = 0.15 * rng.nextDouble()
+    let onset = 0.05 + 0.1 * rng.nextDouble(), apex = onset + 0.15 + 0.1 * rng.nextDouble(),
+      offset = 0.75 + 0.15 * rng.nextDouble()
+    let motion = 0.01 + 0.03 * x * (1.2 - c), phase = 6.28 * rng.nextDouble(),
+      light = 0.15 * rng.nextDouble()
     let blinkEvery = Int(40 - 25 * n), blinkAt = Int(rng.next() % UInt64(max(blinkEvery, 1)))
     let shape = shapes[e]
-    let valence = max(-1, min(1, shape[7] * peak + 0.1 * (rng.nextDouble() - 0.5) * 2 + 0.1 * (a - 0.5)))
-    let arousal = max(-1, min(1, shape[8] * peak + 0.1 * (rng.nextDouble() - 0.5) * 2 + 0.1 * (x - 0.5)))
+    let valence = max(
+      -1, min(1, shape[7] * peak + 0.1 * (rng.nextDouble() - 0.5) * 2 + 0.1 * (a - 0.5)))
+    let arousal = max(
+      -1, min(1, shape[8] * peak + 0.1 * (rng.nextDouble() - 0.5) * 2 + 0.1 * (x - 0.5)))
     var out: [[UInt8]] = []
     for f in 0..<frames {
       let t = Double(f) / Double(max(frames - 1, 1))
@@ -75,25 +89,34 @@ public enum SyntheticFaces {
         let s = min(max(v, 0), 1)
         return s * s * (3 - 2 * s)
       }
-      let k = peak * (t < apex ? smooth((t - onset) / max(apex - onset, 1e-3)) : 1 - smooth((t - offset) / 0.2))
+      let k =
+        peak
+        * (t < apex
+          ? smooth((t - onset) / max(apex - onset, 1e-3)) : 1 - smooth((t - offset) / 0.2))
       func mix(_ i: Int, _ neutral: Double) -> Double { neutral + (shape[i] - neutral) * k }
       var eyeOpen = mix(0, 1), browRaise = mix(1, 0) + 0.1 * (o - 0.5), browTilt = mix(2, 0)
-      let curve = mix(3, 0) + 0.25 * (a - 0.5), mouthOpen = mix(4, 0), mouthWidth = mix(5, 1), wrinkle = shape[6] * k
+      let curve = mix(3, 0) + 0.25 * (a - 0.5), mouthOpen = mix(4, 0), mouthWidth = mix(5, 1),
+        wrinkle = shape[6] * k
       if (f + blinkAt) % max(blinkEvery, 2) < 2 { eyeOpen *= 0.1 }
       browRaise = max(-0.6, browRaise)
-      let cx = 0.5 + motion * sin(phase + 0.35 * Double(f)), cy = 0.52 + 0.6 * motion * cos(phase + 0.27 * Double(f))
+      let cx = 0.5 + motion * sin(phase + 0.35 * Double(f)),
+        cy = 0.52 + 0.6 * motion * cos(phase + 0.27 * Double(f))
       let bright = 1 + light * sin(phase + 0.2 * Double(f))
       out.append(
         draw(
-          id, size: size, cx: cx, cy: cy, eyeOpen: eyeOpen, browRaise: browRaise, browTilt: browTilt, curve: curve,
-          mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright, noise: noise, rng: &rng))
+          id, size: size, cx: cx, cy: cy, eyeOpen: eyeOpen, browRaise: browRaise,
+          browTilt: browTilt, curve: curve,
+          mouthOpen: mouthOpen, mouthWidth: mouthWidth, wrinkle: wrinkle, bright: bright,
+          noise: noise, rng: &rng))
     }
     return (out, Labels(expression: e, intensity: peak, valence: valence, arousal: arousal))
   }
 
   static func draw(
-    _ id: Identity, size: Int, cx: Double, cy: Double, eyeOpen: Double, browRaise: Double, browTilt: Double, curve: Double,
-    mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, noise amplitude: Double, rng: inout SplitMix64
+    _ id: Identity, size: Int, cx: Double, cy: Double, eyeOpen: Double, browRaise: Double,
+    browTilt: Double, curve: Double,
+    mouthOpen: Double, mouthWidth: Double, wrinkle: Double, bright: Double, noise amplitude: Double,
+    rng: inout SplitMix64
   ) -> [UInt8] {
     var img = [UInt8](repeating: 0, count: size * size * 3)
     let s = Double(size)
@@ -106,7 +129,10 @@ public enum SyntheticFaces {
       for px in 0..<size {
         let xx = (Double(px) + 0.5) / s
         // Background gradient.
-        var col = (id.bg1.0 + (id.bg2.0 - id.bg1.0) * y, id.bg1.1 + (id.bg2.1 - id.bg1.1) * y, id.bg1.2 + (id.bg2.2 - id.bg1.2) * y)
+        var col = (
+          id.bg1.0 + (id.bg2.0 - id.bg1.0) * y, id.bg1.1 + (id.bg2.1 - id.bg1.1) * y,
+          id.bg1.2 + (id.bg2.2 - id.bg1.2) * y
+        )
         let dx = (xx - cx) / fw, dy = (y - cy) / fh
         let head = dx * dx + dy * dy
         // Hair: a larger ellipse above the head.
@@ -120,7 +146,9 @@ public enum SyntheticFaces {
             let ex = (xx - (cx + side * id.eyeGap)) / eyeRx, ey = (y - eyeY) / max(eyeRy, 1e-4)
             if ex * ex + ey * ey < 1 {
               let ir = (xx - (cx + side * id.eyeGap)) / 0.018
-              col = ir * ir + ey * ey * (eyeRy / 0.018) * (eyeRy / 0.018) < 1 ? (0.12, 0.08, 0.05) : (0.95, 0.95, 0.93)
+              col =
+                ir * ir + ey * ey * (eyeRy / 0.018) * (eyeRy / 0.018) < 1
+                ? (0.12, 0.08, 0.05) : (0.95, 0.95, 0.93)
             }
             // Brows: tilted bars; inner ends move with browTilt.
             let bx = (xx - (cx + side * id.eyeGap)) / 0.06
@@ -131,15 +159,21 @@ public enum SyntheticFaces {
             }
           }
           // Nose, with wrinkles for disgust.
-          if abs(xx - cx) < 0.012 && y > eyeY + 0.03 && y < mouthY - 0.06 { col = (col.0 * 0.8, col.1 * 0.8, col.2 * 0.8) }
-          if wrinkle > 0.2 && abs(y - (eyeY + 0.05)) < 0.006 && abs(abs(xx - cx) - 0.03) < 0.015 { col = (col.0 * 0.75, col.1 * 0.75, col.2 * 0.75) }
+          if abs(xx - cx) < 0.012 && y > eyeY + 0.03 && y < mouthY - 0.06 {
+            col = (col.0 * 0.8, col.1 * 0.8, col.2 * 0.8)
+          }
+          if wrinkle > 0.2 && abs(y - (eyeY + 0.05)) < 0.006 && abs(abs(xx - cx) - 0.03) < 0.015 {
+            col = (col.0 * 0.75, col.1 * 0.75, col.2 * 0.75)
+          }
           // Mouth: a curved lip line, opening into a dark ellipse.
           let mx = (xx - cx) / mouthHalf
           if abs(mx) < 1 {
             let lip = mouthY - 0.06 * curve * (mx * mx - 0.5)
             let openH = 0.08 * mouthOpen * (1 - mx * mx)
             if y > lip - 0.01 - openH / 2 && y < lip + 0.01 + openH / 2 {
-              col = openH > 0.01 && abs(y - lip) < openH / 2 ? (0.25, 0.05, 0.05) : (0.6 * id.skin.0, 0.3 * id.skin.1, 0.3 * id.skin.2)
+              col =
+                openH > 0.01 && abs(y - lip) < openH / 2
+                ? (0.25, 0.05, 0.05) : (0.6 * id.skin.0, 0.3 * id.skin.1, 0.3 * id.skin.2)
             }
           }
         }
@@ -161,39 +195,55 @@ public enum SyntheticFaces {
   @discardableResult
   public static func writeDataset(
     to out: String, identities: Int, clipsPerExpression: Int, frames: Int, size: Int, seed: UInt64,
-    codec: String = "h264", testIdentities: Int = 0, noise: Double = 0.04, progress: (Int, Int) -> Void = { _, _ in }
+    codec: String = "h264", testIdentities: Int = 0, noise: Double = 0.04,
+    progress: (Int, Int) -> Void = { _, _ in }
   ) throws -> Int {
     // With testIdentities > 0, the last identities form the test split (subject-independent).
     let split = testIdentities > 0
-    func splitCell(_ p: Int) -> String { split ? (p >= identities - testIdentities ? ",test" : ",train") : "" }
+    func splitCell(_ p: Int) -> String {
+      split ? (p >= identities - testIdentities ? ",test" : ",train") : ""
+    }
     let fm = FileManager.default
     try fm.createDirectory(atPath: out + "/videos", withIntermediateDirectories: true)
     var rng = SplitMix64(seed: seed)
     let people = (0..<identities).map { _ in Identity(rng: &rng) }
     let sc = split ? ",split" : ""
-    var unlabeled = "path,identity\(sc)\n", classes = "path,label,identity\(sc)\n", dims = "path,valence,arousal,identity\(sc)\n"
+    var unlabeled = "path,identity\(sc)\n", classes = "path,label,identity\(sc)\n",
+      dims = "path,valence,arousal,identity\(sc)\n"
     var traitsCSV = "path," + traits.joined(separator: ",") + ",identity\(sc)\n"
     let total = identities * expressions.count * clipsPerExpression
     var done = 0
     for (p, person) in people.enumerated() {
       for e in 0..<expressions.count {
         for k in 0..<clipsPerExpression {
-          let name = String(format: "videos/id%02d_%@_%02d.%@", p, expressions[e], k, codec == "mpeg4" ? "avi" : "mp4")
+          let name = String(
+            format: "videos/id%02d_%@_%02d.%@", p, expressions[e], k,
+            codec == "mpeg4" ? "avi" : "mp4")
           var clipRng = SplitMix64(seed: rng.next())
-          let (frameList, labels) = render(identity: person, expression: e, frames: frames, size: size, noise: noise, rng: &clipRng)
-          let writer = try VideoWriter(path: out + "/" + name, width: size, height: size, fps: 25, codec: codec)
+          let (frameList, labels) = render(
+            identity: person, expression: e, frames: frames, size: size, noise: noise, rng: &clipRng
+          )
+          let writer = try VideoWriter(
+            path: out + "/" + name, width: size, height: size, fps: 25, codec: codec)
           for f in frameList { try writer.write(rgb: f) }
           try writer.finish()
           unlabeled += "\(name),\(p)\(splitCell(p))\n"
           classes += "\(name),\(e),\(p)\(splitCell(p))\n"
-          dims += String(format: "%@,%.4f,%.4f,%d", name, labels.valence, labels.arousal, p) + splitCell(p) + "\n"
-          traitsCSV += name + "," + person.traits.map { String(format: "%.4f", $0) }.joined(separator: ",") + ",\(p)\(splitCell(p))\n"
+          dims +=
+            String(format: "%@,%.4f,%.4f,%d", name, labels.valence, labels.arousal, p)
+            + splitCell(p) + "\n"
+          traitsCSV +=
+            name + "," + person.traits.map { String(format: "%.4f", $0) }.joined(separator: ",")
+            + ",\(p)\(splitCell(p))\n"
           done += 1
           progress(done, total)
         }
       }
     }
-    for (file, text) in [("unlabeled.csv", unlabeled), ("expressions.csv", classes), ("dimensional.csv", dims), ("traits.csv", traitsCSV)] {
+    for (file, text) in [
+      ("unlabeled.csv", unlabeled), ("expressions.csv", classes), ("dimensional.csv", dims),
+      ("traits.csv", traitsCSV),
+    ] {
       try text.write(toFile: out + "/" + file, atomically: true, encoding: .utf8)
     }
     return total

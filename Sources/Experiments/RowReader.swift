@@ -1,0 +1,51 @@
+import Datasets
+import Media
+
+/// Decodes the videos of manifest rows one by one under a policy for rows that fail: skip them
+/// (reported) or stop the command.
+public struct RowReader {
+  /// What to do with a row whose video cannot be read.
+  public let policy: ClipLoader.BadRowPolicy
+  /// Called before each row (the workbench checks Ctrl-C here).
+  public let beforeRow: () throws -> Void
+  /// Where skipped rows are reported.
+  public let report: (String) -> Void
+
+  /// A reader with its policy, interruption check and report.
+  public init(
+    policy: ClipLoader.BadRowPolicy, beforeRow: @escaping () throws -> Void,
+    report: @escaping (String) -> Void
+  ) {
+    (self.policy, self.beforeRow, self.report) = (policy, beforeRow, report)
+  }
+
+  /// `read` applied to the row's video; nil when it fails and the policy skips it.
+  public func read<T>(
+    _ row: ManifestRow, of selection: DatasetSelection, _ read: (VideoReader) throws -> T
+  ) throws -> T? {
+    try beforeRow()
+    do {
+      return try read(try VideoReader(path: selection.videoPath(row)))
+    } catch let e as MediaError {
+      guard policy == .skip else {
+        throw ExperimentError(
+          "\(row.path): \(e.message) (on_error: \"skip\" to go on without it)", io: true)
+      }
+      report("skipped \(row.path): \(e.message)")
+      return nil
+    }
+  }
+
+  /// `k` clips spread uniformly over a row's video (nil when skipped).
+  public func clips(_ row: ManifestRow, of selection: DatasetSelection, spec: ClipSpec, k: Int)
+    throws -> [Clip]?
+  {
+    try read(row, of: selection) { reader in
+      try ClipSampler.uniformStarts(
+        k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount
+      ).map {
+        try reader.clip(spec, start: $0)
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import Datasets
+import Media
+import SVFAP
+import Tensor
+
+/// Training data of a manifest's chosen rows, checked against the model before any video is
+/// decoded.
+public enum TrainingData {
+  /// Checks the rows' labels against a fine-tuning head of `outputs` outputs: class indices below
+  /// it, or exactly that many targets per row.
+  public static func checkLabels(_ selection: DatasetSelection, outputs: Int, manifestPath: String)
+    throws
+  {
+    if selection.isClassification {
+      do {
+        try selection.chosen.validateClasses(outputs, path: manifestPath)
+      } catch let e as MediaError {
+        throw ExperimentError("\(e.message) (the model has \(outputs) classes)")
+      }
+    } else if let bad = selection.rows.first(where: { $0.labels.count != outputs }) {
+      throw ExperimentError(
+        "\(bad.path) has \(bad.labels.count) targets, the model's head has \(outputs)")
+    }
+  }
+
+  /// Clips kept in memory: `views` clips spread over each video (1: the centred clip), each with
+  /// its row's labels; a step draws among all of them, so every video is equally likely and its
+  /// temporal position varies. Unreadable rows follow the reader's policy.
+  public static func inMemory(
+    _ selection: DatasetSelection, spec: ClipSpec, views: Int, reader: RowReader
+  ) throws -> (clips: [Tensor], targets: [[Double]], videos: Int) {
+    var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
+    for r in selection.rows {
+      let decoded = try reader.read(r, of: selection) { video in
+        views == 1
+          ? [try video.clip(spec).tensor]
+          : try ClipSampler.uniformStarts(
+            k: views, frames: spec.frames, stride: spec.stride, frameCount: video.info.frameCount
+          ).map {
+            try video.clip(spec, start: $0).tensor
+          }
+      }
+      guard let decoded else { continue }
+      clips += decoded
+      targets += Array(repeating: r.labels, count: decoded.count)
+      videos += 1
+    }
+    return (clips, targets, videos)
+  }
+}

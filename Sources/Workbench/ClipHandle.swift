@@ -1,0 +1,32 @@
+import Foundation
+import Media
+import Script
+import Tensor
+
+/// A clip loaded from a video: the normalized tensor plus its frame indices and source.
+public final class ClipHandle: TensorHandle {
+  /// The clip.
+  public let clip: Clip
+
+  init(_ clip: Clip) {
+    self.clip = clip
+    super.init(clip.tensor, kind: "clip")
+  }
+
+  public override var summary: String {
+    """
+    clip \(tensor.shape) from \((clip.info.path as NSString).lastPathComponent), frames \
+    \(clip.frameIndices.first ?? 0)...\(clip.frameIndices.last ?? 0) step \
+    \(clip.frameIndices.count > 1 ? clip.frameIndices[1] - clip.frameIndices[0] : 0)
+    """
+  }
+  public override var fieldNames: [String] { super.fieldNames + ["frames", "source", "crop_box"] }
+  public override func field(_ name: String) -> Value? {
+    switch name {
+    case "frames": return .list(clip.frameIndices.map { .number(Double($0)) })
+    case "source": return .string(clip.info.path)
+    case "crop_box": return .list(clip.cropBox.map { .number(Double($0)) })
+    default: return super.field(name)
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import Experiments
+import SVFAP
+import Script
+import Tensor
+
+/// `show_attention`: a stage-1 layer's attention (or rollout) on the frames.
+struct ShowAttention: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_attention", topic: "plot",
+    summary:
+      """
+      Attention of a fine-tuning model's stage-1 layer drawn on the frames: one query token's \
+      attention (mean over heads unless a head is named), or attention rollout over the stage-1 \
+      layers.
+      """,
+    params: [
+      .positional("model", .handle("model"), "a fine-tuning model"),
+      .positional("clip", .handle("clip"), "one clip"),
+      .option("layer", .integer, "stage-1 block", default: .number(0)).within(Limits.index),
+      .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(
+        Limits.index),
+      .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue)
+        .within(Limits.index),
+      .option(
+        "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self),
+      clip = try a.handle("clip", as: TensorHandle.self)
+    let (model, _) = try m.finetuning(for: a)
+    let c = model.config, depth = c.stageDepths.first ?? 0
+    let (layer, head, query) = (
+      try a.int("layer"), try a.intIfGiven("head"), try a.intIfGiven("query")
+    )
+    guard layer < depth else { throw a.error("layer must be 0..<\(depth)") }
+    let maps = try a.located { try AttentionMaps(model, clip: clip.tensor) }
+    if let head, head >= maps.heads { throw a.error("head must be 0..<\(maps.heads)") }
+    if let query, query >= maps.tokens { throw a.error("query must be 0..<\(maps.tokens)") }
+    guard layer < maps.layers.count else { return .nilValue }
+    let rollout = try a.bool("rollout")
+    let map =
+      rollout ? maps.rollout(through: layer, head: head) : maps.matrix(layer: layer, head: head)
+    var title =
+      rollout
+      ? "attention rollout over stage-1 layers 0...\(layer)" : "attention, stage 1 layer \(layer)"
+    title += query.map { ", query token \($0)" } ?? ", mean over queries"
+    title += head.map { ", head \($0)" } ?? ", mean over heads"
+    let values = maps.values(of: map, query: query)
+    return try FigureOutput.save(
+      Figures.tokenHeat(clip.tensor, values: values, slices: c.timeSlices, config: c, title: title),
+      a, interp, session: session)
+  }
+}
+
+/// `show_bottleneck`: a bottleneck token's weights over the spatial tokens.
+struct ShowBottleneck: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_bottleneck", topic: "plot",
+    summary:
+      """
+      TPSBT's spatial bottleneck: for a stage and bottleneck token, its softmax weights over \
+      the spatial tokens of each time slice, on the frames.
+      """,
+    params: [
+      .positional("model", .handle("model"), "a fine-tuning model"),
+      .positional("clip", .handle("clip"), "one clip"),
+      .option("stage", .integer, "stage 2 or 3 (index 1 or 2)", default: .number(1)).within(0...16),
+      .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(
+        Limits.index),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self),
+      clip = try a.handle("clip", as: TensorHandle.self)
+    let (model, _) = try m.finetuning(for: a)
+    let stage = try a.int("stage"), token = try a.int("token")
+    guard (1..<model.config.stageDepths.count).contains(stage) else {
+      throw a.error("stage must be 1..<\(model.config.stageDepths.count)")
+    }
+    guard (0..<model.config.bottleneckTokens).contains(token) else {
+      throw a.error("token must be 0..<\(model.config.bottleneckTokens)")
+    }
+    let sa = model.spatialDownsamples[stage - 1]
+    sa.probe.keep = true
+    defer {
+      sa.probe.keep = false
+      sa.probe.last = nil
+    }
+    model.train(false)
+    _ = try a.located {
+      try withNoGrad { try model(clip.tensor.slice(axis: 0, start: 0, count: 1)) }
+    }
+    guard let w = sa.probe.last else { return .nilValue }  // (1, t, G, S)
+    let (t, g, s) = (w.shape[1], w.shape[2], w.shape[3]), v = w.toDoubles()
+    let values = (0..<t).flatMap { ti in (0..<s).map { v[(ti * g + token) * s + $0] } }
+    let title =
+      """
+      bottleneck token \(token) of stage \(stage + 1): weights over the spatial tokens per time \
+      slice
+      """
+    return try FigureOutput.save(
+      Figures.tokenHeat(clip.tensor, values: values, slices: t, config: model.config, title: title),
+      a, interp, session: session)
+  }
+}

@@ -1,0 +1,141 @@
+import Datasets
+import Experiments
+import Foundation
+import SVFAP
+import Script
+import Tensor
+
+/// `finetune`: fine-tuning steps on a manifest's rows, in memory or streamed.
+struct Finetune: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "finetune", topic: "train",
+    summary:
+      """
+      Fine-tune a fine-tuning model on a manifest's rows (classification with label smoothing, \
+      mixup/cutmix; or regression with MSE/CCC); clips are decoded once and kept in memory, or \
+      streamed from disk with stream: true. A second call continues the same run (optimizer, \
+      schedule, log) unless restart: true. Ctrl-C stops at a step boundary.
+      """,
+    params: [
+      .positional("model", .handle("model"), "a fine-tuning model"),
+      .positional("manifest", .string, "a manifest .csv"),
+      .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
+      .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps),
+      .option("batch", .integer, "clips per step", default: .number(4)).within(Limits.batch),
+      .option(
+        "total", .integer,
+        "steps of the whole run, for the cosine schedule (default: this call's steps)",
+        default: .nilValue
+      )
+      .within(Limits.steps),
+      .option("lr", .number, "base learning rate per 256 clips (new run)", default: .number(1e-3))
+        .within(Limits.learningRate),
+      .choice("loss", RegressionLoss.self, "the loss of regression targets", default: .mse),
+      .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue)
+        .within(Limits.index),
+      .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0))
+        .within(Limits.alpha),
+      .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0))
+        .within(Limits.alpha),
+      .option(
+        "smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)
+      ).within(Limits.fraction),
+      .option(
+        "layer_decay", .number, "layer-wise lr decay (1 = off; new run)", default: .number(0.75)
+      ).within(Limits.layerDecay),
+      .option(
+        "freeze_encoder", .bool, "train only fc_norm and the head (new run)", default: .bool(false)),
+      .option(
+        "views", .integer,
+        """
+        clips per video kept in memory, spread over it; each step draws one (an epoch counts \
+        videos)
+        """,
+        default: .number(1)
+      )
+      .within(Limits.clipsPerVideo),
+      .option(
+        "stream", .bool,
+        """
+        decode clips on worker threads while training (a random start per sample, reshuffled \
+        every epoch) instead of keeping them in memory: for datasets larger than memory
+        """,
+        default: .bool(false)),
+      .option(
+        "restart", .bool, "start a new run even if this model was fine-tuned in this session",
+        default: .bool(false)),
+    ] + RunOptions.params + ClipOptions.params,
+    returns: "record {step, loss, clips (videos used), stopped}",
+    example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4")
+
+  /// The run's settings from the call's options.
+  func settings(_ a: Arguments, classification: Bool, options: RunOptions) throws
+    -> FinetuneSettings
+  {
+    var s = FinetuneSettings(
+      task: classification
+        ? .classification(smoothing: try a.number("smoothing"))
+        : .regression(loss: try a.choice("loss", as: RegressionLoss.self)))
+    (s.baseLR, s.layerDecay, s.freezeEncoder) = (
+      try a.number("lr"), try a.number("layer_decay"), try a.bool("freeze_encoder")
+    )
+    (s.mixup, s.cutmix, s.accumulate) = (
+      try a.number("mixup"), try a.number("cutmix"), options.accumulate
+    )
+    (s.clipGrad, s.logPath) = (options.clipGrad, options.logPath)
+    return s
+  }
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let h = try a.handle("model", as: ModelHandle.self)
+    let (model, existing) = try h.finetuning(for: a)
+    let clipOptions = try ClipOptions(a, session: session),
+      options = try RunOptions(a, session: session)
+    let selection = try clipOptions.select(
+      a, session: session, split: try a.string("split"), foldIsTest: false)
+    let manifestPath = try a.string("manifest")
+    try a.located {
+      try TrainingData.checkLabels(
+        selection, outputs: model.config.numClasses, manifestPath: manifestPath)
+    }
+    let stream = try a.bool("stream"), views = try a.int("views"), batch = try a.int("batch")
+    let data =
+      stream
+      ? nil
+      : try a.located {
+        try TrainingData.inMemory(
+          selection, spec: clipOptions.spec, views: views, reader: clipOptions.reader(a, interp))
+      }
+    let videos = data?.videos ?? selection.rows.count
+    let plan = try options.plan(a, clips: videos, batch: batch) { $0 }
+    let s = try settings(a, classification: selection.isClassification, options: options)
+    let ft =
+      (try a.bool("restart") ? nil : existing)
+      ?? Finetuner.start(model, s, plan: plan, batch: batch, seed: session.nextSeed())
+    ft.apply(s)
+    h.state = .finetuning(model, run: ft)
+    let call = TrainingCall(session: session, interp: interp, options: options, name: "finetune")
+    let stopped = try a.located {
+      try call.run(ft, steps: plan.steps, clipsPerStep: batch * ft.accumulate) { report in
+        if let data {
+          return try ft.train(
+            clips: data.clips, targets: data.targets, steps: plan.steps, batch: batch,
+            shouldStop: { Interrupt.pending }, progress: report)
+        }
+        let source = StreamedClips(
+          manifest: selection.chosen, root: selection.root, spec: clipOptions.spec, batch: batch,
+          onError: clipOptions.onError, run: ft,
+          report: { interp.output($0) })
+        return try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report)
+        { try source.next() }
+      }
+    }
+    return .record(
+      Record([
+        ("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)),
+        ("clips", .number(Double(videos))),
+        ("stopped", .string(stopped)),
+      ]))
+  }
+}

@@ -1,0 +1,149 @@
+import SVFAP
+import Script
+import Tensor
+
+/// `model`: a model from a preset.
+struct BuildModel: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "model", topic: "model",
+    summary: "Build a model from a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))).",
+    params: [
+      .positional("preset", .string, "the preset name"),
+      .choice(
+        "task", ModelTask.self,
+        "the masked autoencoder (pretrain) or the classifier/regressor (finetune)",
+        default: .pretrain),
+      .option("classes", .integer, "fine-tuning outputs", default: .number(7)).within(
+        Limits.classes),
+      .choice(
+        "activation", HeadActivation.self, "fine-tuning head activation (default: none)",
+        default: nil),
+      .option("seed", .integer, "seed of the initial weights", default: .nilValue).within(
+        Limits.seed),
+      .option(
+        "drop_path", .number,
+        """
+        stochastic-depth rate, rising linearly over the encoder's blocks (default: 0.1 \
+        fine-tuning, 0 pretraining, as the authors)
+        """,
+        default: .nilValue
+      ).within(Limits.fraction),
+    ],
+    returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let preset = try a.string("preset"), task = try a.choice("task", as: ModelTask.self)
+    var cfg = try a.located { try SVFAPConfig.preset(preset) }
+    cfg.dropPath =
+      try a.numberIfGiven("drop_path") ?? (task == .finetune ? SVFAPConfig.finetuneDropPath : 0)
+    let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
+    switch task {
+    case .pretrain:
+      return .handle(
+        ModelHandle(
+          preset: preset,
+          .pretraining(try a.located { try PretrainModel(cfg, seed: seed) }, run: nil)))
+    case .finetune:
+      cfg.numClasses = try a.int("classes")
+      cfg.headActivation = try a.choiceIfGiven("activation", as: HeadActivation.self)
+      return .handle(
+        ModelHandle(
+          preset: preset,
+          .finetuning(try a.located { try FinetuneModel(cfg, seed: seed) }, run: nil)))
+    }
+  }
+}
+
+/// `flops`: parameters and GFLOPs as the paper counts them.
+struct CountFLOPs: ScriptCommand {
+  let declaration = CommandDeclaration(
+    "flops", topic: "model",
+    summary: "Parameters (M) and GFLOPs of one clip, counted as the paper counts.",
+    params: [
+      .positional("model", .any, "a model or a preset name"),
+      .choice("task", ModelTask.self, "for a preset name: the model to count", default: .finetune),
+      .option("mask_ratio", .number, "mask ratio for pretraining", default: .number(0.9)).within(
+        Limits.fraction),
+    ],
+    returns: "record {params_m, gflops}",
+    example: "flops \"svfap-base\" task: \"pretrain\" mask_ratio: 0.75")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let cfg: SVFAPConfig, task: ModelTask
+    switch a["model"] {
+    case .handle(let h as ModelHandle): (cfg, task) = (h.config, h.task)
+    case .string(let p):
+      (cfg, task) = (
+        try a.located { try SVFAPConfig.preset(p) }, try a.choice("task", as: ModelTask.self)
+      )
+    default: throw a.error("expected a model or a preset name")
+    }
+    let params = try a.located {
+      task == .pretrain
+        ? try PretrainModel(cfg).parameterCount : try FinetuneModel(cfg).parameterCount
+    }
+    let g =
+      task == .pretrain
+      ? FLOPs.pretrain(cfg, maskRatio: try a.number("mask_ratio")) : FLOPs.finetune(cfg)
+    return .record(
+      Record([
+        ("params_m", .number((Double(params) / 1e4).rounded() / 100)),
+        ("gflops", .number((g / 1e7).rounded() / 100)),
+      ]))
+  }
+}
+
+/// `tube` and `random`: mask recipes.
+struct MakeMask: SessionCommand {
+  unowned let session: Session
+  let kind: MaskKind
+  var declaration: CommandDeclaration {
+    CommandDeclaration(
+      kind.rawValue, topic: "model",
+      summary: kind == .tube
+        ? "A tube mask: one random spatial pattern per clip, the same in every time slice."
+        : "A random mask: an independent pattern in each time slice (same count per slice).",
+      params: [
+        .positional("ratio", .number, "fraction of spatial positions hidden", default: .number(0.9))
+          .within(Limits.fraction),
+        .option(
+          "seed", .integer, "seed of the pattern (default: the session's next seed)",
+          default: .nilValue
+        ).within(Limits.seed),
+      ],
+      returns: "mask", example: "mask = \(kind.rawValue)(0.9, seed: 2)")
+  }
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    .handle(
+      MaskHandle(
+        kind: kind, ratio: try a.number("ratio"),
+        seed: a.has("seed") ? try a.seed("seed") : session.nextSeed()))
+  }
+}
+
+/// `noise_clip`: random normalized clips.
+struct NoiseClip: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "noise_clip", topic: "model",
+    summary:
+      "A batch of random normalized clips (B, 3, T, H, W), for trying models before loading video.",
+    params: [
+      .option("batch", .integer, "clips", default: .number(1)).within(1...64),
+      .option("frames", .integer, "frames per clip", default: .number(16)).within(1...512),
+      .option("size", .integer, "height and width", default: .number(160)).within(
+        Limits.size.lowerBound...1024),
+      .option("seed", .integer, "seed (default: the session's next seed)", default: .nilValue)
+        .within(Limits.seed),
+    ],
+    returns: "clip", example: "clip = noise_clip(batch: 2)")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let (b, t, s) = (try a.int("batch"), try a.int("frames"), try a.int("size"))
+    try Limits.checkClip([b, 3, t, s, s], a)
+    var rng = SplitMix64(seed: a.has("seed") ? try a.seed("seed") : session.nextSeed())
+    return .handle(TensorHandle(Tensor.randn([b, 3, t, s, s], rng: &rng), kind: "clip"))
+  }
+}

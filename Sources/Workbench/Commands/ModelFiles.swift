@@ -1,0 +1,127 @@
+import Foundation
+import SVFAP
+import Script
+import Tensor
+import Tools
+
+/// `save`: a model's weights as safetensors.
+struct SaveWeights: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "save", topic: "model",
+    summary: "Write a model's weights as safetensors (PyTorch state_dict names), atomically.",
+    params: [
+      .positional("model", .handle("model"), "the model"),
+      .positional("path", .string, "output file (.safetensors)"),
+    ],
+    example: "save m \"runs/tiny.safetensors\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self)
+    let path = session.resolve(try a.string("path"))
+    do { try Checkpoint.save(m.module, config: m.config, to: path) } catch {
+      throw a.error("\(error)", io: true)
+    }
+    interp.output("saved \(m.module.namedParameters().count) tensors to \(path)")
+    return .nilValue
+  }
+}
+
+/// `checkpoint`: weights into a model from safetensors or the authors' .pth.
+struct LoadWeights: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "checkpoint", topic: "model",
+    summary:
+      """
+      Load weights into a model from .safetensors or the authors' .pth (restricted unpickler); \
+      reports new and unused tensors.
+      """,
+    params: [
+      .positional("model", .handle("model"), "the model"),
+      .positional("path", .string, "a .safetensors or .pth file"),
+    ],
+    returns: "record {loaded, new, unused}", example: "checkpoint m \"pretrained.pth\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self)
+    let path = session.resolve(try a.string("path"))
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw a.error("no file '\(path)'", io: true)
+    }
+    let report = try a.located {
+      try Checkpoint.load(try Checkpoint.readTensors(path), into: m.module)
+    }
+    interp.output(report.description)
+    return .record(
+      Record([
+        ("loaded", .number(Double(report.loaded.count))),
+        ("new", .list(report.new.map { .string($0) })),
+        ("unused", .list(report.unused.map { .string($0) })),
+      ]))
+  }
+}
+
+/// `inspect_checkpoint`: what a weights file holds, read without running code.
+struct InspectCheckpoint: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "inspect_checkpoint", topic: "model",
+    summary:
+      """
+      List what a .safetensors or the authors' .pth file holds (tensors, parameter count, other \
+      entries such as the training arguments), read without running code.
+      """,
+    params: [.positional("path", .string, "a .pth or .safetensors file")],
+    returns: "record {tensors, parameters, names, extras}",
+    example: "inspect_checkpoint \"pretrained.pth\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let path = session.resolve(try a.string("path"))
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw a.error("no file '\(path)'", io: true)
+    }
+    var extras: [(String, Value)] = []
+    let tensors: [String: Tensor]
+    if path.hasSuffix(".pth") || path.hasSuffix(".pt") {
+      let c = try a.located { try TorchCheckpoint(path: path) }
+      tensors = c.tensors
+      for (k, v) in c.extras.sorted(by: { $0.key < $1.key }) {
+        extras.append((k, .string(String(v.description.prefix(300)))))
+      }
+    } else {
+      tensors = try a.located { try Checkpoint.readTensors(path) }
+    }
+    return .record(
+      Record([
+        ("tensors", .number(Double(tensors.count))),
+        ("parameters", .number(Double(tensors.values.reduce(0) { $0 + $1.count }))),
+        ("names", .list(tensors.keys.sorted().prefix(8).map { .string($0) })),
+        ("extras", .record(Record(extras))),
+      ]))
+  }
+}
+
+/// `check_fixture`: recompute a golden fixture and compare.
+struct CheckFixture: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "check_fixture", topic: "model",
+    summary: "Recompute a golden fixture of the authors' PyTorch code and compare every tensor.",
+    params: [.positional("path", .string, "a fixture .safetensors file")],
+    returns: "record {ok, tensors, worst}",
+    example: "check_fixture \"Tests/Fixtures/unit_block_fp32.safetensors\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let path = session.resolve(try a.string("path"))
+    let r = try a.located { try FixtureCheck.check(path: path) }
+    if let why = r.unsupported {
+      return .record(Record([("ok", .bool(false)), ("unsupported", .string(why))]))
+    }
+    let worst = r.rows.map { $0.maxError / max($0.scale, 1e-300) }.max() ?? 0
+    return .record(
+      Record([
+        ("ok", .bool(r.ok)), ("tensors", .number(Double(r.rows.count))), ("worst", .number(worst)),
+      ]))
+  }
+}

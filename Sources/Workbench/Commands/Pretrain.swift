@@ -1,0 +1,133 @@
+import Datasets
+import Experiments
+import Foundation
+import Plot
+import SVFAP
+import Script
+import Tensor
+
+/// `train`: pretraining steps on clips in memory or streamed from a manifest.
+struct Pretrain: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "train", topic: "train",
+    summary:
+      """
+      Pretrain a model for some steps on clips in memory, or on a manifest's videos streamed \
+      from disk (random starts, reshuffled every epoch); the optimizer, schedule, log and \
+      stream position persist, so calls continue one run. Ctrl-C stops at a step boundary.
+      """,
+    params: [
+      .positional("model", .handle("model"), "a pretraining model"),
+      .positional("clips", .any, "a clip batch, a list of them, or a manifest .csv to stream"),
+      .option("split", .string, "with a manifest: rows to use (\"\" = all)", default: .string("")),
+      .option("steps", .integer, "steps in this call", default: .number(10)).within(Limits.steps),
+      .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+      .option(
+        "lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)
+      ).within(Limits.learningRate),
+      .option(
+        "total", .integer, "steps of the whole run, for the cosine schedule (first call)",
+        default: .number(1000)
+      ).within(Limits.steps),
+      .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)).within(
+        Limits.fraction),
+    ] + RunOptions.params + [
+      .option(
+        "live", .integer,
+        """
+        draw a text plot of the loss every N steps (on a terminal; otherwise once at the end); \
+        0 = never
+        """,
+        default: .number(0)
+      )
+      .within(Limits.steps)
+    ] + ClipOptions.params,
+    returns: "record {step, loss, stopped}", example: "train m clip steps: 50 batch: 2")
+
+  /// The clips argument: tensors in memory, or a manifest to stream.
+  func source(_ a: Arguments) throws -> (
+    clips: [Tensor], streamed: DatasetSelection?, options: ClipOptions
+  ) {
+    let options = try ClipOptions(a, session: session)
+    switch a["clips"] {
+    case .string:
+      return (
+        [],
+        try options.select(a, session: session, manifest: "clips", split: try a.string("split")),
+        options
+      )
+    case .handle(let h as TensorHandle): return ([h.tensor], nil, options)
+    case .list(let items):
+      let clips = try items.map { item -> Tensor in
+        guard case .handle(let h as TensorHandle) = item else {
+          throw a.error("clips must be clip handles, got \(item.typeName)")
+        }
+        return h.tensor
+      }
+      return (clips, nil, options)
+    default: throw a.error("'clips' must be a clip or a list of clips, got \(a["clips"].typeName)")
+    }
+  }
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self)
+    let (model, existing) = try m.pretraining(for: a)
+    let (clips, streamed, clipOptions) = try source(a)
+    let options = try RunOptions(a, session: session), batch = try a.int("batch")
+    let plan = try options.plan(
+      a, clips: streamed?.rows.count ?? clips.reduce(0) { $0 + $1.shape[0] }, batch: batch
+    ) { _ in 1000 }
+    var settings = PretrainSettings()
+    (settings.baseLR, settings.maskRatio, settings.accumulate) = (
+      try a.number("lr"), try a.number("mask_ratio"), options.accumulate
+    )
+    (settings.clipGrad, settings.logPath) = (options.clipGrad, options.logPath)
+    let t =
+      existing
+      ?? Pretrainer.start(model, settings, plan: plan, batch: batch, seed: session.nextSeed())
+    t.apply(settings)
+    m.state = .pretraining(model, run: t)
+    let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
+    let call = TrainingCall(session: session, interp: interp, options: options, name: "pretrain")
+    let stopped = try a.located {
+      try call.run(t, steps: plan.steps, clipsPerStep: batch * t.accumulate, terminalBar: live == 0)
+      {
+        if live > 0 && terminal && $0.step % live == 0 { drawLive(t, interp) }
+      } _: { report in
+        guard let streamed else {
+          return try t.train(
+            clips: clips, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending },
+            progress: report)
+        }
+        let source = StreamedClips(
+          manifest: streamed.unlabeled, root: streamed.root, spec: clipOptions.spec, batch: batch,
+          onError: clipOptions.onError, run: t,
+          report: { interp.output($0) })
+        return try t.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
+          try source.next()?.0
+        }
+      }
+    }
+    if live > 0 && !terminal && !t.log.isEmpty { drawLive(t, interp) }
+    return .record(
+      Record([
+        ("step", .number(Double(t.step))), ("loss", .number(t.log.last?.loss ?? .nan)),
+        ("stopped", .string(stopped)),
+      ]))
+  }
+
+  /// A text plot of the run's loss so far.
+  func drawLive(_ t: Pretrainer, _ interp: Interpreter) {
+    let xs = t.log.map { Double($0.step) }, ys = t.log.map(\.loss)
+    let fig = Figure(
+      title: "loss",
+      panels: [
+        .curves(
+          series: [(name: "loss", x: xs, y: ys)], xLabel: "step", yLabel: "loss", logY: false,
+          title: "")
+      ],
+      columns: 1, panelWidth: 560, panelHeight: 160)
+    if let text = try? Gnuplot.shared.render(fig, to: nil, terminal: .dumb) { interp.output(text) }
+  }
+}

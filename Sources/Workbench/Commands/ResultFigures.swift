@@ -1,0 +1,121 @@
+import Foundation
+import Plot
+import SVFAP
+import Script
+
+/// `show_curves`: training curves of several runs.
+struct ShowCurves: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_curves", topic: "plot",
+    summary: "Training curves of several trained models on one plot (or of JSON-lines logs).",
+    params: [
+      .variadic("runs", "trained models or log file paths"),
+      .option("text", .bool, "also print a text rendering", default: .bool(true)),
+    ]
+      + FigureOutput.params,
+    returns: "nil (prints the figure's path)", example: "show_curves m1 m2")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    var runs: [(String, [StepLog])] = []
+    for v in try a.list("runs") {
+      switch v {
+      case .handle(let m as ModelHandle):
+        guard let log = m.run?.log, !log.isEmpty else {
+          throw a.error("the \(m.preset) model has no training log yet (train it first)")
+        }
+        runs.append((m.preset + " #\(runs.count + 1)", log))
+      case .string(let p):
+        let text = (try? String(contentsOfFile: session.resolve(p), encoding: .utf8)) ?? ""
+        let logs = text.split(separator: "\n").compactMap {
+          try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8))
+        }
+        guard !logs.isEmpty else { throw a.error("no step records in '\(p)'", io: true) }
+        runs.append(((p as NSString).lastPathComponent, logs))
+      default: throw a.error("\(v.typeName) is not a model or a log file")
+      }
+    }
+    guard runs.contains(where: { !$0.1.isEmpty }) else {
+      throw a.error("no training steps to draw (give trained models or JSON-lines logs)")
+    }
+    return try FigureOutput.save(Figures.trainingCurves(runs), a, interp, session: session)
+  }
+}
+
+/// `show_confusion`: a confusion matrix with per-class recall.
+struct ShowConfusion: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_confusion", topic: "plot",
+    summary: "A confusion matrix with per-class recall from predicted and true class indices.",
+    params: [
+      .positional("predicted", .list, "predicted classes"),
+      .positional("actual", .list, "true classes"),
+      .option("classes", .list, "class names", default: .nilValue),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)",
+    example: "show_confusion [0, 1, 1] [0, 1, 0] classes: [\"neutral\", \"happy\"]")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let p = try a.indices("predicted", below: maxClasses),
+      t = try a.indices("actual", below: maxClasses)
+    guard p.count == t.count, let largest = (p + t).max() else {
+      throw a.error("predicted and actual need the same non-zero length")
+    }
+    let names =
+      a.has("classes")
+      ? try a.list("classes").map { $0.description } : (0...largest).map(String.init)
+    guard largest < names.count else {
+      throw a.error("class \(largest) has no name (classes: names \(names.count))")
+    }
+    let m = Metrics.confusion(predicted: p, actual: t, classes: names.count)
+    let recall = Metrics.recalls(predicted: p, actual: t, classes: names.count)
+    let rows = zip(names, recall).map {
+      "\($0) (\($1.map { String(format: "%.0f%%", $0 * 100) } ?? "-"))"
+    }
+    let uar = Metrics.uar(predicted: p, actual: t, classes: names.count),
+      war = Metrics.war(predicted: p, actual: t)
+    let fig = Figure(
+      title: String(format: "UAR %.1f%%  WAR %.1f%%", uar * 100, war * 100),
+      panels: [
+        .matrix(
+          values: m.map { $0.map(Double.init) }, rowLabels: rows, columnLabels: names,
+          title: "confusion (rows: true, with recall)")
+      ],
+      columns: 1, panelWidth: 520, panelHeight: 460)
+    return try FigureOutput.save(fig, a, interp, session: session)
+  }
+}
+
+/// `show_scatter`: predicted against true values.
+struct ShowScatter: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_scatter", topic: "plot",
+    summary: "Predicted against true values of a regression target, with PCC and CCC in the title.",
+    params: [
+      .positional("predicted", .list, "predicted values"),
+      .positional("actual", .list, "true values"),
+      .option("name", .string, "the target's name", default: .string("target")),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    func numbers(_ name: String) throws -> [Double] {
+      try a.list(name).compactMap { v -> Double? in
+        if case .number(let n) = v { return n }
+        return nil
+      }
+    }
+    let p = try numbers("predicted"), t = try numbers("actual")
+    guard p.count == t.count, !p.isEmpty else {
+      throw a.error("predicted and actual need the same non-zero length")
+    }
+    let name = try a.string("name")
+    let fig = Figure(
+      title: String(format: "%@: PCC %.3f  CCC %.3f", name, Metrics.pcc(p, t), Metrics.ccc(p, t)),
+      panels: [.scatter(x: t, y: p, xLabel: "true", yLabel: "predicted", title: name)], columns: 1,
+      panelWidth: 420, panelHeight: 400)
+    return try FigureOutput.save(fig, a, interp, session: session)
+  }
+}

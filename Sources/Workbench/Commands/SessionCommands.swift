@@ -1,0 +1,94 @@
+import SVFAP
+import Script
+import Tensor
+import Tools
+
+/// `seed`: restart the session's seed stream.
+struct SetSeed: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "seed", topic: "session",
+    summary:
+      "Set the session's seed: later masks, clips and models without an explicit seed repeat.",
+    params: [.positional("value", .integer, "the seed").within(Limits.seed)], example: "seed 42")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    session.seed(try a.seed("value"))
+    return .nilValue
+  }
+}
+
+/// `set`: session settings (threads, autosave).
+struct SetSettings: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "set", topic: "session", summary: "Change session settings.",
+    params: [
+      .option("threads", .integer, "threads for BLAS and kernels", default: .nilValue).within(
+        Limits.threads),
+      .option(
+        "autosave", .bool, "checkpoint training runs into the session's autosave folder",
+        default: .nilValue),
+      .option(
+        "autosave_every", .integer, "autosave a run after this many steps", default: .nilValue
+      ).within(1...Limits.steps.upperBound),
+      .option(
+        "autosave_minutes", .number, "…or after this many minutes, whichever comes first",
+        default: .nilValue
+      ).within(0.01...1e6),
+    ],
+    returns: "record of the settings", example: "set threads: 2 autosave_every: 50")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    if let n = try a.intIfGiven("threads") { Threads.count = n }
+    if let save = session.autosave {
+      if a.has("autosave") { save.enabled = try a.bool("autosave") }
+      if let n = try a.intIfGiven("autosave_every") { save.everySteps = n }
+      if let m = try a.numberIfGiven("autosave_minutes") { save.everySeconds = m * 60 }
+    } else if a.has("autosave") || a.has("autosave_every") || a.has("autosave_minutes") {
+      throw a.error("this session has no autosave folder (the svfap program makes one)")
+    }
+    var fields: [(String, Value)] = [("threads", .number(Double(Threads.count)))]
+    if let save = session.autosave {
+      fields += [
+        ("autosave", .bool(save.enabled)), ("autosave_folder", .string(save.folder)),
+        ("autosave_every", .number(Double(save.everySteps))),
+        ("autosave_minutes", .number(save.everySeconds / 60)),
+      ]
+    }
+    return .record(Record(fields))
+  }
+}
+
+/// `bench`: time a model step.
+struct BenchModel: ScriptCommand {
+  let declaration = CommandDeclaration(
+    "bench", topic: "model", summary: "Time a model step on random clips (as `svfap bench model`).",
+    params: [
+      .positional("preset", .string, "a preset name"),
+      .choice("task", ModelTask.self, "the model to time", default: .pretrain),
+      .choice("mode", BenchmarkMode.self, "forward only, or forward + backward", default: .train),
+      .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+      .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
+    ],
+    returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb}",
+    example: "bench \"svfap-tiny\" batch: 4")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let (preset, task, mode) = (
+      try a.string("preset"), try a.choice("task", as: ModelTask.self),
+      try a.choice("mode", as: BenchmarkMode.self)
+    )
+    let (batch, runs) = (try a.int("batch"), try a.int("runs"))
+    let r = try a.located {
+      try ModelBenchmark.run(
+        preset: preset, task: task, mode: mode, batch: batch, threads: Threads.count, runs: runs)
+    }
+    return .record(
+      Record([
+        ("median_ms", .number(r.medianMs)), ("min_ms", .number(r.minMs)),
+        ("gflop_per_s", .number(r.gflopPerSecond)),
+        ("peak_rss_mb", .number(r.peakRssMB)),
+      ]))
+  }
+}

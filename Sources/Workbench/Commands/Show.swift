@@ -1,0 +1,104 @@
+import Media
+import Plot
+import SVFAP
+import Script
+import Tensor
+
+/// `show`: a clip, a reconstruction or a model's training curves as a figure.
+struct Show: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show", topic: "plot",
+    summary:
+      """
+      Draw a value: a clip (montage of its frames), a reconstruct result (original | masked | \
+      reconstruction | with visible pasted, per frame) or a trained model (loss, lr, grad norm, \
+      throughput curves).
+      """,
+    params: [
+      .positional("value", .any, "a clip, a reconstruct result or a trained model"),
+      .choice(
+        "mode", Figures.ReconstructionMode.self,
+        """
+        reconstructions: patch-stats (un-normalize with the hidden patch's stats; uses hidden \
+        information) or normalized (target space)
+        """,
+        default: .patchStatistics),
+      .option(
+        "frames", .list, "frames of a reconstruction to show",
+        default: .list([0, 4, 8, 12].map { .number(Double($0)) })),
+      .option("text", .bool, "also print a text rendering (curves)", default: .bool(false)),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)",
+    example: "show reconstruct(m, clip, mask: tube(0.9, seed: 2))")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    switch a["value"] {
+    case .handle(let h as TensorHandle) where h.kind == "clip":
+      return try FigureOutput.save(
+        Figures.montage(h.tensor, indices: (h as? ClipHandle)?.clip.frameIndices), a, interp,
+        session: session)
+    case .handle(let m as ModelHandle):
+      guard let t = m.run, !t.log.isEmpty else {
+        throw a.error("the model has no training log yet (train it first)")
+      }
+      return try FigureOutput.save(
+        Figures.trainingCurves([(m.preset, t.log)]), a, interp, session: session, text: true)
+    case .record(let r):
+      return try FigureOutput.save(try reconstruction(r, a), a, interp, session: session)
+    default:
+      throw a.error(
+        "cannot draw a \(a["value"].typeName) (a clip, a reconstruct result or a trained model)")
+    }
+  }
+
+  /// The figure of a reconstruct result, checked against its model's grid.
+  func reconstruction(_ r: Record, _ a: Arguments) throws -> Figure {
+    guard case .handle(let p as TensorHandle)? = r["prediction"],
+      case .handle(let mk as MaskHandle)? = r["mask"],
+      case .handle(let clip as TensorHandle)? = r["clip"],
+      case .handle(let m as ModelHandle)? = r["model"]
+    else {
+      throw a.error("this record is not a reconstruct result")
+    }
+    let mode = try a.choice("mode", as: Figures.ReconstructionMode.self)
+    let frames = try a.indices("frames", below: m.config.frames)
+    return try a.located {
+      let mask = try mk.realize(batch: clip.tensor.shape.first ?? 1, config: m.config)
+      try Figures.check(
+        reconstructionOf: clip.tensor, prediction: p.tensor, mask: mask, config: m.config)
+      return Figures.reconstruction(
+        clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames)
+    }
+  }
+}
+
+/// `show_mask`: which tubes a mask hides.
+struct ShowMask: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "show_mask", topic: "plot",
+    summary: "The first frame of each time slice with the masked tubes greyed.",
+    params: [
+      .positional("clip", .handle("clip"), "the clip"),
+      .positional("mask", .handle("mask"), "the mask"),
+      .option(
+        "model", .handle("model"), "a model whose token grid to use (default: svfap-base's)",
+        default: .nilValue),
+    ] + FigureOutput.params,
+    returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let clip = try a.handle("clip", as: TensorHandle.self),
+      mk = try a.handle("mask", as: MaskHandle.self)
+    let model = a.has("model") ? try a.handle("model", as: ModelHandle.self) : nil
+    let fig = try a.located {
+      let cfg = try model?.config ?? Figures.grid(for: clip.tensor)
+      try Figures.check(clip: clip.tensor, fits: cfg)
+      return Figures.maskFigure(
+        clip.tensor, mask: try mk.realize(batch: 1, config: cfg), config: cfg
+      ).0
+    }
+    return try FigureOutput.save(fig, a, interp, session: session)
+  }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import SVFAP
+import Script
+
+/// `save_state`: a resumable checkpoint of a run.
+struct SaveState: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "save_state", topic: "train",
+    summary:
+      """
+      Write a resumable training checkpoint of a pretraining or fine-tuning run (weights, \
+      optimizer moments, schedule, RNG, step, config, log), atomically.
+      """,
+    params: [
+      .positional("model", .handle("model"), "a model that has been trained"),
+      .positional("path", .string, "output .safetensors file"),
+    ],
+    example: "save_state m \"runs/tiny-step200.safetensors\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let m = try a.handle("model", as: ModelHandle.self)
+    guard let t = m.run else {
+      throw a.error("the model has not been trained in this session (use save for weights only)")
+    }
+    let path = session.resolve(try a.string("path"))
+    do { try t.save(to: path) } catch { throw a.error("\(error)", io: true) }
+    interp.output("saved training state at step \(t.step) to \(path)")
+    return .nilValue
+  }
+}
+
+/// `resume`: a run from a save_state file.
+struct Resume: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "resume", topic: "train",
+    summary:
+      """
+      Load a training checkpoint written by save_state; training continues exactly where it \
+      stopped.
+      """,
+    params: [.positional("path", .string, "a save_state file")], returns: "model",
+    example: "m = resume \"runs/tiny-step200.safetensors\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let path = session.resolve(try a.string("path"))
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw a.error("no file '\(path)'", io: true)
+    }
+    do {
+      if try SafeTensorsFile(path: path).metadata["svfap.finetuning"] != nil {
+        let t = try Finetuner.resume(from: path)
+        return .handle(ModelHandle(preset: "resumed", .finetuning(t.model, run: t)))
+      }
+      let t = try Pretrainer.resume(from: path)
+      return .handle(ModelHandle(preset: "resumed", .pretraining(t.model, run: t)))
+    } catch let e as SVFAPError { throw a.error("\(e)", io: true) }
+  }
+}

@@ -1,0 +1,148 @@
+import Datasets
+import Media
+import Script
+
+/// `probe`: facts about a video.
+struct Probe: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "probe", topic: "video",
+    summary:
+      """
+      Facts about a video file or frame folder: format, codec, size, fps, frame count (exact or \
+      estimated), duration.
+      """,
+    params: [.positional("path", .string, "a video file or a folder of jpg/png frames")],
+    returns: "record",
+    example: "probe \"examples/media/single_face.mp4\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let path = session.resolve(try a.string("path"))
+    let info = try a.located { try VideoReader(path: path).info }
+    return .record(
+      Record([
+        ("format", .string(info.format)), ("codec", .string(info.codec)),
+        ("width", .number(Double(info.width))),
+        ("height", .number(Double(info.height))), ("fps", .number(info.fps)),
+        ("frames", .number(Double(info.frameCount))),
+        ("frames_exact", .bool(info.frameCountExact)), ("duration", .number(info.duration)),
+      ]))
+  }
+}
+
+/// `dataset`: a benchmark's layout or a manifest file, read into a manifest.
+struct ReadDataset: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "dataset", topic: "video",
+    summary:
+      """
+      Read a benchmark's official layout into a manifest, or a manifest CSV file \
+      (docs/DATASETS.md).
+      """,
+    params: [
+      .positional(
+        "name", .string,
+        "a reader (\(DatasetReaders.names.joined(separator: ", "))) or a manifest .csv"),
+      .positional(
+        "root", .string, "the dataset's root folder (for a reader)", default: .string(".")),
+    ],
+    returns: "record {rows, labels, classes, paths}",
+    example: "d = dataset \"ravdess\" \"/data/RAVDESS\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let name = try a.string("name"), root = session.resolve(try a.string("root"))
+    let m = try a.located {
+      name.hasSuffix(".csv") || name.hasSuffix(".txt")
+        ? try Manifest.read(session.resolve(name)).manifest
+        : try DatasetReaders.read(name, root: root)
+    }
+    return .record(
+      Record([
+        ("rows", .number(Double(m.rows.count))),
+        ("labels", .list(m.labelNames.map { .string($0) })),
+        ("classes", .list(m.classNames.map { .string($0) })),
+        ("paths", .list(m.rows.prefix(1000).map { .string($0.path) })),
+      ]))
+  }
+}
+
+/// `load`: one clip from a video.
+struct LoadClip: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "load", topic: "video",
+    summary:
+      """
+      Read a clip from a video or frame folder: frames at a stride, resized and cropped, \
+      ImageNet-normalized (1, 3, T, H, W). Short videos repeat their last frame.
+      """,
+    params: [
+      .positional("path", .string, "a video file or a folder of frames"),
+      .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+      .option("stride", .integer, "take every stride-th frame", default: .number(4)).within(
+        Limits.stride),
+      .option("size", .integer, "output height and width", default: .number(160)).within(
+        Limits.size),
+      .choice(
+        "crop", ClipSpec.Crop.self,
+        """
+        face (Haar face detection, smoothed box), center (short side to size, central square) \
+        or none (squash)
+        """,
+        default: .center),
+      .option(
+        "start", .integer, "first frame (default: the clip centred in the video)",
+        default: .nilValue
+      ).within(Limits.index),
+      .option(
+        "face_fallback", .bool,
+        "with crop: \"face\", use the center crop when no face is found instead of failing",
+        default: .bool(false)),
+    ],
+    returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let path = session.resolve(try a.string("path"))
+    var spec = ClipSpec()
+    (spec.frames, spec.stride, spec.size) = (
+      try a.int("frames"), try a.int("stride"), try a.int("size")
+    )
+    try Limits.checkClip([1, 3, spec.frames, spec.size, spec.size], a)
+    spec.crop = try a.choice("crop", as: ClipSpec.Crop.self)
+    spec.faceFallback = try a.bool("face_fallback")
+    let start = try a.intIfGiven("start")
+    return .handle(
+      ClipHandle(try a.located { try VideoReader(path: path).clip(spec, start: start) }))
+  }
+}
+
+/// `clips`: one clip of every row of a manifest.
+struct LoadManifestClips: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "clips", topic: "video",
+    summary:
+      "Load one clip of every row of a manifest (small datasets: for train on unlabeled clips).",
+    params: [
+      .positional("manifest", .string, "a manifest .csv"),
+      .option("split", .string, "rows to load (\"\" = all)", default: .string("")),
+    ]
+      + ClipOptions.params,
+    returns: "list of clips", example: "xs = clips \"examples/unlabeled.csv\" crop: \"face\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    let options = try ClipOptions(a, session: session)
+    let selection = try options.select(a, session: session, split: try a.string("split"))
+    let reader = options.reader(a, interp)
+    var out: [Value] = []
+    for r in selection.rows {
+      if let clip = try a.located({
+        try reader.read(r, of: selection) { try $0.clip(options.spec) }
+      }) {
+        out.append(.handle(ClipHandle(clip)))
+      }
+    }
+    return .list(out)
+  }
+}

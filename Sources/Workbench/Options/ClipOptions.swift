@@ -1,0 +1,63 @@
+import Datasets
+import Experiments
+import Media
+import Script
+
+/// The options every manifest command shares: where the videos are, how clips are cut, and what to
+/// do with a row whose video fails.
+struct ClipOptions {
+  /// Their declarations.
+  static let params: [Param] = [
+    .option(
+      "root", .string,
+      "folder the manifest's paths are relative to (default: the manifest's folder)",
+      default: .nilValue),
+    .option("frames", .integer, "frames per clip", default: .number(16)).within(Limits.frames),
+    .option("stride", .integer, "temporal stride", default: .number(4)).within(Limits.stride),
+    .choice(
+      "crop", ClipSpec.Crop.self, "how frames are cropped to the square input", default: .center),
+    .choice(
+      "on_error", ClipLoader.BadRowPolicy.self,
+      "a row whose video fails: skip it (reported) or stop", default: .skip),
+  ]
+
+  /// The clip recipe.
+  let spec: ClipSpec
+  /// The folder the manifest's paths are relative to (nil: the manifest's folder).
+  let root: String?
+  /// What to do with unreadable rows.
+  let onError: ClipLoader.BadRowPolicy
+
+  /// Reads the options of a call.
+  init(_ a: Arguments, session: Session) throws {
+    var s = ClipSpec()
+    (s.frames, s.stride, s.crop) = (
+      try a.int("frames"), try a.int("stride"), try a.choice("crop", as: ClipSpec.Crop.self)
+    )
+    spec = s
+    root = try a.stringIfGiven("root").map(session.resolve)
+    onError = try a.choice("on_error", as: ClipLoader.BadRowPolicy.self)
+  }
+
+  /// The rows a call works on: a manifest's split, or a fold (`foldIsTest`: the fold itself; else
+  /// the rest).
+  func select(
+    _ a: Arguments, session: Session, manifest: String = "manifest", split: String,
+    foldIsTest: Bool? = nil, allowVideo: Bool = false
+  ) throws -> DatasetSelection {
+    let path = session.resolve(try a.string(manifest))
+    let fold = foldIsTest == nil ? nil : try a.intIfGiven("fold")
+    return try a.located {
+      try DatasetSelection(
+        path: path, root: root, split: split, fold: fold, foldIsTest: foldIsTest ?? false,
+        allowVideo: allowVideo)
+    }
+  }
+
+  /// A reader of rows for this call: Ctrl-C checked before each row, skipped rows printed.
+  func reader(_ a: Arguments, _ interp: Interpreter) -> RowReader {
+    RowReader(
+      policy: onError, beforeRow: { try Interrupt.check(at: a.location) },
+      report: { interp.output($0) })
+  }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Plot
+import Script
+
+/// Where a figure command writes: the `file` option, or the next free figures/fig-NNN.png (never
+/// over an earlier figure: a new session in the same folder continues the numbering).
+enum FigureOutput {
+  /// The option every figure command takes.
+  static let params: [Param] = [
+    .option(
+      "file", .string, "output .png or .svg (default: figures/fig-NNN.png)", default: .nilValue)
+  ]
+
+  /// The path the call's figure goes to (its folder created).
+  static func path(_ a: Arguments, session: Session) throws -> String {
+    if let file = try a.stringIfGiven("file") {
+      let path = session.resolve(file)
+      var st = stat()
+      if stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+        throw a.error("\(path) exists and is not a regular file; refusing to replace it", io: true)
+      }
+      try? FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      return path
+    }
+    let dir = session.resolve("figures")
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var candidate: String
+    repeat {
+      session.figureCount += 1
+      candidate = dir + String(format: "/fig-%03d.png", session.figureCount)
+    } while FileManager.default.fileExists(atPath: candidate)
+      || FileManager.default.fileExists(atPath: candidate.dropLast(4) + ".svg")
+    return candidate
+  }
+
+  /// Renders `f` (PNG or SVG by the extension), optionally also as text, and prints its path.
+  static func save(
+    _ f: Figure, _ a: Arguments, _ interp: Interpreter, session: Session, text: Bool = false
+  ) throws -> Value {
+    let path = try path(a, session: session)
+    do {
+      try Gnuplot.shared.render(f, to: path, terminal: path.hasSuffix(".svg") ? .svg : .png)
+      if text || (a.values["text"].map { $0 == .bool(true) } ?? false) {
+        interp.output(try Gnuplot.shared.render(f, to: nil, terminal: .dumb))
+      }
+    } catch let e as PlotError { throw a.error("\(e)", io: true) }
+    interp.output("figure: \(path)")
+    session.lastFigure = path
+    return .nilValue
+  }
+}
