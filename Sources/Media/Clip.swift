@@ -51,6 +51,15 @@ public enum ClipSampler {
     (0..<frames).map { min(max(start, 0) + $0 * stride, max(frameCount - 1, 0)) }
   }
 
+  /// The frame indices of a clip of `spec` from `start` (nil: the clip centred in the video).
+  public static func indices(of spec: ClipSpec, start: Int?, frameCount: Int) -> [Int] {
+    let s =
+      start ?? uniformStarts(k: 1, frames: spec.frames, stride: spec.stride, frameCount: frameCount)
+      .first ?? 0
+    return indices(
+      start: s, frames: spec.frames, stride: spec.stride, frameCount: max(frameCount, 1))
+  }
+
   /// Start frames of `k` clips spread uniformly over the video (test-time averaging; the paper uses
   /// 2).
   public static func uniformStarts(k: Int, frames: Int, stride: Int, frameCount: Int) -> [Int] {
@@ -76,12 +85,7 @@ extension VideoReader {
       throw MediaError(
         info.path, "bad clip spec: frames \(spec.frames), stride \(spec.stride), size \(spec.size)")
     }
-    let s =
-      start
-      ?? ClipSampler.uniformStarts(
-        k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
-    let idx = ClipSampler.indices(
-      start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
+    let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
     case .face:

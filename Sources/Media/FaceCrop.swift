@@ -17,12 +17,7 @@ extension VideoReader {
     _ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
     fallbackToCenter: Bool = false
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
-    let s =
-      start
-      ?? ClipSampler.uniformStarts(
-        k: 1, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)[0]
-    let idx = ClipSampler.indices(
-      start: s, frames: spec.frames, stride: spec.stride, frameCount: max(info.frameCount, 1))
+    let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)
     let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
     let (w, h) = (
       max(1, Int((Double(info.width) * scale).rounded())),
@@ -50,7 +45,7 @@ extension VideoReader {
       if fallbackToCenter {
         var center = spec
         center.crop = .center
-        return (try clip(center, start: s), 0, [])
+        return (try clip(center, start: start), 0, [])
       }
       throw MediaError(
         info.path,

@@ -42,7 +42,7 @@ public struct Parser {
     return t
   }
 
-  func isSymbol(_ s: String) -> Bool {
+  func isSymbol(_ s: Symbol) -> Bool {
     if case .symbol(s) = current.kind { return true }
     return false
   }
@@ -69,8 +69,10 @@ public struct Parser {
     return ScriptError(.parse, m, at: tok.location)
   }
 
-  mutating func expect(_ s: String, _ what: String) throws -> Token {
-    guard isSymbol(s) else { throw error("expected '\(s)' \(what), found \(describe(current))") }
+  mutating func expect(_ s: Symbol, _ what: String) throws -> Token {
+    guard isSymbol(s) else {
+      throw error("expected '\(s.rawValue)' \(what), found \(describe(current))")
+    }
     return advance()
   }
 
@@ -80,13 +82,13 @@ public struct Parser {
     case .string: return "a string"
     case .identifier(let s): return "'\(s)'"
     case .keyword(let s): return "'\(s)'"
-    case .symbol(let s): return "'\(s)'"
+    case .symbol(let s): return "'\(s.rawValue)'"
     case .newline: return "end of line"
     case .eof: return "end of input"
     }
   }
 
-  mutating func skipNewlines() { while atNewline || isSymbol(";") { _ = advance() } }
+  mutating func skipNewlines() { while atNewline || isSymbol(.semicolon) { _ = advance() } }
 
   // MARK: statements
 
@@ -102,25 +104,24 @@ public struct Parser {
 
   /// After a statement: a newline, ';' (which hides the value), '}' or the end.
   mutating func endOfStatement(_ out: inout [Stmt]) throws {
-    if isSymbol(";") {
+    if isSymbol(.semicolon) {
       if case .expression(let e, _, let l)? = out.last {
         out[out.count - 1] = .expression(e, hidden: true, l)
       }
       _ = advance()
-    } else if !atNewline && !atEnd && !isSymbol("}") {
+    } else if !atNewline && !atEnd && !isSymbol(.rightBrace) {
       throw error("expected the end of the statement, found \(describe(current))")
     }
     skipNewlines()
   }
 
-  mutating func block() throws -> [Stmt] {
-    depth += 1
-    defer { depth -= 1 }
-    if depth > 200 { throw error("blocks nested too deeply (more than 200 levels)") }
-    let open = try expect("{", "to open a block")
+  mutating func block() throws -> [Stmt] { try deeper("blocks") { try $0.blockBody() } }
+
+  mutating func blockBody() throws -> [Stmt] {
+    let open = try expect(.leftBrace, "to open a block")
     var out: [Stmt] = []
     skipNewlines()
-    while !isSymbol("}") {
+    while !isSymbol(.rightBrace) {
       if atEnd { throw error("'{' at \(open.location) is never closed") }
       out.append(try statement())
       try endOfStatement(&out)
@@ -152,7 +153,9 @@ public struct Parser {
       case "proc": return try procedure()
       case "return":
         _ = advance()
-        if atNewline || atEnd || isSymbol("}") || isSymbol(";") { return .returnValue(nil, loc) }
+        if atNewline || atEnd || isSymbol(.rightBrace) || isSymbol(.semicolon) {
+          return .returnValue(nil, loc)
+        }
         return .returnValue(try callOrExpression(), loc)
       case "break":
         _ = advance()
@@ -170,15 +173,15 @@ public struct Parser {
       return .expression(try commandCall(), hidden: false, loc)
     }
     let e = try expression()
-    for op in ["=", "+=", "-="] where isSymbol(op) {
+    for op in [Symbol.assign, .plusAssign, .minusAssign] where isSymbol(op) {
       switch e {
       case .variable, .field, .index: break
       default: throw error("cannot assign to this expression", at: start)
       }
       _ = advance()
       let value = try callOrExpression()
-      if op == "=" { return .assign(e, value, loc) }
-      return .assign(e, .binary(op == "+=" ? "+" : "-", e, value, loc), loc)
+      if op == .assign { return .assign(e, value, loc) }
+      return .assign(e, .binary(op == .plusAssign ? "+" : "-", e, value, loc), loc)
     }
     return .expression(e, hidden: false, loc)
   }
@@ -193,9 +196,9 @@ public struct Parser {
     case .identifier: return true
     case .keyword(let k): return ["true", "false", "nil", "not"].contains(k)
     case .symbol(let s):
-      if s == "[" || s == "(" { return t.spaceBefore }
-      if s == "{" { return true }
-      if s == "-" {
+      if s == .leftBracket || s == .leftParen { return t.spaceBefore }
+      if s == .leftBrace { return true }
+      if s == .minus {
         return t.spaceBefore && index + 2 < tokens.count && !tokens[index + 2].spaceBefore
       }
       return false
@@ -215,8 +218,8 @@ public struct Parser {
     let nameTok = advance()
     guard case .identifier(let name) = nameTok.kind else { throw error("expected a command name") }
     var args: [Argument] = []
-    while !atNewline && !atEnd && !isSymbol(";") && !isSymbol("}") {
-      if isSymbol(",") {
+    while !atNewline && !atEnd && !isSymbol(.semicolon) && !isSymbol(.rightBrace) {
+      if isSymbol(.comma) {
         _ = advance()
         continue
       }
@@ -227,7 +230,7 @@ public struct Parser {
 
   mutating func argument() throws -> Argument {
     let loc = current.location
-    if case .identifier(let n) = current.kind, case .symbol(":") = next.kind {
+    if case .identifier(let n) = current.kind, case .symbol(.colon) = next.kind {
       _ = advance()
       _ = advance()
       return Argument(name: n, value: try expression(), location: loc)
@@ -263,17 +266,17 @@ public struct Parser {
       throw error("expected a procedure name after 'proc'")
     }
     _ = advance()
-    _ = try expect("(", "after the procedure name")
+    _ = try expect(.leftParen, "after the procedure name")
     nesting += 1
     var params: [(String, Expr?)] = []
-    while !isSymbol(")") {
+    while !isSymbol(.rightParen) {
       guard case .identifier(let p) = current.kind else {
         nesting -= 1
         throw error("expected a parameter name")
       }
       _ = advance()
       var def: Expr? = nil
-      if isSymbol(":") {
+      if isSymbol(.colon) {
         _ = advance()
         def = try expression()
       }
@@ -282,9 +285,9 @@ public struct Parser {
         throw error("parameter '\(p)' appears twice")
       }
       params.append((p, def))
-      if isSymbol(",") {
+      if isSymbol(.comma) {
         _ = advance()
-      } else if !isSymbol(")") {
+      } else if !isSymbol(.rightParen) {
         nesting -= 1
         throw error("expected ',' or ')' in the parameter list")
       }
@@ -299,13 +302,20 @@ public struct Parser {
   /// Current depth of nested expressions and blocks (a limit keeps the recursion off the stack's
   /// end).
   var depth = 0
+  /// The most levels of nesting.
+  static let maxDepth = 200
 
-  mutating func expression() throws -> Expr {
+  /// Runs `body` one level deeper; past `maxDepth` levels of `what` it is a parse error.
+  mutating func deeper<T>(_ what: String, _ body: (inout Parser) throws -> T) throws -> T {
     depth += 1
     defer { depth -= 1 }
-    if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
-    return try orExpr()
+    if depth > Self.maxDepth {
+      throw error("\(what) nested too deeply (more than \(Self.maxDepth) levels)")
+    }
+    return try body(&self)
   }
+
+  mutating func expression() throws -> Expr { try deeper("expression") { try $0.orExpr() } }
 
   mutating func orExpr() throws -> Expr {
     var e = try andExpr()
@@ -328,30 +338,27 @@ public struct Parser {
   mutating func notExpr() throws -> Expr {
     if isKeyword("not") {
       let l = advance().location
-      depth += 1
-      defer { depth -= 1 }
-      if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
-      return .unary("not", try notExpr(), l)
+      return .unary("not", try deeper("expression") { try $0.notExpr() }, l)
     }
     return try comparison()
   }
 
   mutating func comparison() throws -> Expr {
     let e = try rangeExpr()
-    for op in ["==", "!=", "<", "<=", ">", ">="] where isSymbol(op) {
+    for op in Symbol.comparisons where isSymbol(op) {
       let l = advance().location
       let rhs = try rangeExpr()
-      for op2 in ["==", "!=", "<", "<=", ">", ">="] where isSymbol(op2) {
+      for op2 in Symbol.comparisons where isSymbol(op2) {
         throw error("comparisons do not chain; use 'and'")
       }
-      return .binary(op, e, rhs, l)
+      return .binary(op.rawValue, e, rhs, l)
     }
     return e
   }
 
   mutating func rangeExpr() throws -> Expr {
     let e = try sum()
-    if isSymbol("..") {
+    if isSymbol(.range) {
       let l = advance().location
       return .range(e, try sum(), l)
     }
@@ -360,38 +367,35 @@ public struct Parser {
 
   mutating func sum() throws -> Expr {
     var e = try product()
-    while isSymbol("+") || isSymbol("-") {
+    while isSymbol(.plus) || isSymbol(.minus) {
       let t = advance()
       guard case .symbol(let op) = t.kind else { break }
-      e = .binary(op, e, try product(), t.location)
+      e = .binary(op.rawValue, e, try product(), t.location)
     }
     return e
   }
 
   mutating func product() throws -> Expr {
     var e = try unary()
-    while isSymbol("*") || isSymbol("/") || isSymbol("%") {
+    while isSymbol(.star) || isSymbol(.slash) || isSymbol(.percent) {
       let t = advance()
       guard case .symbol(let op) = t.kind else { break }
-      e = .binary(op, e, try unary(), t.location)
+      e = .binary(op.rawValue, e, try unary(), t.location)
     }
     return e
   }
 
   mutating func unary() throws -> Expr {
-    if isSymbol("-") {
+    if isSymbol(.minus) {
       let l = advance().location
-      depth += 1
-      defer { depth -= 1 }
-      if depth > 200 { throw error("expression nested too deeply (more than 200 levels)") }
-      return .unary("-", try unary(), l)
+      return .unary("-", try deeper("expression") { try $0.unary() }, l)
     }
     return try power()
   }
 
   mutating func power() throws -> Expr {
     let base = try postfix()
-    if isSymbol("^") {
+    if isSymbol(.caret) {
       let l = advance().location
       return .binary("^", base, try unary(), l)
     }
@@ -401,16 +405,16 @@ public struct Parser {
   mutating func postfix() throws -> Expr {
     var e = try primary()
     while true {
-      if isSymbol("("), !current.spaceBefore, case .variable(let name, let l) = e {
+      if isSymbol(.leftParen), !current.spaceBefore, case .variable(let name, let l) = e {
         e = .call(name, try callArguments(), l)
-      } else if isSymbol("["), !current.spaceBefore {
+      } else if isSymbol(.leftBracket), !current.spaceBefore {
         let l = advance().location
         nesting += 1
         let idx = try expression()
         nesting -= 1
-        _ = try expect("]", "to close the index")
+        _ = try expect(.rightBracket, "to close the index")
         e = .index(e, idx, l)
-      } else if isSymbol(".") {
+      } else if isSymbol(.dot) {
         let l = advance().location
         guard case .identifier(let f) = current.kind else {
           throw error("expected a field name after '.'")
@@ -427,15 +431,15 @@ public struct Parser {
     nesting += 1
     _ = advance()  // (
     var args: [Argument] = []
-    while !isSymbol(")") {
+    while !isSymbol(.rightParen) {
       if atEnd {
         nesting -= 1
         throw error("unclosed '(' in a call")
       }
       args.append(try argument())
-      if isSymbol(",") {
+      if isSymbol(.comma) {
         _ = advance()
-      } else if !isSymbol(")") {
+      } else if !isSymbol(.rightParen) {
         nesting -= 1
         throw error("expected ',' or ')' in the arguments, found \(describe(current))")
       }
@@ -482,26 +486,26 @@ public struct Parser {
     case .identifier(let name):
       _ = advance()
       return .variable(name, t.location)
-    case .symbol("("):
+    case .symbol(.leftParen):
       nesting += 1
       _ = advance()
       let e = try expression()
       nesting -= 1
-      _ = try expect(")", "to close '('")
+      _ = try expect(.rightParen, "to close '('")
       return e
-    case .symbol("["):
+    case .symbol(.leftBracket):
       nesting += 1
       _ = advance()
       var items: [Expr] = []
-      while !isSymbol("]") {
+      while !isSymbol(.rightBracket) {
         if atEnd {
           nesting -= 1
           throw error("'[' at \(t.location) is never closed")
         }
         items.append(try expression())
-        if isSymbol(",") {
+        if isSymbol(.comma) {
           _ = advance()
-        } else if !isSymbol("]") {
+        } else if !isSymbol(.rightBracket) {
           nesting -= 1
           throw error("expected ',' or ']' in the list, found \(describe(current))")
         }
@@ -509,11 +513,11 @@ public struct Parser {
       nesting -= 1
       _ = advance()
       return .list(items)
-    case .symbol("{"):
+    case .symbol(.leftBrace):
       nesting += 1
       _ = advance()
       var fields: [(String, Expr)] = []
-      while !isSymbol("}") {
+      while !isSymbol(.rightBrace) {
         if atEnd {
           nesting -= 1
           throw error("'{' at \(t.location) is never closed")
@@ -528,11 +532,11 @@ public struct Parser {
           throw error("expected a field name in the record, found \(describe(current))")
         }
         _ = advance()
-        _ = try expect(":", "after the field name")
+        _ = try expect(.colon, "after the field name")
         fields.append((key, try expression()))
-        if isSymbol(",") {
+        if isSymbol(.comma) {
           _ = advance()
-        } else if !isSymbol("}") {
+        } else if !isSymbol(.rightBrace) {
           nesting -= 1
           throw error("expected ',' or '}' in the record, found \(describe(current))")
         }

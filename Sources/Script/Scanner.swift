@@ -72,18 +72,12 @@ public struct Scanner {
       } else {
         let two = String(c) + (peek(1).map(String.init) ?? "")
         let three = two + (peek(2).map(String.init) ?? "")
-        if three == "..." {
-          _ = advance()
-          _ = advance()
-          _ = advance()
-          kind = .symbol("...")
-        } else if ["==", "!=", "<=", ">=", "..", "+=", "-="].contains(two) {
-          _ = advance()
-          _ = advance()
-          kind = .symbol(two)
-        } else if "+-*/%^<>=()[]{},:;.!".contains(c) {
-          _ = advance()
-          kind = .symbol(String(c))
+        // The longest symbol that starts here.
+        if let symbol = Symbol(rawValue: three) ?? Symbol(rawValue: two)
+          ?? Symbol(rawValue: String(c))
+        {
+          for _ in symbol.rawValue { _ = advance() }
+          kind = .symbol(symbol)
         } else {
           throw ScriptError(.scan, "unexpected character '\(c)'", at: start)
         }

@@ -47,14 +47,6 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case .finetuning(_, let r): return r
     }
   }
-  /// The run's schedule, if it has one.
-  var schedule: CosineSchedule? {
-    switch state {
-    case .pretraining(_, let r): return r?.schedule
-    case .finetuning(_, let r): return r?.schedule
-    }
-  }
-
   /// The pretraining model and its run, or an error for the command saying one is needed.
   func pretraining(for a: Arguments) throws -> (PretrainModel, Pretrainer?) {
     guard case .pretraining(let m, let r) = state else {
@@ -102,7 +94,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "step": return .number(Double(run?.step ?? 0))
     case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
     case "schedule":
-      guard let s = schedule else { return .nilValue }
+      guard let s = run?.schedule else { return .nilValue }
       return .record(
         Record([
           ("base_lr", .number(s.baseLR)), ("peak_lr", .number(s.peakLR)),

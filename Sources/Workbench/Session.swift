@@ -46,6 +46,15 @@ public final class Session {
   /// Restarts the seed stream.
   func seed(_ s: UInt64) { rng = SplitMix64(seed: s) }
 
+  /// The path argument `name` resolved, or a located I/O error when no such file exists.
+  func existingFile(_ a: Arguments, _ name: String = "path") throws -> String {
+    let path = resolve(try a.string(name))
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw a.error("no file '\(path)'", io: true)
+    }
+    return path
+  }
+
   /// A path relative to the interpreter's current folder.
   func resolve(_ path: String) -> String {
     let expanded = expandingTilde(path)

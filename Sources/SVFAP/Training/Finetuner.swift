@@ -5,7 +5,7 @@ import Tensor
 /// label smoothing), regression (MSE or 1 − CCC, with the head activation of the model's config).
 /// AdamW (β 0.9/0.999, wd 0.05), base lr 1e-3 per 256 clips, cosine schedule with 5% warmup,
 /// layer-wise lr decay 0.75, drop path from the config, as the authors' recipe.
-public final class Finetuner: TrainingRun {
+public final class Finetuner: TrainingRunState, TrainingRun {
   /// Why a call to `train` ended.
   public typealias Stop = TrainingStop
 
@@ -19,31 +19,10 @@ public final class Finetuner: TrainingRun {
 
   /// The model.
   public let model: FinetuneModel
-  /// The optimizer.
-  public let optimizer: AdamW
-  /// Learning-rate schedule.
-  public var schedule: CosineSchedule
   /// The task.
   public let task: Task
-  /// Draws batches.
-  public var rng: SplitMix64
-  /// Every step so far.
-  public private(set) var log: [StepLog] = []
-  /// A JSON-lines file each step is appended to.
-  public var logPath: String?
-  /// Gradient clipping (nil = none).
-  public var clipGrad: Double?
-  /// Micro-batches whose gradients are summed before one update.
-  public var accumulate = 1
   /// Every step's loss.
   public var losses: [Double] { log.map(\.loss) }
-  /// Samples consumed from streamed data so far (epoch and position of a streaming run;
-  /// checkpointed).
-  public var dataPosition = 0
-  /// Seed of a streaming run's shuffles and clip starts (checkpointed).
-  public var dataSeed: UInt64
-  /// Optimizer steps taken so far.
-  public var step: Int { optimizer.step }
   /// Mixup α (0 = off; the authors use 0.8) and CutMix α (0 = off; 1.0), switched with probability
   /// ½ when both are on; labels become mixed, label-smoothed soft targets. Classification only.
   public var mixupAlpha = 0.0, cutmixAlpha = 0.0
@@ -59,7 +38,7 @@ public final class Finetuner: TrainingRun {
     self.task = task
     var s = AdamW.Settings()
     s.beta2 = 0.999
-    optimizer = AdamW(model, settings: s)
+    let optimizer = AdamW(model, settings: s)
     let names = optimizer.parameters.map(\.name)
     optimizer.lrScale = layerDecayScales(
       names: names, stageDepths: model.config.stageDepths, decay: layerDecay)
@@ -68,11 +47,10 @@ public final class Finetuner: TrainingRun {
         n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0
       }
     }
-    schedule = CosineSchedule(
+    let schedule = CosineSchedule(
       baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0),
       totalSteps: totalSteps, batch: batch)
-    rng = SplitMix64(seed: seed)
-    dataSeed = seed &+ 0x5EED
+    super.init(optimizer: optimizer, schedule: schedule, seed: seed)
   }
 
   /// The loss of outputs (B, K) against targets (class index, or K values per clip).
@@ -225,15 +203,9 @@ public final class Finetuner: TrainingRun {
   /// scales, config, log), written atomically; the clips are not stored (pass them again to
   /// `train`).
   public func save(to path: String) throws {
-    var state = TrainingState(
-      step: step, rngState: rng.state, schedule: schedule, maskRatio: nil, clipGrad: clipGrad,
-      accumulate: accumulate,
-      optimizer: optimizer.settings, config: model.config, log: log)
+    var state = state(config: model.config, maskRatio: nil, modelRNG: [model.rng.state])
     (state.task, state.lrScale, state.mixup, state.cutmix) = (
       task, optimizer.lrScale, mixupAlpha, cutmixAlpha
-    )
-    (state.dataPosition, state.dataSeed, state.modelRNG) = (
-      dataPosition, dataSeed, [model.rng.state]
     )
     try writeTrainingCheckpoint(
       model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
@@ -255,17 +227,9 @@ public final class Finetuner: TrainingRun {
         path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters"
       )
     }
-    t.schedule = meta.schedule
     t.optimizer.lrScale = scales
-    t.optimizer.settings = meta.optimizer
-    (t.clipGrad, t.accumulate, t.mixupAlpha, t.cutmixAlpha) = (
-      meta.clipGrad, meta.accumulate ?? 1, meta.mixup ?? 0, meta.cutmix ?? 0
-    )
-    try t.optimizer.restore(opt, step: meta.step)
-    t.rng.state = meta.rngState
-    t.log = meta.log
-    t.dataPosition = meta.dataPosition ?? 0
-    if let seed = meta.dataSeed { t.dataSeed = seed }
+    (t.mixupAlpha, t.cutmixAlpha) = (meta.mixup ?? 0, meta.cutmix ?? 0)
+    try t.restore(meta, moments: opt)
     if let r = meta.modelRNG?.first { t.model.rng.state = r }
     return t
   }

@@ -46,10 +46,9 @@ public enum Metrics {
     return f
   }
 
-  /// Pearson correlation.
-  public static func pcc(_ x: [Double], _ y: [Double]) -> Double {
-    let n = Double(x.count)
-    guard n > 1 else { return 0 }
+  /// Means and centred sums of products of paired values: (mean x, mean y, Σ dx·dy, Σ dx², Σ dy²).
+  static func moments(_ x: [Double], _ y: [Double]) -> (Double, Double, Double, Double, Double) {
+    let n = Double(max(x.count, 1))
     let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
     var sxy = 0.0, sxx = 0.0, syy = 0.0
     for (a, b) in zip(x, y) {
@@ -57,6 +56,13 @@ public enum Metrics {
       sxx += (a - mx) * (a - mx)
       syy += (b - my) * (b - my)
     }
+    return (mx, my, sxy, sxx, syy)
+  }
+
+  /// Pearson correlation.
+  public static func pcc(_ x: [Double], _ y: [Double]) -> Double {
+    guard x.count > 1 else { return 0 }
+    let (_, _, sxy, sxx, syy) = moments(x, y)
     return sxx == 0 || syy == 0 ? 0 : sxy / (sxx * syy).squareRoot()
   }
 
@@ -64,13 +70,7 @@ public enum Metrics {
   public static func ccc(_ x: [Double], _ y: [Double]) -> Double {
     let n = Double(x.count)
     guard n > 0 else { return 0 }
-    let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
-    var cov = 0.0, vx = 0.0, vy = 0.0
-    for (a, b) in zip(x, y) {
-      cov += (a - mx) * (b - my)
-      vx += (a - mx) * (a - mx)
-      vy += (b - my) * (b - my)
-    }
+    let (mx, my, cov, vx, vy) = moments(x, y)
     let d = vx / n + vy / n + (mx - my) * (mx - my)
     return d == 0 ? 0 : 2 * (cov / n) / d
   }

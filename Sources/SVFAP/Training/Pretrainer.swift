@@ -4,34 +4,14 @@ import Tensor
 /// Incremental masked-autoencoder pretraining: the model, its optimizer, the schedule position, the
 /// RNG and the loss log live here between calls, so `train(steps: 200)` twice equals `train(steps:
 /// 400)` once (same seed ⇒ same losses), and a checkpoint taken between calls resumes bit-for-bit.
-public final class Pretrainer: TrainingRun {
+public final class Pretrainer: TrainingRunState, TrainingRun {
   /// Why a call to `train` ended.
   public typealias Stop = TrainingStop
 
   /// The model.
   public let model: PretrainModel
-  /// The optimizer.
-  public let optimizer: AdamW
-  /// Learning-rate schedule.
-  public var schedule: CosineSchedule
   /// Mask ratio (tube masking).
   public var maskRatio: Double
-  /// Gradient clipping (nil = none).
-  public var clipGrad: Double?
-  /// Draws masks and batch order.
-  public var rng: SplitMix64
-  /// Every step so far.
-  public private(set) var log: [StepLog] = []
-  /// A JSON-lines file each step is appended to.
-  public var logPath: String?
-  /// Micro-batches whose gradients are summed before one update (an effective batch larger than
-  /// memory allows).
-  public var accumulate = 1
-  /// Samples consumed from streamed data so far (epoch and position of a streaming run;
-  /// checkpointed).
-  public var dataPosition = 0
-  /// Seed of a streaming run's shuffles and clip starts (checkpointed).
-  public var dataSeed: UInt64
 
   /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256
   /// clips, cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
@@ -40,17 +20,14 @@ public final class Pretrainer: TrainingRun {
     maskRatio: Double = 0.9, seed: UInt64 = 0
   ) {
     self.model = model
-    optimizer = AdamW(model)
-    schedule = CosineSchedule(
-      baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps,
-      batch: batch)
     self.maskRatio = maskRatio
-    rng = SplitMix64(seed: seed)
-    dataSeed = seed &+ 0x5EED
+    super.init(
+      optimizer: AdamW(model),
+      schedule: CosineSchedule(
+        baseLR: baseLR, minLR: 1e-5, warmupSteps: max(totalSteps / 20, 0), totalSteps: totalSteps,
+        batch: batch),
+      seed: seed)
   }
-
-  /// Steps taken so far.
-  public var step: Int { optimizer.step }
 
   /// Runs up to `steps` steps on batches drawn from `clips` (each (1, 3, T, H, W) or a batch);
   /// `batch` clips per step. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every
@@ -115,13 +92,9 @@ public final class Pretrainer: TrainingRun {
   /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
   /// atomically.
   public func save(to path: String) throws {
-    var state = TrainingState(
-      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
-      accumulate: accumulate,
-      optimizer: optimizer.settings, config: model.config, log: log)
-    (state.dataPosition, state.dataSeed, state.modelRNG) = (
-      dataPosition, dataSeed, [model.encoder.rng.state, model.rng.state]
-    )
+    let state = state(
+      config: model.config, maskRatio: maskRatio,
+      modelRNG: [model.encoder.rng.state, model.rng.state])
     try writeTrainingCheckpoint(
       model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
@@ -134,16 +107,7 @@ public final class Pretrainer: TrainingRun {
     let t = Pretrainer(
       model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch,
       maskRatio: meta.maskRatio ?? 0.9)
-    t.schedule = meta.schedule
-    t.clipGrad = meta.clipGrad
-    t.accumulate = meta.accumulate ?? 1
-    t.optimizer.settings = meta.optimizer
-    try t.optimizer.restore(opt, step: meta.step)
-    t.rng = SplitMix64(seed: 0)
-    t.rng.state = meta.rngState
-    t.log = meta.log
-    t.dataPosition = meta.dataPosition ?? 0
-    if let seed = meta.dataSeed { t.dataSeed = seed }
+    try t.restore(meta, moments: opt)
     if let r = meta.modelRNG, r.count == 2 {
       (t.model.encoder.rng.state, t.model.rng.state) = (r[0], r[1])
     }

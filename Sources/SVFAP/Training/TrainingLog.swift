@@ -33,19 +33,64 @@ public enum TrainingStop: Equatable, Sendable {
   case nonFinite(step: Int)
 }
 
-/// What the workbench needs of any training run (pretraining or fine-tuning): its position, its
-/// log, and a resumable checkpoint.
-public protocol TrainingRun: AnyObject {
-  /// Optimizer steps taken so far.
-  var step: Int { get }
+/// What a pretraining and a fine-tuning run share: the optimizer and its schedule, the run's
+/// generator, the step log, clipping and accumulation, the position in streamed data, and how all of
+/// it goes into and comes back from a checkpoint's `TrainingState`.
+public class TrainingRunState {
+  /// The optimizer.
+  public let optimizer: AdamW
+  /// Learning-rate schedule.
+  public var schedule: CosineSchedule
+  /// Draws masks, batch order and mixing.
+  public var rng: SplitMix64
   /// Every step so far.
-  var log: [StepLog] { get }
+  public internal(set) var log: [StepLog] = []
   /// A JSON-lines file each step is appended to.
-  var logPath: String? { get set }
-  /// Samples consumed from streamed data (where a streamed run goes on).
-  var dataPosition: Int { get set }
-  /// Seed of a streamed run's shuffles and clip starts.
-  var dataSeed: UInt64 { get }
+  public var logPath: String?
+  /// Gradient clipping (nil = none).
+  public var clipGrad: Double?
+  /// Micro-batches whose gradients are summed before one update (an effective batch larger than
+  /// memory allows).
+  public var accumulate = 1
+  /// Samples consumed from streamed data so far (epoch and position of a streaming run;
+  /// checkpointed).
+  public var dataPosition = 0
+  /// Seed of a streaming run's shuffles and clip starts (checkpointed).
+  public var dataSeed: UInt64
+  /// Optimizer steps taken so far.
+  public var step: Int { optimizer.step }
+
+  init(optimizer: AdamW, schedule: CosineSchedule, seed: UInt64) {
+    (self.optimizer, self.schedule) = (optimizer, schedule)
+    rng = SplitMix64(seed: seed)
+    dataSeed = seed &+ 0x5EED
+  }
+
+  /// The shared part of the checkpoint state (the subclass adds its own fields).
+  func state(config: SVFAPConfig, maskRatio: Double?, modelRNG: [UInt64]) -> TrainingState {
+    var state = TrainingState(
+      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
+      accumulate: accumulate, optimizer: optimizer.settings, config: config, log: log)
+    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, modelRNG)
+    return state
+  }
+
+  /// Restores the shared part from a checkpoint's state and optimizer moments.
+  func restore(_ meta: TrainingState, moments: [String: Tensor]) throws {
+    schedule = meta.schedule
+    optimizer.settings = meta.optimizer
+    try optimizer.restore(moments, step: meta.step)
+    (clipGrad, accumulate) = (meta.clipGrad, meta.accumulate ?? 1)
+    rng.state = meta.rngState
+    log = meta.log
+    dataPosition = meta.dataPosition ?? 0
+    if let seed = meta.dataSeed { dataSeed = seed }
+  }
+}
+
+/// What the workbench needs of any training run (pretraining or fine-tuning): its shared state
+/// and a resumable checkpoint.
+public protocol TrainingRun: TrainingRunState {
   /// Writes a resumable checkpoint atomically.
   func save(to path: String) throws
 }

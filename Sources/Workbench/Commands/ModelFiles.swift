@@ -45,10 +45,7 @@ struct LoadWeights: SessionCommand {
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self)
-    let path = session.resolve(try a.string("path"))
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw a.error("no file '\(path)'", io: true)
-    }
+    let path = try session.existingFile(a)
     let report = try a.located {
       try Checkpoint.load(try Checkpoint.readTensors(path), into: m.module)
     }
@@ -77,10 +74,7 @@ struct InspectCheckpoint: SessionCommand {
     example: "inspect_checkpoint \"pretrained.pth\"")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
-    let path = session.resolve(try a.string("path"))
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw a.error("no file '\(path)'", io: true)
-    }
+    let path = try session.existingFile(a)
     var extras: [(String, Value)] = []
     let tensors: [String: Tensor]
     if path.hasSuffix(".pth") || path.hasSuffix(".pt") {

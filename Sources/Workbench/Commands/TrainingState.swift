@@ -44,10 +44,7 @@ struct Resume: SessionCommand {
     example: "m = resume \"runs/tiny-step200.safetensors\"")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
-    let path = session.resolve(try a.string("path"))
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw a.error("no file '\(path)'", io: true)
-    }
+    let path = try session.existingFile(a)
     do {
       if try SafeTensorsFile(path: path).metadata["svfap.finetuning"] != nil {
         let t = try Finetuner.resume(from: path)
