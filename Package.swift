@@ -49,7 +49,7 @@ let package = Package(
     ),
     .target(name: "Experiments", dependencies: ["SVFAP", "Datasets", "Media", "Tensor"]),
     .target(
-      name: "Tools", dependencies: ["SVFAP", "Media", "Tensor", "COpenBLAS"],
+      name: "Tools", dependencies: ["SVFAP", "Media", "Experiments", "Tensor", "COpenBLAS"],
       swiftSettings: optimizedKernels),
     .target(
       name: "Workbench",
@@ -71,6 +71,7 @@ let package = Package(
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
     .testTarget(name: "MediaTests", dependencies: ["Media", "Datasets", "Tensor"]),
     .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SVFAP", "Tensor"]),
     .testTarget(
       name: "WorkbenchTests",
       dependencies: [

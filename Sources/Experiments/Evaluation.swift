@@ -7,15 +7,18 @@ import Tensor
 /// Evaluation of fine-tuned models on a manifest's videos, as the paper does it: K clips spread
 /// over each video, their outputs averaged, scored with the paper's metrics.
 public enum Evaluation {
-  /// Predicts every chosen row (K clips per video, each video predicted as soon as it is decoded,
-  /// so a large test set never sits in memory) and scores the predictions.
+  /// Predicts every chosen row (K temporal clips × `crops` spatial crops per video, outputs
+  /// averaged; each video predicted as soon as it is decoded, so a large test set never sits in
+  /// memory) and scores the predictions.
   public static func evaluate(
     _ run: Finetuner, on selection: DatasetSelection, spec: ClipSpec, clipsPerVideo k: Int,
-    reader: RowReader
+    crops: Int = 1, reader: RowReader
   ) throws -> Scores {
     var out: [[Double]] = [], actual: [[Double]] = []
     for r in selection.rows {
-      guard let clips = try reader.clips(r, of: selection, spec: spec, k: k) else { continue }
+      guard let clips = try reader.clips(r, of: selection, spec: spec, k: k, crops: crops) else {
+        continue
+      }
       out += try run.predict(videos: [clips.map(\.tensor)])
       actual.append(r.labels)
     }

@@ -36,15 +36,23 @@ public struct RowReader {
     }
   }
 
-  /// `k` clips spread uniformly over a row's video (nil when skipped).
-  public func clips(_ row: ManifestRow, of selection: DatasetSelection, spec: ClipSpec, k: Int)
-    throws -> [Clip]?
-  {
-    try read(row, of: selection) { reader in
-      try ClipSampler.uniformStarts(
-        k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount
-      ).map {
-        try reader.clip(spec, start: $0)
+  /// `k` clips spread uniformly over a row's video (nil when skipped), each taken at `crops` places
+  /// along the frame's long side (center crops only; the authors' test views are 2 × 2).
+  public func clips(
+    _ row: ManifestRow, of selection: DatasetSelection, spec: ClipSpec, k: Int, crops: Int = 1
+  ) throws -> [Clip]? {
+    let positions =
+      crops <= 1 || spec.crop != .center
+      ? [0.5] : (0..<crops).map { Double($0) / Double(crops - 1) }
+    return try read(row, of: selection) { reader in
+      let starts = ClipSampler.uniformStarts(
+        k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
+      return try starts.flatMap { start in
+        try positions.map { p in
+          var s = spec
+          s.cropPosition = p
+          return try reader.clip(s, start: start)
+        }
       }
     }
   }

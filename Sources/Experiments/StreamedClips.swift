@@ -6,13 +6,16 @@ import Tensor
 /// Batches of a training run (pretraining or fine-tuning) streamed from disk by a `ClipLoader`:
 /// epoch e is the manifest shuffled with the run's data seed + e; the position inside the run lives
 /// in the run (`dataPosition`, checkpointed), so a resumed run reads exactly the batches the
-/// uninterrupted one would.
+/// uninterrupted one would. Fine-tuning runs may augment: each loaded clip gives `repeats` copies,
+/// each through `augmentation` with the generator of its (data seed, sample index).
 public final class StreamedClips {
   let manifest: Manifest, root: String, spec: ClipSpec, batch: Int
   let onError: ClipLoader.BadRowPolicy
   let run: TrainingRun
   /// Where a skipped row is reported ("skipped PATH: why").
   let report: (String) -> Void
+  /// Augmented copies per loaded clip, and the augmentation (identity: none).
+  public var repeats = 1, augmentation = FinetuneAugmentation.none
   private var loader: ClipLoader?
   private var epoch = -1, reported = 0
   /// Rows already reported as skipped (each is said once per call, not once per epoch).
@@ -32,9 +35,28 @@ public final class StreamedClips {
 
   /// The next batch (clips (B, 3, T, H, W) and targets); an epoch's end moves on to the next epoch.
   public func next() throws -> (Tensor, [[Double]])? {
-    do { return try nextBatch() } catch let e as MediaError {
+    do {
+      guard let (clips, labels) = try nextBatch() else { return nil }
+      return try augmented(clips, labels)
+    } catch let e as MediaError {
       throw ExperimentError("\(e) (on_error: \"skip\" to go on without it)", io: true)
     }
+  }
+
+  /// `repeats` augmented copies of each clip of a loaded batch (B, 3, T, H, W).
+  func augmented(_ clips: Tensor, _ labels: [[Double]]) throws -> (Tensor, [[Double]]) {
+    if repeats == 1 && augmentation.isIdentity { return (clips, labels) }
+    let b = clips.shape[0], first = run.dataPosition - b
+    var out: [Tensor] = [], targets: [[Double]] = []
+    for i in 0..<b {
+      let clip = try clips.slice(axis: 0, start: i, count: 1)
+      for copy in 0..<repeats {
+        var rng = FinetuneAugmentation.generator(seed: run.dataSeed, sample: first + i, copy: copy)
+        out.append(try augmentation.apply(clip, rng: &rng))
+        targets.append(labels[i])
+      }
+    }
+    return (try Tensor.concat(out, axis: 0), targets)
   }
 
   private func nextBatch() throws -> (Tensor, [[Double]])? {

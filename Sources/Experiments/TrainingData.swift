@@ -23,13 +23,13 @@ public enum TrainingData {
     }
   }
 
-  /// Clips kept in memory: `views` clips spread over each video (1: the centred clip), each with
-  /// its row's labels; a step draws among all of them, so every video is equally likely and its
-  /// temporal position varies. Unreadable rows follow the reader's policy.
+  /// Clips kept in memory: per readable video, `views` clips spread over it (1: the centred clip)
+  /// and the row's labels; each draw of the video takes one of its views, so its temporal position
+  /// varies. Unreadable rows follow the reader's policy.
   public static func inMemory(
     _ selection: DatasetSelection, spec: ClipSpec, views: Int, reader: RowReader
-  ) throws -> (clips: [Tensor], targets: [[Double]], videos: Int) {
-    var clips: [Tensor] = [], targets: [[Double]] = [], videos = 0
+  ) throws -> (views: [[Tensor]], targets: [[Double]]) {
+    var clips: [[Tensor]] = [], targets: [[Double]] = []
     for r in selection.rows {
       let decoded = try reader.read(r, of: selection) { video in
         views == 1
@@ -41,10 +41,9 @@ public enum TrainingData {
           }
       }
       guard let decoded else { continue }
-      clips += decoded
-      targets += Array(repeating: r.labels, count: decoded.count)
-      videos += 1
+      clips.append(decoded)
+      targets.append(r.labels)
     }
-    return (clips, targets, videos)
+    return (clips, targets)
   }
 }

@@ -27,6 +27,9 @@ public struct ClipSpec: Sendable, Equatable {
   public var crop = Crop.center
   /// With `crop = .face`: use the center crop when no face is found (instead of an error).
   public var faceFallback = false
+  /// With `crop = .center`: where the square sits along the frame's long side (0: left or top,
+  /// ½: the centre, 1: right or bottom) — the test-time spatial crops.
+  public var cropPosition = 0.5
   /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
   public init() {}
 }
@@ -97,7 +100,9 @@ extension VideoReader {
       let scale = Double(spec.size) / Double(min(info.width, info.height))
       let sw = max(spec.size, Int((Double(info.width) * scale).rounded())),
         sh = max(spec.size, Int((Double(info.height) * scale).rounded()))
-      (w, h, box) = (sw, sh, [(sw - spec.size) / 2, (sh - spec.size) / 2, spec.size, spec.size])
+      let p = min(max(spec.cropPosition, 0), 1)
+      let (x, y) = (Int(Double(sw - spec.size) * p), Int(Double(sh - spec.size) * p))
+      (w, h, box) = (sw, sh, [x, y, spec.size, spec.size])
     }
     let rgb = try frames(idx, width: w, height: h)
     return Clip(

@@ -114,7 +114,9 @@ struct Doc: ParsableCommand {
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print benchmark figures as JSON lines.",
-    subcommands: [Ops.self, Model.self, Memory.self, MediaBench.self, PlotBench.self])
+    subcommands: [
+      Ops.self, Model.self, Memory.self, MediaBench.self, AugmentBench.self, PlotBench.self,
+    ])
 
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
@@ -381,6 +383,23 @@ struct Synth: ParsableCommand {
 
 extension Bench {
   /// `svfap bench media`.
+  /// `svfap bench augment`.
+  struct AugmentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "augment",
+      abstract:
+        "Milliseconds per 16x160x160 clip of each part of the authors' fine-tuning augmentation.")
+    @Option(help: "A video file.") var video = "examples/media/single_face.mp4"
+    @Option(help: "Timed runs per figure (median).") var runs = 5
+
+    func validate() throws { try OptionCheck.check("runs", runs, in: 1...10_000) }
+
+    func run() throws {
+      Threads.count = 1
+      for f in try AugmentBenchmark.run(video: video, runs: runs) { print(f.json) }
+    }
+  }
+
   struct MediaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "media",

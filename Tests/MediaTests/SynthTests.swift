@@ -64,26 +64,8 @@ import Testing
   }
 }
 
-/// Augmentations and frame-folder checks.
+/// Frame-folder checks (the augmentations have their own suite, AugmentTests).
 @Suite struct TransformTests {
-  @Test func cropsFlipsAndUpperCentral() throws {
-    // value = column
-    let clip = try Tensor((0..<(1 * 3 * 2 * 8 * 8)).map { Float($0 % 8) }, shape: [1, 3, 2, 8, 8])
-    let flipped = ClipTransforms.horizontalFlip(clip).toFloats()
-    #expect(Array(flipped.prefix(8)) == [7, 6, 5, 4, 3, 2, 1, 0])
-    let same = try ClipTransforms.cropResize(clip, x: 0, y: 0, side: 8, size: 8)
-    #expect(same.toFloats() == clip.toFloats())
-    let half = try ClipTransforms.cropResize(clip, x: 4, y: 0, side: 4, size: 4).toFloats()
-    #expect(Array(half.prefix(4)) == [4, 5, 6, 7])
-    var rng = SplitMix64(seed: 1)
-    #expect(try ClipTransforms.multiScaleCrop(clip, rng: &rng).shape == [1, 3, 2, 8, 8])
-    #expect(try ClipTransforms.randomCrop(clip, side: 6, rng: &rng).shape == [1, 3, 2, 8, 8])
-    #expect(try ClipTransforms.upperCentral(clip, size: 4).shape == [1, 3, 2, 4, 4])
-    #expect(throws: MediaError.self) {
-      try ClipTransforms.cropResize(clip, x: 6, y: 0, side: 4, size: 4)
-    }
-  }
-
   @Test func frameFolderGapsAndBadImagesAreErrors() throws {
     let src = VideoReaderTests.media.appendingPathComponent("face_frames").path
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(

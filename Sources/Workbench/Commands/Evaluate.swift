@@ -11,7 +11,8 @@ struct Evaluate: SessionCommand {
     summary:
       """
       Evaluate a fine-tuned model on a manifest's rows, averaging K clips spread over each \
-      video: UAR/WAR (+ confusion) for classes, PCC/CCC per target for regression.
+      video × the spatial crops of each (the authors' 2 × 2 test views): UAR/WAR (+ confusion) \
+      for classes, PCC/CCC per target for regression.
       """,
     params: [
       .positional("model", .handle("model"), "a fine-tuned model"),
@@ -20,6 +21,11 @@ struct Evaluate: SessionCommand {
       .option(
         "clips", .integer, "clips per video, averaged (the paper uses 2)", default: .number(2)
       ).within(Limits.clipsPerVideo),
+      .option(
+        "crops", .integer,
+        "spatial crops per clip along the long side (center crop; the authors use 2)",
+        default: .number(2)
+      ).within(1...8),
       .option("fold", .integer, "k-fold: evaluate on this fold's rows", default: .nilValue).within(
         Limits.index),
     ] + ClipOptions.params,
@@ -39,10 +45,11 @@ struct Evaluate: SessionCommand {
     let task: Finetuner.Task =
       selection.isClassification ? .classification(smoothing: 0) : .regression(loss: .mse)
     let run = existing ?? Finetuner(model: model, task: task, totalSteps: 1, batch: 1)
-    let k = try a.int("clips")
+    let (k, crops) = (try a.int("clips"), try a.int("crops"))
     return try a.located {
       try Evaluation.evaluate(
-        run, on: selection, spec: options.spec, clipsPerVideo: k, reader: options.reader(a, interp)
+        run, on: selection, spec: options.spec, clipsPerVideo: k, crops: crops,
+        reader: options.reader(a, interp)
       ).value
     }
   }

@@ -22,7 +22,11 @@ struct Finetune: SessionCommand {
       .positional("manifest", .string, "a manifest .csv"),
       .option("split", .string, "rows to train on (\"\" = all)", default: .string("train")),
       .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps),
-      .option("batch", .integer, "clips per step", default: .number(4)).within(Limits.batch),
+      .option(
+        "batch", .integer,
+        "videos per step (each gives `repeats` augmented clips; lr scales with it)",
+        default: .number(4)
+      ).within(Limits.batch),
       .option(
         "total", .integer,
         "steps of the whole run, for the cosine schedule (default: this call's steps)",
@@ -34,9 +38,9 @@ struct Finetune: SessionCommand {
       .choice("loss", RegressionLoss.self, "the loss of regression targets", default: .mse),
       .option("fold", .integer, "k-fold: train on every fold but this one", default: .nilValue)
         .within(Limits.index),
-      .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0))
+      .option("mixup", .number, "mixup alpha (0 = off; the authors use 0.8)", default: .number(0.8))
         .within(Limits.alpha),
-      .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(0))
+      .option("cutmix", .number, "cutmix alpha (0 = off; the authors use 1.0)", default: .number(1))
         .within(Limits.alpha),
       .option(
         "smoothing", .number, "label smoothing (classification, new run)", default: .number(0.1)
@@ -65,7 +69,7 @@ struct Finetune: SessionCommand {
       .option(
         "restart", .bool, "start a new run even if this model was fine-tuned in this session",
         default: .bool(false)),
-    ] + RunOptions.params + ClipOptions.params,
+    ] + AugmentOptions.params + RunOptions.params + ClipOptions.params,
     returns: "record {step, loss, clips (videos used), stopped}",
     example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4")
 
@@ -90,6 +94,7 @@ struct Finetune: SessionCommand {
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let h = try a.handle("model", as: ModelHandle.self)
     let (model, existing) = try h.finetuning(for: a)
+    let augment = try AugmentOptions(a)
     let clipOptions = try ClipOptions(a, session: session),
       options = try RunOptions(a, session: session)
     let selection = try clipOptions.select(
@@ -107,7 +112,7 @@ struct Finetune: SessionCommand {
         try TrainingData.inMemory(
           selection, spec: clipOptions.spec, views: views, reader: clipOptions.reader(a, interp))
       }
-    let videos = data?.videos ?? selection.rows.count
+    let videos = data?.views.count ?? selection.rows.count
     let plan = try options.plan(a, clips: videos, batch: batch) { $0 }
     let s = try settings(a, classification: selection.isClassification, options: options)
     let ft =
@@ -117,18 +122,24 @@ struct Finetune: SessionCommand {
     h.state = .finetuning(model, run: ft)
     let call = TrainingCall(session: session, interp: interp, options: options, name: "finetune")
     let stopped = try a.located {
-      try call.run(ft, steps: plan.steps, clipsPerStep: batch * ft.accumulate) { report in
+      try call.run(ft, steps: plan.steps, clipsPerStep: batch * augment.repeats * ft.accumulate) {
+        report in
+        let next: () throws -> (Tensor, [[Double]])?
         if let data {
-          return try ft.train(
-            clips: data.clips, targets: data.targets, steps: plan.steps, batch: batch,
-            shouldStop: { Interrupt.pending }, progress: report)
+          let source = try ShuffledClips(
+            views: data.views, targets: data.targets, videosPerBatch: batch,
+            repeats: augment.repeats,
+            augmentation: augment.augmentation, run: ft)
+          next = source.next
+        } else {
+          let source = StreamedClips(
+            manifest: selection.chosen, root: selection.root, spec: clipOptions.spec, batch: batch,
+            onError: clipOptions.onError, run: ft, report: { interp.output($0) })
+          (source.repeats, source.augmentation) = (augment.repeats, augment.augmentation)
+          next = source.next
         }
-        let source = StreamedClips(
-          manifest: selection.chosen, root: selection.root, spec: clipOptions.spec, batch: batch,
-          onError: clipOptions.onError, run: ft,
-          report: { interp.output($0) })
-        return try ft.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report)
-        { try source.next() }
+        return try ft.train(
+          steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report, next: next)
       }
     }
     return .record(
