@@ -100,7 +100,10 @@ import Testing
     #expect { try DatasetReaders.read("avcaffe", root: bad) } throws: { "\($0)".contains("line 2") }
   }
 
-  @Test func firstImpressionsFromThePickledAnnotations() throws {
+  @Test(
+    .tags(.python),
+    .enabled(if: installed("python3"), "python3 is not installed (scripts/setup installs it)"))
+  func firstImpressionsFromThePickledAnnotations() throws {
     let root = try tree(["train-1/training80_01/vidA.001.mp4": ""])
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

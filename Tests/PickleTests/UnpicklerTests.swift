@@ -25,7 +25,10 @@ import Testing
 
 /// The unpickler never traps: mutated real pickles and random bytes are errors or values, never
 /// crashes.
-@Suite struct PickleRobustnessTests {
+@Suite(
+  .tags(.python),
+  .enabled(if: installed("python3"), "python3 is not installed (scripts/setup installs it)"))
+struct PickleRobustnessTests {
   @Test func mutatedPicklesNeverCrash() throws {
     let archive = fixturesDir.appendingPathComponent("pretrain_paper.pth").path
     let bytes = [UInt8](try pickleBytes(inArchive: archive))

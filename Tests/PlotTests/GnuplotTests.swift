@@ -5,7 +5,10 @@ import Testing
 
 /// The gnuplot process itself: answers that survive signals, deterministic files, restarts, bad
 /// paths.
-@Suite(.serialized) struct GnuplotTests {
+@Suite(
+  .serialized, .tags(.gnuplot),
+  .enabled(if: installed("gnuplot"), "gnuplot is not installed (scripts/setup installs it)"))
+struct GnuplotTests {
   func tmp(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent(
       "svfap-gnuplot-\(UUID().uuidString)-\(name)"

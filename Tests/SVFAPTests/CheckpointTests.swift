@@ -7,7 +7,10 @@ import Testing
 
 /// safetensors both ways with Python, the authors' .pth files, and hostile files.
 @Suite struct CheckpointTests {
-  @Test func safetensorsRoundTripWithPython() throws {
+  @Test(
+    .tags(.python),
+    .enabled(if: installed("python3"), "python3 is not installed (scripts/setup installs it)"))
+  func safetensorsRoundTripWithPython() throws {
     var cfg = try SVFAPConfig.preset("svfap-tiny")
     cfg.numClasses = 3
     let model = try FinetuneModel(cfg, seed: 7)
@@ -98,7 +101,10 @@ import Testing
     }
   }
 
-  @Test func hostilePickleIsRefused() throws {
+  @Test(
+    .tags(.python),
+    .enabled(if: installed("python3"), "python3 is not installed (scripts/setup installs it)"))
+  func hostilePickleIsRefused() throws {
     // cos\nsystem\n(S'echo pwned'\ntR. : the classic code-execution pickle.
     let evil = Data("cos\nsystem\n(X\u{0B}\u{00}\u{00}\u{00}echo pwnedtR.".utf8)
     #expect { try RestrictedUnpickler.load(evil) } throws: { "\($0)".contains("os.system") }
@@ -118,7 +124,10 @@ import Testing
     #expect { try TorchCheckpoint(path: path) } throws: { "\($0)".contains("not allowed") }
   }
 
-  @Test func hostileTorchArchivesAreRefused() throws {
+  @Test(
+    .tags(.python),
+    .enabled(if: installed("python3"), "python3 is not installed (scripts/setup installs it)"))
+  func hostileTorchArchivesAreRefused() throws {
     let dir = try tempDir()
     // Real torch-format archives, written by Python's zipfile and pickle (no torch): a negative
     // stride, a huge shape, one flipped byte of a storage, and a storage that unpacks far beyond

@@ -5,7 +5,12 @@ import Testing
 
 /// Notebook execution: nbformat structure (validated with Python's nbformat), errors,
 /// --allow-errors, parameters, HTML export; and every notebook of notebooks/ runs end to end.
-@Suite(.serialized) struct NotebookTests {
+@Suite(
+  .serialized, .tags(.gnuplot, .python),
+  .enabled(
+    if: installed("gnuplot") && installed("python3"),
+    "gnuplot or python3 is not installed (scripts/setup installs them)"))
+struct NotebookTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 

@@ -10,7 +10,12 @@ import Testing
 
 /// Every figure kind rendered by a real gnuplot from real data (an example clip, real forward
 /// passes of a small model), decoded back and checked for size and content.
-@Suite(.serialized) struct PlotTests {
+@Suite(
+  .serialized, .tags(.gnuplot, .python),
+  .enabled(
+    if: installed("gnuplot") && installed("python3"),
+    "gnuplot or python3 is not installed (scripts/setup installs them)"))
+struct PlotTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 

@@ -2,7 +2,10 @@ import Foundation
 import Testing
 
 /// The REPL driven through a real terminal (tmux): completion, multi-line blocks, Ctrl-C, history.
-@Suite(.serialized) struct REPLTests {
+@Suite(
+  .serialized, .tags(.tmux),
+  .enabled(if: installed("tmux"), "tmux is not installed (scripts/setup installs it)"))
+struct REPLTests {
   /// The svfap binary built beside the test executable.
   static var svfap: String {
     URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()

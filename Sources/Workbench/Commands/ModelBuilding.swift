@@ -22,6 +22,10 @@ struct BuildModel: SessionCommand {
       .option("seed", .integer, "seed of the initial weights", default: .nilValue).within(
         Limits.seed),
       .option(
+        "pretrained", .bool,
+        "load the shipped pretrained weights (models/PRESET-pretrained.safetensors; its card must match)",
+        default: .bool(false)),
+      .option(
         "drop_path", .number,
         """
         stochastic-depth rate, rising linearly over the encoder's blocks (default: 0.1 \
@@ -38,20 +42,22 @@ struct BuildModel: SessionCommand {
     cfg.dropPath =
       try a.numberIfGiven("drop_path") ?? (task == .finetune ? SVFAPConfig.finetuneDropPath : 0)
     let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
+    let handle: ModelHandle
     switch task {
     case .pretrain:
-      return .handle(
-        ModelHandle(
-          preset: preset,
-          .pretraining(try a.located { try PretrainModel(cfg, seed: seed) }, run: nil)))
+      let m = try a.located { try PretrainModel(cfg, seed: seed) }
+      handle = ModelHandle(preset: preset, .pretraining(m, run: nil))
     case .finetune:
       cfg.numClasses = try a.int("classes")
       cfg.headActivation = try a.choiceIfGiven("activation", as: HeadActivation.self)
-      return .handle(
-        ModelHandle(
-          preset: preset,
-          .finetuning(try a.located { try FinetuneModel(cfg, seed: seed) }, run: nil)))
+      let m = try a.located { try FinetuneModel(cfg, seed: seed) }
+      handle = ModelHandle(preset: preset, .finetuning(m, run: nil))
     }
+    if try a.bool("pretrained") {
+      let report = try PretrainedWeights.load(preset: preset, config: cfg, into: handle.module, a)
+      interp.output("pretrained weights: \(report)")
+    }
+    return .handle(handle)
   }
 }
 

@@ -4,25 +4,49 @@ import Script
 import Tensor
 import Tools
 
-/// `save`: a model's weights as safetensors.
+/// `save`: a model's weights as safetensors, optionally with a model card.
 struct SaveWeights: SessionCommand {
   unowned let session: Session
   let declaration = CommandDeclaration(
     "save", topic: "model",
-    summary: "Write a model's weights as safetensors (PyTorch state_dict names), atomically.",
+    summary: """
+      Write a model's weights as safetensors (PyTorch state_dict names), atomically; with card_data: \
+      also its model card (preset, architecture, data, steps, final loss, script) in the metadata \
+      and as PATH.md beside it.
+      """,
     params: [
       .positional("model", .handle("model"), "the model"),
       .positional("path", .string, "output file (.safetensors)"),
+      .option(
+        "card_data", .string, "what the model was trained on (writes a model card)",
+        default: .nilValue),
+      .option(
+        "card_script", .string, "the command that reproduces the weights", default: .string("")),
     ],
     example: "save m \"runs/tiny.safetensors\"")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self)
     let path = session.resolve(try a.string("path"))
-    do { try Checkpoint.save(m.module, config: m.config, to: path) } catch {
+    var card: ModelCard?
+    if let data = try a.stringIfGiven("card_data") {
+      let losses = (m.run?.log ?? []).suffix(100).map(\.loss)
+      card = ModelCard(
+        preset: m.config.presetName ?? m.preset, config: m.config, data: data,
+        steps: m.run?.step ?? 0,
+        finalLoss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+        script: try a.string("card_script"))
+    }
+    do {
+      try Checkpoint.save(
+        m.module, config: m.config, to: path, metadata: try card?.metadata() ?? [:])
+      if let card { try writeAtomically(Data(card.markdown.utf8), to: path + ".md") }
+    } catch {
       throw a.error("\(error)", io: true)
     }
-    interp.output("saved \(m.module.namedParameters().count) tensors to \(path)")
+    interp.output(
+      "saved \(m.module.namedParameters().count) tensors to \(path)\(card == nil ? "" : " with its model card")"
+    )
     return .nilValue
   }
 }

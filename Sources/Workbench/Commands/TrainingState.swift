@@ -48,10 +48,12 @@ struct Resume: SessionCommand {
     do {
       if try SafeTensorsFile(path: path).metadata["svfap.finetuning"] != nil {
         let t = try Finetuner.resume(from: path)
-        return .handle(ModelHandle(preset: "resumed", .finetuning(t.model, run: t)))
+        return .handle(
+          ModelHandle(preset: t.model.config.presetName ?? "resumed", .finetuning(t.model, run: t)))
       }
       let t = try Pretrainer.resume(from: path)
-      return .handle(ModelHandle(preset: "resumed", .pretraining(t.model, run: t)))
+      return .handle(
+        ModelHandle(preset: t.model.config.presetName ?? "resumed", .pretraining(t.model, run: t)))
     } catch let e as SVFAPError { throw a.error("\(e)", io: true) }
   }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import SVFAP
+@testable import Script
+@testable import Tensor
+@testable import Workbench
+
+/// Shipped pretrained weights: `save … card_data:` writes a model card, `model … pretrained: true`
+/// loads weights whose card matches the preset and refuses the others, naming the difference.
+@Suite(.serialized) struct PretrainedTests {
+  func folder() throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-pretrained-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+  }
+
+  @Test func aCardedCheckpointLoadsAndADisagreeingOneIsRefused() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    setenv("SVFAP_MODELS", dir, 1)
+    defer { unsetenv("SVFAP_MODELS") }
+    let session = Session()
+    session.interpreter.output = { _ in }
+    session.interpreter.currentDirectory = dir
+    try session.interpreter.run(
+      """
+      m = model "svfap-nano" seed: 3
+      c = noise_clip(frames: 4, size: 32, seed: 1)
+      train m c steps: 2 total: 2 autosave: false
+      save m "svfap-nano-pretrained.safetensors" card_data: "noise clips" card_script: "a test"
+      """)
+    let card = try #require(try ModelCard.read(dir + "/svfap-nano-pretrained.safetensors"))
+    #expect(
+      card.preset == "svfap-nano" && card.steps == 2 && card.data == "noise clips"
+        && card.finalLoss.isFinite)
+    #expect(
+      try String(contentsOfFile: dir + "/svfap-nano-pretrained.safetensors.md", encoding: .utf8)
+        .contains("| steps | 2 |"))
+    // The weights come back, into the autoencoder and into a fine-tuning model's encoder.
+    try session.interpreter.run(
+      """
+      p = model "svfap-nano" seed: 9 pretrained: true
+      f = model "svfap-nano" task: "finetune" seed: 9 pretrained: true
+      """)
+    guard case .handle(let m as ModelHandle)? = session.interpreter.globals["m"],
+      case .handle(let p as ModelHandle)? = session.interpreter.globals["p"],
+      case .handle(let f as ModelHandle)? = session.interpreter.globals["f"]
+    else { throw ScriptError(.runtime, "missing models") }
+    let name = "encoder.patch_embed.proj.weight"
+    let saved = try #require(m.module.stateDict()[name]).toFloats()
+    #expect(try #require(p.module.stateDict()[name]).toFloats() == saved)
+    #expect(try #require(f.module.stateDict()["patch_embed.proj.weight"]).toFloats() == saved)
+    // A card that disagrees with the preset is refused, naming the difference.
+    let tiny = try SVFAPConfig.preset("svfap-tiny")
+    let wrong = ModelCard(
+      preset: "svfap-nano", config: tiny, data: "x", steps: 1, finalLoss: 1, script: "x")
+    guard case .pretraining(let model, _) = m.state else {
+      throw ScriptError(.runtime, "not a pretraining model")
+    }
+    try Checkpoint.save(
+      model, config: model.config, to: dir + "/svfap-nano-pretrained.safetensors",
+      metadata: try wrong.metadata())
+    #expect { try session.interpreter.run("q = model \"svfap-nano\" pretrained: true") } throws: {
+      "\($0)".contains("disagrees with preset 'svfap-nano'") && "\($0)".contains("dim")
+        && "\($0)".contains(":1:")
+    }
+    try Checkpoint.save(model, config: model.config, to: dir + "/svfap-nano-pretrained.safetensors")
+    #expect { try session.interpreter.run("q = model \"svfap-nano\" pretrained: true") } throws: {
+      "\($0)".contains("has no model card")
+    }
+    #expect { try session.interpreter.run("q = model \"svfap-small\" pretrained: true") } throws: {
+      "\($0)".contains("no pretrained weights for 'svfap-small'")
+    }
+  }
+}
