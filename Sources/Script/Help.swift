@@ -53,3 +53,8 @@ enum Help {
     )
   }
 }
+
+extension Interpreter {
+  /// What `help NAME` prints, or nil when the name is neither a command nor a keyword.
+  public func help(for name: String) -> String? { try? Help.helpText(forName: name, self) }
+}

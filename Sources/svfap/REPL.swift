@@ -91,20 +91,7 @@ enum REPL {
     }
     rl_attempted_completion_over = 1
     let word = text.map { String(cString: $0) } ?? ""
-    var names: [String] = []
-    if let interp = interpreter {
-      // The command being typed: the nearest command name before the cursor's word.
-      let words = before.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(
-        String.init)
-      if let cmd = words.reversed().lazy.compactMap({ interp.commands[$0] }).first {
-        names += cmd.params.map { $0.name + ":" }
-      }
-      names += interp.completionNames
-    }
-    var matches = Array(Set(names.filter { $0.hasPrefix(word) })).sorted()
-    // In a command's arguments, a matching option name wins over other names.
-    let options = matches.filter { $0.hasSuffix(":") }
-    if !options.isEmpty && !word.isEmpty { matches = options }
+    let matches = interpreter?.completions(of: word, after: before) ?? []
     candidates = matches
     candidateIndex = 0
     if candidates.count == 1, candidates[0].hasSuffix(":") { rl_completion_append_character = 32 }

@@ -22,7 +22,7 @@ struct SVFAPCommand: ParsableCommand {
       """,
     subcommands: [
       Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self,
-      DatasetCommand.self, NotebookCommand.self, Doc.self,
+      DatasetCommand.self, NotebookCommand.self, Doc.self, Kernel.self, JupyterCommand.self,
     ])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?

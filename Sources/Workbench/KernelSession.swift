@@ -1,0 +1,124 @@
+import Foundation
+import Script
+
+/// The machine protocol behind the Jupyter kernel (`svfap kernel`): one session per process; each
+/// request is a JSON object on a line of stdin, each event one on a line of stdout.
+///
+/// Requests: `{"type": "execute", "code"}`, `{"type": "complete", "code", "cursor"}`,
+/// `{"type": "inspect", "code", "cursor"}`, `{"type": "is_complete", "code"}`, `{"type": "history"}`,
+/// `{"type": "shutdown"}`. Execute answers with `stream` (stdout text, line by line as it is printed),
+/// `display_data` (each figure: PNG, SVG where made, text/plain), `error` (ename, evalue, traceback)
+/// and finally `done` (status, execution_count); the others answer with one `reply`.
+public final class KernelSession {
+  /// The session cells run in.
+  public let session: Session
+  /// Where events go (one JSON object each).
+  let emit: ([String: Any]) -> Void
+  private var executionCount = 0
+  private var history: [String] = []
+
+  /// A kernel session writing its events to `emit`.
+  public init(directory: String, emit: @escaping ([String: Any]) -> Void) {
+    session = Session()
+    session.interpreter.currentDirectory = directory
+    self.emit = emit
+  }
+
+  /// Handles one request line; returns false after `shutdown`.
+  public func handle(line: String) -> Bool {
+    guard let data = line.data(using: .utf8),
+      let request = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+      let type = request["type"] as? String
+    else {
+      emit([
+        "type": "reply", "status": "error",
+        "evalue": "not a JSON request object: \(line.prefix(200))",
+      ])
+      return true
+    }
+    let code = request["code"] as? String ?? "", cursor = request["cursor"] as? Int ?? code.count
+    switch type {
+    case "execute": execute(code, silent: request["silent"] as? Bool ?? false)
+    case "complete": emit(completion(code, cursor))
+    case "inspect": emit(inspection(code, cursor))
+    case "is_complete": emit(completeness(code))
+    case "history": emit(["type": "reply", "status": "ok", "history": history])
+    case "shutdown":
+      emit(["type": "reply", "status": "ok"])
+      return false
+    default: emit(["type": "reply", "status": "error", "evalue": "unknown request type '\(type)'"])
+    }
+    return true
+  }
+
+  /// Runs a cell, streaming its output; a figure's line becomes display data.
+  func execute(_ code: String, silent: Bool) {
+    executionCount += 1
+    if !silent { history.append(code) }
+    Interrupt.clear()  // an interrupt that arrived between cells is not this cell's
+    session.interpreter.output = { [emit] line in
+      emit(KernelSession.output(line) ?? ["type": "stream", "name": "stdout", "text": line + "\n"])
+    }
+    var status = "ok"
+    do {
+      try session.interpreter.run(code, file: "cell \(executionCount)")
+    } catch let e as ScriptError {
+      status = "error"
+      let name = e.kind == .interrupted ? "KeyboardInterrupt" : "ScriptError"
+      Interrupt.clear()
+      emit([
+        "type": "error", "ename": name, "evalue": e.message,
+        "traceback": e.description.split(separator: "\n").map(String.init),
+      ])
+    } catch {
+      status = "error"
+      emit(["type": "error", "ename": "Error", "evalue": "\(error)", "traceback": ["\(error)"]])
+    }
+    emit(["type": "done", "status": status, "execution_count": executionCount])
+  }
+
+  /// The display data of a `figure: PATH` line (PNG, and SVG for .svg files), or nil for text.
+  static func output(_ line: String) -> [String: Any]? {
+    guard line.hasPrefix("figure: ") else { return nil }
+    let path = String(line.dropFirst(8))
+    var data: [String: Any] = ["text/plain": line]
+    if path.hasSuffix(".png"), let png = FileManager.default.contents(atPath: path) {
+      data["image/png"] = png.base64EncodedString()
+    } else if path.hasSuffix(".svg"), let svg = try? String(contentsOfFile: path, encoding: .utf8) {
+      data["image/svg+xml"] = svg
+    } else {
+      return nil
+    }
+    return ["type": "display_data", "data": data, "metadata": [String: Any]()]
+  }
+
+  /// Names that complete the word before the cursor.
+  func completion(_ code: String, _ cursor: Int) -> [String: Any] {
+    let (word, start) = Interpreter.word(in: code, at: cursor)
+    let before = String(code.prefix(start))
+    let line =
+      before.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+    return [
+      "type": "reply", "status": "ok",
+      "matches": session.interpreter.completions(of: word, after: line),
+      "cursor_start": start, "cursor_end": start + word.count,
+    ]
+  }
+
+  /// `help NAME` of the word at the cursor.
+  func inspection(_ code: String, _ cursor: Int) -> [String: Any] {
+    var (word, start) = Interpreter.word(in: code, at: cursor)
+    let rest = code.dropFirst(start + word.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+    word += rest
+    guard !word.isEmpty, let text = session.interpreter.help(for: word) else {
+      return ["type": "reply", "status": "ok", "found": false]
+    }
+    return ["type": "reply", "status": "ok", "found": true, "text": text]
+  }
+
+  /// Whether the code is complete, or still inside an open block, bracket or string.
+  func completeness(_ code: String) -> [String: Any] {
+    if session.interpreter.isComplete(code) { return ["type": "reply", "status": "complete"] }
+    return ["type": "reply", "status": "incomplete", "indent": "  "]
+  }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Script
+import Workbench
+
+/// `svfap kernel`: the machine protocol of one session as JSON lines on stdin/stdout (the Jupyter
+/// kernel in jupyter/svfap_kernel.py drives it; KernelSession documents the messages).
+struct Kernel: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve one session as JSON lines on stdin/stdout (what the Jupyter kernel talks to).")
+  @Option(help: "The folder relative paths resolve against.") var directory = FileManager.default
+    .currentDirectoryPath
+
+  func run() throws {
+    Interrupt.installHandler()
+    // When the kernel that started us is gone, nobody can use this session any more (not even to
+    // stop a runaway cell): end with it (the parent changes when we are re-parented).
+    let parent = getppid()
+    Thread.detachNewThread {
+      while getppid() == parent { sleep(1) }
+      _exit(0)
+    }
+    let out = FileHandle.standardOutput
+    let kernel = KernelSession(directory: directory) { event in
+      guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
+      else { return }
+      out.write(data + Data("\n".utf8))
+    }
+    while let line = readLine() {
+      if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      if !kernel.handle(line: line) { break }
+    }
+  }
+}
+
+/// `svfap jupyter`: the kernel's installation.
+struct JupyterCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "jupyter", abstract: "Install the Jupyter kernel of the workbench language.",
+    subcommands: [JupyterInstall.self])
+}
+
+/// `svfap jupyter install`: writes the kernelspec (kernel.json, the kernel module, a logo) pointing
+/// at this binary.
+struct JupyterInstall: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "install",
+    abstract:
+      "Write the svfap kernelspec (user folder by default, or under --prefix) pointing at this binary."
+  )
+  @Flag(help: "Install for this user (~/.local/share/jupyter/kernels/svfap).") var user = false
+  @Option(help: "Install under PREFIX/share/jupyter/kernels/svfap (a virtual environment, say).")
+  var prefix: String?
+
+  func run() throws {
+    let base = prefix.map { $0 + "/share/jupyter" } ?? (NSHomeDirectory() + "/.local/share/jupyter")
+    let folder = base + "/kernels/svfap"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("jupyter")
+    for file in ["svfap_kernel.py", "logo-64x64.png"] {
+      let from = source.appendingPathComponent(file).path, to = folder + "/" + file
+      guard FileManager.default.fileExists(atPath: from) else {
+        throw ValidationError(
+          "\(from) is missing (the kernel ships in the repository's jupyter/ folder)")
+      }
+      try? FileManager.default.removeItem(atPath: to)
+      try FileManager.default.copyItem(atPath: from, toPath: to)
+    }
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: binary)) ?? binary
+    let spec: [String: Any] = [
+      "argv": ["python3", folder + "/svfap_kernel.py", "-f", "{connection_file}"],
+      "display_name": "SVFAP Workbench", "language": "svfap", "interrupt_mode": "signal",
+      "env": [
+        "SVFAP_BINARY": resolved.hasPrefix("/")
+          ? resolved : FileManager.default.currentDirectoryPath + "/" + resolved
+      ],
+      "metadata": ["debugger": false],
+    ]
+    let data = try JSONSerialization.data(
+      withJSONObject: spec, options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: URL(fileURLWithPath: folder + "/kernel.json"))
+    print("installed the svfap kernel in \(folder)")
+  }
+}

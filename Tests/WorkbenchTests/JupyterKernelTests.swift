@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// The Jupyter kernel end to end: `svfap jupyter install --prefix`, then jupyter_client starts the
+/// kernel and runs cells (state kept across cells, streams, figures as image/png, located errors),
+/// completion, inspection, is_complete, an interrupt the session survives, and a restart.
+@Suite(
+  .serialized, .tags(.python),
+  .enabled(
+    if: installed("python3") && installed("gnuplot"),
+    "python3 or gnuplot is not installed (scripts/setup installs them with jupyter_client and ipykernel)"
+  ))
+struct JupyterKernelTests {
+  static let driver = #"""
+    import json, sys, time, queue
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="svfap", startup_timeout=60)
+    def run(code, timeout=120):
+        out = {"stream": "", "images": 0, "errors": [], "status": None}
+        def hook(msg):
+            t, c = msg["msg_type"], msg["content"]
+            if t == "stream": out["stream"] += c["text"]
+            elif t == "display_data": out["images"] += int("image/png" in c["data"])
+            elif t == "error": out["errors"].append(c["ename"] + ": " + c["evalue"])
+        reply = kc.execute_interactive(code, output_hook=hook, timeout=timeout)
+        out["status"] = reply["content"]["status"]
+        return out
+    result = {}
+    info = kc.kernel_info(reply=True)["content"]
+    result["language"] = info["language_info"]["name"] + " " + info["language_info"]["file_extension"]
+    result["first"] = run("x = 2 + 3\nprint x")
+    result["state"] = run("print x * 10")
+    result["figure"] = run('show noise_clip(frames: 4, size: 32, seed: 1) file: "%s/fig.png"' % sys.argv[1])
+    result["error"] = run("print nope")
+    result["complete"] = kc.complete("pri", 3, reply=True)["content"]["matches"]
+    result["inspect"] = kc.inspect("tube", 2, reply=True)["content"]["data"].get("text/plain", "")
+    def complete_status(code):
+        kc.is_complete(code)
+        return kc.get_shell_msg(timeout=30)["content"]["status"]
+    result["open"] = complete_status("for i in 1..3 {")
+    result["closed"] = complete_status("print 1")
+    msg_id = kc.execute("n = 0\nwhile true { n = n + 1 }")
+    time.sleep(2)
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=60)
+    result["interrupted"] = reply["content"].get("ename", reply["content"]["status"])
+    result["after"] = run("print x")
+    km.restart_kernel(now=True)
+    kc.wait_for_ready(timeout=60)
+    result["restarted"] = run("print type(x)")
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    print(json.dumps(result))
+    """#
+
+  @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-jupyter-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let install = try spawnProcess(
+      REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt")
+    var status: Int32 = 0
+    waitpid(install, &status, 0)
+    #expect(
+      FileManager.default.fileExists(atPath: dir + "/share/jupyter/kernels/svfap/kernel.json"))
+    // posix_spawn with default signal handling: the kernel must see Jupyter's SIGINT, whatever the
+    // test runner ignores or blocks.
+    try Self.driver.write(toFile: dir + "/driver.py", atomically: true, encoding: .utf8)
+    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
+    setenv("JUPYTER_RUNTIME_DIR", dir + "/runtime", 1)
+    defer {
+      unsetenv("JUPYTER_PATH")
+      unsetenv("JUPYTER_RUNTIME_DIR")
+    }
+    let driver = try spawnProcess(
+      "python3", [dir + "/driver.py", dir], stdout: dir + "/result.json")
+    waitpid(driver, &status, 0)
+    let data = FileManager.default.contents(atPath: dir + "/result.json") ?? Data()
+    let r = try #require(
+      try JSONSerialization.jsonObject(with: data) as? [String: Any],
+      "driver said: \(String(decoding: data, as: UTF8.self))")
+    func cell(_ name: String) -> [String: Any] { r[name] as? [String: Any] ?? [:] }
+    #expect(r["language"] as? String == "svfap .svfap")
+    #expect(
+      cell("first")["stream"] as? String == "5\n" && cell("first")["status"] as? String == "ok")
+    #expect(cell("state")["stream"] as? String == "50\n")
+    #expect(cell("figure")["images"] as? Int == 1)
+    #expect(cell("error")["status"] as? String == "error")
+    #expect((cell("error")["errors"] as? [String])?.first?.contains("unknown name 'nope'") == true)
+    #expect((r["complete"] as? [String])?.contains("print") == true)
+    #expect((r["inspect"] as? String)?.contains("A tube mask") == true)
+    #expect(r["open"] as? String == "incomplete" && r["closed"] as? String == "complete")
+    #expect(r["interrupted"] as? String == "KeyboardInterrupt")
+    #expect(cell("after")["stream"] as? String == "5\n", "the session survives the interrupt")
+    #expect(
+      (cell("restarted")["errors"] as? [String])?.first?.contains("unknown name 'x'") == true,
+      "a restart is a fresh session")
+  }
+}

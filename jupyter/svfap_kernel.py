@@ -1,0 +1,158 @@
+"""The Jupyter kernel of the SVFAP Workbench language.
+
+It starts `svfap kernel` once (the path comes from $SVFAP_BINARY, which `svfap jupyter install`
+writes into kernel.json) and relays Jupyter's messages to it as JSON lines: execute (stream,
+display_data with image/png or image/svg+xml, error), complete, inspect (`help NAME`), is_complete,
+history; an interrupt is forwarded as SIGINT, which stops the running command at its next safe
+point while the session (its models and runs) survives; a process that dies is reported as such and
+the next cell starts a fresh one. The design follows bash_kernel and gnuplot_kernel: the REPL program
+keeps the state, the kernel only relays.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from ipykernel.kernelapp import IPKernelApp
+from ipykernel.kernelbase import Kernel
+
+__version__ = "1.0"
+
+
+class SvfapKernel(Kernel):
+    implementation = "svfap"
+    implementation_version = __version__
+    language = "svfap"
+    language_version = "1"
+    language_info = {
+        "name": "svfap",
+        "mimetype": "text/x-svfap",
+        "file_extension": ".svfap",
+        "codemirror_mode": "svfap",
+        "pygments_lexer": "svfap",
+    }
+    banner = "SVFAP Workbench: self-supervised facial-affect video models (help for the commands)"
+    help_links = [{"text": "Language reference", "url": "https://github.com/svfap/workbench/blob/main/docs/LANGUAGE.md"}]
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proc = None
+        self._start()
+
+    # The svfap process.
+
+    def _start(self):
+        binary = os.environ.get("SVFAP_BINARY", "svfap")
+        self.proc = subprocess.Popen(
+            [binary, "kernel"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # Jupyter's interrupt reaches svfap only through _read, once
+        )
+
+    def _alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _send(self, request):
+        if not self._alive():
+            self._start()
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+
+    def _read(self):
+        """The next event, or None when the process has ended."""
+        while True:
+            try:
+                line = self.proc.stdout.readline()
+            except KeyboardInterrupt:
+                # Jupyter's interrupt reached us: pass it on and keep reading the cell's events.
+                self.proc.send_signal(signal.SIGINT)
+                continue
+            if not line:
+                return None
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+
+    def _request(self, request):
+        self._send(request)
+        return self._read() or {"status": "error"}
+
+    # Jupyter's messages.
+
+    def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
+        self._send({"type": "execute", "code": code, "silent": bool(silent)})
+        status = "ok"
+        while True:
+            event = self._read()
+            if event is None:
+                code = self.proc.wait()
+                text = f"the svfap process ended (exit code {code}); the next cell starts a new session\n"
+                if not silent:
+                    self.send_response(self.iopub_socket, "stream", {"name": "stderr", "text": text})
+                self.proc = None
+                return {"status": "error", "execution_count": self.execution_count, "ename": "KernelDied",
+                        "evalue": text.strip(), "traceback": [text.strip()]}
+            kind = event.get("type")
+            if kind == "done":
+                status = event.get("status", "ok")
+                break
+            if silent:
+                continue
+            if kind == "stream":
+                self.send_response(self.iopub_socket, "stream", {"name": event.get("name", "stdout"), "text": event["text"]})
+            elif kind == "display_data":
+                self.send_response(self.iopub_socket, "display_data", {"data": event["data"], "metadata": event.get("metadata", {})})
+            elif kind == "error":
+                self.send_response(self.iopub_socket, "error", {
+                    "ename": event["ename"], "evalue": event["evalue"], "traceback": event["traceback"]})
+                self._last_error = event
+        if status == "error":
+            e = getattr(self, "_last_error", {"ename": "Error", "evalue": "", "traceback": []})
+            return {"status": "error", "execution_count": self.execution_count, "ename": e["ename"],
+                    "evalue": e["evalue"], "traceback": e["traceback"]}
+        return {"status": "ok", "execution_count": self.execution_count, "payload": [], "user_expressions": {}}
+
+    def do_complete(self, code, cursor_pos):
+        r = self._request({"type": "complete", "code": code, "cursor": cursor_pos})
+        return {"status": "ok", "matches": r.get("matches", []), "cursor_start": r.get("cursor_start", cursor_pos),
+                "cursor_end": r.get("cursor_end", cursor_pos), "metadata": {}}
+
+    def do_inspect(self, code, cursor_pos, detail_level=0, omit_sections=()):
+        r = self._request({"type": "inspect", "code": code, "cursor": cursor_pos})
+        found = bool(r.get("found"))
+        return {"status": "ok", "found": found, "data": {"text/plain": r["text"]} if found else {}, "metadata": {}}
+
+    def do_is_complete(self, code):
+        r = self._request({"type": "is_complete", "code": code})
+        reply = {"status": r.get("status", "unknown")}
+        if reply["status"] == "incomplete":
+            reply["indent"] = r.get("indent", "")
+        return reply
+
+    def do_history(self, hist_access_type, output, raw, session=None, start=None, stop=None, n=None, pattern=None,
+                   unique=False):
+        r = self._request({"type": "history"})
+        return {"status": "ok", "history": [(0, i + 1, code) for i, code in enumerate(r.get("history", []))]}
+
+    def do_shutdown(self, restart):
+        if self._alive():
+            try:
+                self._request({"type": "shutdown"})
+                self.proc.wait(timeout=5)
+            except Exception:
+                self.proc.kill()
+        self.proc = None
+        if restart:
+            self._start()
+        return {"status": "ok", "restart": restart}
+
+
+if __name__ == "__main__":
+    IPKernelApp.launch_instance(kernel_class=SvfapKernel)
