@@ -111,6 +111,17 @@ public final class Interpreter {
     } catch { return true }
   }
 
+  /// Whether `source` is complete, still open (a block, bracket or string), or invalid whatever
+  /// follows (a syntax error before its end): Jupyter's is_complete answers.
+  public func completeness(_ source: String) -> String {
+    do {
+      _ = try Parser.parse(source, file: "<input>")
+      return "complete"
+    } catch let e as ScriptError {
+      return e.atEndOfInput ? "incomplete" : "invalid"
+    } catch { return "invalid" }
+  }
+
   /// Runs a file.
   @discardableResult
   public func runFile(_ path: String) throws -> Value {

@@ -14,9 +14,18 @@ public enum Threads {
     set {
       let n = max(1, newValue)
       _count.store(n, ordering: .relaxed)
+      svfap_flush_denormals()
       openblas_set_num_threads(Int32(n))
     }
   }
+
+  /// Flushes denormals to zero on the calling thread (the engine's threads do it themselves).
+  public static func flushDenormals() { svfap_flush_denormals() }
+
+  /// Flushes denormals on this thread and restarts OpenBLAS's worker pool so its threads inherit it
+  /// (they were created at library load). Only at program start, before any BLAS call: a restart
+  /// while another thread is inside BLAS can lose that call's work and hang it.
+  public static func flushDenormalsInBLASAtStart() { svfap_flush_denormals_in_blas() }
 
   /// Number of processors online.
   public static var available: Int { ProcessInfoShim.activeProcessorCount }
@@ -41,6 +50,7 @@ func parallelRange(_ n: Int, costPerItem: Int = 1, _ body: (Int, Int) -> Void) {
   withoutActuallyEscaping(body) { kernel in
     let shared = UncheckedSendable(kernel)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      svfap_flush_denormals()
       let start = n * c / chunks
       let end = n * (c + 1) / chunks
       if start < end { shared.value(start, end) }

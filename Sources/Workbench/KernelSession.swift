@@ -116,9 +116,10 @@ public final class KernelSession {
     return ["type": "reply", "status": "ok", "found": true, "text": text]
   }
 
-  /// Whether the code is complete, or still inside an open block, bracket or string.
+  /// Whether the code is complete, still inside an open block, bracket or string, or invalid.
   func completeness(_ code: String) -> [String: Any] {
-    if session.interpreter.isComplete(code) { return ["type": "reply", "status": "complete"] }
-    return ["type": "reply", "status": "incomplete", "indent": "  "]
+    let status = session.interpreter.completeness(code)
+    return status == "incomplete"
+      ? ["type": "reply", "status": status, "indent": "  "] : ["type": "reply", "status": status]
   }
 }

@@ -56,7 +56,13 @@ struct JupyterInstall: ParsableCommand {
   func run() throws {
     let base = prefix.map { $0 + "/share/jupyter" } ?? (NSHomeDirectory() + "/.local/share/jupyter")
     let folder = base + "/kernels/svfap"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    } catch {
+      throw ValidationError(
+        "cannot write the kernelspec into \(folder) (\(error.localizedDescription)); a read-only prefix? try --user"
+      )
+    }
     let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("jupyter")

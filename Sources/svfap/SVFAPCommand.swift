@@ -12,6 +12,14 @@ import Workbench
 /// The `svfap` command line: benchmarks and model tools (the workbench REPL comes in later issues).
 @main
 struct SVFAPCommand: ParsableCommand {
+  /// Denormals flushed everywhere (OpenBLAS's pool included) before anything runs, then the command.
+  static func main() {
+    Threads.flushDenormalsInBLASAtStart()
+    var command: ParsableCommand
+    do { command = try parseAsRoot() } catch { exit(withError: error) }
+    do { try command.run() } catch { exit(withError: error) }
+  }
+
   static let configuration = CommandConfiguration(
     commandName: "svfap",
     abstract: "SVFAP Workbench: self-supervised facial-affect video models.",

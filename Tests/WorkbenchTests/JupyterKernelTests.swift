@@ -14,7 +14,9 @@ struct JupyterKernelTests {
   static let driver = #"""
     import json, sys, time, queue
     from jupyter_client.manager import start_new_kernel
+    t0 = time.time()
     km, kc = start_new_kernel(kernel_name="svfap", startup_timeout=60)
+    started = time.time() - t0
     def run(code, timeout=120):
         out = {"stream": "", "images": 0, "errors": [], "status": None}
         def hook(msg):
@@ -25,7 +27,7 @@ struct JupyterKernelTests {
         reply = kc.execute_interactive(code, output_hook=hook, timeout=timeout)
         out["status"] = reply["content"]["status"]
         return out
-    result = {}
+    result = {"start_s": started}
     info = kc.kernel_info(reply=True)["content"]
     result["language"] = info["language_info"]["name"] + " " + info["language_info"]["file_extension"]
     result["first"] = run("x = 2 + 3\nprint x")
@@ -39,12 +41,21 @@ struct JupyterKernelTests {
         return kc.get_shell_msg(timeout=30)["content"]["status"]
     result["open"] = complete_status("for i in 1..3 {")
     result["closed"] = complete_status("print 1")
-    msg_id = kc.execute("n = 0\nwhile true { n = n + 1 }")
-    time.sleep(2)
-    km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=60)
-    result["interrupted"] = reply["content"].get("ename", reply["content"]["status"])
+    result["invalid"] = complete_status("print )")
+    t0 = time.time()
+    for _ in range(20): run("")
+    result["empty_cell_ms"] = (time.time() - t0) / 20 * 1000
+    def interrupted(code, wait):
+        kc.execute(code)
+        time.sleep(wait)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=60)
+        return reply["content"].get("ename", reply["content"]["status"])
+    result["interrupted"] = interrupted("n = 0\nwhile true { n = n + 1 }", 2)
+    run('m = model "svfap-nano" seed: 1\nc = noise_clip(frames: 4, size: 32, seed: 1)')
+    result["train_interrupted"] = interrupted("train m c steps: 100000 total: 100000 autosave: false", 4)
     result["after"] = run("print x")
+    result["step"] = run("print m.step")
     km.restart_kernel(now=True)
     kc.wait_for_ready(timeout=60)
     result["restarted"] = run("print type(x)")
@@ -93,9 +104,67 @@ struct JupyterKernelTests {
     #expect((r["inspect"] as? String)?.contains("A tube mask") == true)
     #expect(r["open"] as? String == "incomplete" && r["closed"] as? String == "complete")
     #expect(r["interrupted"] as? String == "KeyboardInterrupt")
+    #expect(r["train_interrupted"] as? String == "ok", "train stops at a step boundary and returns")
     #expect(cell("after")["stream"] as? String == "5\n", "the session survives the interrupt")
+    let step =
+      Int((cell("step")["stream"] as? String ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+      ?? 0
+    #expect(
+      step > 0 && step < 100_000, "the model keeps the steps trained before the interrupt (\(step))"
+    )
+    #expect(r["invalid"] as? String == "invalid")
+    // Overhead figures (reported in the issue notes; measured, not asserted).
+    print(
+      "jupyter: kernel start \(r["start_s"] ?? "?") s, empty cell round trip \(r["empty_cell_ms"] ?? "?") ms"
+    )
     #expect(
       (cell("restarted")["errors"] as? [String])?.first?.contains("unknown name 'x'") == true,
       "a restart is a fresh session")
+  }
+
+  @Test func ourNotebooksRunThroughNbconvert() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-nbconvert-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var status: Int32 = 0
+    waitpid(
+      try spawnProcess(
+        REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt"),
+      &status, 0)
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let notebooks = root.appendingPathComponent("notebooks")
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: notebooks.path)) ?? [])
+      .filter { $0.hasSuffix(".ipynb") }.sorted()
+    #expect(names.count >= 5)
+    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
+    defer { unsetenv("JUPYTER_PATH") }
+    for name in names {
+      // nbclient runs the kernel in the notebook's folder, as nbconvert does; the executed copy goes
+      // to the temporary folder and is validated by nbformat.
+      let script = """
+        import sys, nbformat
+        from nbclient import NotebookClient
+        nb = nbformat.read(sys.argv[1], as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="svfap", resources={"metadata": {"path": sys.argv[2]}}).execute()
+        nbformat.validate(nb)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        print(sum(1 for o in outputs if "image/png" in o.get("data", {})), sum(1 for o in outputs if o.output_type == "error"))
+        """
+      try script.write(toFile: dir + "/run.py", atomically: true, encoding: .utf8)
+      let pid = try spawnProcess(
+        "python3", [dir + "/run.py", notebooks.appendingPathComponent(name).path, notebooks.path],
+        stdout: dir + "/out.txt", keepStderr: true)
+      waitpid(pid, &status, 0)
+      let out = (try? String(contentsOfFile: dir + "/out.txt", encoding: .utf8)) ?? ""
+      let counts =
+        out.split(separator: "\n").last?.split(separator: " ").compactMap { Int($0) } ?? []
+      #expect(counts.count == 2, "\(name): \(out.suffix(600))")
+      guard counts.count == 2 else { continue }
+      #expect(counts[1] == 0, "\(name) has error outputs")
+      if !name.hasPrefix("05") { #expect(counts[0] > 0, "\(name) carries no image/png output") }
+    }
   }
 }
