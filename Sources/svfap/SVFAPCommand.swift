@@ -47,14 +47,18 @@ struct SVFAPCommand: ParsableCommand {
       let path = "examples/media/single_face.mp4"
       if FileManager.default.fileExists(atPath: path) {
         session.interpreter.output = { _ in }
-        _ = try? session.interpreter.run(
-          "clip = load \"\(path)\" crop: \"face\"; m = model \"svfap-tiny\" seed: 1;",
-          file: "<demo>")
+        _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\";", file: "<demo>")
+        // The shipped pretrained weights when they are there (a fresh model otherwise).
+        if (try? session.interpreter.run(
+          "m = model \"svfap-tiny\" seed: 1 pretrained: true;", file: "<demo>")) == nil
+        {
+          _ = try? session.interpreter.run("m = model \"svfap-tiny\" seed: 1;", file: "<demo>")
+        }
         session.interpreter.output = { print($0) }
         print(
           """
-          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny). Try:  show \
-          clip · loss m clip · train m clip steps: 20 · show reconstruct(m, clip)
+          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny, pretrained). Try: \
+          show clip · loss m clip · show reconstruct(m, clip) · train m clip steps: 20
           """
         )
       }
