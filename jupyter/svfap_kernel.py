@@ -107,6 +107,9 @@ class SvfapKernel(Kernel):
                 continue
             if kind == "stream":
                 self.send_response(self.iopub_socket, "stream", {"name": event.get("name", "stdout"), "text": event["text"]})
+            elif kind == "execute_result":
+                self.send_response(self.iopub_socket, "execute_result", {
+                    "execution_count": self.execution_count, "data": event["data"], "metadata": {}})
             elif kind == "display_data":
                 self.send_response(self.iopub_socket, "display_data", {"data": event["data"], "metadata": event.get("metadata", {})})
             elif kind == "error":

@@ -8,7 +8,8 @@ import Script
 /// `{"type": "inspect", "code", "cursor"}`, `{"type": "is_complete", "code"}`, `{"type": "history"}`,
 /// `{"type": "shutdown"}`. Execute answers with `stream` (stdout text, line by line as it is printed),
 /// `display_data` (each figure: PNG, SVG where made, text/plain), `error` (ename, evalue, traceback)
-/// and finally `done` (status, execution_count); the others answer with one `reply`.
+/// `execute_result` (the value of a bare expression statement, text/plain) and finally `done`
+/// (status, execution_count); the others answer with one `reply`.
 public final class KernelSession {
   /// The session cells run in.
   public let session: Session
@@ -58,6 +59,13 @@ public final class KernelSession {
     Interrupt.clear()  // an interrupt that arrived between cells is not this cell's
     session.interpreter.output = { [emit] line in
       emit(KernelSession.output(line) ?? ["type": "stream", "name": "stdout", "text": line + "\n"])
+    }
+    // A statement's shown value (a bare expression) is the cell's result, as in Jupyter.
+    session.interpreter.display = { [emit, executionCount] value in
+      emit([
+        "type": "execute_result", "execution_count": executionCount,
+        "data": ["text/plain": value.description],
+      ])
     }
     var status = "ok"
     do {

@@ -18,11 +18,12 @@ struct JupyterKernelTests {
     km, kc = start_new_kernel(kernel_name="svfap", startup_timeout=60)
     started = time.time() - t0
     def run(code, timeout=120):
-        out = {"stream": "", "images": 0, "errors": [], "status": None}
+        out = {"stream": "", "images": 0, "errors": [], "status": None, "result": None}
         def hook(msg):
             t, c = msg["msg_type"], msg["content"]
             if t == "stream": out["stream"] += c["text"]
             elif t == "display_data": out["images"] += int("image/png" in c["data"])
+            elif t == "execute_result": out["result"] = c["data"]["text/plain"]
             elif t == "error": out["errors"].append(c["ename"] + ": " + c["evalue"])
         reply = kc.execute_interactive(code, output_hook=hook, timeout=timeout)
         out["status"] = reply["content"]["status"]
@@ -32,6 +33,7 @@ struct JupyterKernelTests {
     result["language"] = info["language_info"]["name"] + " " + info["language_info"]["file_extension"]
     result["first"] = run("x = 2 + 3\nprint x")
     result["state"] = run("print x * 10")
+    result["value"] = run("x + 1")
     result["figure"] = run('show noise_clip(frames: 4, size: 32, seed: 1) file: "%s/fig.png"' % sys.argv[1])
     result["error"] = run("print nope")
     result["complete"] = kc.complete("pri", 3, reply=True)["content"]["matches"]
@@ -98,6 +100,8 @@ struct JupyterKernelTests {
       cell("first")["stream"] as? String == "5\n" && cell("first")["status"] as? String == "ok")
     #expect(cell("state")["stream"] as? String == "50\n")
     #expect(cell("figure")["images"] as? Int == 1)
+    #expect(
+      cell("value")["result"] as? String == "6", "a bare expression is the cell's execute_result")
     #expect(cell("error")["status"] as? String == "error")
     #expect((cell("error")["errors"] as? [String])?.first?.contains("unknown name 'nope'") == true)
     #expect((r["complete"] as? [String])?.contains("print") == true)
