@@ -77,7 +77,7 @@ let package = Package(
       dependencies: [
         "Workbench", "Script", "SVFAP", "Media", "Datasets", "Experiments", "Plot", "Tensor",
       ],
-      exclude: ["hostile"]),
+      exclude: ["hostile", "jupyter"]),
     .testTarget(name: "ArchitectureTests"),
   ],
   swiftLanguageModes: [.v6]

@@ -142,7 +142,17 @@ class SvfapKernel(Kernel):
     def do_history(self, hist_access_type, output, raw, session=None, start=None, stop=None, n=None, pattern=None,
                    unique=False):
         r = self._request({"type": "history"})
-        return {"status": "ok", "history": [(0, i + 1, code) for i, code in enumerate(r.get("history", []))]}
+        items = [(0, i + 1, code) for i, code in enumerate(r.get("history", []))]
+        if hist_access_type == "tail" and n:
+            items = items[-n:]
+        elif hist_access_type == "range":
+            items = [x for x in items if (start is None or x[1] >= start) and (stop is None or x[1] < stop)]
+        elif hist_access_type == "search" and pattern:
+            import fnmatch
+            items = [x for x in items if fnmatch.fnmatch(x[2], pattern)]
+        if output:
+            items = [(session_, line, (code, None)) for session_, line, code in items]
+        return {"status": "ok", "history": items}
 
     def do_shutdown(self, restart):
         if self._alive():

@@ -171,4 +171,40 @@ struct JupyterKernelTests {
       if !name.hasPrefix("05") { #expect(counts[0] > 0, "\(name) carries no image/png output") }
     }
   }
+
+  @Test func passesJupyterKernelTestsConformanceSuite() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-kerneltest-\(UUID().uuidString)"
+    ).path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var status: Int32 = 0
+    waitpid(
+      try spawnProcess(
+        REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt"),
+      &status, 0)
+    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
+    setenv("SVFAP_TEST_DIR", dir, 1)
+    defer {
+      unsetenv("JUPYTER_PATH")
+      unsetenv("SVFAP_TEST_DIR")
+    }
+    let suite = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "jupyter/test_svfap_kernel.py"
+    ).path
+    let pid = try spawnProcess(
+      "python3", [suite, "-v"], stdout: dir + "/out.txt", keepStderr: true)
+    waitpid(pid, &status, 0)
+    let out = (try? String(contentsOfFile: dir + "/out.txt", encoding: .utf8)) ?? ""
+    // kernel_info, stdout, display_data (image/png), execute_result, error, completion, is_complete
+    // (complete / incomplete / invalid), inspect and history: each must pass, none may fail.
+    #expect(out.contains("\nOK"), "jupyter_kernel_test: \(out.suffix(1500))")
+    for test in [
+      "test_kernel_info", "test_execute_stdout", "test_display_data", "test_execute_result",
+      "test_error",
+      "test_completion", "test_is_complete", "test_inspect",
+    ] {
+      #expect(out.contains("\(test) (") && !out.contains("FAIL: \(test)"), "\(test) did not pass")
+    }
+  }
 }
