@@ -65,16 +65,20 @@ let package = Package(
         "SVFAP", "Tensor", "Script", "Workbench", "Media", "Datasets", "Tools", "Plot", "CReadline",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // Tags and tool checks every test target shares (a library target only test targets use).
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "SVFAPTests", dependencies: ["SVFAP", "Tools", "Tensor", "Pickle"]),
-    .testTarget(name: "PickleTests", dependencies: ["Pickle"]),
+    .testTarget(
+      name: "SVFAPTests", dependencies: ["TestSupport", "SVFAP", "Tools", "Tensor", "Pickle"]),
+    .testTarget(name: "PickleTests", dependencies: ["TestSupport", "Pickle"]),
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
-    .testTarget(name: "MediaTests", dependencies: ["Media", "Datasets", "Tensor"]),
-    .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+    .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Datasets", "Tensor"]),
+    .testTarget(name: "PlotTests", dependencies: ["TestSupport", "Plot"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SVFAP", "Tensor"]),
     .testTarget(
       name: "WorkbenchTests",
       dependencies: [
+        "TestSupport",
         "Workbench", "Script", "SVFAP", "Media", "Datasets", "Experiments", "Plot", "Tensor",
       ],
       exclude: ["hostile", "jupyter"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Pickle
+import TestSupport
 import Testing
 
 @testable import SVFAP

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The Jupyter kernel end to end: `svfap jupyter install --prefix`, then jupyter_client starts the
@@ -66,18 +67,26 @@ struct JupyterKernelTests {
     print(json.dumps(result))
     """#
 
-  @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
+  /// A fresh folder with the kernelspec installed under it by `svfap jupyter install --prefix`.
+  static func installedKernel(_ name: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-jupyter-\(UUID().uuidString)"
+      "svfap-\(name)-\(UUID().uuidString)"
     ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let install = try spawnProcess(
-      REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt")
     var status: Int32 = 0
-    waitpid(install, &status, 0)
+    waitpid(
+      try spawnProcess(
+        REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt"),
+      &status, 0)
     #expect(
       FileManager.default.fileExists(atPath: dir + "/share/jupyter/kernels/svfap/kernel.json"))
+    return dir
+  }
+
+  @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
+    let dir = try Self.installedKernel("jupyter")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var status: Int32 = 0
     // posix_spawn with default signal handling: the kernel must see Jupyter's SIGINT, whatever the
     // test runner ignores or blocks.
     try Self.driver.write(toFile: dir + "/driver.py", atomically: true, encoding: .utf8)
@@ -127,16 +136,9 @@ struct JupyterKernelTests {
   }
 
   @Test func ourNotebooksRunThroughNbconvert() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-nbconvert-\(UUID().uuidString)"
-    ).path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try Self.installedKernel("nbconvert")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var status: Int32 = 0
-    waitpid(
-      try spawnProcess(
-        REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt"),
-      &status, 0)
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()
     let notebooks = root.appendingPathComponent("notebooks")
@@ -173,16 +175,9 @@ struct JupyterKernelTests {
   }
 
   @Test func passesJupyterKernelTestsConformanceSuite() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-kerneltest-\(UUID().uuidString)"
-    ).path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try Self.installedKernel("kerneltest")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var status: Int32 = 0
-    waitpid(
-      try spawnProcess(
-        REPLTests.svfap, ["jupyter", "install", "--prefix", dir], stdout: dir + "/install.txt"),
-      &status, 0)
     setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
     setenv("SVFAP_TEST_DIR", dir, 1)
     defer {

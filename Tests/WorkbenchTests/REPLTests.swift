@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The REPL driven through a real terminal (tmux): completion, multi-line blocks, Ctrl-C, history.
