@@ -100,27 +100,22 @@ public final class Interpreter {
     return last
   }
 
-  /// Whether `source` is a complete input, or still inside an open block, bracket or string (the
-  /// REPL then asks for another line).
-  public func isComplete(_ source: String) -> Bool {
+  /// Whether a source is a complete input, still open (a block, bracket or string: the REPL asks
+  /// for another line), or invalid whatever follows (a syntax error before its end).
+  public enum Completeness: String, Sendable { case complete, incomplete, invalid }
+
+  /// The parser's verdict on `source` (from where it stopped, not from its message text).
+  public func completeness(_ source: String) -> Completeness {
     do {
       _ = try Parser.parse(source, file: "<input>")
-      return true
+      return .complete
     } catch let e as ScriptError {
-      return !e.atEndOfInput  // the parser's own verdict, not its message text
-    } catch { return true }
+      return e.atEndOfInput ? .incomplete : .invalid
+    } catch { return .invalid }
   }
 
-  /// Whether `source` is complete, still open (a block, bracket or string), or invalid whatever
-  /// follows (a syntax error before its end): Jupyter's is_complete answers.
-  public func completeness(_ source: String) -> String {
-    do {
-      _ = try Parser.parse(source, file: "<input>")
-      return "complete"
-    } catch let e as ScriptError {
-      return e.atEndOfInput ? "incomplete" : "invalid"
-    } catch { return "invalid" }
-  }
+  /// Whether `source` is complete or invalid, not still open.
+  public func isComplete(_ source: String) -> Bool { completeness(source) != .incomplete }
 
   /// Runs a file.
   @discardableResult

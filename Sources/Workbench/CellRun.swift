@@ -48,16 +48,11 @@ struct CellRun {
     self = run
   }
 
-  /// A line the cell printed: a figure's PNG becomes display data, anything else stdout text.
+  /// A line the cell printed: a figure becomes display data, anything else stdout text.
   private mutating func output(_ line: String) {
-    if line.hasPrefix("figure: "), line.hasSuffix(".png"),
-      let png = FileManager.default.contents(atPath: String(line.dropFirst(8)))
-    {
+    if let data = FigureDisplay.data(forLine: line) {
       flushStream()
-      outputs.append([
-        "output_type": "display_data", "metadata": [:],
-        "data": ["image/png": png.base64EncodedString(), "text/plain": [line]],
-      ])
+      outputs.append(["output_type": "display_data", "metadata": [:], "data": data])
     } else {
       stream += line + "\n"
     }

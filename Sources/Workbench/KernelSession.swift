@@ -58,7 +58,11 @@ public final class KernelSession {
     if !silent { history.append(code) }
     Interrupt.clear()  // an interrupt that arrived between cells is not this cell's
     session.interpreter.output = { [emit] line in
-      emit(KernelSession.output(line) ?? ["type": "stream", "name": "stdout", "text": line + "\n"])
+      if let data = FigureDisplay.data(forLine: line) {
+        emit(["type": "display_data", "data": data, "metadata": [String: Any]()])
+      } else {
+        emit(["type": "stream", "name": "stdout", "text": line + "\n"])
+      }
     }
     // A statement's shown value (a bare expression) is the cell's result, as in Jupyter.
     session.interpreter.display = { [emit, executionCount] value in
@@ -83,21 +87,6 @@ public final class KernelSession {
       emit(["type": "error", "ename": "Error", "evalue": "\(error)", "traceback": ["\(error)"]])
     }
     emit(["type": "done", "status": status, "execution_count": executionCount])
-  }
-
-  /// The display data of a `figure: PATH` line (PNG, and SVG for .svg files), or nil for text.
-  static func output(_ line: String) -> [String: Any]? {
-    guard line.hasPrefix("figure: ") else { return nil }
-    let path = String(line.dropFirst(8))
-    var data: [String: Any] = ["text/plain": line]
-    if path.hasSuffix(".png"), let png = FileManager.default.contents(atPath: path) {
-      data["image/png"] = png.base64EncodedString()
-    } else if path.hasSuffix(".svg"), let svg = try? String(contentsOfFile: path, encoding: .utf8) {
-      data["image/svg+xml"] = svg
-    } else {
-      return nil
-    }
-    return ["type": "display_data", "data": data, "metadata": [String: Any]()]
   }
 
   /// Names that complete the word before the cursor.
@@ -127,7 +116,8 @@ public final class KernelSession {
   /// Whether the code is complete, still inside an open block, bracket or string, or invalid.
   func completeness(_ code: String) -> [String: Any] {
     let status = session.interpreter.completeness(code)
-    return status == "incomplete"
-      ? ["type": "reply", "status": status, "indent": "  "] : ["type": "reply", "status": status]
+    var reply: [String: Any] = ["type": "reply", "status": status.rawValue]
+    if status == .incomplete { reply["indent"] = "  " }
+    return reply
   }
 }

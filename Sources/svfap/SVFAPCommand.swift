@@ -49,15 +49,16 @@ struct SVFAPCommand: ParsableCommand {
         session.interpreter.output = { _ in }
         _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\";", file: "<demo>")
         // The shipped pretrained weights when they are there (a fresh model otherwise).
-        if (try? session.interpreter.run(
-          "m = model \"svfap-tiny\" seed: 1 pretrained: true;", file: "<demo>")) == nil
-        {
+        let pretrained =
+          (try? session.interpreter.run(
+            "m = model \"svfap-tiny\" seed: 1 pretrained: true;", file: "<demo>")) != nil
+        if !pretrained {
           _ = try? session.interpreter.run("m = model \"svfap-tiny\" seed: 1;", file: "<demo>")
         }
         session.interpreter.output = { print($0) }
         print(
           """
-          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny, pretrained). Try: \
+          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny\(pretrained ? ", pretrained" : "")). Try: \
           show clip · loss m clip · show reconstruct(m, clip) · train m clip steps: 20
           """
         )
