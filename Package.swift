@@ -30,6 +30,7 @@ let package = Package(
       name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libavutil",
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .target(
       name: "Tensor",
       dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
@@ -48,6 +49,8 @@ let package = Package(
       name: "Datasets", dependencies: ["Media", "Tensor", "Pickle"], swiftSettings: optimizedKernels
     ),
     .target(name: "Experiments", dependencies: ["SVFAP", "Datasets", "Media", "Tensor"]),
+    // Data-parallel training over Open MPI (started only under mpirun).
+    .target(name: "Distributed", dependencies: ["CMPI", "SVFAP"]),
     .target(
       name: "Tools", dependencies: ["SVFAP", "Media", "Experiments", "Tensor", "COpenBLAS"],
       swiftSettings: optimizedKernels),
@@ -55,6 +58,7 @@ let package = Package(
       name: "Workbench",
       dependencies: [
         "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot",
+        "Distributed",
       ]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
     .executableTarget(
@@ -63,6 +67,7 @@ let package = Package(
       name: "svfap",
       dependencies: [
         "SVFAP", "Tensor", "Script", "Workbench", "Media", "Datasets", "Tools", "Plot", "CReadline",
+        "Distributed",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Tags and tool checks every test target shares (a library target only test targets use).
@@ -81,7 +86,7 @@ let package = Package(
         "TestSupport",
         "Workbench", "Script", "SVFAP", "Media", "Datasets", "Experiments", "Plot", "Tensor",
       ],
-      exclude: ["hostile", "jupyter"]),
+      exclude: ["hostile", "jupyter", "distributed"]),
     .testTarget(name: "ArchitectureTests"),
   ],
   swiftLanguageModes: [.v6]

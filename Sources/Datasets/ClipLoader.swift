@@ -14,6 +14,8 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
     public let labels: [[Double]]
     /// Manifest row indices.
     public let rows: [Int]
+    /// Their positions in the loader's order.
+    public let positions: [Int]
   }
 
   /// What to do with a row whose video fails.
@@ -24,32 +26,39 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
   let spec: ClipSpec
   let batchSize: Int
   let order: [Int]
+  /// The positions of `order` this loader reads (all of them, or a process's shard), ascending.
+  let positions: [Int]
   let seed: UInt64
   let randomStart: Bool
   let policy: BadRowPolicy
   let capacity: Int
   private let cond = NSCondition()
   private var results: [Int: Result<Tensor, Error>] = [:]
+  /// Indices into `positions`.
   private var nextToSchedule = 0
   private var nextToConsume = 0
   private var stopped = false
-  /// Samples of the order consumed so far (skipped ones included, `startPosition` counted).
+  /// The position in the order after the last sample consumed (skipped ones included,
+  /// `startPosition` counted); the order's length once this loader's positions are used up.
   public var position: Int {
     cond.lock()
     defer { cond.unlock() }
-    return nextToConsume
+    if nextToConsume >= positions.count { return order.count }
+    return nextToConsume == 0 ? min(startPosition, order.count) : positions[nextToConsume - 1] + 1
   }
+  private let startPosition: Int
   /// Rows skipped because their video failed, with the reason.
   public private(set) var skipped: [(row: Int, error: String)] = []
 
   /// A loader over `manifest` (paths relative to `root`). `shuffle` with `seed` fixes the order;
   /// `randomStart` picks a random clip start per sample (training), else the centred clip;
-  /// `startPosition` skips that many samples of the order (resuming inside an epoch).
+  /// `startPosition` skips that many samples of the order (resuming inside an epoch); `keep`
+  /// chooses the positions of the order this loader reads (a process's shard; all by default).
   public init(
     manifest: Manifest, root: String, spec: ClipSpec, batch: Int, shuffle: Bool, seed: UInt64,
     randomStart: Bool,
     workers: Int = 2, prefetchBatches: Int = 2, onBadRow: BadRowPolicy = .skip,
-    startPosition: Int = 0
+    startPosition: Int = 0, keep: (Int) -> Bool = { _ in true }
   ) {
     self.manifest = manifest
     self.root = root
@@ -63,8 +72,9 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
     self.randomStart = randomStart
     policy = onBadRow
     capacity = max(1, prefetchBatches) * batchSize
-    nextToSchedule = min(max(startPosition, 0), order.count)
-    nextToConsume = nextToSchedule
+    let start = min(max(startPosition, 0), order.count)
+    self.startPosition = start
+    positions = (start..<order.count).filter(keep)
     for _ in 0..<max(1, workers) { Thread.detachNewThread { [weak self] in self?.work() } }
   }
 
@@ -78,17 +88,19 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
   private func work() {
     while true {
       cond.lock()
-      while !stopped && nextToSchedule < order.count && nextToSchedule - nextToConsume >= capacity {
+      while !stopped && nextToSchedule < positions.count
+        && nextToSchedule - nextToConsume >= capacity
+      {
         cond.wait()
       }
-      if stopped || nextToSchedule >= order.count {
+      if stopped || nextToSchedule >= positions.count {
         cond.unlock()
         return
       }
       let pos = nextToSchedule
       nextToSchedule += 1
       cond.unlock()
-      let r = Result { try decode(position: pos) }
+      let r = Result { try decode(position: positions[pos]) }
       cond.lock()
       results[pos] = r
       cond.broadcast()
@@ -109,12 +121,14 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
     return try reader.clip(spec, start: start).tensor
   }
 
-  /// The next batch, or nil at the end. With `.stop`, a failing row throws an error naming it.
-  public func next() throws -> Batch? {
-    var clips: [Tensor] = [], labels: [[Double]] = [], rows: [Int] = []
-    while clips.count < batchSize {
+  /// The next batch (at most `limit` clips, default the batch size), or nil at the end. With
+  /// `.stop`, a failing row throws an error naming it.
+  public func next(limit: Int? = nil) throws -> Batch? {
+    var clips: [Tensor] = [], labels: [[Double]] = [], rows: [Int] = [], consumed: [Int] = []
+    let wanted = min(max(limit ?? batchSize, 1), batchSize)
+    while clips.count < wanted {
       cond.lock()
-      guard nextToConsume < order.count else {
+      guard nextToConsume < positions.count else {
         cond.unlock()
         break
       }
@@ -128,19 +142,22 @@ public final class ClipLoader: @unchecked Sendable {  // every mutable field is 
       nextToConsume += 1
       cond.broadcast()
       cond.unlock()
+      let row = order[positions[pos]]
       switch r {
       case .success(let t):
         clips.append(t)
-        labels.append(manifest.rows[order[pos]].labels)
-        rows.append(order[pos])
+        labels.append(manifest.rows[row].labels)
+        rows.append(row)
+        consumed.append(positions[pos])
       case .failure(let e):
         if policy == .stop {
-          throw MediaError(manifest.rows[order[pos]].path, "manifest row \(order[pos] + 1): \(e)")
+          throw MediaError(manifest.rows[row].path, "manifest row \(row + 1): \(e)")
         }
-        skipped.append((order[pos], "\(e)"))
+        skipped.append((row, "\(e)"))
       }
     }
     guard !clips.isEmpty else { return nil }
-    return Batch(clips: try Tensor.concat(clips, axis: 0), labels: labels, rows: rows)
+    return Batch(
+      clips: try Tensor.concat(clips, axis: 0), labels: labels, rows: rows, positions: consumed)
   }
 }

@@ -41,20 +41,21 @@ public final class ShuffledClips {
     return order.permutation[k % n]
   }
 
-  /// The next batch: clips (videosPerBatch · repeats, 3, T, H, W) and their targets.
+  /// This process's share of the next batch: clips (videos · repeats, 3, T, H, W) and their
+  /// targets, where the global batch's `videosPerBatch` videos are split evenly over the processes.
   public func next() throws -> (Tensor, [[Double]])? {
     if run.dataPosition < 0 { run.dataPosition = 0 }
     var clips: [Tensor] = [], labels: [[Double]] = []
-    for _ in 0..<videosPerBatch {
-      let k = run.dataPosition, v = video(at: k)
+    for j in try run.shard.range(of: videosPerBatch) {
+      let k = run.dataPosition + j, v = video(at: k)
       for copy in 0..<repeats {
         var rng = FinetuneAugmentation.generator(seed: run.dataSeed, sample: k, copy: copy)
         let stored = views[v][Int(rng.next() % UInt64(views[v].count))]
         clips.append(try augmentation.apply(stored, rng: &rng))
         labels.append(targets[v])
       }
-      run.dataPosition += 1
     }
+    run.dataPosition += videosPerBatch
     return (try Tensor.concat(clips, axis: 0), labels)
   }
 }

@@ -7,7 +7,7 @@ public protocol EncoderBlock: Module {
   /// The block's self-attention.
   var attn: Attention { get }
   /// x (B, N, C) -> (B, N, C); `context` (B, Nk, C) is the cross-attention's (nil in stage 1).
-  func callAsFunction(_ x: Tensor, context: Tensor?, rng: inout SplitMix64) throws -> Tensor
+  func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws -> Tensor
 }
 
 /// Pre-norm Transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)); optional drop path.
@@ -34,17 +34,17 @@ public final class Block: Module, EncoderBlock {
   }
 
   /// x (B, N, C) -> (B, N, C).
-  public func callAsFunction(_ x: Tensor, rng: inout SplitMix64) throws -> Tensor {
+  public func callAsFunction(_ x: Tensor, rows: inout RowGenerators) throws -> Tensor {
     let p = training ? dropPath : 0
-    let h = try x + attn(norm1(x)).dropPath(p, rng: &rng)
-    return try h + mlp(norm2(h)).dropPath(p, rng: &rng)
+    let h = try x + attn(norm1(x)).dropPath(p, rows: &rows)
+    return try h + mlp(norm2(h)).dropPath(p, rows: &rows)
   }
 
   /// A stage-1 block takes no context.
-  public func callAsFunction(_ x: Tensor, context: Tensor?, rng: inout SplitMix64) throws -> Tensor
+  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws -> Tensor
   {
     guard context == nil else { throw SVFAPError.badConfig("a stage-1 block takes no context") }
-    return try self(x, rng: &rng)
+    return try self(x, rows: &rows)
   }
 }
 
@@ -83,18 +83,18 @@ public final class CrossSelfBlock: Module, EncoderBlock {
   }
 
   /// x (B, Nq, C), context (B, Nk, Cctx) -> (B, Nq, C).
-  public func callAsFunction(_ x: Tensor, context: Tensor, rng: inout SplitMix64) throws -> Tensor {
+  public func callAsFunction(_ x: Tensor, context: Tensor, rows: inout RowGenerators) throws -> Tensor {
     let p = training ? dropPath : 0
-    var h = try x + crossAttn(crossNorm1(x), context: crossNorm2(context)).dropPath(p, rng: &rng)
-    h = try h + attn(norm1(h)).dropPath(p, rng: &rng)
-    return try h + mlp(norm2(h)).dropPath(p, rng: &rng)
+    var h = try x + crossAttn(crossNorm1(x), context: crossNorm2(context)).dropPath(p, rows: &rows)
+    h = try h + attn(norm1(h)).dropPath(p, rows: &rows)
+    return try h + mlp(norm2(h)).dropPath(p, rows: &rows)
   }
 
   /// A cross-self block needs its context.
-  public func callAsFunction(_ x: Tensor, context: Tensor?, rng: inout SplitMix64) throws -> Tensor
+  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws -> Tensor
   {
     guard let context else { throw SVFAPError.badConfig("a cross-self block needs a context") }
-    return try self(x, context: context, rng: &rng)
+    return try self(x, context: context, rows: &rows)
   }
 }
 

@@ -17,8 +17,20 @@ public class TPSBTEncoder: Module {
   public let spatialDownsamples: [SpatialAttention]
   /// The architecture.
   public let config: SVFAPConfig
-  /// Draws drop-path masks while training.
+  /// Draws drop-path masks while training, unless `rowSeeds` are given.
   public var rng = SplitMix64(seed: 0)
+  /// Per-sample seeds of the next training forward's drop-path coins, one per clip of its batch (a
+  /// trainer sets them so a sample's coins do not depend on its batch); used once.
+  public var rowSeeds: [UInt64]?
+
+  /// The drop-path generators of a forward of `batch` clips: from `rowSeeds` when they fit, else
+  /// drawn from `rng` (only when drop path can fire, so evaluation leaves `rng` alone).
+  func rowGenerators(batch: Int) -> RowGenerators {
+    defer { rowSeeds = nil }
+    guard training, config.dropPath > 0 else { return RowGenerators(seeds: []) }
+    if let seeds = rowSeeds, seeds.count == batch { return RowGenerators(seeds: seeds) }
+    return RowGenerators(batch: batch, from: &rng)
+  }
 
   init(encoder c: SVFAPConfig, dtype: DType, seed: UInt64, linear: LinearInit) throws {
     try c.validate()
@@ -57,11 +69,12 @@ public class TPSBTEncoder: Module {
   /// its number of time slices (the last is the encoder's output).
   func stages(_ x0: Tensor, slices t0: Int) throws -> [(tokens: Tensor, slices: Int)] {
     var x = x0, t = t0, next = 0
+    var rows = rowGenerators(batch: x0.shape[0])
     var outputs: [(Tensor, Int)] = []
     for (s, depth) in config.stageDepths.enumerated() {
       if s == 0 {
         for _ in 0..<depth {
-          x = try blocks[next](x, context: nil, rng: &rng)
+          x = try blocks[next](x, context: nil, rows: &rows)
           next += 1
         }
       } else {
@@ -71,10 +84,10 @@ public class TPSBTEncoder: Module {
         let before = x  // (B, t·S, C)
         var z = try spatialDownsamples[s - 1](before, slices: t)  // (B, t·G, C)
         for _ in 0..<(depth - 1) {
-          z = try blocks[next](z, context: before, rng: &rng)
+          z = try blocks[next](z, context: before, rows: &rows)
           next += 1
         }
-        x = try blocks[next](before, context: z, rng: &rng)
+        x = try blocks[next](before, context: z, rows: &rows)
         next += 1
       }
       outputs.append((x, t))

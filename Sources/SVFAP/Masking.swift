@@ -56,13 +56,30 @@ public struct TokenMask: Sendable, Equatable {
   ) throws -> TokenMask {
     let m = try maskedCount(ratio, perSlice)
     var rows: [[Bool]] = []
-    for _ in 0..<batch {
-      var pattern = [Bool](repeating: false, count: perSlice)
-      for i in 0..<m { pattern[i] = true }
-      pattern.shuffle(using: &rng)
-      rows.append(Array((0..<slices).map { _ in pattern }.joined()))
+    for _ in 0..<batch { rows.append(tubeRow(slices: slices, perSlice: perSlice, masked: m, &rng)) }
+    return try TokenMask(masked: rows, slices: slices)
+  }
+
+  /// Tube masking with one generator per clip: a clip's pattern depends on its own generator alone
+  /// (the same whichever batch or process it is trained in).
+  public static func tube(
+    slices: Int, perSlice: Int, ratio: Double, rows generators: [SplitMix64]
+  ) throws -> TokenMask {
+    let m = try maskedCount(ratio, perSlice)
+    let rows = generators.map { g in
+      var g = g
+      return tubeRow(slices: slices, perSlice: perSlice, masked: m, &g)
     }
     return try TokenMask(masked: rows, slices: slices)
+  }
+
+  /// One clip's tube pattern: `masked` of `perSlice` positions, the same in every slice.
+  static func tubeRow(slices: Int, perSlice: Int, masked m: Int, _ rng: inout SplitMix64) -> [Bool]
+  {
+    var pattern = [Bool](repeating: false, count: perSlice)
+    for i in 0..<m { pattern[i] = true }
+    pattern.shuffle(using: &rng)
+    return Array((0..<slices).map { _ in pattern }.joined())
   }
 
   /// Random masking: an independent random pattern in every time slice with int(ratio · S) masked

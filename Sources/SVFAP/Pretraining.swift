@@ -88,7 +88,8 @@ public final class PretrainModel: Module {
   public let maskToken: Tensor
   /// The decoder.
   public let decoder: Decoder
-  /// Draws masks and drop-path masks.
+  /// A generator kept in checkpoints for their format (the decoder has no drop path; masks come
+  /// from the trainer).
   public var rng = SplitMix64(seed: 0)
 
   /// A freshly initialized model (`seed` fixes the initial weights).
@@ -118,7 +119,8 @@ public final class PretrainModel: Module {
     let visible = try e + pos.gatherRows(mask.visible)
     let hidden = try maskToken + pos.gatherRows(mask.masked)  // (B, Nm, Cd)
     var x = try Tensor.concat([visible, hidden], axis: 1)  // (B, N, Cd): visible first, then masked
-    for block in decoder.blocks { x = try block(x, rng: &rng) }
+    var rows = RowGenerators(seeds: [])  // the decoder's blocks have no drop path
+    for block in decoder.blocks { x = try block(x, rows: &rows) }
     let nm = mask.masked[0].count
     let tail = try x.slice(axis: 1, start: x.shape[1] - nm, count: nm)
     return try decoder.head(decoder.norm(tail))

@@ -1,3 +1,5 @@
+import Tensor
+
 /// The words of the model layer's vocabulary, as types (the workbench and the command line read
 /// them from strings with `init(rawValue:)` and list them with `allCases`).
 
@@ -33,4 +35,15 @@ public enum MaskKind: String, CaseIterable, Codable, Sendable {
   case tube
   /// An independent pattern in each time slice (same count per slice).
   case random
+}
+
+/// The precision of a model's parameters and arithmetic.
+public enum Precision: String, CaseIterable, Codable, Sendable {
+  /// Single precision (training and inference).
+  case float32
+  /// Double precision (exact cross-checks: gradients, parity, data-parallel equivalence).
+  case float64
+
+  /// The tensor element type.
+  public var dtype: DType { self == .float32 ? .float32 : .float64 }
 }

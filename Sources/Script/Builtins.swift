@@ -18,7 +18,7 @@ struct Print: ScriptCommand {
   let declaration = CommandDeclaration(
     "print", topic: "language", summary: "Print values separated by spaces.",
     params: [.variadic("values", "values to print")],
-    example: "print \"loss\", 0.25")
+    example: "print \"loss\", 0.25", rootOnly: true)
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     interp.output(try a.list("values").map(\.description).joined(separator: " "))
     return .nilValue

@@ -15,15 +15,22 @@ public struct CommandDeclaration: Sendable {
   public let example: String
   /// Bare names as arguments are taken as strings (`help tube`), not evaluated.
   public let bareNames: Bool
+  /// The command only shows or writes (print, figures, files): in a run of several processes
+  /// (`mpirun`) rank 0 alone does it, unless the call says `on: "all"` (the `on` parameter is
+  /// declared for it).
+  public let rootOnly: Bool
 
   /// A declaration.
   public init(
     _ name: String, topic: String, summary: String, params: [Param] = [], returns: String = "nil",
     example: String,
-    bareNames: Bool = false
+    bareNames: Bool = false, rootOnly: Bool = false
   ) {
-    (self.name, self.topic, self.summary, self.params) = (name, topic, summary, params)
-    (self.returns, self.example, self.bareNames) = (returns, example, bareNames)
+    (self.name, self.topic, self.summary) = (name, topic, summary)
+    self.params = rootOnly ? params + [.choice("on", Ranks.self, Ranks.help, default: .root)] : params
+    (self.returns, self.example, self.bareNames, self.rootOnly) = (
+      returns, example, bareNames, rootOnly
+    )
   }
 
   /// "name POS… [opt: default]…".
@@ -163,4 +170,15 @@ public struct Command {
   public subscript<T>(dynamicMember path: KeyPath<CommandDeclaration, T>) -> T {
     declaration[keyPath: path]
   }
+}
+
+/// Which processes of a run of several (`mpirun`) do a command that shows or writes.
+public enum Ranks: String, CaseIterable, Sendable {
+  /// Rank 0 alone (the default).
+  case root
+  /// Every rank (paths may use `{rank}` to keep the files apart).
+  case all
+
+  /// The `on` parameter's help.
+  static let help = "under mpirun: \"root\" (rank 0 alone) or \"all\" ranks do it"
 }

@@ -17,6 +17,13 @@ public final class Interpreter {
   public var globals: [String: Value] = [:]
   /// Where text output goes (stdout by default; notebooks capture it).
   public var output: (String) -> Void = { print($0) }
+  /// This process's rank in a run of several (`mpirun`; 0 alone): commands declared `rootOnly`
+  /// are skipped on other ranks unless called with `on: "all"`.
+  public var rank = 0
+  /// Whether output of this process is shown now: always on rank 0; on other ranks only inside a
+  /// command called with `on: "all"`.
+  public var speaksHere: Bool { rank == 0 || allRanksCalls > 0 }
+  private var allRanksCalls = 0
   /// How a shown value is written (defaults to `output` of its description).
   public var display: ((Value) -> Void)?
   /// Directory of the file being run, for relative paths in `source`.
@@ -500,6 +507,11 @@ public final class Interpreter {
       )
     }
     let bound = try c.declaration.bind(positional, named, at: l)
+    if c.declaration.rootOnly && rank != 0 {
+      guard try bound.choice("on", as: Ranks.self) == .all else { return .nilValue }
+      allRanksCalls += 1
+    }
+    defer { if c.declaration.rootOnly && rank != 0 { allRanksCalls -= 1 } }
     do {
       return try c.implementation.run(bound, in: self)
     } catch var e as ScriptError {

@@ -226,13 +226,19 @@ extension Scalar {
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int
   ) {
     let x = x.assumingMemoryBound(to: Self.self), y = y.assumingMemoryBound(to: Self.self)
+    // Sums accumulate in Double: a float32 loss over millions of values summed in float32 is off
+    // by ~1e-3 relative, and would differ with the batch's split over processes.
     parallelRange(outer, costPerItem: n * inner) { s, e in
-      for o in s..<e {
-        let out = y + o * inner
-        for i in 0..<inner { out[i] = 0 }
-        for j in 0..<n {
-          let src = x + (o * n + j) * inner
-          for i in 0..<inner { out[i] += src[i] }
+      var acc = [Double](repeating: 0, count: inner)
+      acc.withUnsafeMutableBufferPointer { acc in
+        for o in s..<e {
+          for i in 0..<inner { acc[i] = 0 }
+          for j in 0..<n {
+            let src = x + (o * n + j) * inner
+            for i in 0..<inner { acc[i] += Double(src[i]) }
+          }
+          let out = y + o * inner
+          for i in 0..<inner { out[i] = Self(acc[i]) }
         }
       }
     }

@@ -83,16 +83,23 @@ extension Tensor {
   }
 
   /// Drop path (stochastic depth): zeroes whole batch items (axis 0) with probability p, scaling
-  /// the rest.
-  public func dropPath(_ p: Double, rng: inout SplitMix64) throws -> Tensor {
+  /// the rest; item i's coin comes from its own generator `rows.generators[i]`.
+  public func dropPath(_ p: Double, rows: inout RowGenerators) throws -> Tensor {
     guard p > 0 else { return self }
     guard p < 1 else {
       throw TensorError.invalidArgument(op: "dropPath", message: "p must be < 1, got \(p)")
     }
+    guard rows.generators.count == shape[0] else {
+      throw TensorError.invalidArgument(
+        op: "dropPath",
+        message: "\(rows.generators.count) row generators for a batch of \(shape[0]) (\(shape))")
+    }
     var keepShape = [Int](repeating: 1, count: rank)
     keepShape[0] = shape[0]
     let keep = Tensor(uninitialized: keepShape, dtype: dtype)
-    for i in 0..<shape[0] { keep[flat: i] = rng.nextDouble() < p ? 0 : 1 / (1 - p) }
+    for i in 0..<shape[0] {
+      keep[flat: i] = rows.generators[i].nextDouble() < p ? 0 : 1 / (1 - p)
+    }
     return try self * keep
   }
 }

@@ -30,5 +30,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   }
 }
 
+/// One generator per batch row: a row's draws (drop-path coins) depend on its own seed alone, not
+/// on which rows share its batch, so a sample draws the same wherever it is trained (any batch split
+/// over any number of processes).
+public struct RowGenerators: Sendable {
+  /// The generators, row by row.
+  public var generators: [SplitMix64]
+
+  /// Generators seeded with `seeds`, one per row.
+  public init(seeds: [UInt64]) { generators = seeds.map { SplitMix64(seed: $0) } }
+
+  /// `batch` generators seeded from `rng`'s next draws.
+  public init(batch: Int, from rng: inout SplitMix64) {
+    generators = (0..<max(batch, 0)).map { _ in SplitMix64(seed: rng.next()) }
+  }
+}
+
 @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }

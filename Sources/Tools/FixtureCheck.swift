@@ -179,18 +179,18 @@ public enum FixtureCheck {
       let m = Block(
         dim, heads: try intInNote("num_heads"), mlpRatio: Double(hidden) / Double(dim), eps: 1e-6,
         dropPath: 0, &i)
-      var rng = SplitMix64(seed: 0)
+      var rows = RowGenerators(seeds: [])  // no drop path
       module = m
-      forward = { x, _ in try m(x, rng: &rng) }
+      forward = { x, _ in try m(x, rows: &rows) }
     case "csblock":
       let dim = try shape("norm1.weight")[0], hidden = try shape("mlp.fc1.weight")[0],
         ctx = try shape("cross_norm2.weight")[0]
       let m = CrossSelfBlock(
         dim, contextDim: ctx, heads: try intInNote("num_heads"),
         mlpRatio: Double(hidden) / Double(dim), eps: 1e-6, dropPath: 0, &i)
-      var rng = SplitMix64(seed: 0)
+      var rows = RowGenerators(seeds: [])  // no drop path
       module = m
-      forward = { x, c in try m(x, context: try needContext(c), rng: &rng) }
+      forward = { x, c in try m(x, context: try needContext(c), rows: &rows) }
     case "patch_embed":
       let w = try shape("proj.weight")
       let m = PatchEmbed(inChans: w[1], dim: w[0], tubelet: w[2], patch: w[3], &i)

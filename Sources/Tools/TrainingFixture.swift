@@ -118,7 +118,7 @@ struct TrainingFixture {
       let t = Pretrainer(model: m, totalSteps: total, batch: batch)
       (model, optimizer) = (m, t.optimizer)
       (t.schedule, t.clipGrad, t.optimizer.settings) = (cosine, clip, settings)
-      try t.train(steps: steps.count, progress: snapshot) { () -> (Tensor, TokenMask)? in
+      try t.train(steps: steps.count, progress: snapshot) { _ -> (Tensor, TokenMask)? in
         k += 1
         return (
           try file.tensor("step\(k).input", dtype: dtype),
@@ -136,7 +136,7 @@ struct TrainingFixture {
         layerDecay: recipe["layer_decay"] as? Double ?? 1, warmupSteps: warmup)
       (model, optimizer) = (m, t.optimizer)
       (t.schedule, t.clipGrad, t.optimizer.settings) = (cosine, clip, settings)
-      try t.train(steps: steps.count, progress: snapshot) { () -> (Tensor, [[Double]])? in
+      try t.train(steps: steps.count, progress: snapshot) { _ -> (Tensor, [[Double]])? in
         k += 1
         let labels = try file.ints("step\(k).labels").values
         return (try file.tensor("step\(k).input", dtype: dtype), labels.map { [Double($0)] })

@@ -18,6 +18,8 @@ public final class Session {
   public var lastFigure: String?
   /// Periodic checkpoints of training runs (the command-line program turns them on; nil = none).
   public var autosave: Autosave?
+  /// The processes this session trains with (one alone, or the ranks of an `mpirun` run).
+  public private(set) var collective: Collective = SingleProcess()
 
   /// A new session (threads: both cores).
   public init() {
@@ -25,10 +27,27 @@ public final class Session {
     for c in WorkbenchCommands.all(self) { interpreter.register(c) }
   }
 
+  /// Joins a run of several processes (the ranks `mpirun` started): every training run of the
+  /// session trains with them; rank 0 alone shows output and writes files (other ranks only inside
+  /// a command called with `on: "all"`, their lines prefixed with their rank); the cores of this
+  /// machine are shared among its `localProcesses`.
+  public func join(_ world: Collective, localProcesses: Int) {
+    collective = world
+    interpreter.rank = world.rank
+    Threads.count = max(1, min(2, Threads.available) / max(localProcesses, 1))
+    guard world.rank != 0 else { return }
+    let base = interpreter.output, rank = world.rank
+    interpreter.output = { [unowned interpreter] text in
+      guard interpreter.speaksHere else { return }
+      base(text.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { "[rank \(rank)] \($0)" }.joined(separator: "\n"))
+    }
+  }
+
   /// After a training step: the run's autosave when one is due (announced once per file, failures
   /// reported without stopping the run).
   func autosaveStep(_ run: TrainingRun, name: String, enabled: Bool, force: Bool = false) {
-    guard enabled, let result = autosave?.stepped(run, name: name, force: force) else { return }
+    guard enabled, collective.isRoot, let result = autosave?.stepped(run, name: name, force: force) else { return }
     switch result {
     case .success(let path):
       if announcedAutosaves.insert(path).inserted {

@@ -22,14 +22,15 @@ enum Batch {
       // Pad with newlines so error locations keep the file's line numbers.
       let padded = String(repeating: "\n", count: startLine - 1) + chunk
       chunk = ""
+      let who = session.collective.size > 1 ? "[rank \(session.collective.rank)] " : ""
       do { try interp.run(padded, file: file) } catch let e as ScriptError {
-        printError(e.description)
+        printError(who + e.description)
         worst = max(worst, e.exitCode)
         if !keepGoing || e.kind == .interrupted || e.kind == .parse || e.kind == .scan {
           return e.exitCode
         }
       } catch {
-        printError("error: \(error)")
+        printError(who + "error: \(error)")
         return 70
       }
     }

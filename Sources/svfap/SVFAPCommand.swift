@@ -111,7 +111,10 @@ struct Run: ParsableCommand {
     session.interpreter.globals["args"] = .list(args.map { .string($0) })
     session.interpreter.currentDirectory =
       URL(fileURLWithPath: file).deletingLastPathComponent().path
-    throw ExitCode(Batch.run(text, file: file, session: session, keepGoing: keepGoing))
+    let world = try ProcessGroup.join(session)
+    let code = Batch.run(text, file: file, session: session, keepGoing: keepGoing)
+    ProcessGroup.leave(world, code: code)
+    throw ExitCode(code)
   }
 }
 

@@ -131,8 +131,8 @@ import Testing
       } < tol)
     #expect(
       try gradCheck([x]) {
-        var r = SplitMix64(seed: 5)
-        return try weighted($0[0].dropPath(0.5, rng: &r))
+        var r = RowGenerators(seeds: [5, 6, 7, 8])
+        return try weighted($0[0].dropPath(0.5, rows: &r))
       } < tol)
   }
 

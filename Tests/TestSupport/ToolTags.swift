@@ -8,6 +8,8 @@ extension Tag {
   @Tag public static var tmux: Self
   /// Renders with gnuplot.
   @Tag public static var gnuplot: Self
+  /// Starts several processes with Open MPI's mpirun.
+  @Tag public static var mpi: Self
 }
 
 /// Whether a program is on the PATH: a test that needs it is skipped, saying why, only where it is

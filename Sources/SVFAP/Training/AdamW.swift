@@ -109,6 +109,9 @@ public final class AdamW {
     return out
   }
 
+  /// Sets the step count (a data-parallel run takes rank 0's).
+  func setStep(_ n: Int) { step = max(n, 0) }
+
   /// Restores moments and step saved by `stateTensors`.
   public func restore(_ state: [String: Tensor], step: Int) throws {
     for (k, p) in parameters.enumerated() {

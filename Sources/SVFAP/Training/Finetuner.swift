@@ -89,36 +89,42 @@ public final class Finetuner: TrainingRunState, TrainingRun {
         "label \(bad[0]) is outside 0..<\(model.config.numClasses); fix the dataset before training"
       )
     }
-    return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
-      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(clips.count)) }
-      // (B, 3, T, H, W)
-      return (try Tensor.concat(picks.map { clips[$0] }, axis: 0), picks.map { targets[$0] })
+    let mine = try shard.range(of: batch)
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) { slot in
+      // The global batch's picks, the same on every process; this process takes its shard.
+      var draw = sampleGenerator(slot, sample: -1, purpose: SamplePurpose.picks)
+      let picks = (0..<batch).map { _ in Int(draw.next() % UInt64(clips.count)) }
+      // (b, 3, T, H, W)
+      return (try Tensor.concat(mine.map { clips[picks[$0]] }, axis: 0), mine.map { targets[picks[$0]] })
     }
   }
 
-  /// Trains up to `steps` steps, each on `accumulate` micro-batches (clips (B, 3, T, H, W) and
-  /// their targets) drawn from `next`, which may stream them from disk; nil from `next` ends the
-  /// call early.
+  /// Trains up to `steps` steps, each on `accumulate` micro-batches (clips (b, 3, T, H, W) and
+  /// their targets: this process's shard of the global batch) drawn from `next`, which may stream
+  /// them from disk; nil from `next` ends the call early. Each sample's drop-path coins come from
+  /// its own generator. Mixup and CutMix pair clips within a process's shard (as the authors' DDP
+  /// runs do), so with them on a run depends on the number of processes.
   @discardableResult
   public func train(
     steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
-    next: () throws -> (Tensor, [[Double]])?
+    next: (MicroBatch) throws -> (Tensor, [[Double]])?
   ) throws -> Stop {
     model.train(true)
+    let dtype = model.head.weight.dtype
     return try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad,
-      micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
+      steps, model: model, config: model.config, signature: "fine-tuning, task \(task)",
       shouldStop: shouldStop, progress: progress
-    ) {
-      guard let (firstInput, targets) = try next() else { return nil }
-      var input = firstInput
-      let clips = input.shape[0]
+    ) { slot in
+      guard let (clips, targets) = try next(slot) else { return nil }
+      var input = clips.dtype == dtype ? clips : try clips.to(dtype)
+      let count = input.shape[0]
+      model.rowSeeds = dropPathSeeds(slot, localBatch: count)
       if case .classification(let eps) = task, mixupAlpha > 0 || cutmixAlpha > 0 {
         let (mixed, soft) = try mix(input, labels: targets.map { Int($0[0]) }, smoothing: eps)
         input = mixed
-        return (try model(input).softCrossEntropy(targets: soft), clips)
+        return (try model(input).softCrossEntropy(targets: soft), count)
       }
-      return (try loss(model(input), targets), clips)
+      return (try loss(model(input), targets), count)
     }
   }
 
@@ -140,13 +146,16 @@ public final class Finetuner: TrainingRunState, TrainingRun {
       let y0 = max(cy - bh / 2, 0), y1 = min(cy + bh / 2, h), x0 = max(cx - bw / 2, 0),
         x1 = min(cx + bw / 2, w)
       mixed = x.copy()
-      let dst = mixed.pointer(Float.self), src = partner.pointer(Float.self)
       let planes = x.count / (h * w)
-      for p in 0..<planes {
-        for yy in y0..<y1 {
-          for xx in x0..<x1 { dst[(p * h + yy) * w + xx] = src[(p * h + yy) * w + xx] }
+      func paste<T: BinaryFloatingPoint>(_: T.Type) {
+        let dst = mixed.pointer(T.self), src = partner.pointer(T.self)
+        for p in 0..<planes {
+          for yy in y0..<y1 {
+            for xx in x0..<x1 { dst[(p * h + yy) * w + xx] = src[(p * h + yy) * w + xx] }
+          }
         }
       }
+      if x.dtype == .float32 { paste(Float.self) } else { paste(Double.self) }
       lam = 1 - Double((y1 - y0) * (x1 - x0)) / Double(h * w)
     } else {
       mixed = try x * lam + partner * (1 - lam)
@@ -218,7 +227,9 @@ public final class Finetuner: TrainingRunState, TrainingRun {
       throw SVFAPError.badFile(
         path: path, message: "fine-tuning checkpoint without task or lr scales")
     }
-    let model = try FinetuneModel(meta.config)
+    // The weights' own precision (a float64 run resumes in float64).
+    let dtype = weights.values.first?.dtype ?? .float32
+    let model = try FinetuneModel(meta.config, dtype: dtype)
     try model.load(weights, strict: true)
     let t = Finetuner(
       model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)

@@ -44,44 +44,52 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
       return try (0..<c.shape[0]).map { try c.slice(axis: 0, start: $0, count: 1) }
     }
     guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
-    return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
-      let picks = (0..<batch).map { _ in Int(rng.next() % UInt64(singles.count)) }
-      return try Tensor.concat(picks.map { singles[$0] }, axis: 0)  // (B, 3, T, H, W)
+    let mine = try shard.range(of: batch)
+    return try train(steps: steps, shouldStop: shouldStop, progress: progress) { slot in
+      // The global batch's picks, the same on every process; this process takes its shard.
+      var draw = sampleGenerator(slot, sample: -1, purpose: SamplePurpose.picks)
+      let picks = (0..<batch).map { _ in Int(draw.next() % UInt64(singles.count)) }
+      return try Tensor.concat(mine.map { singles[picks[$0]] }, axis: 0)  // (b, 3, T, H, W)
     }
   }
 
-  /// Runs up to `steps` steps, each on `accumulate` micro-batches of clips (B, 3, T, H, W) from
-  /// `next`, which may stream them from disk; nil from `next` ends the call early. Masks come from
-  /// the RNG.
+  /// Runs up to `steps` steps, each on `accumulate` micro-batches of clips (b, 3, T, H, W) from
+  /// `next` (this process's shard of the global batch; it may stream them from disk); nil from
+  /// `next` ends the call early. Each sample's tube mask comes from its own generator.
   @discardableResult
   public func train(
     steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
-    next: () throws -> Tensor?
+    next: (MicroBatch) throws -> Tensor?
   ) throws -> Stop {
     let c = model.config
     return try train(steps: steps, shouldStop: shouldStop, progress: progress) {
-      () -> (Tensor, TokenMask)? in
-      guard let input = try next() else { return nil }
+      slot -> (Tensor, TokenMask)? in
+      guard let input = try next(slot) else { return nil }
+      let rows = globalSamples(localBatch: input.shape[0]).map {
+        sampleGenerator(slot, sample: $0, purpose: SamplePurpose.mask)
+      }
       let mask = try TokenMask.tube(
-        batch: input.shape[0], slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio,
-        rng: &rng)
+        slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: maskRatio, rows: rows)
       return (input, mask)
     }
   }
 
   /// Runs up to `steps` steps on micro-batches of clips (B, 3, T, H, W) with their masks from
-  /// `next` (a recorded run's masks, say); nil from `next` ends the call early.
+  /// `next` (a recorded run's masks, say); nil from `next` ends the call early. Clips are converted
+  /// to the model's precision.
   @discardableResult
   public func train(
     steps: Int, shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in },
-    next: () throws -> (Tensor, TokenMask)?
+    next: (MicroBatch) throws -> (Tensor, TokenMask)?
   ) throws -> Stop {
-    try runTrainingSteps(
-      steps, model: model, optimizer: optimizer, schedule: schedule, clipGrad: clipGrad,
-      micro: accumulate, record: { self.log.append($0) }, logPath: logPath,
+    let dtype = model.maskToken.dtype
+    return try runTrainingSteps(
+      steps, model: model, config: model.config, signature: "pretraining, mask \(maskRatio)",
       shouldStop: shouldStop, progress: progress
-    ) {
-      guard let (input, mask) = try next() else { return nil }
+    ) { slot in
+      guard let (clips, mask) = try next(slot) else { return nil }
+      let input = clips.dtype == dtype ? clips : try clips.to(dtype)
+      model.encoder.rowSeeds = dropPathSeeds(slot, localBatch: input.shape[0])
       return (try model.loss(input, mask: mask).loss, input.shape[0])
     }
   }
@@ -102,7 +110,9 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
   /// A trainer restored from `save(to:)`: continues exactly where the saved one stopped.
   public static func resume(from path: String) throws -> Pretrainer {
     let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.training")
-    let model = try PretrainModel(meta.config)
+    // The weights' own precision (a float64 run resumes in float64).
+    let dtype = weights.values.first?.dtype ?? .float32
+    let model = try PretrainModel(meta.config, dtype: dtype)
     try model.load(weights, strict: true)
     let t = Pretrainer(
       model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch,

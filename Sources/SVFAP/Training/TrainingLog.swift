@@ -59,6 +59,21 @@ public class TrainingRunState {
   public var dataSeed: UInt64
   /// Optimizer steps taken so far.
   public var step: Int { optimizer.step }
+  /// The processes training this run together (one alone by default; MPI ranks under `mpirun`).
+  public var collective: Collective = SingleProcess()
+  /// This process's part of every global batch.
+  public var shard: Shard { Shard(index: collective.rank, count: collective.size) }
+
+  /// The generator of one sample of a step: it depends on the run's data seed, the step, the
+  /// micro-batch, the sample's position in the global batch and what it draws (`purpose`), never
+  /// on how the batch is split over processes.
+  public func sampleGenerator(_ slot: MicroBatch, sample: Int, purpose: UInt64) -> SplitMix64 {
+    var mix = SplitMix64(seed: dataSeed ^ purpose)
+    mix.state &+= UInt64(truncatingIfNeeded: slot.step) &* 0xD1B5_4A32_D192_ED03
+    mix.state &+= UInt64(truncatingIfNeeded: slot.micro) &* 0x8CB9_2BA7_2F3D_8DD7
+    mix.state &+= UInt64(truncatingIfNeeded: sample) &* 0x9E37_79B9_7F4A_7C15
+    return SplitMix64(seed: mix.next())
+  }
 
   init(optimizer: AdamW, schedule: CosineSchedule, seed: UInt64) {
     (self.optimizer, self.schedule) = (optimizer, schedule)
@@ -93,56 +108,6 @@ public class TrainingRunState {
 public protocol TrainingRun: TrainingRunState {
   /// Writes a resumable checkpoint atomically.
   func save(to path: String) throws
-}
-
-/// The step loop both trainers share: up to `steps` optimizer steps, each summing the gradients of
-/// `micro` micro-batch losses (each scaled by 1/micro, so the sum is the mean loss's gradient) from
-/// `microBatch` (the loss and its clip count; nil = no more data), then clipping, the scheduled
-/// update, and a `StepLog` handed to `record` (a short access: `progress` may read the run's log),
-/// to the JSON-lines file and shown to `progress`. `shouldStop` is polled between steps; a
-/// non-finite loss or gradient stops before the update.
-func runTrainingSteps(
-  _ steps: Int, model: Module, optimizer: AdamW, schedule: CosineSchedule, clipGrad: Double?,
-  micro: Int,
-  record: (StepLog) -> Void, logPath: String?, shouldStop: () -> Bool, progress: (StepLog) -> Void,
-  microBatch: () throws -> (loss: Tensor, clips: Int)?
-) throws -> TrainingStop {
-  let micro = max(micro, 1)
-  for _ in 0..<steps {
-    if shouldStop() { return .interrupted }
-    let t0 = monotonicSeconds()
-    model.zeroGrad()
-    var value = 0.0, clips = 0
-    for _ in 0..<micro {
-      guard let (loss, n) = try microBatch() else {
-        model.zeroGrad()
-        return .finished
-      }
-      let scaled = loss.affine(1 / Double(micro))
-      let v = try scaled.item()
-      guard v.isFinite else {
-        model.zeroGrad()
-        return .nonFinite(step: optimizer.step + 1)
-      }
-      value += v
-      clips += n
-      try scaled.backward()
-    }
-    let norm = optimizer.clipGradients(maxNorm: clipGrad)
-    guard norm.isFinite else {
-      model.zeroGrad()
-      return .nonFinite(step: optimizer.step + 1)
-    }
-    let lr = schedule.lr(at: optimizer.step)
-    optimizer.update(lr: lr)
-    let entry = StepLog(
-      step: optimizer.step, loss: value, lr: lr, gradNorm: norm,
-      clipsPerSecond: Double(clips) / max(monotonicSeconds() - t0, 1e-9))
-    record(entry)
-    if let logPath { try appendJSONLine(entry, to: logPath) }
-    progress(entry)
-  }
-  return .finished
 }
 
 /// Appends one JSON object and a newline to a file (created when missing).

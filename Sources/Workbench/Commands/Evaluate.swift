@@ -123,7 +123,7 @@ struct ExportFeatures: SessionCommand {
         Limits.clipsPerVideo),
     ] + ClipOptions.params,
     returns: "record {videos, dim, path} (and feature, the list of values, for one video)",
-    example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\"")
+    example: "features f \"synth/unlabeled.csv\" output: \"feats.csv\"", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let (model, _) = try a.handle("model", as: ModelHandle.self).finetuning(for: a)

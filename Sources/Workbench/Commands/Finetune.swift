@@ -139,7 +139,8 @@ struct Finetune: SessionCommand {
           next = source.next
         }
         return try ft.train(
-          steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report, next: next)
+          steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report
+        ) { _ in try next() }
       }
     }
     return .record(

@@ -33,6 +33,13 @@ struct BuildModel: SessionCommand {
         """,
         default: .nilValue
       ).within(Limits.fraction),
+      .choice(
+        "dtype", Precision.self,
+        """
+        parameter precision: float32, or float64 for exact cross-checks (training converts the \
+        clips)
+        """,
+        default: .float32),
     ],
     returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1")
 
@@ -42,15 +49,16 @@ struct BuildModel: SessionCommand {
     cfg.dropPath =
       try a.numberIfGiven("drop_path") ?? (task == .finetune ? SVFAPConfig.finetuneDropPath : 0)
     let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
+    let dtype = try a.choice("dtype", as: Precision.self).dtype
     let handle: ModelHandle
     switch task {
     case .pretrain:
-      let m = try a.located { try PretrainModel(cfg, seed: seed) }
+      let m = try a.located { try PretrainModel(cfg, dtype: dtype, seed: seed) }
       handle = ModelHandle(preset: preset, .pretraining(m, run: nil))
     case .finetune:
       cfg.numClasses = try a.int("classes")
       cfg.headActivation = try a.choiceIfGiven("activation", as: HeadActivation.self)
-      let m = try a.located { try FinetuneModel(cfg, seed: seed) }
+      let m = try a.located { try FinetuneModel(cfg, dtype: dtype, seed: seed) }
       handle = ModelHandle(preset: preset, .finetuning(m, run: nil))
     }
     if try a.bool("pretrained") {

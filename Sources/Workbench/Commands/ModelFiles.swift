@@ -23,7 +23,7 @@ struct SaveWeights: SessionCommand {
       .option(
         "card_script", .string, "the command that reproduces the weights", default: .string("")),
     ],
-    example: "save m \"runs/tiny.safetensors\"")
+    example: "save m \"runs/tiny.safetensors\"", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self)

@@ -105,7 +105,7 @@ struct Pretrain: SessionCommand {
           onError: clipOptions.onError, run: t,
           report: { interp.output($0) })
         return try t.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
-          try source.next()?.0
+          _ in try source.next()?.0
         }
       }
     }

@@ -14,7 +14,7 @@ struct ShowCurves: SessionCommand {
       .option("text", .bool, "also print a text rendering", default: .bool(true)),
     ]
       + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_curves m1 m2")
+    returns: "nil (prints the figure's path)", example: "show_curves m1 m2", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     var runs: [(String, [StepLog])] = []
@@ -54,7 +54,7 @@ struct ShowConfusion: SessionCommand {
       .option("classes", .list, "class names", default: .nilValue),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)",
-    example: "show_confusion [0, 1, 1] [0, 1, 0] classes: [\"neutral\", \"happy\"]")
+    example: "show_confusion [0, 1, 1] [0, 1, 0] classes: [\"neutral\", \"happy\"]", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let p = try a.indices("predicted", below: maxClasses),
@@ -98,7 +98,7 @@ struct ShowScatter: SessionCommand {
       .positional("actual", .list, "true values"),
       .option("name", .string, "the target's name", default: .string("target")),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\"")
+    returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\"", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     func numbers(_ name: String) throws -> [Double] {

@@ -92,3 +92,37 @@ struct BenchModel: ScriptCommand {
       ]))
   }
 }
+
+/// `rank`: this process's rank in a run of several processes.
+struct RankValue: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "rank", topic: "session",
+    summary:
+      """
+      This process's rank (0…world−1) when `mpirun -n N svfap run FILE` runs the script on N \
+      processes that train together; 0 when alone.
+      """,
+    returns: "number", example: "if rank == 0 { print \"the first process\" }")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    .number(Double(session.collective.rank))
+  }
+}
+
+/// `world`: how many processes train together.
+struct WorldSize: SessionCommand {
+  unowned let session: Session
+  let declaration = CommandDeclaration(
+    "world", topic: "session",
+    summary:
+      """
+      How many processes run this script together (`mpirun -n N`: N; alone: 1). `train` and \
+      `finetune` split each global batch over them and average their gradients.
+      """,
+    returns: "number", example: "print \"{world} processes, {batch / world} clips each\"")
+
+  func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
+    .number(Double(session.collective.size))
+  }
+}

@@ -30,7 +30,7 @@ struct Show: SessionCommand {
       .option("text", .bool, "also print a text rendering (curves)", default: .bool(false)),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)",
-    example: "show reconstruct(m, clip, mask: tube(0.9, seed: 2))")
+    example: "show reconstruct(m, clip, mask: tube(0.9, seed: 2))", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     switch a["value"] {
@@ -86,7 +86,7 @@ struct ShowMask: SessionCommand {
         "model", .handle("model"), "a model whose token grid to use (default: svfap-base's)",
         default: .nilValue),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)")
+    returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let clip = try a.handle("clip", as: TensorHandle.self),

@@ -18,6 +18,7 @@ struct TrainingCall {
     extra: @escaping (StepLog) -> Void = { _ in },
     _ body: (_ report: @escaping (StepLog) -> Void) throws -> TrainingStop
   ) throws -> String {
+    run.collective = session.collective
     let progress = TrainingProgress(
       steps: steps, startStep: run.step, every: options.every, clipsPerStep: clipsPerStep,
       terminal: isatty(1) == 1 && session.interactive && terminalBar, interp: interp)

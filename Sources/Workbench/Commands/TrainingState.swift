@@ -16,7 +16,7 @@ struct SaveState: SessionCommand {
       .positional("model", .handle("model"), "a model that has been trained"),
       .positional("path", .string, "output .safetensors file"),
     ],
-    example: "save_state m \"runs/tiny-step200.safetensors\"")
+    example: "save_state m \"runs/tiny-step200.safetensors\"", rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self)

@@ -12,7 +12,9 @@ enum WorkbenchCommands {
       LoadWeights(session: s),
       InspectCheckpoint(session: s), CheckFixture(session: s), BenchModel(),
     ]
-    let session: [any ScriptCommand] = [SetSeed(session: s), SetSettings(session: s)]
+    let session: [any ScriptCommand] = [
+      SetSeed(session: s), SetSettings(session: s), RankValue(session: s), WorldSize(session: s),
+    ]
     let video: [any ScriptCommand] = [
       Probe(session: s), ReadDataset(session: s), LoadClip(session: s),
       LoadManifestClips(session: s),
