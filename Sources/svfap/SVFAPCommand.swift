@@ -132,6 +132,7 @@ struct Bench: ParsableCommand {
     abstract: "Print benchmark figures as JSON lines.",
     subcommands: [
       Ops.self, Model.self, Memory.self, MediaBench.self, AugmentBench.self, PlotBench.self,
+      DistributedBench.self,
     ])
 
   /// `svfap bench ops`.

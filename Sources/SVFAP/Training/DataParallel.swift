@@ -120,10 +120,11 @@ struct DataParallel {
 
   /// Replaces every process's gradients with their mean over the processes: one sum per bucket of
   /// at most `bucketElements` values (a parameter no process has a gradient for keeps none).
-  func averageGradients(_ parameters: [(name: String, tensor: Tensor)]) throws {
+  /// Returns the bytes this process put into the sums.
+  func averageGradients(_ parameters: [(name: String, tensor: Tensor)]) throws -> Int {
     let holders = try world.sum(parameters.map { $0.tensor.grad == nil ? 0 : 1 })
     let scale = 1 / Double(world.size)
-    var start = 0
+    var start = 0, bytes = 0
     while start < parameters.count {
       var end = start, elements = 0
       while end < parameters.count
@@ -133,6 +134,7 @@ struct DataParallel {
         end += 1
       }
       let bucket = Array(start..<end).filter { holders[$0] > 0 }
+      bytes += bucket.reduce(0) { $0 + parameters[$1].tensor.count * parameters[$1].tensor.dtype.size }
       if parameters[start].tensor.dtype == .float32 {
         try sumBucket(bucket, parameters, Float.self, scale: Float(scale))
       } else {
@@ -140,6 +142,7 @@ struct DataParallel {
       }
       start = end
     }
+    return bytes
   }
 
   /// Copies the bucket's gradients into one flat buffer, sums it over the processes, and writes the

@@ -87,7 +87,11 @@ extension TrainingRunState {
       if status.stop { return .interrupted }
       if status.ended { return .finished }
       if status.nonFinite { return .nonFinite(step: optimizer.step + 1) }
-      try parallel?.averageGradients(optimizer.parameters)
+      if let parallel {
+        let start = monotonicSeconds()
+        communication.bytes += try parallel.averageGradients(optimizer.parameters)
+        communication.seconds += monotonicSeconds() - start
+      }
       let norm = optimizer.clipGradients(maxNorm: clipGrad)
       guard norm.isFinite else {
         model.zeroGrad()

@@ -61,6 +61,9 @@ public class TrainingRunState {
   public var step: Int { optimizer.step }
   /// The processes training this run together (one alone by default; MPI ranks under `mpirun`).
   public var collective: Collective = SingleProcess()
+  /// Seconds spent summing gradients over the processes, and the bytes each process sent into
+  /// those sums, since the run was made (zero alone).
+  public internal(set) var communication = (seconds: 0.0, bytes: 0)
   /// This process's part of every global batch.
   public var shard: Shard { Shard(index: collective.rank, count: collective.size) }
 
