@@ -41,7 +41,8 @@ public final class Block: Module, EncoderBlock {
   }
 
   /// A stage-1 block takes no context.
-  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws -> Tensor
+  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws
+    -> Tensor
   {
     guard context == nil else { throw SVFAPError.badConfig("a stage-1 block takes no context") }
     return try self(x, rows: &rows)
@@ -83,7 +84,9 @@ public final class CrossSelfBlock: Module, EncoderBlock {
   }
 
   /// x (B, Nq, C), context (B, Nk, Cctx) -> (B, Nq, C).
-  public func callAsFunction(_ x: Tensor, context: Tensor, rows: inout RowGenerators) throws -> Tensor {
+  public func callAsFunction(_ x: Tensor, context: Tensor, rows: inout RowGenerators) throws
+    -> Tensor
+  {
     let p = training ? dropPath : 0
     var h = try x + crossAttn(crossNorm1(x), context: crossNorm2(context)).dropPath(p, rows: &rows)
     h = try h + attn(norm1(h)).dropPath(p, rows: &rows)
@@ -91,7 +94,8 @@ public final class CrossSelfBlock: Module, EncoderBlock {
   }
 
   /// A cross-self block needs its context.
-  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws -> Tensor
+  public func callAsFunction(_ x: Tensor, context: Tensor?, rows: inout RowGenerators) throws
+    -> Tensor
   {
     guard let context else { throw SVFAPError.badConfig("a cross-self block needs a context") }
     return try self(x, context: context, rows: &rows)

@@ -27,7 +27,8 @@ public struct CommandDeclaration: Sendable {
     bareNames: Bool = false, rootOnly: Bool = false
   ) {
     (self.name, self.topic, self.summary) = (name, topic, summary)
-    self.params = rootOnly ? params + [.choice("on", Ranks.self, Ranks.help, default: .root)] : params
+    self.params =
+      rootOnly ? params + [.choice("on", Ranks.self, Ranks.help, default: .root)] : params
     (self.returns, self.example, self.bareNames, self.rootOnly) = (
       returns, example, bareNames, rootOnly
     )

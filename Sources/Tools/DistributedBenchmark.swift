@@ -49,15 +49,17 @@ public enum DistributedBenchmark {
     }
     var stepMs: [Double] = [], reduceMs: [Double] = []
     var last = monotonicSeconds(), lastReduce = 0.0, lastBytes = 0
-    try trainer.train(clips: clips, steps: steps + 1, batch: batch, progress: { entry in
-      let now = monotonicSeconds()
-      if entry.step > 1 {
-        stepMs.append((now - last) * 1000)
-        reduceMs.append((trainer.communication.seconds - lastReduce) * 1000)
-      }
-      lastBytes = trainer.communication.bytes / max(entry.step, 1)
-      (last, lastReduce) = (now, trainer.communication.seconds)
-    })
+    try trainer.train(
+      clips: clips, steps: steps + 1, batch: batch,
+      progress: { entry in
+        let now = monotonicSeconds()
+        if entry.step > 1 {
+          stepMs.append((now - last) * 1000)
+          reduceMs.append((trainer.communication.seconds - lastReduce) * 1000)
+        }
+        lastBytes = trainer.communication.bytes / max(entry.step, 1)
+        (last, lastReduce) = (now, trainer.communication.seconds)
+      })
     return Result(
       world: world.size, threads: Threads.count, batch: batch, stepMs: median(stepMs),
       allreduceMs: median(reduceMs), megabytesPerStep: Double(lastBytes) / 1_048_576,

@@ -39,15 +39,17 @@ public final class Session {
     let base = interpreter.output, rank = world.rank
     interpreter.output = { [unowned interpreter] text in
       guard interpreter.speaksHere else { return }
-      base(text.split(separator: "\n", omittingEmptySubsequences: false)
-        .map { "[rank \(rank)] \($0)" }.joined(separator: "\n"))
+      base(
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+          .map { "[rank \(rank)] \($0)" }.joined(separator: "\n"))
     }
   }
 
   /// After a training step: the run's autosave when one is due (announced once per file, failures
   /// reported without stopping the run).
   func autosaveStep(_ run: TrainingRun, name: String, enabled: Bool, force: Bool = false) {
-    guard enabled, collective.isRoot, let result = autosave?.stepped(run, name: name, force: force) else { return }
+    guard enabled, collective.isRoot, let result = autosave?.stepped(run, name: name, force: force)
+    else { return }
     switch result {
     case .success(let path):
       if announcedAutosaves.insert(path).inserted {

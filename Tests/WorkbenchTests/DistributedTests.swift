@@ -151,9 +151,10 @@ struct DistributedTests {
     let code = waitWithLimit(pid, seconds: 60)
     #expect(code != nil, "mpirun did not end within a minute of SIGTERM")
     #expect(code != 0, "the killed run reported success")
-    let killedAt = try SafeTensorsFile(path: state).metadata["svfap.training"].flatMap {
-      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-    }?["step"] as? Int
+    let killedAt =
+      try SafeTensorsFile(path: state).metadata["svfap.training"].flatMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+      }?["step"] as? Int
     guard let killedAt, killedAt >= 3 else {
       Issue.record("no state of step 3 or later was saved: \(killedAt ?? -1)")
       return

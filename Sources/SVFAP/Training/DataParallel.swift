@@ -8,6 +8,9 @@ import Tensor
 struct DataParallel {
   /// The processes.
   let world: Collective
+  /// The flat buffer of the gradient sums, kept by the run between steps (a fresh one each step
+  /// would page-fault its megabytes in again).
+  let buffer: ReductionBuffer
   /// Largest bucket of one gradient sum, in elements (64 MB of Float32).
   static let bucketElements = 1 << 24
 
@@ -49,7 +52,8 @@ struct DataParallel {
       let other = try decoder.decode(Signature.self, from: Data(bytes))
       if other != reference {
         throw SVFAPError.badConfig(
-          "rank \(r) does not train what rank 0 trains (rank \(r)'s ≠ rank 0's): \(Self.difference(reference, other))")
+          "rank \(r) does not train what rank 0 trains (rank \(r)'s ≠ rank 0's): \(Self.difference(reference, other))"
+        )
       }
     }
     for p in run.optimizer.parameters { try broadcast(p.tensor) }
@@ -134,7 +138,9 @@ struct DataParallel {
         end += 1
       }
       let bucket = Array(start..<end).filter { holders[$0] > 0 }
-      bytes += bucket.reduce(0) { $0 + parameters[$1].tensor.count * parameters[$1].tensor.dtype.size }
+      bytes += bucket.reduce(0) {
+        $0 + parameters[$1].tensor.count * parameters[$1].tensor.dtype.size
+      }
       if parameters[start].tensor.dtype == .float32 {
         try sumBucket(bucket, parameters, Float.self, scale: Float(scale))
       } else {
@@ -152,31 +158,51 @@ struct DataParallel {
   ) throws {
     let total = bucket.reduce(0) { $0 + parameters[$1].tensor.count }
     guard total > 0 else { return }
-    var flat = [T](repeating: 0, count: total)
+    let flat = buffer.values(T.self, count: total)
+    guard let base = flat.baseAddress else { return }
     var offset = 0
     for k in bucket {
       let p = parameters[k].tensor, n = p.count
       if let g = p.grad {
-        let src = g.pointer(T.self)
-        for i in 0..<n { flat[offset + i] = src[i] }
+        (base + offset).update(from: g.pointer(T.self), count: n)
+      } else {
+        (base + offset).initialize(repeating: 0, count: n)
       }
       offset += n
     }
-    try flat.withUnsafeMutableBufferPointer { buffer in
-      if let floats = buffer as? UnsafeMutableBufferPointer<Float> {
-        try world.sum(floats)
-      } else if let doubles = buffer as? UnsafeMutableBufferPointer<Double> {
-        try world.sum(doubles)
-      }
+    if let floats = flat as? UnsafeMutableBufferPointer<Float> {
+      try world.sum(floats)
+    } else if let doubles = flat as? UnsafeMutableBufferPointer<Double> {
+      try world.sum(doubles)
     }
     offset = 0
     for k in bucket {
       let p = parameters[k].tensor, n = p.count
       let g = p.grad ?? Tensor.zeros(p.shape, dtype: p.dtype)
-      let dst = g.pointer(T.self)
-      for i in 0..<n { dst[i] = flat[offset + i] * scale }
+      let dst = g.pointer(T.self), src = base + offset
+      for i in 0..<n { dst[i] = src[i] * scale }
       p.grad = g
       offset += n
     }
+  }
+}
+
+/// Memory reused by every step's gradient sums (grown when a bucket needs more).
+final class ReductionBuffer {
+  private var memory: UnsafeMutableRawPointer?
+  private var bytes = 0
+
+  deinit { memory?.deallocate() }
+
+  /// Room for `count` values of `T` (contents undefined).
+  func values<T>(_: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
+    let need = count * MemoryLayout<T>.stride
+    if need > bytes {
+      memory?.deallocate()
+      memory = UnsafeMutableRawPointer.allocate(byteCount: need, alignment: 64)
+      bytes = need
+    }
+    return UnsafeMutableBufferPointer(
+      start: memory?.bindMemory(to: T.self, capacity: count), count: count)
   }
 }

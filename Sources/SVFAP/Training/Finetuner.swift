@@ -95,7 +95,9 @@ public final class Finetuner: TrainingRunState, TrainingRun {
       var draw = sampleGenerator(slot, sample: -1, purpose: SamplePurpose.picks)
       let picks = (0..<batch).map { _ in Int(draw.next() % UInt64(clips.count)) }
       // (b, 3, T, H, W)
-      return (try Tensor.concat(mine.map { clips[picks[$0]] }, axis: 0), mine.map { targets[picks[$0]] })
+      return (
+        try Tensor.concat(mine.map { clips[picks[$0]] }, axis: 0), mine.map { targets[picks[$0]] }
+      )
     }
   }
 

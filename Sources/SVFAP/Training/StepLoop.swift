@@ -51,7 +51,8 @@ extension TrainingRunState {
     microBatch: (MicroBatch) throws -> (loss: Tensor, clips: Int)?
   ) throws -> TrainingStop {
     let micro = max(accumulate, 1)
-    let parallel = collective.size > 1 ? DataParallel(world: collective) : nil
+    let parallel =
+      collective.size > 1 ? DataParallel(world: collective, buffer: reductionBuffer) : nil
     if let parallel {
       try parallel.synchronize(
         self, model: model,

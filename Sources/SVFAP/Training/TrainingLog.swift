@@ -64,6 +64,8 @@ public class TrainingRunState {
   /// Seconds spent summing gradients over the processes, and the bytes each process sent into
   /// those sums, since the run was made (zero alone).
   public internal(set) var communication = (seconds: 0.0, bytes: 0)
+  /// The gradient sums' buffer, kept between steps.
+  let reductionBuffer = ReductionBuffer()
   /// This process's part of every global batch.
   public var shard: Shard { Shard(index: collective.rank, count: collective.size) }
 

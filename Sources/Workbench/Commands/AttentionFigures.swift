@@ -25,7 +25,8 @@ struct ShowAttention: SessionCommand {
       .option(
         "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455", rootOnly: true)
+    returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455",
+    rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self),
@@ -72,7 +73,8 @@ struct ShowBottleneck: SessionCommand {
       .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(
         Limits.index),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3", rootOnly: true)
+    returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3",
+    rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self),

@@ -98,7 +98,8 @@ struct ShowScatter: SessionCommand {
       .positional("actual", .list, "true values"),
       .option("name", .string, "the target's name", default: .string("target")),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\"", rootOnly: true)
+    returns: "nil (prints the figure's path)", example: "show_scatter pv tv name: \"valence\"",
+    rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     func numbers(_ name: String) throws -> [Double] {

@@ -86,7 +86,8 @@ struct ShowMask: SessionCommand {
         "model", .handle("model"), "a model whose token grid to use (default: svfap-base's)",
         default: .nilValue),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)", rootOnly: true)
+    returns: "nil (prints the figure's path)", example: "show_mask clip tube(0.9, seed: 2)",
+    rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let clip = try a.handle("clip", as: TensorHandle.self),
