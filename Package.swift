@@ -58,7 +58,6 @@ let package = Package(
       name: "Workbench",
       dependencies: [
         "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot",
-        "Distributed",
       ]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
     .executableTarget(

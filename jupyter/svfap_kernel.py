@@ -93,12 +93,13 @@ class SvfapKernel(Kernel):
             event = self._read()
             if event is None:
                 code = self.proc.wait()
-                text = f"the svfap process ended (exit code {code}); the next cell starts a new session\n"
+                text = (f"the svfap process ended (exit code {code}) and its session with it; the next cell "
+                        "starts a new session (or restart the kernel)")
+                error = {"ename": "KernelDied", "evalue": text, "traceback": ["KernelDied: " + text]}
                 if not silent:
-                    self.send_response(self.iopub_socket, "stream", {"name": "stderr", "text": text})
+                    self.send_response(self.iopub_socket, "error", error)
                 self.proc = None
-                return {"status": "error", "execution_count": self.execution_count, "ename": "KernelDied",
-                        "evalue": text.strip(), "traceback": [text.strip()]}
+                return {"status": "error", "execution_count": self.execution_count, **error}
             kind = event.get("type")
             if kind == "done":
                 status = event.get("status", "ok")

@@ -20,6 +20,8 @@ public final class Session {
   public var autosave: Autosave?
   /// The processes this session trains with (one alone, or the ranks of an `mpirun` run).
   public private(set) var collective: Collective = SingleProcess()
+  /// Output that ranks other than 0 show too (nil alone: the interpreter's output).
+  private var everyRankOutput: ((String) -> Void)?
 
   /// A new session (threads: both cores).
   public init() {
@@ -37,12 +39,21 @@ public final class Session {
     Threads.count = max(1, min(2, Threads.available) / max(localProcesses, 1))
     guard world.rank != 0 else { return }
     let base = interpreter.output, rank = world.rank
-    interpreter.output = { [unowned interpreter] text in
-      guard interpreter.speaksHere else { return }
+    let prefixed: (String) -> Void = { text in
       base(
         text.split(separator: "\n", omittingEmptySubsequences: false)
           .map { "[rank \(rank)] \($0)" }.joined(separator: "\n"))
     }
+    everyRankOutput = prefixed
+    interpreter.output = { [unowned interpreter] text in
+      if interpreter.speaksHere { prefixed(text) }
+    }
+  }
+
+  /// Says something every rank must say for itself (a row this rank could not read), prefixed
+  /// with its rank when it is not rank 0; alone, the interpreter's output.
+  public func sayOnEveryRank(_ text: String) {
+    (everyRankOutput ?? interpreter.output)(text)
   }
 
   /// After a training step: the run's autosave when one is due (announced once per file, failures

@@ -59,9 +59,12 @@ struct JupyterInstall: ParsableCommand {
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     } catch {
-      throw ValidationError(
-        "cannot write the kernelspec into \(folder) (\(error.localizedDescription)); a read-only prefix? try --user"
-      )
+      printError(
+        """
+        svfap jupyter install: cannot write the kernelspec into \(folder) \
+        (\(error.localizedDescription)); a read-only prefix? try --user
+        """)
+      throw ExitCode(73)
     }
     let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent()

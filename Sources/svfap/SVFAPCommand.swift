@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import Media
 import Plot
@@ -65,7 +66,18 @@ struct SVFAPCommand: ParsableCommand {
       }
     }
     if let commands {
-      throw ExitCode(Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing))
+      let world = try ProcessGroup.join(session)
+      let code = Batch.run(commands, file: "<-e>", session: session, keepGoing: keepGoing)
+      ProcessGroup.leave(world, code: code)
+      throw ExitCode(code)
+    }
+    if MPIWorld.isLaunchedByMPI {
+      printError(
+        """
+        svfap: under mpirun the prompt and standard input would reach rank 0 only; run a script \
+        with `mpirun -n N svfap run FILE` (or `svfap -e 'COMMANDS'`)
+        """)
+      throw ExitCode(64)
     }
     if isatty(0) == 1 {
       let autosaves =

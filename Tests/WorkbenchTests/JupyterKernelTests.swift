@@ -59,6 +59,17 @@ struct JupyterKernelTests {
     result["train_interrupted"] = interrupted("train m c steps: 100000 total: 100000 autosave: false", 4)
     result["after"] = run("print x")
     result["step"] = run("print m.step")
+    # The svfap process dies under the kernel (killed from outside): the next cell says so, then a
+    # fresh session answers.
+    import os, signal
+    kernel_pid = km.provisioner.process.pid
+    children = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(kernel_pid)]
+    for child in children: os.kill(child, signal.SIGKILL)
+    t0 = time.time()
+    result["died"] = run("print 1", timeout=60)
+    result["died_s"] = time.time() - t0
+    result["after_death"] = run("print type(x)")
     km.restart_kernel(now=True)
     kc.wait_for_ready(timeout=60)
     result["restarted"] = run("print type(x)")
@@ -126,6 +137,16 @@ struct JupyterKernelTests {
       step > 0 && step < 100_000, "the model keeps the steps trained before the interrupt (\(step))"
     )
     #expect(r["invalid"] as? String == "invalid")
+    let died = cell("died")["errors"] as? [String] ?? []
+    #expect(
+      cell("died")["status"] as? String == "error"
+        && died.first?.contains("KernelDied: the svfap process ended") == true
+        && died.first?.contains("the next cell starts a new session") == true,
+      "a dead process is reported, with how to go on: \(died)")
+    #expect((r["died_s"] as? Double ?? 99) < 10, "the report comes at once, not after a hang")
+    #expect(
+      (cell("after_death")["errors"] as? [String])?.first?.contains("unknown name 'x'") == true,
+      "the next cell runs in a fresh session")
     // Overhead figures (reported in the issue notes; measured, not asserted).
     print(
       "jupyter: kernel start \(r["start_s"] ?? "?") s, empty cell round trip \(r["empty_cell_ms"] ?? "?") ms"
@@ -201,5 +222,50 @@ struct JupyterKernelTests {
     ] {
       #expect(out.contains("\(test) (") && !out.contains("FAIL: \(test)"), "\(test) did not pass")
     }
+  }
+
+  @Test func lexerAndPapermillParameters() throws {
+    let dir = try Self.installedKernel("tools")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    var status: Int32 = 0
+    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
+    defer { unsetenv("JUPYTER_PATH") }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let suite = root.appendingPathComponent("Tests/WorkbenchTests/jupyter/test_language_tools.py")
+    let saved = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(root.path)
+    defer { FileManager.default.changeCurrentDirectoryPath(saved) }
+    let pid = try spawnProcess(
+      "python3", [suite.path, "-v"], stdout: dir + "/out.txt", keepStderr: true)
+    waitpid(pid, &status, 0)
+    let out = (try? String(contentsOfFile: dir + "/out.txt", encoding: .utf8)) ?? ""
+    #expect(out.contains("\nOK"), "\(out.suffix(2000))")
+    for test in [
+      "test_highlights_keywords_strings_numbers_comments", "test_keywords_are_the_languages",
+      "test_parameters_reach_the_kernel",
+    ] {
+      #expect(out.contains("\(test) (") && !out.contains("FAIL: \(test)"), "\(test) did not pass")
+    }
+  }
+
+  @Test func installIntoAReadOnlyPrefixSaysSo() throws {
+    // /proc refuses new folders even to root, as a read-only mount does.
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "install-\(UUID().uuidString).txt"
+    ).path
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    var status: Int32 = 0
+    waitpid(
+      try spawnProcess(
+        REPLTests.svfap, ["jupyter", "install", "--prefix", "/proc/svfap-prefix"], stdout: out,
+        keepStderr: true),
+      &status, 0)
+    let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    #expect(status != 0)
+    #expect(
+      text.contains(
+        "cannot write the kernelspec into /proc/svfap-prefix/share/jupyter/kernels/svfap")
+        && text.contains("read-only prefix"), "\(text)")
   }
 }

@@ -134,7 +134,8 @@ struct Finetune: SessionCommand {
         } else {
           let source = StreamedClips(
             manifest: selection.chosen, root: selection.root, spec: clipOptions.spec, batch: batch,
-            onError: clipOptions.onError, run: ft, report: { interp.output($0) })
+            onError: clipOptions.onError, run: ft,
+            report: { [session] in session.sayOnEveryRank($0) })
           (source.repeats, source.augmentation) = (augment.repeats, augment.augmentation)
           next = source.next
         }

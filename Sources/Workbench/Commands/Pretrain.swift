@@ -103,7 +103,7 @@ struct Pretrain: SessionCommand {
         let source = StreamedClips(
           manifest: streamed.unlabeled, root: streamed.root, spec: clipOptions.spec, batch: batch,
           onError: clipOptions.onError, run: t,
-          report: { interp.output($0) })
+          report: { [session] in session.sayOnEveryRank($0) })
         return try t.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
           _ in try source.next()?.0
         }
