@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import SVFAP
 import Script
@@ -20,6 +21,8 @@ public final class Session {
   public var autosave: Autosave?
   /// The processes this session trains with (one alone, or the ranks of an `mpirun` run).
   public private(set) var collective: Collective = SingleProcess()
+  /// Whether train/finetune split small models' batches over threads of this process (`set split:`).
+  public var splitThreads = true
   /// Output that ranks other than 0 show too (nil alone: the interpreter's output).
   private var everyRankOutput: ((String) -> Void)?
 
@@ -48,6 +51,14 @@ public final class Session {
     interpreter.output = { [unowned interpreter] text in
       if interpreter.speaksHere { prefixed(text) }
     }
+  }
+
+  /// Threads a training call of `config` at global `batch` uses (1: no split).
+  func split(_ config: SVFAPConfig, batch: Int) -> Int {
+    guard splitThreads else { return 1 }
+    return SplitTraining.members(
+      for: config, batch: batch, collective: collective,
+      cores: min(Threads.count, Threads.available))
   }
 
   /// Says something every rank must say for itself (a row this rank could not read), prefixed

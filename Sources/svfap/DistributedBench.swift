@@ -21,8 +21,23 @@ extension Bench {
     @Option(help: "Timed steps after one warm-up step (median reported).") var steps = 10
     @Option(help: "Threads per process (default: 2 cores shared by this machine's ranks).")
     var threads: Int?
+    @Option(
+      help: """
+        Train as N threads of this process instead (a replica and a shard each, one kernel thread \
+        each); 0: off.
+        """)
+    var split = 0
 
     func run() throws {
+      if split > 0 {
+        try OptionCheck.check("split", split, in: 1...64)
+        let results = ThreadGroup.run(size: split) { member in
+          try DistributedBenchmark.run(
+            world: member, preset: preset, batch: batch, steps: steps, threads: 1)
+        }
+        print(try results[0].get().json)
+        return
+      }
       let world = try MPIWorld.start()
       defer { (world as? MPIWorld)?.finish() }
       let local = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? 1

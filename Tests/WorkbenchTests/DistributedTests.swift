@@ -91,25 +91,37 @@ struct DistributedTests {
     let dir = try folder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let data = Self.root.appendingPathComponent("examples/synthetic/folds.csv").path
-    let alone = try svfap(ranks: nil, "equivalence.svfap", [dtype, dir, data], in: dir)
+    let alone = try svfap(ranks: nil, "equivalence.svfap", [dtype, dir, data, "alone"], in: dir)
     #expect(alone.code == 0, "\(alone.output.suffix(2000))")
-    let two = try svfap(ranks: 2, "equivalence.svfap", [dtype, dir, data], in: dir)
+    let threads = try svfap(
+      ranks: nil, "equivalence.svfap", [dtype, dir, data, "threads"], in: dir)
+    #expect(threads.code == 0, "\(threads.output.suffix(2000))")
+    let two = try svfap(ranks: 2, "equivalence.svfap", [dtype, dir, data, "mpi"], in: dir)
     #expect(two.code == 0, "\(two.output.suffix(2000))")
-    guard alone.code == 0, two.code == 0, let tol = Self.tolerance[dtype] else { return }
+    guard alone.code == 0, threads.code == 0, two.code == 0, let tol = Self.tolerance[dtype] else {
+      return
+    }
     for kind in ["pretrain", "finetune"] {
       for step in 1...5 {
-        let one = "\(dir)/\(kind)-n1-s\(step)-r0.safetensors"
-        let r0 = "\(dir)/\(kind)-n2-s\(step)-r0.safetensors"
-        let r1 = "\(dir)/\(kind)-n2-s\(step)-r1.safetensors"
+        let one = "\(dir)/\(kind)-alone-s\(step)-r0.safetensors"
+        let r0 = "\(dir)/\(kind)-mpi-s\(step)-r0.safetensors"
+        let r1 = "\(dir)/\(kind)-mpi-s\(step)-r1.safetensors"
         let ranks = try compare(r0, r1, relative: 0, absolute: 1)
         #expect(ranks.bitwise, "\(kind) step \(step): the two ranks' parameters differ")
-        let split = try compare(one, r0, relative: tol.relative, absolute: tol.absolute)
-        #expect(
-          split.worst <= 1,
-          """
-          \(kind) step \(step) (\(dtype)): 2 ranks × batch 2 differ from 1 × batch 4 in \
-          \(split.name) by \(split.worst) × the tolerance
-          """)
+        for (other, how) in [
+          (r0, "2 ranks × batch 2"),
+          (
+            "\(dir)/\(kind)-threads-s\(step)-r0.safetensors", "2 threads × batch 2"
+          ),
+        ] {
+          let split = try compare(one, other, relative: tol.relative, absolute: tol.absolute)
+          #expect(
+            split.worst <= 1,
+            """
+            \(kind) step \(step) (\(dtype)): \(how) differ from 1 × batch 4 in \(split.name) by \
+            \(split.worst) × the tolerance
+            """)
+        }
       }
     }
   }

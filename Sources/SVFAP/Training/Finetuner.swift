@@ -208,6 +208,18 @@ public final class Finetuner: TrainingRunState, TrainingRun {
     }
   }
 
+  /// A fine-tuner of a fresh model of the same architecture and precision with this run's
+  /// settings (weights and optimizer state come from this run when they train together).
+  public func replica() throws -> Finetuner {
+    let copy = Finetuner(
+      model: try FinetuneModel(model.config, dtype: model.head.weight.dtype), task: task,
+      totalSteps: schedule.totalSteps, batch: schedule.batch)
+    copy.copySettings(from: self)
+    (copy.mixupAlpha, copy.cutmixAlpha) = (mixupAlpha, cutmixAlpha)
+    copy.model.train(model.training)
+    return copy
+  }
+
   // MARK: checkpoints
 
   /// Everything needed to resume fine-tuning (weights, moments, schedule, RNG, step, task, lr

@@ -94,6 +94,16 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
     }
   }
 
+  /// A trainer of a fresh model of the same architecture and precision with this run's settings
+  /// (weights and optimizer state come from this run when they train together).
+  public func replica() throws -> Pretrainer {
+    let copy = Pretrainer(
+      model: try PretrainModel(model.config, dtype: model.maskToken.dtype),
+      totalSteps: schedule.totalSteps, batch: schedule.batch, maskRatio: maskRatio)
+    copy.copySettings(from: self)
+    return copy
+  }
+
   // MARK: checkpoints
 
   /// Everything needed to resume: weights (`model.*`), optimizer moments (`opt.m.*`, `opt.v.*`) in

@@ -86,6 +86,18 @@ public class TrainingRunState {
     dataSeed = seed &+ 0x5EED
   }
 
+  /// Takes `other`'s schedule, optimizer settings and lr scales, clipping, accumulation and data
+  /// seed (not its log file: one writer per run).
+  func copySettings(from other: TrainingRunState) {
+    schedule = other.schedule
+    optimizer.settings = other.optimizer.settings
+    optimizer.lrScale = other.optimizer.lrScale
+    (clipGrad, accumulate, dataSeed, dataPosition) = (
+      other.clipGrad, other.accumulate, other.dataSeed, other.dataPosition
+    )
+    rng = other.rng
+  }
+
   /// The shared part of the checkpoint state (the subclass adds its own fields).
   func state(config: SVFAPConfig, maskRatio: Double?, modelRNG: [UInt64]) -> TrainingState {
     var state = TrainingState(
@@ -113,6 +125,9 @@ public class TrainingRunState {
 public protocol TrainingRun: TrainingRunState {
   /// Writes a resumable checkpoint atomically.
   func save(to path: String) throws
+  /// Another run with the same model architecture, precision and settings (its weights and
+  /// optimizer state are copied when training starts together: a thread's replica).
+  func replica() throws -> Self
 }
 
 /// Appends one JSON object and a newline to a file (created when missing).

@@ -122,28 +122,30 @@ struct Finetune: SessionCommand {
     h.state = .finetuning(model, run: ft)
     let call = TrainingCall(session: session, interp: interp, options: options, name: "finetune")
     let stopped = try a.located {
-      try call.run(ft, steps: plan.steps, clipsPerStep: batch * augment.repeats * ft.accumulate) {
-        report in
+      try call.run(
+        ft, steps: plan.steps, clipsPerStep: batch * augment.repeats * ft.accumulate,
+        split: session.split(model.config, batch: batch)
+      ) { run, report in
         let next: () throws -> (Tensor, [[Double]])?
         if let data {
           let source = try ShuffledClips(
             views: data.views, targets: data.targets, videosPerBatch: batch,
             repeats: augment.repeats,
-            augmentation: augment.augmentation, run: ft)
+            augmentation: augment.augmentation, run: run)
           next = source.next
         } else {
           let source = StreamedClips(
             manifest: selection.chosen, root: selection.root, spec: clipOptions.spec, batch: batch,
-            onError: clipOptions.onError, run: ft,
-            report: { [session] in session.sayOnEveryRank($0) })
+            onError: clipOptions.onError, run: run, report: call.rowReport(main: run === ft))
           (source.repeats, source.augmentation) = (augment.repeats, augment.augmentation)
           next = source.next
         }
-        return try ft.train(
+        return try run.train(
           steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report
         ) { _ in try next() }
       }
     }
+    call.flushRowReports()
     return .record(
       Record([
         ("step", .number(Double(ft.step))), ("loss", .number(ft.losses.last ?? .nan)),

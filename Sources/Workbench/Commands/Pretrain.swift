@@ -91,24 +91,26 @@ struct Pretrain: SessionCommand {
     let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
     let call = TrainingCall(session: session, interp: interp, options: options, name: "pretrain")
     let stopped = try a.located {
-      try call.run(t, steps: plan.steps, clipsPerStep: batch * t.accumulate, terminalBar: live == 0)
-      {
+      try call.run(
+        t, steps: plan.steps, clipsPerStep: batch * t.accumulate,
+        split: session.split(model.config, batch: batch), terminalBar: live == 0
+      ) {
         if live > 0 && terminal && $0.step % live == 0 { drawLive(t, interp) }
-      } _: { report in
+      } _: { run, report in
         guard let streamed else {
-          return try t.train(
+          return try run.train(
             clips: clips, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending },
             progress: report)
         }
         let source = StreamedClips(
           manifest: streamed.unlabeled, root: streamed.root, spec: clipOptions.spec, batch: batch,
-          onError: clipOptions.onError, run: t,
-          report: { [session] in session.sayOnEveryRank($0) })
-        return try t.train(steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report) {
-          _ in try source.next()?.0
-        }
+          onError: clipOptions.onError, run: run, report: call.rowReport(main: run === t))
+        return try run.train(
+          steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report
+        ) { _ in try source.next()?.0 }
       }
     }
+    call.flushRowReports()
     if live > 0 && !terminal && !t.log.isEmpty { drawLive(t, interp) }
     return .record(
       Record([

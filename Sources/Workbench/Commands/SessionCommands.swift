@@ -36,11 +36,21 @@ struct SetSettings: SessionCommand {
         "autosave_minutes", .number, "…or after this many minutes, whichever comes first",
         default: .nilValue
       ).within(0.01...1e6),
+      .option(
+        "split", .bool,
+        """
+        train and finetune split each batch of a small model (width ≤ 256: svfap-nano, \
+        svfap-tiny) over the session's threads, a model replica each with single-threaded \
+        kernels, when the batch divides (faster than two BLAS threads on small matrices; the same \
+        results)
+        """,
+        default: .nilValue),
     ],
     returns: "record of the settings", example: "set threads: 2 autosave_every: 50")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     if let n = try a.intIfGiven("threads") { Threads.count = n }
+    if a.has("split") { session.splitThreads = try a.bool("split") }
     if let save = session.autosave {
       if a.has("autosave") { save.enabled = try a.bool("autosave") }
       if let n = try a.intIfGiven("autosave_every") { save.everySteps = n }
@@ -48,7 +58,9 @@ struct SetSettings: SessionCommand {
     } else if a.has("autosave") || a.has("autosave_every") || a.has("autosave_minutes") {
       throw a.error("this session has no autosave folder (the svfap program makes one)")
     }
-    var fields: [(String, Value)] = [("threads", .number(Double(Threads.count)))]
+    var fields: [(String, Value)] = [
+      ("threads", .number(Double(Threads.count))), ("split", .bool(session.splitThreads)),
+    ]
     if let save = session.autosave {
       fields += [
         ("autosave", .bool(save.enabled)), ("autosave_folder", .string(save.folder)),
