@@ -74,7 +74,9 @@ public final class StreamedClips {
     if run.dataPosition < 0 { run.dataPosition = 0 }  // an edited checkpoint
     let shard = run.shard, local = try shard.localBatch(of: batch)
     var clips: [Tensor] = [], labels: [[Double]] = [], positions: [Int] = []
-    var emptyEpochs = 0, readThisEpoch = false
+    // A process's share of an epoch may be a single row: it gives up only when the rows that failed
+    // since its last good clip cover the whole manifest (or after many empty epochs).
+    var emptyEpochs = 0, readThisEpoch = false, failed: Set<Int> = []
     while labels.count < local {
       let e = run.dataPosition / n, pos = run.dataPosition % n
       let current: ClipLoader
@@ -91,12 +93,15 @@ public final class StreamedClips {
       }
       let b = try current.next(limit: local - labels.count)
       run.dataPosition = e * n + current.position
-      for s in current.skipped.dropFirst(reported) where skippedRows.insert(s.row).inserted {
-        report("skipped \(manifest.rows[s.row].path): \(s.error)")
+      for s in current.skipped.dropFirst(reported) {
+        failed.insert(s.row)
+        if skippedRows.insert(s.row).inserted {
+          report("skipped \(manifest.rows[s.row].path): \(s.error)")
+        }
       }
       reported = current.skipped.count
       if let b {
-        readThisEpoch = true
+        (readThisEpoch, failed) = (true, [])
         clips.append(b.clips)
         labels += b.labels
         positions += b.positions.map { e * n + $0 }
@@ -104,7 +109,7 @@ public final class StreamedClips {
       }
       run.dataPosition = (e + 1) * n  // this process's share of the epoch is used up
       emptyEpochs = readThisEpoch ? 0 : emptyEpochs + 1
-      guard emptyEpochs < 2 else {
+      guard failed.count < n, emptyEpochs < 64 + 4 * n else {
         throw MediaError(root, "no video of the \(n) rows could be read")
       }
     }
