@@ -11,42 +11,64 @@ public let imagenetStd: [Float] = [0.229, 0.224, 0.225]
 public func normalizedPixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfig) throws
   -> Tensor
 {
-  let (b, ch, p, kt) = (video.shape[0], c.inChans, c.patchSize, c.tubelet)
-  let g = c.gridSide
+  try Profile.measure(.target) { try pixelTargets(video, mask: mask, config: c) }
+}
+
+/// `normalizedPixelTargets`' work, in the clip's precision.
+private func pixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfig) throws
+  -> Tensor
+{
+  let out = Tensor.zeros(
+    [video.shape[0], mask.masked.first?.count ?? 0, c.valuesPerTubelet], dtype: video.dtype)
+  if video.dtype == .float32 {
+    fillTargets(video.pointer(Float.self), out.pointer(Float.self), video.shape[0], mask, c)
+  } else {
+    fillTargets(video.pointer(Double.self), out.pointer(Double.self), video.shape[0], mask, c)
+  }
+  return out
+}
+
+/// Reads each masked tubelet of clips `v` (B, 3, T, H, W) straight from memory, un-normalizes it
+/// in T's precision with float32 constants (as the authors' code does), and writes its values
+/// normalized per channel (Double statistics) into `out` (B, Nm, tubelet·P·P·3), laid out
+/// (t, h, w, c).
+private func fillTargets<T: BinaryFloatingPoint>(
+  _ v: UnsafeMutablePointer<T>, _ out: UnsafeMutablePointer<T>, _ b: Int, _ mask: TokenMask,
+  _ c: SVFAPConfig
+) {
+  let (ch, p, kt, g) = (c.inChans, c.patchSize, c.tubelet, c.gridSide)
   let nm = mask.masked.first?.count ?? 0
   let per = kt * p * p
-  let out = Tensor.zeros([b, nm, per * ch], dtype: video.dtype)
-  let v = video.toDoubles()
-  let single = video.dtype == .float32
   let (hh, ww, frames) = (c.imgSize, c.imgSize, c.frames)
+  let single = T.self == Float.self
   var patch = [Double](repeating: 0, count: per)
-  var values = [Double](repeating: 0, count: per * ch)
   for bi in 0..<b {
     for (j, n) in mask.masked[bi].enumerated() {
       let (ti, hi, wi) = (n / (g * g), (n / g) % g, n % g)
+      let row = out + (bi * nm + j) * per * ch
       for cc in 0..<ch {
-        let mean = Double(imagenetMean[cc % 3]), std = Double(imagenetStd[cc % 3])
-        var k = 0
+        let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
+        let (mean, std) = (Double(meanF), Double(stdF))
+        var k = 0, sum = 0.0
         for dt in 0..<kt {
           for dh in 0..<p {
             let base = (((bi * ch + cc) * frames + ti * kt + dt) * hh + hi * p + dh) * ww + wi * p
             for dw in 0..<p {
-              // Un-normalize in the clip's precision with float32 constants, as the authors' code
-              // does.
-              patch[k] =
-                single
-                ? Double(Float(v[base + dw]) * Float(std) + Float(mean)) : v[base + dw] * std + mean
+              let x = v[base + dw]
+              let value =
+                single ? Double(Float(x) * stdF + meanF) : Double(x) * std + mean
+              patch[k] = value
+              sum += value
               k += 1
             }
           }
         }
-        let m = patch.reduce(0, +) / Double(per)
-        let variance = patch.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(per - 1)
-        let denom = variance.squareRoot() + 1e-6
-        for k in 0..<per { values[k * ch + cc] = (patch[k] - m) / denom }
+        let m = sum / Double(per)
+        var squares = 0.0
+        for k in 0..<per { squares += (patch[k] - m) * (patch[k] - m) }
+        let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
+        for k in 0..<per { row[k * ch + cc] = T((patch[k] - m) / denom) }
       }
-      for (k, x) in values.enumerated() { out[flat: (bi * nm + j) * per * ch + k] = x }
     }
   }
-  return out
 }

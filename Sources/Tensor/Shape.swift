@@ -72,10 +72,12 @@ extension Tensor {
       inner = outShape[(a + 1)...].reduce(1, *) * first.dtype.size
     let rowBytes = outShape[a] * inner
     var offset = 0
-    for p in parts {
-      let bytes = p.shape[a] * inner
-      for o in 0..<outer { memcpy(out.raw + o * rowBytes + offset, p.raw + o * bytes, bytes) }
-      offset += bytes
+    Profile.measure(.copies) {
+      for p in parts {
+        let bytes = p.shape[a] * inner
+        for o in 0..<outer { memcpy(out.raw + o * rowBytes + offset, p.raw + o * bytes, bytes) }
+        offset += bytes
+      }
     }
     let sizes = parts.map { $0.shape[a] }
     return first.record(out, parts) { g in
@@ -99,8 +101,10 @@ extension Tensor {
     outShape[a] = n
     let out = Tensor(uninitialized: outShape, dtype: dtype)
     let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *) * dtype.size
-    for o in 0..<outer {
-      memcpy(out.raw + o * n * inner, raw + (o * shape[a] + start) * inner, n * inner)
+    Profile.measure(.copies) {
+      for o in 0..<outer {
+        memcpy(out.raw + o * n * inner, raw + (o * shape[a] + start) * inner, n * inner)
+      }
     }
     let full = shape
     return record(out, [self]) { g in
@@ -141,9 +145,11 @@ extension Tensor {
     }
     let out = Tensor(uninitialized: [b, kk, c], dtype: dtype)
     let row = c * dtype.size
-    for bi in 0..<b {
-      for (j, i) in indices[bi].enumerated() {
-        memcpy(out.raw + (bi * kk + j) * row, raw + (bi * n + i) * row, row)
+    Profile.measure(.copies) {
+      for bi in 0..<b {
+        for (j, i) in indices[bi].enumerated() {
+          memcpy(out.raw + (bi * kk + j) * row, raw + (bi * n + i) * row, row)
+        }
       }
     }
     return record(out, [self]) { g in [try g.scatterRows(indices, count: n)] }
@@ -209,6 +215,17 @@ func permuteCopy(
   let inner = shape[rank - 1]
   let outerCount = total / inner
   let srcInnerStride = srcStrides[rank - 1]
+  Profile.measure(.copies) {
+    permuteRows(outerCount, inner, shape, srcStrides, blockContiguous, srcInnerStride, src, dst, es)
+  }
+}
+
+/// The rows of `permuteCopy`, split over threads.
+private func permuteRows(
+  _ outerCount: Int, _ inner: Int, _ shape: [Int], _ srcStrides: [Int], _ blockContiguous: Bool,
+  _ srcInnerStride: Int, _ src: UnsafeRawPointer, _ dst: UnsafeMutableRawPointer, _ es: Int
+) {
+  let rank = shape.count
   parallelRange(outerCount, costPerItem: inner) { s, e in
     var index = outerIndex(ofRow: s, shape)
     for row in s..<e {

@@ -38,7 +38,7 @@ public final class Tensor {
   /// Raw pointer to the first element.
   package var raw: UnsafeMutableRawPointer { storage.base }
   /// The kernels of this tensor's dtype.
-  var k: any Scalar.Type { dtype.kernels }
+  var k: KernelDispatch { KernelDispatch(s: dtype.kernels) }
 
   /// Typed pointer to the elements (the type must match `dtype`).
   public func pointer<T: BinaryFloatingPoint>(_ type: T.Type) -> UnsafeMutablePointer<T> {

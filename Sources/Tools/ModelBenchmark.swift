@@ -22,13 +22,22 @@ public enum ModelBenchmark {
     public let gflopPerSecond: Double
     /// Peak resident memory of the process so far.
     public let peakRssMB: Double
+    /// With `profile`: mean milliseconds per step by kind of work ("other": the rest of the step).
+    public var profileMs: [(kind: String, ms: Double)] = []
 
     /// The JSON line.
     public var json: String {
       """
       {\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \
-      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))}
+      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))\(profileJSON)}
       """
+    }
+
+    /// `, "profile_ms": {...}` when profiled.
+    var profileJSON: String {
+      guard !profileMs.isEmpty else { return "" }
+      let fields = profileMs.map { "\"\($0.kind)\": \(r1($0.ms))" }.joined(separator: ", ")
+      return ", \"profile_ms\": {\(fields)}"
     }
   }
 
@@ -53,7 +62,7 @@ public enum ModelBenchmark {
   /// Times `runs` steps after `warmup` steps.
   public static func run(
     preset: String, task: ModelTask, mode: BenchmarkMode, batch: Int, threads: Int, runs: Int,
-    warmup: Int = 1, maskRatio: Double = 0.9
+    warmup: Int = 1, maskRatio: Double = 0.9, profile: Bool = false
   ) throws -> Result {
     let cfg = try SVFAPConfig.preset(preset)
     guard batch >= 1 else { throw SVFAPError.badConfig("--batch must be at least 1") }
@@ -94,16 +103,26 @@ public enum ModelBenchmark {
     }
     for _ in 0..<warmup { try step() }
     var times: [Double] = []
+    if profile { Profile.start() }
     for _ in 0..<max(runs, 1) {
       let t0 = monotonicSeconds()
       try step()
       times.append((monotonicSeconds() - t0) * 1000)
     }
+    let kinds = profile ? Profile.stop() : [:]
+    let mean = times.reduce(0, +) / Double(times.count)
     times.sort()
     let median = times[times.count / 2]
-    return Result(
+    var result = Result(
       medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9,
       peakRssMB: peakRssMB())
+    if profile {
+      let per = Profile.Kind.allCases.map {
+        (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count))
+      }
+      result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
+    }
+    return result
   }
 
   /// Repeats forward+backward of `blocks` Transformer blocks (C 512, 800 tokens) and reports RSS

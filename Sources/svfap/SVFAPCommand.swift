@@ -180,11 +180,17 @@ extension Bench {
     @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
+    @Flag(
+      help: """
+        Add where a step's time goes by kind of work (matmul, softmax, norm, elementwise, \
+        reduction, copies, target, optimizer, other), mean ms per step.
+        """)
+    var profile = false
 
     func run() throws {
       let r = try ModelBenchmark.run(
         preset: preset, task: task, mode: mode, batch: batch, threads: threads, runs: runs,
-        maskRatio: maskRatio)
+        maskRatio: maskRatio, profile: profile)
       print(r.json)
     }
   }

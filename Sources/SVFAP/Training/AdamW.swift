@@ -54,6 +54,11 @@ public final class AdamW {
   /// Applies one update with learning rate `lr` from the parameters' gradients (a parameter without
   /// a gradient is left as it is), then drops the gradients.
   public func update(lr: Double) {
+    Profile.measure(.optimizer) { apply(lr: lr) }
+  }
+
+  /// The update's arithmetic.
+  private func apply(lr: Double) {
     step += 1
     let (b1, b2) = (settings.beta1, settings.beta2)
     let c1 = 1 - pow(b1, Double(step)), c2 = 1 - pow(b2, Double(step))

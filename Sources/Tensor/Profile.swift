@@ -1,0 +1,136 @@
+import Synchronization
+
+/// Where a step's time goes, by kind of work: the kernels time themselves into these counters
+/// while profiling is on (`svfap bench model --profile`); off, a kernel pays one atomic load.
+public enum Profile {
+  /// A kind of work.
+  public enum Kind: Int, CaseIterable, Sendable {
+    /// Matrix products (BLAS gemm: linear layers, attention scores and values).
+    case matmul
+    /// Softmax forward and backward (attention probabilities, cross-entropy).
+    case softmax
+    /// LayerNorm forward and backward.
+    case norm
+    /// Element-wise maps with broadcasting (add, multiply, GELU, affine…).
+    case elementwise
+    /// Sums over an axis (bias gradients, means, losses).
+    case reduction
+    /// Layout copies (permute, concat, slice, gather/scatter of tokens).
+    case copies
+    /// The pretraining target (normalized pixels of the masked tubelets).
+    case target
+    /// The optimizer's update.
+    case optimizer
+
+    /// The name in reports.
+    public var name: String {
+      ["matmul", "softmax", "norm", "elementwise", "reduction", "copies", "target", "optimizer"][
+        rawValue]
+    }
+  }
+
+  private static let on = Atomic<Bool>(false)
+  private static let nanoseconds = Mutex([Int](repeating: 0, count: Kind.allCases.count))
+
+  /// Starts counting from zero.
+  public static func start() {
+    nanoseconds.withLock { $0 = [Int](repeating: 0, count: Kind.allCases.count) }
+    on.store(true, ordering: .relaxed)
+  }
+
+  /// Stops counting; returns seconds per kind.
+  @discardableResult
+  public static func stop() -> [Kind: Double] {
+    on.store(false, ordering: .relaxed)
+    let counts = nanoseconds.withLock { $0 }
+    var out: [Kind: Double] = [:]
+    for k in Kind.allCases { out[k] = Double(counts[k.rawValue]) / 1e9 }
+    return out
+  }
+
+  /// Runs `body`, counting its wall time under `kind` while profiling is on.
+  @inline(__always)
+  public static func measure<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
+    guard on.load(ordering: .relaxed) else { return try body() }
+    let t0 = monotonicSeconds()
+    defer {
+      let ns = Int((monotonicSeconds() - t0) * 1e9)
+      nanoseconds.withLock { $0[kind.rawValue] += ns }
+    }
+    return try body()
+  }
+}
+
+/// The kernels of a runtime dtype, each timed into `Profile` under its kind.
+struct KernelDispatch {
+  let s: any Scalar.Type
+
+  func gemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+    a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int, beta: Double,
+    c: UnsafeMutableRawPointer, ldc: Int
+  ) {
+    Profile.measure(.matmul) {
+      s.gemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b,
+        ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+  }
+  func unary(_ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int) {
+    Profile.measure(.elementwise) { s.unary(op, x, y, n) }
+  }
+  func unaryBackward(
+    _ op: UnaryOp, _ x: UnsafeRawPointer, _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer,
+    _ gx: UnsafeMutableRawPointer, _ n: Int
+  ) {
+    Profile.measure(.elementwise) { s.unaryBackward(op, x, y, gy, gx, n) }
+  }
+  func layerNormForward(
+    _ x: UnsafeRawPointer, _ w: UnsafeRawPointer, _ b: UnsafeRawPointer,
+    _ y: UnsafeMutableRawPointer, _ mean: UnsafeMutableRawPointer,
+    _ rstd: UnsafeMutableRawPointer, rows: Int, cols: Int, eps: Double
+  ) {
+    Profile.measure(.norm) {
+      s.layerNormForward(x, w, b, y, mean, rstd, rows: rows, cols: cols, eps: eps)
+    }
+  }
+  func layerNormBackward(
+    _ gy: UnsafeRawPointer, _ x: UnsafeRawPointer, _ w: UnsafeRawPointer,
+    _ mean: UnsafeRawPointer, _ rstd: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer,
+    _ gw: UnsafeMutableRawPointer, _ gb: UnsafeMutableRawPointer, rows: Int, cols: Int
+  ) {
+    Profile.measure(.norm) {
+      s.layerNormBackward(gy, x, w, mean, rstd, gx, gw, gb, rows: rows, cols: cols)
+    }
+  }
+  func softmaxForward(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, rows: Int, cols: Int, scale: Double
+  ) {
+    Profile.measure(.softmax) { s.softmaxForward(x, y, rows: rows, cols: cols, scale: scale) }
+  }
+  func softmaxBackward(
+    _ y: UnsafeRawPointer, _ gy: UnsafeRawPointer, _ gx: UnsafeMutableRawPointer, rows: Int,
+    cols: Int, scale: Double
+  ) {
+    Profile.measure(.softmax) {
+      s.softmaxBackward(y, gy, gx, rows: rows, cols: cols, scale: scale)
+    }
+  }
+  func binary(
+    _ op: BinaryOp, _ a: UnsafeRawPointer, _ aStrides: [Int], _ b: UnsafeRawPointer,
+    _ bStrides: [Int], _ out: UnsafeMutableRawPointer, _ shape: [Int]
+  ) {
+    Profile.measure(.elementwise) { s.binary(op, a, aStrides, b, bStrides, out, shape) }
+  }
+  func sumAxis(
+    _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, outer: Int, n: Int, inner: Int
+  ) {
+    Profile.measure(.reduction) { s.sumAxis(x, y, outer: outer, n: n, inner: inner) }
+  }
+  func affine(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double) {
+    Profile.measure(.elementwise) { s.affine(x, y, n, a: a, b: b) }
+  }
+  func load(_ p: UnsafeRawPointer, _ i: Int) -> Double { s.load(p, i) }
+  func store(_ p: UnsafeMutableRawPointer, _ i: Int, _ v: Double) { s.store(p, i, v) }
+  func countNonFinite(_ p: UnsafeRawPointer, _ n: Int) -> Int { s.countNonFinite(p, n) }
+}
