@@ -92,8 +92,12 @@ extension VideoReader {
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
     case .face:
+      let detector = try HaarCascade.shared()
+      // Videos read their boxes from the face-track cache; a folder of frames detects per clip.
+      let track =
+        frameFiles == nil ? try FaceTrackCache.shared.track(for: self, detector: detector) : nil
       return try faceClip(
-        spec, start: start, detector: try HaarCascade.shared(), fallbackToCenter: spec.faceFallback
+        spec, start: start, detector: detector, fallbackToCenter: spec.faceFallback, track: track
       ).clip
     case .none: (w, h, box) = (spec.size, spec.size, [0, 0, spec.size, spec.size])
     case .center:

@@ -15,32 +15,32 @@ extension VideoReader {
   /// is 0).
   public func faceClip(
     _ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
-    fallbackToCenter: Bool = false
+    fallbackToCenter: Bool = false, track: FaceTrack? = nil
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
     let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)
+    let (w, h) = detectionSize
     let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
-    let (w, h) = (
-      max(1, Int((Double(info.width) * scale).rounded())),
-      max(1, Int((Double(info.height) * scale).rounded()))
-    )
     let rgbFrames = try frames(idx, width: w, height: h)
-    // Detect on both cores: frames are independent.
-    var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
-    found.withUnsafeMutableBufferPointer { out in
-      let slots = UncheckedSendable(out)  // each iteration writes its own slot
-      DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in
-        let rgb = rgbFrames[f]
-        var gray = [UInt8](repeating: 0, count: w * h)
-        for p in 0..<(w * h) {
-          let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]),
-            b: Int = 114 * Int(rgb[3 * p + 2])
-          gray[p] = UInt8(Swift.min(255, (r + g + b) / 1000))
-        }
-        slots.value[f] =
-          detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
+    var found: [HaarCascade.Face?]
+    let detected: Int
+    if let track, track.width > 0, track.height > 0, track.covered.count == track.boxes.count,
+      track.boxes.isEmpty || track.boxes.count == track.frameCount
+    {
+      // The video's track: its boxes at the sampled frames (scaled to these frames), no detection.
+      let (sx, sy) = (Double(w) / Double(track.width), Double(h) / Double(track.height))
+      found = idx.map { i in
+        guard track.hasFace else { return nil }
+        let b = track.boxes[min(max(i, 0), track.frameCount - 1)]
+        return HaarCascade.Face(
+          x: b[0] * sx, y: b[1] * sy, width: b[2] * sx, height: b[3] * sy, neighbors: 0)
       }
+      detected =
+        track.hasFace
+        ? idx.filter { track.covered[min(max($0, 0), track.frameCount - 1)] }.count : 0
+    } else {
+      found = Self.detect(rgbFrames, w, h, detector)
+      detected = found.filter { $0 != nil }.count
     }
-    let detected = found.filter { $0 != nil }.count
     guard found.contains(where: { $0 != nil }) else {
       if fallbackToCenter {
         var center = spec

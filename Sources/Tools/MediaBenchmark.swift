@@ -13,6 +13,8 @@ public enum MediaBenchmark {
     public let resizeClipsPerSecond: Double
     /// Clips/s, decode + sample + face crop.
     public let faceClipsPerSecond: Double
+    /// Clips/s, decode + sample + face crop with the video's face track cached (random starts).
+    public let trackedFaceClipsPerSecond: Double
     /// Frame indices used (for the baseline).
     public let indices: [Int]
     /// Resize target (width, height) before the crop.
@@ -39,6 +41,15 @@ public enum MediaBenchmark {
       let face = try median {
         _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true)
       }
+      let track = try probe.faceTrack(detector: cascade)
+      var rng = SplitMix64(seed: 3)
+      let tracked = try median {
+        let reader = try VideoReader(path: path)
+        let start = ClipSampler.randomStart(
+          frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+        _ = try reader.faceClip(
+          spec, start: start, detector: cascade, fallbackToCenter: true, track: track)
+      }
       let scale = Double(spec.size) / Double(min(probe.info.width, probe.info.height))
       let size = (
         max(spec.size, Int((Double(probe.info.width) * scale).rounded())),
@@ -46,7 +57,7 @@ public enum MediaBenchmark {
       )
       return Figure(
         file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize,
-        faceClipsPerSecond: 1 / face,
+        faceClipsPerSecond: 1 / face, trackedFaceClipsPerSecond: 1 / tracked,
         indices: clip.frameIndices, resized: size)
     }
   }

@@ -517,6 +517,12 @@ extension Bench {
           \(r1(f.faceClipsPerSecond)), \"unit\": \"clips/s\"}
           """
         )
+        print(
+          """
+          {\"name\": \"media/ours face crop, track cached \(f.file)\", \"value\": \
+          \(r1(f.trackedFaceClipsPerSecond)), \"unit\": \"clips/s\"}
+          """
+        )
       }
     }
   }
@@ -529,15 +535,18 @@ struct DatasetCommand: ParsableCommand {
     abstract:
       """
       Write the manifest of a benchmark's official layout (docs/DATASETS.md): \
-      \(DatasetReaders.names.joined(separator: ", ")).
+      \(DatasetReaders.names.joined(separator: ", ")); `dataset prepare MANIFEST` computes its \
+      face tracks into the face-track cache.
       """
   )
-  @ArgumentParser.Argument(help: "The reader.") var name: String
-  @ArgumentParser.Argument(help: "The dataset's root folder.") var root: String
+  @ArgumentParser.Argument(help: "The reader, or `prepare`.") var name: String
+  @ArgumentParser.Argument(help: "The dataset's root folder (with `prepare`: the manifest).")
+  var root: String
   @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output:
     String?
 
   func run() throws {
+    if name == "prepare" { return try DatasetPrepare.run(manifest: root) }
     try exitingOnMediaError {
       let m = try DatasetReaders.read(name, root: root)
       if let output {
