@@ -86,20 +86,29 @@ class SvfapKernel(Kernel):
 
     # Jupyter's messages.
 
+    def _died(self, silent):
+        """The reply of a cell whose svfap process has ended (between cells or during this one)."""
+        code = self.proc.wait()
+        text = (f"the svfap process ended (exit code {code}) and its session with it; the next cell "
+                "starts a new session (or restart the kernel)")
+        error = {"ename": "KernelDied", "evalue": text, "traceback": ["KernelDied: " + text]}
+        if not silent:
+            self.send_response(self.iopub_socket, "error", error)
+        self.proc = None
+        return {"status": "error", "execution_count": self.execution_count, **error}
+
     def do_execute(self, code, silent, store_history=True, user_expressions=None, allow_stdin=False):
-        self._send({"type": "execute", "code": code, "silent": bool(silent)})
+        if self.proc is not None and not self._alive():
+            return self._died(silent)  # it died since the last cell: say so before starting anew
+        try:
+            self._send({"type": "execute", "code": code, "silent": bool(silent)})
+        except (BrokenPipeError, OSError):
+            return self._died(silent)
         status = "ok"
         while True:
             event = self._read()
             if event is None:
-                code = self.proc.wait()
-                text = (f"the svfap process ended (exit code {code}) and its session with it; the next cell "
-                        "starts a new session (or restart the kernel)")
-                error = {"ename": "KernelDied", "evalue": text, "traceback": ["KernelDied: " + text]}
-                if not silent:
-                    self.send_response(self.iopub_socket, "error", error)
-                self.proc = None
-                return {"status": "error", "execution_count": self.execution_count, **error}
+                return self._died(silent)
             kind = event.get("type")
             if kind == "done":
                 status = event.get("status", "ok")

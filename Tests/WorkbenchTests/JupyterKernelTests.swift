@@ -66,6 +66,7 @@ struct JupyterKernelTests {
     children = [int(p) for p in os.listdir("/proc") if p.isdigit()
                 and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(kernel_pid)]
     for child in children: os.kill(child, signal.SIGKILL)
+    time.sleep(0.5)  # it dies between cells (the next cell must say so, not start anew silently)
     t0 = time.time()
     result["died"] = run("print 1", timeout=60)
     result["died_s"] = time.time() - t0
