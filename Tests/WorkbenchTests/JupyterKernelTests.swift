@@ -49,7 +49,16 @@ struct JupyterKernelTests {
     for _ in range(20): run("")
     result["empty_cell_ms"] = (time.time() - t0) / 20 * 1000
     def interrupted(code, wait):
-        kc.execute(code)
+        # Interrupt only once the cell runs in svfap (its first line printed), then after `wait`.
+        kc.execute('print "go"\n' + code)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                msg = kc.get_iopub_msg(timeout=1)
+            except queue.Empty:
+                continue
+            if msg["msg_type"] == "stream" and "go" in msg["content"]["text"]:
+                break
         time.sleep(wait)
         km.interrupt_kernel()
         reply = kc.get_shell_msg(timeout=60)
