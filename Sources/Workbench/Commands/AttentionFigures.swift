@@ -17,7 +17,11 @@ struct ShowAttention: SessionCommand {
     params: [
       .positional("model", .handle("model"), "a fine-tuning model"),
       .positional("clip", .handle("clip"), "one clip"),
-      .option("layer", .integer, "stage-1 block", default: .number(0)).within(Limits.index),
+      .option(
+        "layer", .integer,
+        "stage-1 block, 0-based (default 0; with rollout: through the last, i.e. all of them)",
+        default: .nilValue
+      ).within(Limits.index),
       .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(
         Limits.index),
       .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue)
@@ -33,15 +37,16 @@ struct ShowAttention: SessionCommand {
       clip = try a.handle("clip", as: TensorHandle.self)
     let (model, _) = try m.finetuning(for: a)
     let c = model.config, depth = c.stageDepths.first ?? 0
+    let rollout = try a.bool("rollout")
     let (layer, head, query) = (
-      try a.int("layer"), try a.intIfGiven("head"), try a.intIfGiven("query")
+      try a.intIfGiven("layer") ?? (rollout ? max(depth - 1, 0) : 0), try a.intIfGiven("head"),
+      try a.intIfGiven("query")
     )
     guard layer < depth else { throw a.error("layer must be 0..<\(depth)") }
     let maps = try a.located { try AttentionMaps(model, clip: clip.tensor) }
     if let head, head >= maps.heads { throw a.error("head must be 0..<\(maps.heads)") }
     if let query, query >= maps.tokens { throw a.error("query must be 0..<\(maps.tokens)") }
     guard layer < maps.layers.count else { return .nilValue }
-    let rollout = try a.bool("rollout")
     let map =
       rollout ? maps.rollout(through: layer, head: head) : maps.matrix(layer: layer, head: head)
     var title =
@@ -69,11 +74,14 @@ struct ShowBottleneck: SessionCommand {
     params: [
       .positional("model", .handle("model"), "a fine-tuning model"),
       .positional("clip", .handle("clip"), "one clip"),
-      .option("stage", .integer, "stage 2 or 3 (index 1 or 2)", default: .number(1)).within(0...16),
+      .option(
+        "stage", .integer,
+        "the paper's stage, 1-based: 2…stages (stage 1 has no bottleneck)", default: .number(2)
+      ).within(0...16),
       .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(
         Limits.index),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 1 token: 3",
+    returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 2 token: 3",
     rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -81,13 +89,17 @@ struct ShowBottleneck: SessionCommand {
       clip = try a.handle("clip", as: TensorHandle.self)
     let (model, _) = try m.finetuning(for: a)
     let stage = try a.int("stage"), token = try a.int("token")
-    guard (1..<model.config.stageDepths.count).contains(stage) else {
-      throw a.error("stage must be 1..<\(model.config.stageDepths.count)")
+    let stages = model.config.stageDepths.count
+    guard (2...max(stages, 2)).contains(stage), stages >= 2 else {
+      throw a.error(
+        stages >= 2
+          ? "stage must be 2…\(stages) (the paper's 1-based stages; stage 1 has no bottleneck)"
+          : "this model has one stage and no spatial bottleneck")
     }
     guard (0..<model.config.bottleneckTokens).contains(token) else {
       throw a.error("token must be 0..<\(model.config.bottleneckTokens)")
     }
-    let sa = model.spatialDownsamples[stage - 1]
+    let sa = model.spatialDownsamples[stage - 2]
     sa.probe.keep = true
     defer {
       sa.probe.keep = false
@@ -102,7 +114,7 @@ struct ShowBottleneck: SessionCommand {
     let values = (0..<t).flatMap { ti in (0..<s).map { v[(ti * g + token) * s + $0] } }
     let title =
       """
-      bottleneck token \(token) of stage \(stage + 1): weights over the spatial tokens per time \
+      bottleneck token \(token) of stage \(stage): weights over the spatial tokens per time \
       slice
       """
     return try FigureOutput.save(
