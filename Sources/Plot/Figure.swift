@@ -45,18 +45,41 @@ public func pixelByte(_ v: Double) -> UInt8 {
   v.isNaN ? 0 : UInt8((min(max(v, 0), 1) * 255).rounded(.down))
 }
 
-/// Maps v in [0, 1] to an RGB colour (dark blue → cyan → yellow → red), for heat overlays.
+/// Maps v in [0, 1] to viridis (dark purple → blue → green → yellow): perceptually uniform, so equal
+/// steps in value look like equal steps in colour, and readable over skin tones.
 public func heatColor(_ v: Double) -> (UInt8, UInt8, UInt8) {
-  let x = min(max(v, 0), 1)
-  let r = min(1, max(0, 1.5 * x - 0.25)), g = min(1, max(0, 1.5 - abs(3 * x - 1.7))),
-    b = min(1, max(0, 1 - 2 * x + 0.3))
-  return (pixelByte(r), pixelByte(g), pixelByte(b))
+  let x = v.isNaN ? 0 : min(max(v, 0), 1) * Double(viridisStops.count - 1)
+  let i = min(Int(x), viridisStops.count - 2), t = x - Double(i)
+  let (a, b) = (viridisStops[i], viridisStops[i + 1])
+  func mix(_ p: Double, _ q: Double) -> UInt8 { pixelByte(p + (q - p) * t) }
+  return (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-/// An RGB picture with a coarse heat map (gridW × gridH values in [0, 1]) blended over it.
+/// Viridis at eleven evenly spaced points (matplotlib's table).
+let viridisStops: [(Double, Double, Double)] = [
+  (0.267, 0.005, 0.329), (0.283, 0.141, 0.458), (0.254, 0.265, 0.530), (0.207, 0.372, 0.553),
+  (0.164, 0.471, 0.558), (0.128, 0.567, 0.551), (0.135, 0.659, 0.518), (0.267, 0.749, 0.441),
+  (0.478, 0.821, 0.318), (0.741, 0.873, 0.150), (0.993, 0.906, 0.144),
+]
+
+/// A colour bar: `width` × `height` pixels of the heat colours, low on the left.
+public func colourBar(width: Int, height: Int) -> [UInt8] {
+  var out = [UInt8](repeating: 0, count: max(width, 1) * max(height, 1) * 3)
+  for x in 0..<max(width, 1) {
+    let (r, g, b) = heatColor(Double(x) / Double(max(width - 1, 1)))
+    for y in 0..<max(height, 1) {
+      let p = (y * width + x) * 3
+      (out[p], out[p + 1], out[p + 2]) = (r, g, b)
+    }
+  }
+  return out
+}
+
+/// An RGB picture with a coarse heat map (gridW × gridH values in [0, 1]) blended over it at
+/// opacity `alpha`; the cell `marked` (an index into `heat`) gets a white outline.
 public func overlay(
   rgb: [UInt8], width: Int, height: Int, heat: [Double], gridW: Int, gridH: Int,
-  alpha: Double = 0.55
+  alpha: Double = 0.55, marked: Int? = nil
 ) -> [UInt8] {
   var out = rgb
   for y in 0..<height {
@@ -67,6 +90,17 @@ public func overlay(
       out[p] = pixelByte((Double(rgb[p]) * (1 - alpha) + Double(r) * alpha) / 255)
       out[p + 1] = pixelByte((Double(rgb[p + 1]) * (1 - alpha) + Double(g) * alpha) / 255)
       out[p + 2] = pixelByte((Double(rgb[p + 2]) * (1 - alpha) + Double(b) * alpha) / 255)
+    }
+  }
+  if let marked, marked >= 0, marked < gridW * gridH {
+    let (cx, cy) = (marked % gridW, marked / gridW)
+    let (x0, x1) = (cx * width / gridW, max((cx + 1) * width / gridW - 1, cx * width / gridW))
+    let (y0, y1) = (cy * height / gridH, max((cy + 1) * height / gridH - 1, cy * height / gridH))
+    for y in y0...y1 {
+      for x in x0...x1 where x == x0 || x == x1 || y == y0 || y == y1 {
+        let p = (y * width + x) * 3
+        (out[p], out[p + 1], out[p + 2]) = (255, 255, 255)
+      }
     }
   }
   return out

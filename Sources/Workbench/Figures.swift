@@ -244,7 +244,7 @@ enum Figures {
   /// slice.
   static func tokenHeat(
     _ clip: Tensor, values: [Double], slices: Int, config c: SVFAPConfig, title: String,
-    slicesToShow: [Int]? = nil
+    slicesToShow: [Int]? = nil, opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil
   ) -> Figure {
     let (h, w) = (clip.shape[3], clip.shape[4])
     let lo = values.min() ?? 0, hi = values.max() ?? 1
@@ -257,9 +257,14 @@ enum Figures {
         .image(
           rgb: overlay(
             rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat, gridW: c.gridSide,
-            gridH: c.gridSide),
-          width: w, height: h, title: "slice \(t)"))
+            gridH: c.gridSide, alpha: opacity, marked: marked?.slice == t ? marked?.token : nil),
+          width: w, height: h, title: marked?.slice == t ? "slice \(t) (query)" : "slice \(t)"))
     }
+    // The colour bar: the scale the colours stand for.
+    panels.append(
+      .image(
+        rgb: colourBar(width: w, height: max(h / 8, 8)), width: w, height: max(h / 8, 8),
+        title: String(format: "scale %.3g → %.3g", lo, hi)))
     return Figure(
       title: title, panels: panels, columns: min(panels.count, 8), panelWidth: 150, panelHeight: 160
     )

@@ -24,12 +24,20 @@ struct ShowAttention: SessionCommand {
       ).within(Limits.index),
       .option("head", .integer, "a head (default: mean over heads)", default: .nilValue).within(
         Limits.index),
-      .option("query", .integer, "query token (default: mean over all queries)", default: .nilValue)
-        .within(Limits.index),
+      .option(
+        "query", .any,
+        """
+        query token as [slice, row, col] (0-based; marked on its slice) or a flat index \
+        slice·S + row·grid + col (default: mean over all queries)
+        """,
+        default: .nilValue),
+      .option("opacity", .number, "opacity of the map over the frames", default: .number(0.55))
+        .within(0...1),
       .option(
         "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
     ] + FigureOutput.params,
-    returns: "nil (prints the figure's path)", example: "show_attention m clip layer: 3 query: 455",
+    returns: "nil (prints the figure's path)",
+    example: "show_attention m clip layer: 1 query: [3, 5, 5]",
     rootOnly: true)
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -38,10 +46,10 @@ struct ShowAttention: SessionCommand {
     let (model, _) = try m.finetuning(for: a)
     let c = model.config, depth = c.stageDepths.first ?? 0
     let rollout = try a.bool("rollout")
-    let (layer, head, query) = (
-      try a.intIfGiven("layer") ?? (rollout ? max(depth - 1, 0) : 0), try a.intIfGiven("head"),
-      try a.intIfGiven("query")
+    let (layer, head) = (
+      try a.intIfGiven("layer") ?? (rollout ? max(depth - 1, 0) : 0), try a.intIfGiven("head")
     )
+    let query = try queryToken(a, config: c)
     guard layer < depth else { throw a.error("layer must be 0..<\(depth)") }
     let maps = try a.located { try AttentionMaps(model, clip: clip.tensor) }
     if let head, head >= maps.heads { throw a.error("head must be 0..<\(maps.heads)") }
@@ -52,12 +60,49 @@ struct ShowAttention: SessionCommand {
     var title =
       rollout
       ? "attention rollout over stage-1 layers 0...\(layer)" : "attention, stage 1 layer \(layer)"
-    title += query.map { ", query token \($0)" } ?? ", mean over queries"
+    let g = c.gridSide
+    title +=
+      query.map { ", query [\($0 / (g * g)), \($0 / g % g), \($0 % g)] (token \($0))" }
+      ?? ", mean over queries"
     title += head.map { ", head \($0)" } ?? ", mean over heads"
     let values = maps.values(of: map, query: query)
+    let perSlice = c.tokensPerSlice
     return try FigureOutput.save(
-      Figures.tokenHeat(clip.tensor, values: values, slices: c.timeSlices, config: c, title: title),
+      Figures.tokenHeat(
+        clip.tensor, values: values, slices: c.timeSlices, config: c, title: title,
+        opacity: try a.number("opacity"),
+        marked: query.map { (slice: $0 / perSlice, token: $0 % perSlice) }),
       a, interp, session: session)
+  }
+
+  /// The query as a flat token index, from [slice, row, col] or a flat index, each checked against
+  /// the token grid (an error naming the valid range).
+  func queryToken(_ a: Arguments, config c: SVFAPConfig) throws -> Int? {
+    let (t, g) = (c.timeSlices, c.gridSide)
+    switch a["query"] {
+    case .nilValue: return nil
+    case .number(let n):
+      guard n.rounded() == n, n >= 0, n < Double(t * g * g) else {
+        throw a.error("query must be a token index 0..<\(t * g * g) or [slice, row, col]")
+      }
+      return Int(n)
+    case .list(let items):
+      let xs = items.compactMap { item -> Int? in
+        guard case .number(let n) = item, n.rounded() == n, abs(n) < 1e9 else { return nil }
+        return Int(n)
+      }
+      guard xs.count == 3, items.count == 3 else {
+        throw a.error("query must be [slice, row, col] (three whole numbers)")
+      }
+      guard (0..<t).contains(xs[0]), (0..<g).contains(xs[1]), (0..<g).contains(xs[2]) else {
+        throw a.error(
+          "query [\(xs[0]), \(xs[1]), \(xs[2])] is outside the token grid: slice 0..<\(t), row and col 0..<\(g)"
+        )
+      }
+      return (xs[0] * g + xs[1]) * g + xs[2]
+    default:
+      throw a.error("query must be [slice, row, col] or a token index, got \(a["query"].typeName)")
+    }
   }
 }
 
@@ -80,6 +125,8 @@ struct ShowBottleneck: SessionCommand {
       ).within(0...16),
       .option("token", .integer, "bottleneck token 0..<G", default: .number(0)).within(
         Limits.index),
+      .option("opacity", .number, "opacity of the map over the frames", default: .number(0.55))
+        .within(0...1),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)", example: "show_bottleneck m clip stage: 2 token: 3",
     rootOnly: true)
@@ -118,7 +165,9 @@ struct ShowBottleneck: SessionCommand {
       slice
       """
     return try FigureOutput.save(
-      Figures.tokenHeat(clip.tensor, values: values, slices: t, config: model.config, title: title),
+      Figures.tokenHeat(
+        clip.tensor, values: values, slices: t, config: model.config, title: title,
+        opacity: try a.number("opacity")),
       a, interp, session: session)
   }
 }
