@@ -1,10 +1,10 @@
-import Dispatch
 import Foundation
 import Tensor
 
-/// Face crops for clips: detect the main face on every sampled frame with the Haar cascade, fill
-/// frames without a detection from their neighbours, smooth the box over time, enlarge it by a
-/// margin, crop a square and resize it to the clip size.
+/// Face crops for clips: the main face's box on every sampled frame — read from the video's
+/// `FaceTrack` when one is given, else detected with the Haar cascade — frames without one filled
+/// from their neighbours, the box smoothed over time, enlarged by a margin, cropped square and
+/// resized to the clip size.
 extension VideoReader {
   /// Short side of the frames the detector scans (faces in SVFAP data fill much of the frame).
   static let detectionShortSide = 240

@@ -107,24 +107,38 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
     return body()
   }
 
-  /// A 64-bit FNV-1a hash of a file's bytes (with its length), as 16 hex digits.
+  /// A 64-bit FNV-1a hash of a file's bytes (with its length), as hex.
   static func contentHash(_ path: String) throws -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw MediaError(path, "cannot read the file to key its face track")
     }
     defer { try? handle.close() }
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325, length: UInt64 = 0
+    var hash = FNV1a(), length = 0
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-      for byte in chunk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-      length &+= UInt64(chunk.count)
+      hash.add(chunk)
+      length += chunk.count
     }
-    return String(format: "%016llx-%llx", hash, length)
+    return hash.hex + "-" + String(length, radix: 16)
   }
 
   /// A 64-bit FNV-1a hash of some bytes, as hex.
   static func fnv(_ bytes: [UInt8]) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return String(hash, radix: 16)
+    var hash = FNV1a()
+    hash.add(bytes)
+    return hash.hex
+  }
+}
+
+/// The 64-bit FNV-1a hash, fed in pieces.
+struct FNV1a {
+  private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+  /// Mixes in some bytes.
+  mutating func add<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+    for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+  }
+  /// The hash as 16 hex digits.
+  var hex: String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 16 - digits.count) + digits
   }
 }

@@ -17,7 +17,7 @@ public enum Profile {
     case reduction
     /// Layout copies (permute, concat, slice, gather/scatter of tokens).
     case copies
-    /// The pretraining target (normalized pixels of the masked tubelets).
+    /// A model's target computation (what it labels as such).
     case target
     /// The optimizer's update.
     case optimizer

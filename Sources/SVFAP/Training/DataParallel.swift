@@ -142,9 +142,9 @@ struct DataParallel {
         $0 + parameters[$1].tensor.count * parameters[$1].tensor.dtype.size
       }
       if parameters[start].tensor.dtype == .float32 {
-        try sumBucket(bucket, parameters, Float.self, scale: Float(scale))
+        try sumBucket(bucket, parameters, scale: Float(scale), world.sum)
       } else {
-        try sumBucket(bucket, parameters, Double.self, scale: scale)
+        try sumBucket(bucket, parameters, scale: scale, world.sum)
       }
       start = end
     }
@@ -154,7 +154,8 @@ struct DataParallel {
   /// Copies the bucket's gradients into one flat buffer, sums it over the processes, and writes the
   /// scaled sums back (creating a gradient where this process had none).
   private func sumBucket<T: BinaryFloatingPoint>(
-    _ bucket: [Int], _ parameters: [(name: String, tensor: Tensor)], _: T.Type, scale: T
+    _ bucket: [Int], _ parameters: [(name: String, tensor: Tensor)], scale: T,
+    _ sum: (UnsafeMutableBufferPointer<T>) throws -> Void
   ) throws {
     let total = bucket.reduce(0) { $0 + parameters[$1].tensor.count }
     guard total > 0 else { return }
@@ -170,11 +171,7 @@ struct DataParallel {
       }
       offset += n
     }
-    if let floats = flat as? UnsafeMutableBufferPointer<Float> {
-      try world.sum(floats)
-    } else if let doubles = flat as? UnsafeMutableBufferPointer<Double> {
-      try world.sum(doubles)
-    }
+    try sum(flat)
     offset = 0
     for k in bucket {
       let p = parameters[k].tensor, n = p.count
