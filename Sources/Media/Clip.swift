@@ -30,6 +30,9 @@ public struct ClipSpec: Sendable, Equatable {
   /// With `crop = .center`: where the square sits along the frame's long side (0: left or top,
   /// ½: the centre, 1: right or bottom) — the test-time spatial crops.
   public var cropPosition = 0.5
+  /// With `crop = .face`: also check the crop (faces found, shot cuts, the box on the face) into
+  /// `Clip.faceReport` (runs the detector on the sampled frames even when a face track is cached).
+  public var faceReport = false
   /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
   public init() {}
 }
@@ -44,6 +47,12 @@ public struct Clip {
   public let cropBox: [Int]
   /// The source.
   public let info: VideoInfo
+  /// How it was cropped.
+  public var crop = ClipSpec.Crop.center
+  /// Per frame, the crop box in the video's own pixels (x, y, width, height).
+  public var sourceBoxes: [[Double]] = []
+  /// What a face crop found out about itself, when asked for (`ClipSpec.faceReport`).
+  public var faceReport: FaceCropReport? = nil
 }
 
 /// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the
@@ -109,8 +118,13 @@ extension VideoReader {
       (w, h, box) = (sw, sh, [x, y, spec.size, spec.size])
     }
     let rgb = try frames(idx, width: w, height: h)
+    let (sx, sy) = (Double(info.width) / Double(w), Double(info.height) / Double(h))
+    let source = [
+      Double(box[0]) * sx, Double(box[1]) * sy, Double(box[2]) * sx, Double(box[3]) * sy,
+    ]
     return Clip(
-      tensor: Self.normalize(rgb, width: w, box: box), frameIndices: idx, cropBox: box, info: info)
+      tensor: Self.normalize(rgb, width: w, box: box), frameIndices: idx, cropBox: box, info: info,
+      crop: spec.crop, sourceBoxes: Array(repeating: source, count: idx.count))
   }
 
   /// RGB24 frames -> (1, 3, T, size, size) normalized, taking the crop box.

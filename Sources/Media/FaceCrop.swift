@@ -23,6 +23,7 @@ extension VideoReader {
     let rgbFrames = try frames(idx, width: w, height: h)
     var found: [HaarCascade.Face?]
     let detected: Int
+    var detections: [HaarCascade.Face?]? = nil  // the detector's own answers, when it ran here
     if let track, track.width > 0, track.height > 0, track.covered.count == track.boxes.count,
       track.boxes.isEmpty || track.boxes.count == track.frameCount
     {
@@ -40,12 +41,19 @@ extension VideoReader {
     } else {
       found = Self.detect(rgbFrames, w, h, detector)
       detected = found.filter { $0 != nil }.count
+      detections = found
     }
     guard found.contains(where: { $0 != nil }) else {
       if fallbackToCenter {
         var center = spec
         center.crop = .center
-        return (try clip(center, start: start), 0, [])
+        var fallback = try clip(center, start: start)
+        if spec.faceReport {
+          fallback.faceReport = FaceCropReport.make(
+            frames: idx, rgb: rgbFrames, width: w, height: h,
+            detected: detections ?? Self.detect(rgbFrames, w, h, detector), boxes: [])
+        }
+        return (fallback, 0, [])
       }
       throw MediaError(
         info.path,
@@ -79,10 +87,16 @@ extension VideoReader {
     }
     let tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
     let mid = boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }
-    return (
-      Clip(tensor: tensor, frameIndices: idx, cropBox: mid, info: info), detected,
-      boxes.map { $0.map { $0 / scale } }
-    )
+    let source = boxes.map { $0.map { $0 / scale } }
+    var clip = Clip(
+      tensor: tensor, frameIndices: idx, cropBox: mid, info: info, crop: .face,
+      sourceBoxes: source)
+    if spec.faceReport {
+      clip.faceReport = FaceCropReport.make(
+        frames: idx, rgb: rgbFrames, width: w, height: h,
+        detected: detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
+    }
+    return (clip, detected, source)
   }
 
   /// Crops each frame's box and resizes it bilinearly to size × size, normalized: (1, 3, T, size,

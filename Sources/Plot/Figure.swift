@@ -13,6 +13,15 @@ public struct Figure: Sendable {
     case matrix(values: [[Double]], rowLabels: [String], columnLabels: [String], title: String)
     /// Points (predicted vs true).
     case scatter(x: [Double], y: [Double], xLabel: String, yLabel: String, title: String)
+
+    /// The panel's label.
+    public var title: String {
+      switch self {
+      case .image(_, _, _, let t), .curves(_, _, _, _, let t), .matrix(_, _, _, let t),
+        .scatter(_, _, _, _, let t):
+        return t
+      }
+    }
   }
 
   /// The figure's title.
@@ -23,6 +32,18 @@ public struct Figure: Sendable {
   public var columns: Int
   /// Pixel size of one panel.
   public var panelWidth: Int, panelHeight: Int
+  /// The scale of the figure's heat colours (drawn as a colour bar under the panels), if any.
+  public var colourScale: ColourScale?
+
+  /// What the heat colours of a figure stand for: `low` at the dark end, `high` at the bright end.
+  public struct ColourScale: Sendable, Equatable {
+    /// The values at both ends and what they measure.
+    public var low: Double, high: Double, label: String
+    /// A scale.
+    public init(low: Double, high: Double, label: String) {
+      (self.low, self.high, self.label) = (low, high, label)
+    }
+  }
 
   /// A figure.
   public init(
@@ -33,6 +54,13 @@ public struct Figure: Sendable {
     self.columns = max(1, columns)
     self.panelWidth = panelWidth
     self.panelHeight = panelHeight
+  }
+
+  /// The same figure with a colour bar for `scale`.
+  public func with(_ scale: ColourScale) -> Figure {
+    var f = self
+    f.colourScale = scale
+    return f
   }
 
   /// Rows of the grid.
@@ -76,15 +104,17 @@ public func colourBar(width: Int, height: Int) -> [UInt8] {
 }
 
 /// An RGB picture with a coarse heat map (gridW × gridH values in [0, 1]) blended over it at
-/// opacity `alpha`; the cell `marked` (an index into `heat`) gets a white outline.
+/// opacity `alpha` (cells whose `skip` is true keep the picture); the cell `marked` (an index into
+/// `heat`) gets a white outline.
 public func overlay(
   rgb: [UInt8], width: Int, height: Int, heat: [Double], gridW: Int, gridH: Int,
-  alpha: Double = 0.55, marked: Int? = nil
+  alpha: Double = 0.55, marked: Int? = nil, skip: [Bool] = []
 ) -> [UInt8] {
   var out = rgb
   for y in 0..<height {
     for x in 0..<width {
       let k = min(y * gridH / height, gridH - 1) * gridW + min(x * gridW / width, gridW - 1)
+      if skip.indices.contains(k) && skip[k] { continue }
       let v = heat.indices.contains(k) ? heat[k] : 0
       let (r, g, b) = heatColor(v), p = (y * width + x) * 3
       out[p] = pixelByte((Double(rgb[p]) * (1 - alpha) + Double(r) * alpha) / 255)

@@ -5,7 +5,7 @@ import Glibc
 /// started on first use, restarted when it has died (the failing figure reports gnuplot's message).
 public final class Gnuplot: @unchecked Sendable {
   /// Output kinds.
-  public enum Terminal: String, Sendable { case png, svg, dumb }
+  public enum Terminal: String, Sendable { case png, svg, sixel, dumb }
 
   private var process: Process?
   private var input: FileHandle?
@@ -134,13 +134,13 @@ public final class Gnuplot: @unchecked Sendable {
     }
   }
 
-  /// Renders a figure to `path` (PNG or SVG), or returns a text rendering (dumb) when `path` is
-  /// nil.
+  /// Renders a figure to `path` (PNG, SVG or sixel), or returns a text rendering (dumb) when
+  /// `path` is nil. Every part goes where `FigureLayout` puts it.
   @discardableResult
   public func render(_ f: Figure, to path: String?, terminal: Terminal = .png) throws -> String {
-    let w = f.columns * f.panelWidth, h = f.rows * f.panelHeight + 30
+    let layout = FigureLayout(f)
+    let (w, h) = (layout.width, layout.height)
     var chunks: [Data] = []
-    var text = ""
     func cmd(_ s: String) { chunks.append(Data((s + "\n").utf8)) }
     let textPath = FileManager.default.temporaryDirectory.appendingPathComponent(
       "svfap-plot-\(getpid())-\(UUID().uuidString).txt"
@@ -148,8 +148,10 @@ public final class Gnuplot: @unchecked Sendable {
     switch terminal {
     case .png: cmd("set terminal pngcairo size \(w),\(h) font 'sans,9' noenhanced")
     case .svg: cmd("set terminal svg size \(w),\(h) font 'sans,9' noenhanced")
+    case .sixel: cmd("set terminal sixelgd size \(w),\(h) truecolor font 'sans,9' noenhanced")
     case .dumb:
-      cmd("set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, f.rows * 18)) noenhanced")
+      cmd(
+        "set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, min(h / 12, 80))) noenhanced")
     }
     if let path {
       let dir = (path as NSString).deletingLastPathComponent
@@ -158,38 +160,85 @@ public final class Gnuplot: @unchecked Sendable {
           "cannot write the figure to '\(path)': the folder does not exist or is not writable")
       }
     }
-    cmd("set output '\((path ?? textPath).replacingOccurrences(of: "'", with: "''"))'")
+    cmd("set output '\(esc(path ?? textPath))'")
     cmd("reset session")
-    cmd("set multiplot layout \(f.rows),\(f.columns) title '\(esc(f.title))'")
-    for p in f.panels { chunks += panel(p) }
+    cmd("set multiplot")
+    let screen = Screen(width: w, height: h)
+    let titles = zip(layout.titleLines, layout.titleBoxes).map {
+      screen.label($0, centredIn: $1)
+    }
+    for (i, p) in f.panels.enumerated() {
+      chunks += panel(
+        p, area: layout.areas[i], label: screen.label(p.title, centredIn: layout.labelBoxes[i]),
+        extra: i == 0 ? titles : [], screen: screen)
+    }
+    if let scale = f.colourScale, let bar = layout.colourBar, let under = layout.colourBarLabels {
+      chunks += colourBarPlot(scale, bar: bar, labels: under, screen: screen)
+    }
     cmd("unset multiplot")
     cmd("set output")
     try run(chunks)
-    if path == nil {
-      text = (try? String(contentsOfFile: textPath, encoding: .utf8)) ?? ""
-      unlink(textPath)
-    }
+    guard path == nil else { return "" }
+    let text = (try? String(contentsOfFile: textPath, encoding: .utf8)) ?? ""
+    unlink(textPath)
     return text
+  }
+
+  /// Pixel positions as gnuplot's screen coordinates (0…1, y up).
+  struct Screen {
+    let width: Int, height: Int
+    func x(_ px: Int) -> String { String(format: "%.5f", Double(px) / Double(width)) }
+    func y(_ px: Int) -> String { String(format: "%.5f", 1 - Double(px) / Double(height)) }
+    /// Margins that make the plot area exactly `r`.
+    func margins(_ r: Rect) -> String {
+      """
+      set lmargin at screen \(x(r.x)); set rmargin at screen \(x(r.right)); \
+      set tmargin at screen \(y(r.y)); set bmargin at screen \(y(r.bottom))
+      """
+    }
+    /// Origin and size that give a plot (with its axes) the rectangle `r`.
+    func region(_ r: Rect) -> String {
+      """
+      set origin \(x(r.x)), \(y(r.bottom)); \
+      set size \(String(format: "%.5f", Double(r.width) / Double(width))), \
+      \(String(format: "%.5f", Double(r.height) / Double(height)))
+      """
+    }
+    /// A label centred in `r`.
+    func label(_ text: String, centredIn r: Rect) -> String {
+      let s = text.replacingOccurrences(of: "'", with: "''")
+      return "set label '\(s)' at screen \(x(r.x + r.width / 2)), screen \(y(r.y + r.height / 2)) "
+        + "center front"
+    }
   }
 
   func esc(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "''") }
 
-  func panel(_ p: Figure.Panel) -> [Data] {
+  func panel(_ p: Figure.Panel, area a: Rect, label: String, extra: [String], screen: Screen)
+    -> [Data]
+  {
     var out: [Data] = []
     func cmd(_ s: String) { out.append(Data((s + "\n").utf8)) }
     cmd("reset")
+    for l in extra + [label] { cmd(l) }
     switch p {
-    case .image(let rgb, let w, let h, let title):
-      cmd("set title '\(esc(title))'")
+    case .image(let rgb, let w, let h, _):
       cmd("unset key; unset tics; unset border; unset colorbox")
-      cmd("set size ratio -1")
+      cmd(screen.margins(a))
       cmd("set xrange [-0.5:\(w)-0.5]; set yrange [-0.5:\(h)-0.5]")
-      cmd("set lmargin 0; set rmargin 0; set tmargin 2; set bmargin 0")
       cmd("plot '-' binary array=(\(w),\(h)) format='%uchar' flipy with rgbimage")
       out.append(Data(rgb))
-    case .curves(let series, let xl, let yl, let logY, let title):
-      cmd("set title '\(esc(title))'")
-      cmd("set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; set key top right")
+    case .curves(let series, let xl, let yl, let logY, _):
+      cmd(screen.region(a))
+      cmd("set xlabel '\(esc(xl))' offset 0,0.4; set ylabel '\(esc(yl))'; set grid")
+      // The legend under the plot, never on the curves; ticks spaced for their labels.
+      cmd("set key below horizontal")
+      let xs = series.flatMap(\.x).filter(\.isFinite)
+      if let lo = xs.min(), let hi = xs.max(), hi > lo {
+        let chars = max(tickText(lo).count, tickText(hi).count)
+        let step = tickStep(low: lo, high: hi, pixels: a.width - 90, labelChars: chars)
+        cmd("set xrange [\(lo):\(hi)]; set xtics \(step)")
+      }
       if logY { cmd("set logscale y") }
       cmd(
         "plot "
@@ -199,8 +248,8 @@ public final class Gnuplot: @unchecked Sendable {
         for (x, y) in zip(s.x, s.y) where y.isFinite && (!logY || y > 0) { d += "\(x) \(y)\n" }
         out.append(Data((d + "e\n").utf8))
       }
-    case .matrix(let values, let rowLabels, let colLabels, let title):
-      cmd("set title '\(esc(title))'")
+    case .matrix(let values, let rowLabels, let colLabels, _):
+      cmd(screen.region(a))
       cmd("unset key; set palette defined (0 'white', 1 '#3b6fb6'); set size ratio -1")
       let rows = values.count, cols = values.first?.count ?? 0
       cmd("set xrange [-0.5:\(cols)-0.5]; set yrange [\(rows)-0.5:-0.5]")
@@ -228,13 +277,9 @@ public final class Gnuplot: @unchecked Sendable {
         Data(
           (values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n")
             + "\ne\n").utf8))
-    case .scatter(let x, let y, let xl, let yl, let title):
-      cmd(
-        """
-        set title '\(esc(title))'; set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; \
-        unset key
-        """
-      )
+    case .scatter(let x, let y, let xl, let yl, _):
+      cmd(screen.region(a))
+      cmd("set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; unset key")
       let lo = min(x.min() ?? 0, y.min() ?? 0), hi = max(x.max() ?? 1, y.max() ?? 1)
       cmd("set xrange [\(lo):\(hi)]; set yrange [\(lo):\(hi)]")
       cmd("plot '-' with points pt 7 ps 0.6, x with lines dt 2")
@@ -242,7 +287,32 @@ public final class Gnuplot: @unchecked Sendable {
     }
     return out
   }
+
+  /// The colour bar: the heat colours from low to high in `bar`, the scale written under it.
+  func colourBarPlot(_ scale: Figure.ColourScale, bar: Rect, labels: Rect, screen: Screen) -> [Data]
+  {
+    var out: [Data] = []
+    func cmd(_ s: String) { out.append(Data((s + "\n").utf8)) }
+    let y = screen.y(labels.y + labels.height / 2)
+    cmd("reset")
+    cmd("unset key; unset tics; unset border; unset colorbox")
+    cmd(screen.margins(bar))
+    cmd("set label '\(esc(tickText(scale.low)))' at screen \(screen.x(bar.x)), screen \(y) left")
+    cmd(
+      "set label '\(esc(tickText(scale.high)))' at screen \(screen.x(bar.right)), screen \(y) right"
+    )
+    cmd(
+      "set label '\(esc(scale.label))' at screen \(screen.x(bar.x + bar.width / 2)), screen \(y) "
+        + "center")
+    cmd("set xrange [-0.5:\(bar.width)-0.5]; set yrange [-0.5:1.5]")
+    cmd("plot '-' binary array=(\(bar.width),2) format='%uchar' with rgbimage")
+    out.append(Data(colourBar(width: bar.width, height: 2)))
+    return out
+  }
 }
+
+/// A number as a short axis label (at most 4 significant digits).
+func tickText(_ v: Double) -> String { String(format: "%.4g", v) }
 
 /// A figure that could not be made: names what and why.
 public struct PlotError: Error, CustomStringConvertible, Sendable {

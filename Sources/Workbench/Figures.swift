@@ -19,16 +19,76 @@ enum Figures {
     return out
   }
 
-  /// The T frames of a clip in a grid, titled with their frame indices.
-  static func montage(_ clip: Tensor, indices: [Int]?) -> Figure {
+  /// The T frames of a clip in a grid, titled with their frame indices and, for a loaded clip, the
+  /// file and crop (a still image is one panel).
+  static func montage(_ clip: Tensor, source: Clip?) -> Figure {
     let (t, h, w) = (clip.shape[2], clip.shape[3], clip.shape[4])
-    let panels = (0..<t).map { f in
+    let indices = source?.frameIndices
+    let still = (source?.info.frameCount ?? 2) <= 1
+    let panels = (0..<(still ? 1 : t)).map { f in
       Figure.Panel.image(
-        rgb: frameRGB(clip, frame: f), width: w, height: h, title: "frame \(indices?[f] ?? f)")
+        rgb: frameRGB(clip, frame: f), width: w, height: h,
+        title: still ? "the image (all \(t) frames)" : "frame \(indices?[f] ?? f)")
     }
     return Figure(
-      title: "clip \(clip.shape)", panels: panels, columns: min(t, 8), panelWidth: 150,
-      panelHeight: 160)
+      title: source.map(describe) ?? "clip \(clip.shape)", panels: panels,
+      columns: min(panels.count, 8), panelWidth: 150, panelHeight: 150)
+  }
+
+  /// "file, face crop, frames a…b every s (T frames)".
+  static func describe(_ c: Clip) -> String {
+    let file = (c.info.path as NSString).lastPathComponent
+    let i = c.frameIndices
+    let step = i.count > 1 ? i[1] - i[0] : 0
+    return "\(file), \(c.crop.rawValue) crop, frames \(i.first ?? 0)…\(i.last ?? 0) every \(step)"
+  }
+
+  /// The uncropped frames of a loaded clip with its crop box drawn on each (yellow; red where the
+  /// face check found no face on the frame).
+  static func cropBoxes(_ c: Clip) throws -> Figure {
+    let reader = try VideoReader(path: c.info.path)
+    let short = 160.0, scale = short / Double(max(min(c.info.width, c.info.height), 1))
+    let (w, h) = (
+      max(Int((Double(c.info.width) * scale).rounded()) / 2 * 2, 2),
+      max(Int((Double(c.info.height) * scale).rounded()) / 2 * 2, 2)
+    )
+    let frames = try reader.frames(c.frameIndices, width: w, height: h)
+    let found = c.faceReport?.found
+    var panels: [Figure.Panel] = []
+    for (k, var rgb) in frames.enumerated() {
+      if k < c.sourceBoxes.count {
+        let b = c.sourceBoxes[k].map { $0 * scale }
+        let colour: (UInt8, UInt8, UInt8) =
+          found.map { $0[k] } == false ? (230, 40, 40) : (255, 215, 0)
+        outline(&rgb, width: w, height: h, box: b, colour: colour)
+      }
+      panels.append(.image(rgb: rgb, width: w, height: h, title: "frame \(c.frameIndices[k])"))
+    }
+    var title = describe(c) + ": the crop box on the uncropped frames"
+    if let r = c.faceReport {
+      title += String(
+        format: "; face on %d of %d frames, %d cut(s)", r.withFace, r.found.count, r.cuts.count)
+    }
+    return Figure(
+      title: title, panels: panels, columns: min(panels.count, 4),
+      panelWidth: max(150, min(w, 240)), panelHeight: min(h, 180))
+  }
+
+  /// Draws a 2-pixel rectangle outline (x, y, width, height) into an RGB picture, clipped to it.
+  static func outline(
+    _ rgb: inout [UInt8], width w: Int, height h: Int, box b: [Double],
+    colour: (UInt8, UInt8, UInt8)
+  ) {
+    guard b.count == 4, b.allSatisfy(\.isFinite) else { return }
+    let x0 = max(Int(b[0]), 0), y0 = max(Int(b[1]), 0)
+    let x1 = min(Int(b[0] + b[2]), w - 1), y1 = min(Int(b[1] + b[3]), h - 1)
+    guard x0 < x1, y0 < y1 else { return }
+    for y in y0...y1 {
+      for x in x0...x1 where x - x0 < 2 || x1 - x < 2 || y - y0 < 2 || y1 - y < 2 {
+        let p = (y * w + x) * 3
+        (rgb[p], rgb[p + 1], rgb[p + 2]) = colour
+      }
+    }
   }
 
   /// Checks that clips (B, 3, T, H, W) fit the token grid of `c` (every figure indexes pixels by
@@ -135,18 +195,20 @@ enum Figures {
     case normalized
   }
 
-  /// The displayed reconstruction of clip 0: per frame, [0, 1] RGB of the predicted (hidden) pixels
-  /// and which pixels were predicted.
+  /// The displayed reconstruction of clip 0: per frame, [0, 1] RGB of the predicted (hidden)
+  /// pixels, of the normalized target at the same pixels (value × 0.2 + 0.5), which pixels were
+  /// predicted, and per hidden token the mean squared error in the target space (the loss).
   static func reconstructedFrames(
     _ clip: Tensor, prediction: Tensor, mask: TokenMask, config c: SVFAPConfig,
     mode: ReconstructionMode
-  ) -> (rgb: [[Float]], known: [[Bool]]) {
+  ) -> (rgb: [[Float]], target: [[Float]], known: [[Bool]], tokenError: [Int: Double]) {
     let (h, w, T) = (clip.shape[3], clip.shape[4], clip.shape[2])
     let per = c.tubelet * c.patchSize * c.patchSize, vals = per * 3
     let pred = prediction.pointer(Float.self)  // (B, masked, tubelet·p·p·3)
-    // [0,1] RGB per frame
-    var recon = [[Float]](repeating: [Float](repeating: 0.5, count: h * w * 3), count: T)
+    let blank = [Float](repeating: 0.5, count: h * w * 3)
+    var recon = [[Float]](repeating: blank, count: T), target = recon
     var known = [[Bool]](repeating: [Bool](repeating: false, count: h * w), count: T)
+    var tokenError: [Int: Double] = [:]
     let px = clip.pointer(Float.self)
     func pixel(_ c_: Int, _ f: Int, _ y: Int, _ x: Int) -> Float {
       unnormalize(px[((c_ * T + f) * h + y) * w + x], channel: c_)
@@ -163,61 +225,96 @@ enum Figures {
           }
         }
       }
+      var squared = 0.0
       for ch in 0..<3 {
-        // The hidden patch's statistics (for the patch-stats mode).
+        // The hidden patch's statistics (the target's normalization).
         let values = positions.map { pixel(ch, $0.0, $0.1, $0.2) }
         let mean = values.reduce(0, +) / Float(per)
         let sd =
           (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(per - 1)).squareRoot()
           + 1e-6
         for (k, (f, y, x)) in positions.enumerated() {
-          let v = pred[j * vals + k * 3 + ch]
+          let v = pred[j * vals + k * 3 + ch], truth = (values[k] - mean) / sd
+          squared += Double((v - truth) * (v - truth))
           let shown = mode == .patchStatistics ? v * sd + mean : v * 0.2 + 0.5
           recon[f][(y * w + x) * 3 + ch] = min(max(shown, 0), 1)
+          target[f][(y * w + x) * 3 + ch] = min(max(truth * 0.2 + 0.5, 0), 1)
           known[f][y * w + x] = true
         }
       }
+      tokenError[n] = squared / Double(vals)
     }
-    return (recon, known)
+    return (recon, target, known, tokenError)
   }
 
-  /// Per selected frame: original | masked | reconstruction | reconstruction with visible patches
-  /// pasted.
+  /// Per selected frame: original | masked | reconstruction | with visible pasted (patch-stats),
+  /// or original | masked | target | prediction in the normalized target space; with `errorMap`,
+  /// each hidden patch's squared error in the target space as heat over the frame.
   static func reconstruction(
     _ clip: Tensor, prediction: Tensor, mask: TokenMask, config c: SVFAPConfig,
-    mode: ReconstructionMode, frames: [Int]
+    mode: ReconstructionMode, frames: [Int], errorMap: Bool = false
   ) -> Figure {
     let (h, w, T) = (clip.shape[3], clip.shape[4], clip.shape[2])
-    let (recon, known) = reconstructedFrames(
+    let shown = reconstructedFrames(
       clip, prediction: prediction, mask: mask, config: c, mode: mode)
+    let errors = shown.tokenError.values
+    let (lo, hi) = (errors.min() ?? 0, errors.max() ?? 1)
     var panels: [Figure.Panel] = []
     for f in frames where f < T {
       let original = frameRGB(clip, frame: f)
-      var masked = original, onlyPred = original, pasted = original
-      for i in 0..<(h * w) where known[f][i] {
+      var masked = original, onlyPred = original, pasted = original, target = original
+      for i in 0..<(h * w) {
         for ch in 0..<3 {
-          masked[i * 3 + ch] = 128
-          let v = pixelByte(Double(recon[f][i * 3 + ch]))
-          onlyPred[i * 3 + ch] = v
-          pasted[i * 3 + ch] = v
+          if shown.known[f][i] {
+            masked[i * 3 + ch] = 128
+            let v = pixelByte(Double(shown.rgb[f][i * 3 + ch]))
+            (onlyPred[i * 3 + ch], pasted[i * 3 + ch]) = (v, v)
+            target[i * 3 + ch] = pixelByte(Double(shown.target[f][i * 3 + ch]))
+          } else {
+            (onlyPred[i * 3 + ch], target[i * 3 + ch]) = (128, 128)
+          }
         }
       }
-      for i in 0..<(h * w) where !known[f][i] { for ch in 0..<3 { onlyPred[i * 3 + ch] = 128 } }
-      panels += [
-        .image(rgb: original, width: w, height: h, title: "frame \(f): original"),
-        .image(rgb: masked, width: w, height: h, title: "masked"),
-        .image(rgb: onlyPred, width: w, height: h, title: "reconstruction"),
-        .image(rgb: pasted, width: w, height: h, title: "with visible pasted"),
-      ]
+      let image = { (rgb: [UInt8], title: String) in
+        Figure.Panel.image(rgb: rgb, width: w, height: h, title: title)
+      }
+      panels.append(image(original, "frame \(f): original"))
+      panels.append(image(masked, "masked"))
+      if mode == .normalized {
+        panels += [image(target, "target (normalized)"), image(onlyPred, "prediction")]
+      } else {
+        panels += [image(onlyPred, "reconstruction"), image(pasted, "with visible pasted")]
+      }
+      if errorMap {
+        let slice = f / c.tubelet
+        let heat = (0..<c.tokensPerSlice).map { k -> Double in
+          guard let e = shown.tokenError[slice * c.tokensPerSlice + k] else { return .nan }
+          return (e - lo) / max(hi - lo, 1e-12)
+        }
+        panels.append(
+          image(
+            overlay(
+              rgb: original, width: w, height: h, heat: heat.map { $0.isNaN ? 0 : $0 },
+              gridW: c.gridSide, gridH: c.gridSide, alpha: 0.7,
+              skip: heat.map(\.isNaN)),
+            "error per hidden patch"))
+      }
     }
     let title =
       mode == .patchStatistics
       ? """
-      reconstruction, un-normalized with each hidden patch's own mean/std (uses information \
-      from the hidden pixels)
+      reconstruction, un-normalized with each hidden patch's own mean and std (so it borrows the \
+      hidden pixels' brightness and contrast; mode: "normalized" compares like with like)
       """
-      : "reconstruction in the normalized target space (value x 0.2 + 0.5; no hidden information)"
-    return Figure(title: title, panels: panels, columns: 4, panelWidth: 170, panelHeight: 180)
+      : """
+      the normalized target space: each hidden tubelet's pixels minus their mean, over their std \
+      (drawn as value x 0.2 + 0.5, grey = 0); the target beside the model's prediction
+      """
+    let figure = Figure(
+      title: title, panels: panels, columns: errorMap ? 5 : 4, panelWidth: 170, panelHeight: 170)
+    return errorMap
+      ? figure.with(Figure.ColourScale(low: lo, high: hi, label: "squared error per hidden patch"))
+      : figure
   }
 
   /// Loss, learning rate and gradient norm against step, one line per run.
@@ -240,33 +337,37 @@ enum Figures {
       ], columns: 2, panelWidth: 360, panelHeight: 240)
   }
 
-  /// Heat maps over the frames: one value per token (T' × S), drawn on the first frame of each
-  /// slice.
+  /// Heat maps over the frames: one value per token (T' × S, or rows × T' × S with `rowNames`),
+  /// drawn on the first frame of each slice on one colour scale.
   static func tokenHeat(
     _ clip: Tensor, values: [Double], slices: Int, config c: SVFAPConfig, title: String,
-    slicesToShow: [Int]? = nil, opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil
+    slicesToShow: [Int]? = nil, opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil,
+    scaleLabel: String = "weight", rowNames: [String]? = nil
   ) -> Figure {
     let (h, w) = (clip.shape[3], clip.shape[4])
     let lo = values.min() ?? 0, hi = values.max() ?? 1
-    let perSlice = values.count / max(slices, 1)
+    let names = rowNames ?? [""]
+    let perSlice = values.count / max(slices * names.count, 1)
+    let shown = slicesToShow ?? Array(0..<slices)
     var panels: [Figure.Panel] = []
-    for t in slicesToShow ?? Array(0..<slices) {
-      let heat = (0..<perSlice).map { (values[t * perSlice + $0] - lo) / max(hi - lo, 1e-12) }
-      let frame = min(t * (c.frames / max(slices, 1)), c.frames - 1)
-      panels.append(
-        .image(
-          rgb: overlay(
-            rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat, gridW: c.gridSide,
-            gridH: c.gridSide, alpha: opacity, marked: marked?.slice == t ? marked?.token : nil),
-          width: w, height: h, title: marked?.slice == t ? "slice \(t) (query)" : "slice \(t)"))
+    for (r, name) in names.enumerated() {
+      for t in shown {
+        let base = (r * slices + t) * perSlice
+        let heat = (0..<perSlice).map { (values[base + $0] - lo) / max(hi - lo, 1e-12) }
+        let frame = min(t * (c.frames / max(slices, 1)), c.frames - 1)
+        let label = (name.isEmpty ? "" : name + ", ") + "slice \(t)"
+        panels.append(
+          .image(
+            rgb: overlay(
+              rgb: frameRGB(clip, frame: frame), width: w, height: h, heat: heat,
+              gridW: c.gridSide, gridH: c.gridSide, alpha: opacity,
+              marked: marked?.slice == t ? marked?.token : nil),
+            width: w, height: h, title: marked?.slice == t ? label + " (query)" : label))
+      }
     }
-    // The colour bar: the scale the colours stand for.
-    panels.append(
-      .image(
-        rgb: colourBar(width: w, height: max(h / 8, 8)), width: w, height: max(h / 8, 8),
-        title: String(format: "scale %.3g → %.3g", lo, hi)))
     return Figure(
-      title: title, panels: panels, columns: min(panels.count, 8), panelWidth: 150, panelHeight: 160
-    )
+      title: title, panels: panels, columns: min(shown.count, 8), panelWidth: 150,
+      panelHeight: 150
+    ).with(Figure.ColourScale(low: lo, high: hi, label: scaleLabel))
   }
 }

@@ -40,6 +40,14 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case .finetuning(let m, _): return m.config
     }
   }
+  /// The name of the model's run in figures: `given`, else its log file's stem, else the preset.
+  func runName(_ given: String? = nil) -> String {
+    given ?? run?.logPath.map {
+      (($0 as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+      ?? preset
+  }
+
   /// Whichever training run the model has.
   public var run: TrainingRun? {
     switch state {

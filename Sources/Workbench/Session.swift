@@ -1,5 +1,7 @@
 import Experiments
 import Foundation
+import Glibc
+import Plot
 import SVFAP
 import Script
 import Tensor
@@ -17,6 +19,23 @@ public final class Session {
   public var interactive = false
   /// The last figure's path (notebooks embed it).
   public var lastFigure: String?
+  /// The last figure's layout (where its title, labels and panels are; tests check it).
+  public var lastLayout: FigureLayout?
+  /// Whether figures are also drawn in the terminal (`set inline:`).
+  public var inlineImages = TerminalImages.Setting.auto
+  /// The terminal's image kind once probed (`.some(nil)`: it draws none).
+  var probedImageKind: TerminalImages.Kind??
+  /// Where terminal image bytes go (standard output).
+  var writeTerminal: (Data) -> Void = { data in
+    data.withUnsafeBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = Glibc.write(1, raw.baseAddress.map { $0 + done }, raw.count - done)
+        if n <= 0 { break }
+        done += n
+      }
+    }
+  }
   /// Periodic checkpoints of training runs (the command-line program turns them on; nil = none).
   public var autosave: Autosave?
   /// The processes this session trains with (one alone, or the ranks of an `mpirun` run).
@@ -50,6 +69,30 @@ public final class Session {
     everyRankOutput = prefixed
     interpreter.output = { [unowned interpreter] text in
       if interpreter.speaksHere { prefixed(text) }
+    }
+  }
+
+  /// How figures are drawn in the terminal now, if at all: `on` uses the kind the environment
+  /// names (else sixel); `auto` draws only at an interactive terminal that names a kind or answers
+  /// the sixel probe within 100 ms (asked once per session).
+  func inlineImageKind() -> TerminalImages.Kind? {
+    let env = ProcessInfo.processInfo.environment
+    switch inlineImages {
+    case .off: return nil
+    case .on: return TerminalImages.named(by: env) ?? .sixel
+    case .auto:
+      guard interactive, isatty(1) == 1 else { return nil }
+      if let known = probedImageKind { return known }
+      var kind = TerminalImages.named(by: env)
+      if kind == nil {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        if tty >= 0 {
+          kind = TerminalImages.probeSixel(input: tty, output: tty) ? .sixel : nil
+          close(tty)
+        }
+      }
+      probedImageKind = .some(kind)
+      return kind
     }
   }
 

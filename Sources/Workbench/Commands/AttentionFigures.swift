@@ -35,6 +35,10 @@ struct ShowAttention: SessionCommand {
         .within(0...1),
       .option(
         "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
+      .option(
+        "per_head", .bool,
+        "small multiples: one row of slices per head, on one colour scale (instead of the mean)",
+        default: .bool(false)),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)",
     example: "show_attention m clip layer: 1 query: [3, 5, 5]",
@@ -55,8 +59,13 @@ struct ShowAttention: SessionCommand {
     if let head, head >= maps.heads { throw a.error("head must be 0..<\(maps.heads)") }
     if let query, query >= maps.tokens { throw a.error("query must be 0..<\(maps.tokens)") }
     guard layer < maps.layers.count else { return .nilValue }
-    let map =
-      rollout ? maps.rollout(through: layer, head: head) : maps.matrix(layer: layer, head: head)
+    let perHead = try a.bool("per_head")
+    if perHead && head != nil { throw a.error("per_head: true draws every head; leave out head:") }
+    func map(_ h: Int?) -> [Double] {
+      maps.values(
+        of: rollout ? maps.rollout(through: layer, head: h) : maps.matrix(layer: layer, head: h),
+        query: query)
+    }
     var title =
       rollout
       ? "attention rollout over stage-1 layers 0...\(layer)" : "attention, stage 1 layer \(layer)"
@@ -64,14 +73,16 @@ struct ShowAttention: SessionCommand {
     title +=
       query.map { ", query [\($0 / (g * g)), \($0 / g % g), \($0 % g)] (token \($0))" }
       ?? ", mean over queries"
-    title += head.map { ", head \($0)" } ?? ", mean over heads"
-    let values = maps.values(of: map, query: query)
+    title += perHead ? ", per head" : head.map { ", head \($0)" } ?? ", mean over heads"
+    let heads: [Int?] = perHead ? (0..<maps.heads).map { $0 } : [head]
     let perSlice = c.tokensPerSlice
     return try FigureOutput.save(
       Figures.tokenHeat(
-        clip.tensor, values: values, slices: c.timeSlices, config: c, title: title,
-        opacity: try a.number("opacity"),
-        marked: query.map { (slice: $0 / perSlice, token: $0 % perSlice) }),
+        clip.tensor, values: heads.flatMap { map($0) }, slices: c.timeSlices, config: c,
+        title: title, opacity: try a.number("opacity"),
+        marked: query.map { (slice: $0 / perSlice, token: $0 % perSlice) },
+        scaleLabel: rollout ? "rollout weight" : "attention weight",
+        rowNames: perHead ? heads.map { "head \($0 ?? 0)" } : nil),
       a, interp, session: session)
   }
 
@@ -167,7 +178,7 @@ struct ShowBottleneck: SessionCommand {
     return try FigureOutput.save(
       Figures.tokenHeat(
         clip.tensor, values: values, slices: t, config: model.config, title: title,
-        opacity: try a.number("opacity")),
+        opacity: try a.number("opacity"), scaleLabel: "bottleneck attention weight"),
       a, interp, session: session)
   }
 }

@@ -11,6 +11,10 @@ struct ShowCurves: SessionCommand {
     summary: "Training curves of several trained models on one plot (or of JSON-lines logs).",
     params: [
       .variadic("runs", "trained models or log file paths"),
+      .option(
+        "names", .list,
+        "the runs' names in the legend (default: each log file's stem, or the model's preset)",
+        default: .nilValue),
       .option("text", .bool, "also print a text rendering", default: .bool(true)),
     ]
       + FigureOutput.params,
@@ -24,15 +28,33 @@ struct ShowCurves: SessionCommand {
         guard let log = m.run?.log, !log.isEmpty else {
           throw a.error("the \(m.preset) model has no training log yet (train it first)")
         }
-        runs.append((m.preset + " #\(runs.count + 1)", log))
+        runs.append((m.runName(), log))
       case .string(let p):
         let text = (try? String(contentsOfFile: session.resolve(p), encoding: .utf8)) ?? ""
         let logs = text.split(separator: "\n").compactMap {
           try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8))
         }
         guard !logs.isEmpty else { throw a.error("no step records in '\(p)'", io: true) }
-        runs.append(((p as NSString).lastPathComponent, logs))
+        runs.append((((p as NSString).lastPathComponent as NSString).deletingPathExtension, logs))
       default: throw a.error("\(v.typeName) is not a model or a log file")
+      }
+    }
+    if a.has("names") {
+      let names = try a.list("names").map { v -> String in
+        guard case .string(let s) = v else {
+          throw a.error("names must be strings, got \(v.typeName)")
+        }
+        return s
+      }
+      guard names.count == runs.count else {
+        throw a.error("\(names.count) names for \(runs.count) runs")
+      }
+      runs = zip(names, runs).map { ($0, $1.1) }
+    } else {
+      // Two runs of one name get their position added.
+      let counts = Dictionary(runs.map { ($0.0, 1) }, uniquingKeysWith: +)
+      runs = runs.enumerated().map { i, r in
+        counts[r.0, default: 0] > 1 ? ("\(r.0) #\(i + 1)", r.1) : r
       }
     }
     guard runs.contains(where: { !$0.1.isEmpty }) else {

@@ -45,12 +45,22 @@ struct SetSettings: SessionCommand {
         results)
         """,
         default: .nilValue),
+      .choice(
+        "inline", TerminalImages.Setting.self,
+        """
+        figures also drawn in the terminal: auto (when an interactive terminal names kitty/iTerm2 \
+        or answers the sixel probe within 100 ms), on, or off (files only)
+        """,
+        default: nil),
     ],
     returns: "record of the settings", example: "set threads: 2 autosave_every: 50")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     if let n = try a.intIfGiven("threads") { Threads.count = n }
     if a.has("split") { session.splitThreads = try a.bool("split") }
+    if a.has("inline") {
+      session.inlineImages = try a.choice("inline", as: TerminalImages.Setting.self)
+    }
     if let save = session.autosave {
       if a.has("autosave") { save.enabled = try a.bool("autosave") }
       if let n = try a.intIfGiven("autosave_every") { save.everySteps = n }
@@ -60,6 +70,7 @@ struct SetSettings: SessionCommand {
     }
     var fields: [(String, Value)] = [
       ("threads", .number(Double(Threads.count))), ("split", .bool(session.splitThreads)),
+      ("inline", .string(session.inlineImages.rawValue)),
     ]
     if let save = session.autosave {
       fields += [

@@ -28,6 +28,18 @@ struct Show: SessionCommand {
         "frames", .list, "frames of a reconstruction to show",
         default: .list([0, 4, 8, 12].map { .number(Double($0)) })),
       .option("text", .bool, "also print a text rendering (curves)", default: .bool(false)),
+      .option(
+        "name", .string,
+        "models: the run's name in the legend (default: its log file's stem, or the preset)",
+        default: .nilValue),
+      .option(
+        "boxes", .bool,
+        "clips: the uncropped frames with the crop box drawn on each (red: no face found there)",
+        default: .bool(false)),
+      .option(
+        "error_map", .bool,
+        "reconstructions: add a panel of each hidden patch's squared error (the loss) over the frame",
+        default: .bool(false)),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)",
     example: "show reconstruct(m, clip, mask: tube(0.9, seed: 2))", rootOnly: true)
@@ -35,15 +47,23 @@ struct Show: SessionCommand {
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     switch a["value"] {
     case .handle(let h as TensorHandle) where h.kind == "clip":
+      let source = (h as? ClipHandle)?.clip
+      if try a.bool("boxes") {
+        guard let source else {
+          throw a.error("this clip was not loaded from a video, so it has no crop boxes to draw")
+        }
+        return try FigureOutput.save(
+          try a.located { try Figures.cropBoxes(source) }, a, interp, session: session)
+      }
       return try FigureOutput.save(
-        Figures.montage(h.tensor, indices: (h as? ClipHandle)?.clip.frameIndices), a, interp,
-        session: session)
+        Figures.montage(h.tensor, source: source), a, interp, session: session)
     case .handle(let m as ModelHandle):
       guard let t = m.run, !t.log.isEmpty else {
         throw a.error("the model has no training log yet (train it first)")
       }
       return try FigureOutput.save(
-        Figures.trainingCurves([(m.preset, t.log)]), a, interp, session: session, text: true)
+        Figures.trainingCurves([(m.runName(try a.stringIfGiven("name")), t.log)]), a, interp,
+        session: session, text: true)
     case .record(let r):
       return try FigureOutput.save(try reconstruction(r, a), a, interp, session: session)
     default:
@@ -68,7 +88,8 @@ struct Show: SessionCommand {
       try Figures.check(
         reconstructionOf: clip.tensor, prediction: p.tensor, mask: mask, config: m.config)
       return Figures.reconstruction(
-        clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames)
+        clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames,
+        errorMap: try a.bool("error_map"))
     }
   }
 }

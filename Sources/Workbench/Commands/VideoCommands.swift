@@ -1,4 +1,5 @@
 import Datasets
+import Foundation
 import Media
 import Script
 
@@ -99,8 +100,23 @@ struct LoadClip: SessionCommand {
         "face_fallback", .bool,
         "with crop: \"face\", use the center crop when no face is found instead of failing",
         default: .bool(false)),
+      .option(
+        "avoid_cuts", .bool,
+        """
+        with crop: "face", when the clip runs across a shot cut take the nearest clip within one \
+        shot instead (after the cut, or before it when the video ends too soon)
+        """,
+        default: .bool(false)),
+      .option(
+        "quiet", .bool, "do not print the face crop's warnings (they stay in clip.face)",
+        default: .bool(false)),
     ],
-    returns: "clip", example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4")
+    returns:
+      """
+      clip (face crops check themselves: clip.face has {found, sampled, fraction, cuts, movement, \
+      off_face, warnings}, and the warnings are printed)
+      """,
+    example: "clip = load \"examples/media/single_face.mp4\" frames: 16 stride: 4")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let path = session.resolve(try a.string("path"))
@@ -111,9 +127,36 @@ struct LoadClip: SessionCommand {
     try Limits.checkClip([1, 3, spec.frames, spec.size, spec.size], a)
     spec.crop = try a.choice("crop", as: ClipSpec.Crop.self)
     spec.faceFallback = try a.bool("face_fallback")
+    spec.faceReport = spec.crop == .face
     let start = try a.intIfGiven("start")
-    return .handle(
-      ClipHandle(try a.located { try VideoReader(path: path).clip(spec, start: start) }))
+    let avoidCuts = try a.bool("avoid_cuts")
+    if avoidCuts && spec.crop != .face {
+      throw a.error("avoid_cuts: true needs crop: \"face\" (the face crop checks for cuts)")
+    }
+    let clip = try a.located { () throws -> Clip in
+      let reader = try VideoReader(path: path)
+      var clip = try reader.clip(spec, start: start)
+      // A clip across a cut: up to two more tries, after the cut first.
+      for _ in 0..<2 where avoidCuts {
+        guard let report = clip.faceReport, let cut = report.cuts.first else { break }
+        let span = (spec.frames - 1) * spec.stride + 1, last = reader.info.frameCount - span
+        let (before, after) = (report.frames[cut.before], report.frames[cut.after])
+        guard let next = [after, before - span + 1].first(where: { $0 >= 0 && $0 <= last }) else {
+          break
+        }
+        interp.output(
+          "load: the clip runs across a shot cut between frames \(before) and \(after); taking frames from \(next)"
+        )
+        clip = try reader.clip(spec, start: next)
+      }
+      return clip
+    }
+    if let report = clip.faceReport, !(try a.bool("quiet")) {
+      for w in report.warnings {
+        interp.output("warning: \((path as NSString).lastPathComponent): \(w)")
+      }
+    }
+    return .handle(ClipHandle(clip))
   }
 }
 

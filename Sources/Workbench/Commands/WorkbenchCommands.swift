@@ -27,7 +27,7 @@ enum WorkbenchCommands {
     let plot: [any ScriptCommand] = [
       Show(session: s), ShowMask(session: s), ShowCurves(session: s), ShowConfusion(session: s),
       ShowScatter(session: s),
-      ShowAttention(session: s), ShowBottleneck(session: s),
+      ShowAttention(session: s), ShowBottleneck(session: s), OpenFigure(session: s),
     ]
     return model + session + video + train + plot
   }

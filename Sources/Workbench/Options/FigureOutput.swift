@@ -47,6 +47,34 @@ enum FigureOutput {
     } catch let e as PlotError { throw a.error("\(e)", io: true) }
     interp.output("figure: \(path)")
     session.lastFigure = path
+    session.lastLayout = FigureLayout(f)
+    if let kind = session.inlineImageKind() {
+      do {
+        session.writeTerminal(try inline(f, path: path, kind: kind))
+      } catch {
+        interp.output("(the figure could not be drawn in the terminal: \(error))")
+      }
+    }
     return .nilValue
+  }
+
+  /// The bytes that draw figure `f` (written to `path`) in a terminal of `kind`.
+  static func inline(_ f: Figure, path: String, kind: TerminalImages.Kind) throws -> Data {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-inline-\(getpid())-\(UUID().uuidString)"
+    ).path
+    defer { unlink(scratch) }
+    switch kind {
+    case .sixel:
+      try Gnuplot.shared.render(f, to: scratch, terminal: .sixel)
+    case .kitty, .iterm:
+      guard path.hasSuffix(".svg") else {
+        return TerminalImages.escape(
+          png: try Data(contentsOf: URL(fileURLWithPath: path)), as: kind)
+      }
+      try Gnuplot.shared.render(f, to: scratch, terminal: .png)
+    }
+    let data = try Data(contentsOf: URL(fileURLWithPath: scratch))
+    return kind == .sixel ? data : TerminalImages.escape(png: data, as: kind)
   }
 }
