@@ -25,7 +25,7 @@ public struct Rect: Sendable, Equatable, CustomStringConvertible {
 /// band above its drawing area, the colour bar in a band of its own below the grid. Nothing is left
 /// to gnuplot's automatic placement, so no text lands on another.
 public struct FigureLayout: Sendable, Equatable {
-  /// Width of one character of the figure font (sans 9 in cairo: 6.8 px on average), rounded up.
+  /// Width of an average character of the figure font (sans 9 in cairo: 6.8 px), rounded up.
   public static let charWidth = 7.0
   /// Height of one line of text.
   public static let lineHeight = 16
@@ -104,15 +104,30 @@ public struct FigureLayout: Sendable, Equatable {
     height = bottom
   }
 
-  /// The estimated width of a line of text in the figure font.
+  /// The estimated width of a line of text in the figure font (sans 9 in cairo, measured per
+  /// kind of character and rounded up).
   public static func textWidth(_ s: String) -> Int {
-    Int((Double(s.count) * charWidth).rounded(.up))
+    Int(s.reduce(0.0) { $0 + charWidth($1) }.rounded(.up))
+  }
+
+  /// One character's width in pixels.
+  static func charWidth(_ c: Character) -> Double {
+    switch c {
+    case "m", "w", "M", "W", "@": return 12
+    case "%": return 11
+    case "i", "l", "j", "'", "|", ".", ",", ":", ";", "!": return 3.5
+    case "f", "t", "r", "(", ")", "[", "]", " ", "-": return 4.8
+    case "0"..."9": return 8
+    case "A"..."Z": return 8.6
+    case "a"..."z", "_", "/", "=", "+", "<", ">", "?", "\"", "#", "*", "^", "~": return 7.2
+    default: return 9.5
+    }
   }
 
   /// `text` broken at spaces into lines at most `width` pixels wide (a word longer than a line is
   /// cut).
   public static func wrap(_ text: String, width: Int) -> [String] {
-    let most = max(Int(Double(width) / charWidth), 1)
+    let most = max(Int(Double(width) / 12), 1)  // characters of a word cut into pieces
     var lines: [String] = [], line = ""
     for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
       var word = word
@@ -126,7 +141,7 @@ public struct FigureLayout: Sendable, Equatable {
       }
       if line.isEmpty {
         line = word
-      } else if line.count + 1 + word.count <= most {
+      } else if textWidth(line + " " + word) <= width {
         line += " " + word
       } else {
         lines.append(line)

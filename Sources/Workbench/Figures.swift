@@ -341,8 +341,8 @@ enum Figures {
   /// drawn on the first frame of each slice on one colour scale.
   static func tokenHeat(
     _ clip: Tensor, values: [Double], slices: Int, config c: SVFAPConfig, title: String,
-    slicesToShow: [Int]? = nil, opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil,
-    scaleLabel: String = "weight", rowNames: [String]? = nil
+    opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil,
+    scaleLabel: String = "weight", rowNames: [String]? = nil, slicesToShow: [Int]? = nil
   ) -> Figure {
     let (h, w) = (clip.shape[3], clip.shape[4])
     let lo = values.min() ?? 0, hi = values.max() ?? 1

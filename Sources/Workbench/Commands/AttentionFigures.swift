@@ -36,6 +36,8 @@ struct ShowAttention: SessionCommand {
       .option(
         "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
       .option(
+        "slices", .list, "time slices to draw, 0-based (default: all)", default: .nilValue),
+      .option(
         "per_head", .bool,
         "small multiples: one row of slices per head, on one colour scale (instead of the mean)",
         default: .bool(false)),
@@ -82,7 +84,8 @@ struct ShowAttention: SessionCommand {
         title: title, opacity: try a.number("opacity"),
         marked: query.map { (slice: $0 / perSlice, token: $0 % perSlice) },
         scaleLabel: rollout ? "rollout weight" : "attention weight",
-        rowNames: perHead ? heads.map { "head \($0 ?? 0)" } : nil),
+        rowNames: perHead ? heads.map { "head \($0 ?? 0)" } : nil,
+        slicesToShow: a.has("slices") ? try a.indices("slices", below: c.timeSlices) : nil),
       a, interp, session: session)
   }
 
