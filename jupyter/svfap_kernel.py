@@ -6,7 +6,8 @@ display_data with image/png or image/svg+xml, error), complete, inspect (`help N
 history; an interrupt is forwarded as SIGINT, which stops the running command at its next safe
 point while the session (its models and runs) survives; a process that dies is reported as such and
 the next cell starts a fresh one. The design follows bash_kernel and gnuplot_kernel: the REPL program
-keeps the state, the kernel only relays.
+keeps the state, the kernel only relays. The protocol itself is svfap_wire's (pyzmq alone), not
+ipykernel's, whose IPython import alone takes longer than the kernel may take to start.
 """
 
 import json
@@ -15,10 +16,9 @@ import signal
 import subprocess
 import sys
 
-from ipykernel.kernelapp import IPKernelApp
-from ipykernel.kernelbase import Kernel
+from svfap_wire import Kernel
 
-__version__ = "1.0"
+__version__ = "1.1"
 
 
 class SvfapKernel(Kernel):
@@ -30,14 +30,17 @@ class SvfapKernel(Kernel):
         "name": "svfap",
         "mimetype": "text/x-svfap",
         "file_extension": ".svfap",
-        "codemirror_mode": "svfap",
+        # JupyterLab takes new CodeMirror modes only from a compiled lab extension; CodeMirror's python
+        # mode highlights the tokens the two languages share (# comments, "strings", numbers, if,
+        # for, while, in, return, break, continue, true/false). nbconvert uses our Pygments lexer.
+        "codemirror_mode": "python",
         "pygments_lexer": "svfap",
     }
     banner = "SVFAP Workbench: self-supervised facial-affect video models (help for the commands)"
     help_links = [{"text": "Language reference", "url": "https://github.com/svfap/workbench/blob/main/docs/LANGUAGE.md"}]
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, connection):
+        super().__init__(connection)
         self.proc = None
         self._start()
 
@@ -178,4 +181,4 @@ class SvfapKernel(Kernel):
 
 
 if __name__ == "__main__":
-    IPKernelApp.launch_instance(kernel_class=SvfapKernel)
+    SvfapKernel.launch()

@@ -69,7 +69,7 @@ struct JupyterInstall: ParsableCommand {
     let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("jupyter")
-    for file in ["svfap_kernel.py", "logo-64x64.png"] {
+    for file in ["svfap_kernel.py", "svfap_wire.py", "logo-64x64.png"] {
       let from = source.appendingPathComponent(file).path, to = folder + "/" + file
       guard FileManager.default.fileExists(atPath: from) else {
         throw ValidationError(
