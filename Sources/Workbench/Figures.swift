@@ -322,10 +322,21 @@ enum Figures {
     func series(_ key: (StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
       runs.map { (name: $0.0, x: $0.1.map { Double($0.step) }, y: $0.1.map(key)) }
     }
+    // Long runs: each run's loss also as a running mean, so the trend shows through the noise.
+    var loss = series(\.loss)
+    for (name, log) in runs where log.count >= 200 {
+      let window = max(log.count / 50, 10)
+      loss.append(
+        (
+          name: "\(name), mean of \(window) steps",
+          x: log.map { Double($0.step) }.dropFirst(window - 1).map { $0 },
+          y: runningMean(log.map(\.loss), window: window)
+        ))
+    }
     return Figure(
       title: "training",
       panels: [
-        .curves(series: series(\.loss), xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
+        .curves(series: loss, xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
         .curves(
           series: series(\.lr), xLabel: "step", yLabel: "lr", logY: false, title: "learning rate"),
         .curves(
@@ -335,6 +346,18 @@ enum Figures {
           series: series(\.clipsPerSecond), xLabel: "step", yLabel: "clips/s", logY: false,
           title: "throughput"),
       ], columns: 2, panelWidth: 360, panelHeight: 240)
+  }
+
+  /// Means of each `window` consecutive values (count − window + 1 of them).
+  static func runningMean(_ xs: [Double], window: Int) -> [Double] {
+    guard window >= 1, xs.count >= window else { return [] }
+    var out: [Double] = [], sum = xs[0..<window].reduce(0, +)
+    out.append(sum / Double(window))
+    for i in window..<xs.count {
+      sum += xs[i] - xs[i - window]
+      out.append(sum / Double(window))
+    }
+    return out
   }
 
   /// Heat maps over the frames: one value per token (T' × S, or rows × T' × S with `rowNames`),
