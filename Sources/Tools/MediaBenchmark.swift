@@ -15,6 +15,10 @@ public enum MediaBenchmark {
     public let faceClipsPerSecond: Double
     /// Clips/s, decode + sample + face crop with the video's face track cached (random starts).
     public let trackedFaceClipsPerSecond: Double
+    /// Clips/s from the video face-cropped ahead by `dataset prepare --crops` (random starts,
+    /// the crops read as they are).
+    /// nil when the video has no face.
+    public let preparedClipsPerSecond: Double?
     /// Frame indices used (for the baseline).
     public let indices: [Int]
     /// Resize target (width, height) before the crop.
@@ -50,6 +54,20 @@ public enum MediaBenchmark {
         _ = try reader.faceClip(
           spec, start: start, detector: cascade, fallbackToCenter: true, track: track)
       }
+      let prepared = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "svfap-bench-crops-\(getpid())-\(UUID().uuidString).mp4"
+      ).path
+      defer { unlink(prepared) }
+      var fromCrops: Double? = nil
+      if track.hasFace {
+        try probe.writeFaceCrops(track: track, to: prepared, size: spec.size)
+        fromCrops = try median {
+          let reader = try VideoReader(path: prepared)
+          let start = ClipSampler.randomStart(
+            frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+          _ = try reader.clip(spec, start: start)
+        }
+      }
       let scale = Double(spec.size) / Double(min(probe.info.width, probe.info.height))
       let size = (
         max(spec.size, Int((Double(probe.info.width) * scale).rounded())),
@@ -58,6 +76,7 @@ public enum MediaBenchmark {
       return Figure(
         file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize,
         faceClipsPerSecond: 1 / face, trackedFaceClipsPerSecond: 1 / tracked,
+        preparedClipsPerSecond: fromCrops.map { 1 / $0 },
         indices: clip.frameIndices, resized: size)
     }
   }

@@ -328,7 +328,7 @@ enum Figures {
       let window = max(log.count / 50, 10)
       loss.append(
         (
-          name: "\(name), mean of \(window) steps",
+          name: "\(name) (running mean, \(window))",
           x: log.map { Double($0.step) }.dropFirst(window - 1).map { $0 },
           y: runningMean(log.map(\.loss), window: window)
         ))
@@ -345,7 +345,7 @@ enum Figures {
         .curves(
           series: series(\.clipsPerSecond), xLabel: "step", yLabel: "clips/s", logY: false,
           title: "throughput"),
-      ], columns: 2, panelWidth: 360, panelHeight: 240)
+      ], columns: 2, panelWidth: 400, panelHeight: 240)
   }
 
   /// Means of each `window` consecutive values (count − window + 1 of them).

@@ -3,23 +3,45 @@ import Datasets
 import Foundation
 import Media
 
-/// `svfap dataset prepare MANIFEST`: the face tracks of every video of a manifest (paths relative
-/// to the manifest's folder), computed once into the face-track cache — as the authors preprocess
-/// their datasets — with a progress bar; rows that fail are reported and skipped (exit 74).
+/// `svfap dataset prepare MANIFEST [--crops DIR]`: the face tracks of every video of a manifest
+/// (paths relative to the manifest's folder), computed once into the face-track cache — as the
+/// authors preprocess their datasets — and with `--crops` every video face-cropped into DIR plus a
+/// manifest of the crops (train on it with crop: "center": the frames are already square faces);
+/// a progress bar; rows that fail are reported and skipped (exit 74).
 enum DatasetPrepare {
-  static func run(manifest: String) throws {
+  static func run(manifest: String, crops: String? = nil, size: Int = 160) throws {
     let (m, _) = try Manifest.read(manifest)
     let base = URL(fileURLWithPath: manifest).deletingLastPathComponent().path
     let detector = try HaarCascade.shared()
+    if let crops {
+      do {
+        try FileManager.default.createDirectory(atPath: crops, withIntermediateDirectories: true)
+      } catch {
+        printError("cannot create the crops folder \(crops): \(error.localizedDescription)")
+        throw ExitCode(74)
+      }
+    }
+    var cropped = m
+    cropped.rows = []
     let terminal = isatty(1) == 1
     var failed = 0
     let start = Date()
     for (k, row) in m.rows.enumerated() {
       let path = row.path.hasPrefix("/") ? row.path : base + "/" + row.path
       do {
-        let track = try FaceTrackCache.shared.track(
-          for: try VideoReader(path: path), detector: detector)
-        if !track.hasFace { printError("\(row.path): no face on any scanned frame") }
+        let reader = try VideoReader(path: path)
+        let track = try FaceTrackCache.shared.track(for: reader, detector: detector)
+        if !track.hasFace {
+          printError("\(row.path): no face on any scanned frame")
+        } else if let crops {
+          // One file per row: its stem and its row number keep names apart.
+          let stem = ((row.path as NSString).lastPathComponent as NSString).deletingPathExtension
+          let name = String(format: "%05d-", k) + stem + ".mp4"
+          try reader.writeFaceCrops(track: track, to: crops + "/" + name, size: size)
+          var face = row
+          face.path = name
+          cropped.rows.append(face)
+        }
       } catch {
         failed += 1
         printError("\(row.path): \(error)")
@@ -36,6 +58,12 @@ enum DatasetPrepare {
       }
     }
     print("face tracks of \(m.rows.count - failed) videos in \(FaceTrackCache.shared.folder)")
+    if let crops {
+      let stem = ((manifest as NSString).lastPathComponent as NSString).deletingPathExtension
+      let out = crops + "/" + stem + "-faces.csv"
+      try cropped.write(to: out)
+      print("\(cropped.rows.count) face-cropped videos (\(size) x \(size)) and their manifest \(out)")
+    }
     if failed > 0 { throw ExitCode(74) }
   }
 }

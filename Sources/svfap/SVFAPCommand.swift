@@ -523,6 +523,14 @@ extension Bench {
           \(r1(f.trackedFaceClipsPerSecond)), \"unit\": \"clips/s\"}
           """
         )
+        if let prepared = f.preparedClipsPerSecond {
+          print(
+            """
+            {\"name\": \"media/ours face crop, prepared (dataset prepare --crops) \(f.file)\", \
+            \"value\": \(r1(prepared)), \"unit\": \"clips/s\"}
+            """
+          )
+        }
       }
     }
   }
@@ -536,7 +544,8 @@ struct DatasetCommand: ParsableCommand {
       """
       Write the manifest of a benchmark's official layout (docs/DATASETS.md): \
       \(DatasetReaders.names.joined(separator: ", ")); `dataset prepare MANIFEST` computes its \
-      face tracks into the face-track cache.
+      face tracks into the face-track cache, and with --crops DIR writes every video face-cropped \
+      (size × size) into DIR with a manifest of them.
       """
   )
   @ArgumentParser.Argument(help: "The reader, or `prepare`.") var name: String
@@ -544,9 +553,26 @@ struct DatasetCommand: ParsableCommand {
   var root: String
   @Option(name: .shortAndLong, help: "Output manifest (.csv); default: print it.") var output:
     String?
+  @Option(
+    help:
+      """
+      With prepare: also write each video face-cropped into this folder, and the manifest of the \
+      crops (MANIFEST-faces.csv) beside them.
+      """)
+  var crops: String?
+  @Option(help: "With prepare --crops: the crops' side in pixels (even, 32...1024).") var size = 160
+
+  func validate() throws {
+    guard (32...1024).contains(size), size % 2 == 0 else {
+      throw ValidationError("--size must be an even number of pixels in 32...1024, got \(size)")
+    }
+    if crops != nil && name != "prepare" {
+      throw ValidationError("--crops goes with `dataset prepare MANIFEST`")
+    }
+  }
 
   func run() throws {
-    if name == "prepare" { return try DatasetPrepare.run(manifest: root) }
+    if name == "prepare" { return try DatasetPrepare.run(manifest: root, crops: crops, size: size) }
     try exitingOnMediaError {
       let m = try DatasetReaders.read(name, root: root)
       if let output {

@@ -115,4 +115,33 @@ import Testing
       #expect(abs(a[2] - b[2]) < 0.1 * side)
     }
   }
+
+  @Test func aPreparedFaceVideoShowsTheSameFaceAsTheOnlineCrop() throws {
+    let (dir, video) = try scratch("single_face.mp4")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let detector = try HaarCascade.shared()
+    let reader = try VideoReader(path: video)
+    let track = try reader.faceTrack(detector: detector)
+    let out = dir + "/faces.mp4"
+    let written = try reader.writeFaceCrops(track: track, to: out)
+    let crops = try VideoReader(path: out)
+    #expect(written == reader.info.frameCount)
+    #expect(crops.info.width == 160 && crops.info.height == 160)
+    #expect(abs(crops.info.frameCount - written) <= 1, "\(crops.info.frameCount) of \(written)")
+    // A clip of the prepared video against the same clip cropped online from the track.
+    let spec = ClipSpec()
+    let prepared = try crops.clip(spec, start: 8).tensor.pointer(Float.self)
+    let online = try reader.faceClip(spec, start: 8, detector: detector, track: track).clip.tensor
+    let o = online.pointer(Float.self)
+    var diff = 0.0
+    for i in 0..<online.count { diff += Double(abs(prepared[i] - o[i])) }
+    diff /= Double(online.count)
+    #expect(diff < 0.25, "mean difference \(diff) (normalized units)")
+    // No face: an error naming the file, not an empty video.
+    let none = try VideoReader(path: media("no_face.mp4"))
+    let empty = try none.faceTrack(detector: detector)
+    #expect { try none.writeFaceCrops(track: empty, to: dir + "/none.mp4") } throws: {
+      "\($0)".contains("no_face.mp4") && "\($0)".contains("no face")
+    }
+  }
 }

@@ -1,0 +1,77 @@
+import Foundation
+
+/// A whole video face-cropped into a new, small video (the authors crop their datasets' faces once
+/// before training): every frame cropped around the video's `FaceTrack` box — centres smoothed over
+/// ±8 frames, the side the median of ±16 frames' sides times the margin — and resized to size ×
+/// size. Clips of the result need no detection and decode several times faster than the source.
+extension VideoReader {
+  /// Frames decoded per request while exporting.
+  static let exportChunk = 64
+
+  /// Writes the face-cropped video to `path` (H.264, `size` × `size`, the source's frame rate);
+  /// the number of frames written. A video whose track found no face is an error naming it.
+  @discardableResult
+  public func writeFaceCrops(
+    track: FaceTrack, to path: String, size: Int = 160, margin: Double = 1.3
+  ) throws -> Int {
+    guard track.hasFace, track.boxes.count == track.frameCount, track.width > 0, track.height > 0
+    else {
+      throw MediaError(info.path, "no face on any scanned frame: nothing to crop")
+    }
+    let (w, h) = detectionSize
+    let (sx, sy) = (Double(w) / Double(track.width), Double(h) / Double(track.height))
+    let boxes = track.boxes.map { [$0[0] * sx, $0[1] * sy, $0[2] * sx, $0[3] * sy] }
+    let count = track.frameCount
+    let fps = Int(min(max(info.fps.rounded(), 1), 240))
+    let writer = try VideoWriter(path: path, width: size, height: size, fps: fps)
+    for chunk in stride(from: 0, to: count, by: Self.exportChunk) {
+      let indices = Array(chunk..<min(chunk + Self.exportChunk, count))
+      let frames = try self.frames(indices, width: w, height: h)
+      for (k, i) in indices.enumerated() {
+        let box = Self.smoothedBox(boxes, at: i, margin: margin, width: w, height: h)
+        try writer.write(rgb: Self.cropRGB(frames[k], width: w, height: h, box: box, size: size))
+      }
+    }
+    try writer.finish()
+    return count
+  }
+
+  /// Frame i's square crop box: the centre averaged over ±8 frames, the side the median over ±16
+  /// frames times `margin`, kept inside the frame.
+  static func smoothedBox(_ boxes: [[Double]], at i: Int, margin: Double, width: Int, height: Int)
+    -> [Double]
+  {
+    let near = boxes[max(0, i - 8)...min(boxes.count - 1, i + 8)]
+    let cx = near.map { $0[0] + $0[2] / 2 }.reduce(0, +) / Double(near.count)
+    let cy = near.map { $0[1] + $0[3] / 2 }.reduce(0, +) / Double(near.count)
+    let sides = boxes[max(0, i - 16)...min(boxes.count - 1, i + 16)].map { max($0[2], $0[3]) }
+      .sorted()
+    let side = min(sides[sides.count / 2] * margin, Double(min(width, height)))
+    let x0 = min(max(cx - side / 2, 0), Double(width) - side)
+    let y0 = min(max(cy - side / 2, 0), Double(height) - side)
+    return [x0, y0, side, side]
+  }
+
+  /// The box (x, y, side, side) of an RGB24 frame resized bilinearly to size × size, RGB24.
+  static func cropRGB(_ rgb: [UInt8], width: Int, height: Int, box b: [Double], size: Int)
+    -> [UInt8]
+  {
+    var out = [UInt8](repeating: 0, count: size * size * 3)
+    let step = b[2] / Double(size)
+    for y in 0..<size {
+      let sy = min(max(b[1] + (Double(y) + 0.5) * step - 0.5, 0), Double(height - 1))
+      let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Double(y0)
+      for x in 0..<size {
+        let sx = min(max(b[0] + (Double(x) + 0.5) * step - 0.5, 0), Double(width - 1))
+        let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Double(x0)
+        for c in 0..<3 {
+          let a = Double(rgb[(y0 * width + x0) * 3 + c]), bb = Double(rgb[(y0 * width + x1) * 3 + c])
+          let cc = Double(rgb[(y1 * width + x0) * 3 + c]), d = Double(rgb[(y1 * width + x1) * 3 + c])
+          let v = (a * (1 - fx) + bb * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy
+          out[(y * size + x) * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
+        }
+      }
+    }
+    return out
+  }
+}
