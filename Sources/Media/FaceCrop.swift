@@ -108,24 +108,35 @@ extension VideoReader {
     let out = Tensor.zeros([1, 3, t, size, size])
     let p = out.pointer(Float.self)
     for (f, rgb) in frames.enumerated() {
-      let b = boxes[f], step = b[2] / Double(size)
-      for y in 0..<size {
-        let sy = min(max(b[1] + (Double(y) + 0.5) * step - 0.5, 0), Double(height - 1))
-        let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = Float(sy - Double(y0))
-        for x in 0..<size {
-          let sx = min(max(b[0] + (Double(x) + 0.5) * step - 0.5, 0), Double(width - 1))
-          let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = Float(sx - Double(x0))
-          for c in 0..<3 {
-            let a = Float(rgb[(y0 * width + x0) * 3 + c]),
-              bb = Float(rgb[(y0 * width + x1) * 3 + c])
-            let cc = Float(rgb[(y1 * width + x0) * 3 + c]),
-              d = Float(rgb[(y1 * width + x1) * 3 + c])
-            let v = (a * (1 - fx) + bb * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy
-            p[((c * t + f) * size + y) * size + x] = (v / 255 - imageNetMean[c]) / imageNetStd[c]
-          }
-        }
+      sampleBilinear(rgb, width: width, height: height, box: boxes[f], size: size) { y, x, c, v in
+        p[((c * t + f) * size + y) * size + x] = (v / 255 - imageNetMean[c]) / imageNetStd[c]
       }
     }
     return out
+  }
+
+  /// Samples the square `box` (x, y, side, side) of an RGB24 frame bilinearly on a size × size
+  /// grid, handing each (row, column, channel, value 0…255) to `store`.
+  @inline(__always)
+  static func sampleBilinear(
+    _ rgb: [UInt8], width: Int, height: Int, box b: [Double], size: Int,
+    _ store: (_ y: Int, _ x: Int, _ c: Int, _ v: Float) -> Void
+  ) {
+    let step = b[2] / Double(size)
+    for y in 0..<size {
+      let sy = min(max(b[1] + (Double(y) + 0.5) * step - 0.5, 0), Double(height - 1))
+      let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = Float(sy - Double(y0))
+      for x in 0..<size {
+        let sx = min(max(b[0] + (Double(x) + 0.5) * step - 0.5, 0), Double(width - 1))
+        let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = Float(sx - Double(x0))
+        for c in 0..<3 {
+          let a = Float(rgb[(y0 * width + x0) * 3 + c]),
+            bb = Float(rgb[(y0 * width + x1) * 3 + c])
+          let cc = Float(rgb[(y1 * width + x0) * 3 + c]),
+            d = Float(rgb[(y1 * width + x1) * 3 + c])
+          store(y, x, c, (a * (1 - fx) + bb * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy)
+        }
+      }
+    }
   }
 }

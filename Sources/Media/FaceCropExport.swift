@@ -53,24 +53,12 @@ extension VideoReader {
   }
 
   /// The box (x, y, side, side) of an RGB24 frame resized bilinearly to size × size, RGB24.
-  static func cropRGB(_ rgb: [UInt8], width: Int, height: Int, box b: [Double], size: Int)
+  static func cropRGB(_ rgb: [UInt8], width: Int, height: Int, box: [Double], size: Int)
     -> [UInt8]
   {
     var out = [UInt8](repeating: 0, count: size * size * 3)
-    let step = b[2] / Double(size)
-    for y in 0..<size {
-      let sy = min(max(b[1] + (Double(y) + 0.5) * step - 0.5, 0), Double(height - 1))
-      let y0 = Int(sy), y1 = min(y0 + 1, height - 1), fy = sy - Double(y0)
-      for x in 0..<size {
-        let sx = min(max(b[0] + (Double(x) + 0.5) * step - 0.5, 0), Double(width - 1))
-        let x0 = Int(sx), x1 = min(x0 + 1, width - 1), fx = sx - Double(x0)
-        for c in 0..<3 {
-          let a = Double(rgb[(y0 * width + x0) * 3 + c]), bb = Double(rgb[(y0 * width + x1) * 3 + c])
-          let cc = Double(rgb[(y1 * width + x0) * 3 + c]), d = Double(rgb[(y1 * width + x1) * 3 + c])
-          let v = (a * (1 - fx) + bb * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy
-          out[(y * size + x) * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
-        }
-      }
+    sampleBilinear(rgb, width: width, height: height, box: box, size: size) { y, x, c, v in
+      out[(y * size + x) * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
     }
     return out
   }

@@ -62,7 +62,8 @@ enum DatasetPrepare {
       let stem = ((manifest as NSString).lastPathComponent as NSString).deletingPathExtension
       let out = crops + "/" + stem + "-faces.csv"
       try cropped.write(to: out)
-      print("\(cropped.rows.count) face-cropped videos (\(size) x \(size)) and their manifest \(out)")
+      print(
+        "\(cropped.rows.count) face-cropped videos (\(size) x \(size)) and their manifest \(out)")
     }
     if failed > 0 { throw ExitCode(74) }
   }
