@@ -42,10 +42,15 @@ public struct AttentionMaps {
 
   /// Attention rollout over layers 0...last: the product of (A + I) / 2, rows renormalized.
   public func rollout(through last: Int, head: Int?) -> [Double] {
+    rollout(layers: 0...last, head: head)
+  }
+
+  /// Attention rollout over `layers`: the product of (A + I) / 2 from the first to the last.
+  public func rollout(layers: ClosedRange<Int>, head: Int?) -> [Double] {
     let n = tokens
     var r = [Double](repeating: 0, count: n * n)
     for i in 0..<n { r[i * n + i] = 1 }
-    for l in 0...last {
+    for l in layers {
       let A = matrix(layer: l, head: head)
       var next = [Double](repeating: 0, count: n * n)
       for i in 0..<n {

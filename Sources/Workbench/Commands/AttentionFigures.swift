@@ -36,6 +36,10 @@ struct ShowAttention: SessionCommand {
       .option(
         "rollout", .bool, "attention rollout across the stage-1 layers", default: .bool(false)),
       .option(
+        "layers", .list,
+        "with rollout: the stage-1 layers to roll out through, e.g. 1..2 (default: 0 through layer)",
+        default: .nilValue),
+      .option(
         "slices", .list, "time slices to draw, 0-based (default: all)", default: .nilValue),
       .option(
         "per_head", .bool,
@@ -61,16 +65,31 @@ struct ShowAttention: SessionCommand {
     if let head, head >= maps.heads { throw a.error("head must be 0..<\(maps.heads)") }
     if let query, query >= maps.tokens { throw a.error("query must be 0..<\(maps.tokens)") }
     guard layer < maps.layers.count else { return .nilValue }
+    var span = 0...layer
+    if a.has("layers") {
+      guard rollout else {
+        throw a.error("layers: goes with rollout: true (layer: names one layer)")
+      }
+      let given = try a.indices("layers", below: depth)
+      guard let first = given.first, let last = given.last, first <= last,
+        given == Array(first...last)
+      else {
+        throw a.error(
+          "layers must be consecutive stage-1 layers in 0..<\(depth), e.g. 0..\(max(depth - 1, 0))")
+      }
+      span = first...last
+    }
     let perHead = try a.bool("per_head")
     if perHead && head != nil { throw a.error("per_head: true draws every head; leave out head:") }
     func map(_ h: Int?) -> [Double] {
       maps.values(
-        of: rollout ? maps.rollout(through: layer, head: h) : maps.matrix(layer: layer, head: h),
+        of: rollout ? maps.rollout(layers: span, head: h) : maps.matrix(layer: layer, head: h),
         query: query)
     }
     var title =
       rollout
-      ? "attention rollout over stage-1 layers 0...\(layer)" : "attention, stage 1 layer \(layer)"
+      ? "attention rollout over stage-1 layers \(span.lowerBound)...\(span.upperBound)"
+      : "attention, stage 1 layer \(layer)"
     let g = c.gridSide
     title +=
       query.map { ", query [\($0 / (g * g)), \($0 / g % g), \($0 % g)] (token \($0))" }
