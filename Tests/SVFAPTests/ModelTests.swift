@@ -47,6 +47,21 @@ import Testing
     }
   }
 
+  @Test func theFloatTargetKernelMatchesTheDoubleOne() throws {
+    // The SIMD float32 path (16-pixel patches) against the generic path in float64 on the same
+    // pixels: the same per-tubelet normalized values, (t, h, w, c) layout included.
+    let c = try SVFAPConfig.preset("svfap-tiny")
+    var rng = SplitMix64(seed: 5)
+    let clip = Tensor.randn([2, 3, c.frames, c.imgSize, c.imgSize], rng: &rng)
+    let mask = try TokenMask.tube(
+      batch: 2, slices: c.timeSlices, perSlice: c.tokensPerSlice, ratio: 0.9, rng: &rng)
+    let fast = try normalizedPixelTargets(clip, mask: mask, config: c).toDoubles()
+    let exact = try normalizedPixelTargets(clip.to(.float64), mask: mask, config: c).toDoubles()
+    #expect(fast.count == exact.count && fast.count == 2 * 720 * c.valuesPerTubelet)
+    let worst = zip(fast, exact).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(worst < 1e-5, "largest difference \(worst)")
+  }
+
   @Test func pretrainingRunsWithAnOddVisibleCount() throws {
     // 16x32x32 clips, 16 patches per slice, ratio 0.7 -> 11 masked, 5 visible (odd) per slice.
     var cfg = try SVFAPConfig.preset("svfap-tiny")
