@@ -170,7 +170,7 @@ public final class Gnuplot: @unchecked Sendable {
     for (i, p) in f.panels.enumerated() {
       chunks += panel(
         p, area: layout.areas[i], label: screen.label(p.title, centredIn: layout.labelBoxes[i]),
-        extra: i == 0 ? titles : [], screen: screen)
+        extra: i == 0 ? titles : [], screen: screen, text: terminal == .dumb)
     }
     if let scale = f.colourScale, let bar = layout.colourBar, let under = layout.colourBarLabels {
       chunks += colourBarPlot(scale, bar: bar, labels: under, screen: screen)
@@ -214,7 +214,10 @@ public final class Gnuplot: @unchecked Sendable {
 
   func esc(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "''") }
 
-  func panel(_ p: Figure.Panel, area a: Rect, label: String, extra: [String], screen: Screen)
+  func panel(
+    _ p: Figure.Panel, area a: Rect, label: String, extra: [String], screen: Screen,
+    text: Bool = false
+  )
     -> [Data]
   {
     var out: [Data] = []
@@ -230,7 +233,9 @@ public final class Gnuplot: @unchecked Sendable {
       out.append(Data(rgb))
     case .curves(let series, let xl, let yl, let logY, _):
       cmd(screen.region(a))
-      cmd("set xlabel '\(esc(xl))' offset 0,0.4; set ylabel '\(esc(yl))'; set grid")
+      // Pictures: the axis label a little up, away from the legend under it (whole lines in text).
+      cmd(
+        "set xlabel '\(esc(xl))'\(text ? "" : " offset 0,0.4"); set ylabel '\(esc(yl))'; set grid")
       // The legend under the plot, never on the curves; ticks spaced for their labels.
       cmd("set key below horizontal")
       let xs = series.flatMap(\.x).filter(\.isFinite)
