@@ -237,7 +237,7 @@ public final class Gnuplot: @unchecked Sendable {
       cmd(
         "set xlabel '\(esc(xl))'\(text ? "" : " offset 0,0.4"); set ylabel '\(esc(yl))'; set grid")
       // The legend under the plot, never on the curves; ticks spaced for their labels.
-      cmd("set key below horizontal")
+      cmd("set key below vertical")
       let xs = series.flatMap(\.x).filter(\.isFinite)
       if let lo = xs.min(), let hi = xs.max(), hi > lo {
         let chars = max(tickText(lo).count, tickText(hi).count)

@@ -33,6 +33,8 @@ public struct FigureLayout: Sendable, Equatable {
   public static let labelBand = 18
   /// Space around the figure's parts.
   public static let padding = 8
+  /// The width of a legend entry's sample line and the space around it.
+  public static let legendSample = 80
   /// The widest a figure grows to fit its title on one line (longer titles wrap).
   public static let widestForTitle = 800
 
@@ -56,7 +58,14 @@ public struct FigureLayout: Sendable, Equatable {
     let p = Self.padding
     let labels = figure.panels.map(\.title)
     let widestLabel = labels.map { Self.textWidth($0) }.max() ?? 0
-    let cellWidth = max(figure.panelWidth, widestLabel + 2 * p)
+    // A legend entry (under a plot): its sample line and its name, on the panel's width.
+    let widestLegend =
+      figure.panels.compactMap { panel -> Int? in
+        guard case .curves(let series, _, _, _, _) = panel else { return nil }
+        // gnuplot sizes the key by character count (its own estimate, wider than the glyphs).
+        return series.map { Int(Double($0.name.count) * 8.5) + Self.legendSample }.max()
+      }.max() ?? 0
+    let cellWidth = max(figure.panelWidth, widestLabel + 2 * p, widestLegend + 4 * p)
     let gridWidth = figure.columns * cellWidth
     let titleWidth = Self.textWidth(figure.title) + 2 * p
     let width = max(gridWidth, min(titleWidth, max(gridWidth, Self.widestForTitle)), 2 * p + 1)

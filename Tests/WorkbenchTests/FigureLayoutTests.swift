@@ -78,6 +78,13 @@ struct FigureLayoutTests {
         out.append("\(name): label of panel \(i + 1) inked \(ink), its box \(box)")
       }
     }
+    // Nothing crosses from one panel into the next (a legend wider than its panel did): the
+    // columns where cells meet are background.
+    for cell in layout.cells where cell.x > 0 {
+      if let ink = pic.inkBox(in: Rect(x: cell.x, y: cell.y, width: 1, height: cell.height)) {
+        out.append("\(name): ink \(ink) on the border between panels at x = \(cell.x)")
+      }
+    }
     // Background between the title and the first row of labels.
     if let title = layout.titleBoxes.last, let first = layout.labelBoxes.map(\.y).min(),
       first > title.bottom,
@@ -140,6 +147,11 @@ struct FigureLayoutTests {
       ("bottleneck stage 3", "show_bottleneck f clip stage: 3 token: 1", true),
       ("curves", "show m", false),
       ("several runs", "show_curves m \"first-run.jsonl\" text: false", false),
+      (
+        "runs with long names",
+        "show_curves m \"first-run.jsonl\" names: [\"svfap-tiny pretraining (scripts/pretrain-tiny 12000 0.05)\", \"b\"] text: false",
+        false
+      ),
       (
         "confusion",
         "show_confusion [0, 1, 1, 2] [0, 1, 0, 2] classes: [\"neutral\", \"happiness\", \"sadness\"]",
