@@ -28,6 +28,36 @@ private func pixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfi
   return out
 }
 
+/// Visits each channel of each masked tubelet of clips (B, 3, T, H, W): `body(rows, out)` gets the
+/// offset in the clip of the tubelet's tubelet·P rows of P pixels (row r = dt·P + dh) and the offset
+/// in the target (B, Nm, tubelet·P·P·3) of its first value of this channel (values of a channel are
+/// 3 apart), with the channel.
+@inline(__always)
+private func forEachMaskedTubelet(
+  _ b: Int, _ mask: TokenMask, _ c: SVFAPConfig,
+  _ body: (_ rows: UnsafeBufferPointer<Int>, _ out: Int, _ channel: Int) -> Void
+) {
+  let (ch, p, kt, g) = (c.inChans, c.patchSize, c.tubelet, c.gridSide)
+  let nm = mask.masked.first?.count ?? 0
+  let (hh, ww, frames) = (c.imgSize, c.imgSize, c.frames)
+  let rows = UnsafeMutableBufferPointer<Int>.allocate(capacity: kt * p)
+  defer { rows.deallocate() }
+  for bi in 0..<b {
+    for (j, n) in mask.masked[bi].enumerated() {
+      let (ti, hi, wi) = (n / (g * g), (n / g) % g, n % g)
+      for cc in 0..<ch {
+        for dt in 0..<kt {
+          for dh in 0..<p {
+            rows[dt * p + dh] =
+              (((bi * ch + cc) * frames + ti * kt + dt) * hh + hi * p + dh) * ww + wi * p
+          }
+        }
+        body(UnsafeBufferPointer(rows), (bi * nm + j) * kt * p * p * ch + cc, cc)
+      }
+    }
+  }
+}
+
 /// Reads each masked tubelet of clips `v` (B, 3, T, H, W) straight from memory, un-normalizes it
 /// in T's precision with float32 constants (as the authors' code does), and writes its values
 /// normalized per channel (Double statistics) into `out` (B, Nm, tubelet·P·P·3), laid out
@@ -36,40 +66,28 @@ private func fillTargets<T: BinaryFloatingPoint>(
   _ v: UnsafeMutablePointer<T>, _ out: UnsafeMutablePointer<T>, _ b: Int, _ mask: TokenMask,
   _ c: SVFAPConfig
 ) {
-  let (ch, p, kt, g) = (c.inChans, c.patchSize, c.tubelet, c.gridSide)
-  let nm = mask.masked.first?.count ?? 0
-  let per = kt * p * p
-  let (hh, ww, frames) = (c.imgSize, c.imgSize, c.frames)
+  let (ch, p) = (c.inChans, c.patchSize)
+  let per = c.tubelet * p * p
   let single = T.self == Float.self
   var patch = [Double](repeating: 0, count: per)
-  for bi in 0..<b {
-    for (j, n) in mask.masked[bi].enumerated() {
-      let (ti, hi, wi) = (n / (g * g), (n / g) % g, n % g)
-      let row = out + (bi * nm + j) * per * ch
-      for cc in 0..<ch {
-        let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
-        let (mean, std) = (Double(meanF), Double(stdF))
-        var k = 0, sum = 0.0
-        for dt in 0..<kt {
-          for dh in 0..<p {
-            let base = (((bi * ch + cc) * frames + ti * kt + dt) * hh + hi * p + dh) * ww + wi * p
-            for dw in 0..<p {
-              let x = v[base + dw]
-              let value =
-                single ? Double(Float(x) * stdF + meanF) : Double(x) * std + mean
-              patch[k] = value
-              sum += value
-              k += 1
-            }
-          }
-        }
-        let m = sum / Double(per)
-        var squares = 0.0
-        for k in 0..<per { squares += (patch[k] - m) * (patch[k] - m) }
-        let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
-        for k in 0..<per { row[k * ch + cc] = T((patch[k] - m) / denom) }
+  forEachMaskedTubelet(b, mask, c) { rows, at, cc in
+    let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
+    let (mean, std) = (Double(meanF), Double(stdF))
+    var k = 0, sum = 0.0
+    for base in rows {
+      for dw in 0..<p {
+        let x = v[base + dw]
+        let value = single ? Double(Float(x) * stdF + meanF) : Double(x) * std + mean
+        patch[k] = value
+        sum += value
+        k += 1
       }
     }
+    let m = sum / Double(per)
+    var squares = 0.0
+    for k in 0..<per { squares += (patch[k] - m) * (patch[k] - m) }
+    let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
+    for k in 0..<per { out[at + k * ch] = T((patch[k] - m) / denom) }
   }
 }
 
@@ -81,42 +99,30 @@ private func fillFloatTargets(
   _ v: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ b: Int,
   _ mask: TokenMask, _ c: SVFAPConfig
 ) {
-  let (ch, p, kt, g) = (c.inChans, c.patchSize, c.tubelet, c.gridSide)
+  let (ch, p) = (c.inChans, c.patchSize)
   guard p == 16 else { return fillTargets(v, out, b, mask, c) }
-  let nm = mask.masked.first?.count ?? 0
-  let per = kt * p * p
-  let (hh, ww, frames) = (c.imgSize, c.imgSize, c.frames)
-  var rows = [SIMD16<Float>](repeating: .zero, count: kt * p)  // one channel of a tubelet
-  for bi in 0..<b {
-    for (j, n) in mask.masked[bi].enumerated() {
-      let (ti, hi, wi) = (n / (g * g), (n / g) % g, n % g)
-      let row = out + (bi * nm + j) * per * ch
-      for cc in 0..<ch {
-        let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
-        var sum = 0.0
-        for dt in 0..<kt {
-          for dh in 0..<p {
-            let src =
-              v + (((bi * ch + cc) * frames + ti * kt + dt) * hh + hi * p + dh) * ww + wi * p
-            let x = UnsafeRawPointer(src).loadUnaligned(as: SIMD16<Float>.self) * stdF + meanF
-            rows[dt * p + dh] = x
-            sum += Double(x.sum())
-          }
-        }
-        let m = sum / Double(per), mF = Float(m)
-        var squares = 0.0
-        for r in rows {
-          let d = r - mF
-          squares += Double((d * d).sum())
-        }
-        let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
-        let scale = Float(1 / denom)
-        for (r, x) in rows.enumerated() {
-          let y = (x - mF) * scale
-          let base = row + r * p * ch + cc
-          for dw in 0..<16 { base[dw * ch] = y[dw] }
-        }
-      }
+  let per = c.tubelet * p * p
+  var tubelet = [SIMD16<Float>](repeating: .zero, count: c.tubelet * p)  // one channel's rows
+  forEachMaskedTubelet(b, mask, c) { rows, at, cc in
+    let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
+    var sum = 0.0
+    for (r, base) in rows.enumerated() {
+      let x = UnsafeRawPointer(v + base).loadUnaligned(as: SIMD16<Float>.self) * stdF + meanF
+      tubelet[r] = x
+      sum += Double(x.sum())
+    }
+    let m = sum / Double(per), mF = Float(m)
+    var squares = 0.0
+    for x in tubelet {
+      let d = x - mF
+      squares += Double((d * d).sum())
+    }
+    let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
+    let scale = Float(1 / denom)
+    for (r, x) in tubelet.enumerated() {
+      let y = (x - mF) * scale
+      let base = out + at + r * p * ch
+      for dw in 0..<16 { base[dw * ch] = y[dw] }
     }
   }
 }
