@@ -74,16 +74,11 @@ extension VideoReader {
     guard faces.count == found.count else {
       throw MediaError(info.path, "no face found on the sampled frames")
     }
-    let side = faces.map { max($0.width, $0.height) }.sorted()[faces.count / 2] * margin
-    var boxes: [[Double]] = []
-    for i in faces.indices {
-      let window = faces[max(0, i - 2)...min(faces.count - 1, i + 2)]
-      let cx = window.map { $0.x + $0.width / 2 }.reduce(0, +) / Double(window.count)
-      let cy = window.map { $0.y + $0.height / 2 }.reduce(0, +) / Double(window.count)
-      let sd = min(side, Double(min(w, h)))
-      let x0 = min(max(cx - sd / 2, 0), Double(w) - sd),
-        y0 = min(max(cy - sd / 2, 0), Double(h) - sd)
-      boxes.append([x0, y0, sd, sd])
+    let detectedBoxes = faces.map { [$0.x, $0.y, $0.width, $0.height] }
+    let boxes = faces.indices.map {
+      Self.smoothedBox(
+        detectedBoxes, at: $0, centreRadius: 2, sideRadius: faces.count, margin: margin,
+        width: w, height: h)
     }
     let tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
     let mid = boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }
@@ -97,6 +92,24 @@ extension VideoReader {
         detected: detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
     }
     return (clip, detected, source)
+  }
+
+  /// Frame i's square crop box from face boxes (x, y, width, height): the centre averaged over
+  /// ±`centreRadius` frames, the side the median of ±`sideRadius` frames' sides times `margin`,
+  /// kept inside the width × height frame.
+  static func smoothedBox(
+    _ boxes: [[Double]], at i: Int, centreRadius: Int, sideRadius: Int, margin: Double,
+    width: Int, height: Int
+  ) -> [Double] {
+    let near = boxes[max(0, i - centreRadius)...min(boxes.count - 1, i + centreRadius)]
+    let cx = near.map { $0[0] + $0[2] / 2 }.reduce(0, +) / Double(near.count)
+    let cy = near.map { $0[1] + $0[3] / 2 }.reduce(0, +) / Double(near.count)
+    let sides = boxes[max(0, i - sideRadius)...min(boxes.count - 1, i + sideRadius)]
+      .map { max($0[2], $0[3]) }.sorted()
+    let side = min(sides[sides.count / 2] * margin, Double(min(width, height)))
+    let x0 = min(max(cx - side / 2, 0), Double(width) - side)
+    let y0 = min(max(cy - side / 2, 0), Double(height) - side)
+    return [x0, y0, side, side]
   }
 
   /// Crops each frame's box and resizes it bilinearly to size × size, normalized: (1, 3, T, size,

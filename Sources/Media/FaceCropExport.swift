@@ -28,28 +28,13 @@ extension VideoReader {
       let indices = Array(chunk..<min(chunk + Self.exportChunk, count))
       let frames = try self.frames(indices, width: w, height: h)
       for (k, i) in indices.enumerated() {
-        let box = Self.smoothedBox(boxes, at: i, margin: margin, width: w, height: h)
+        let box = Self.smoothedBox(
+          boxes, at: i, centreRadius: 8, sideRadius: 16, margin: margin, width: w, height: h)
         try writer.write(rgb: Self.cropRGB(frames[k], width: w, height: h, box: box, size: size))
       }
     }
     try writer.finish()
     return count
-  }
-
-  /// Frame i's square crop box: the centre averaged over ±8 frames, the side the median over ±16
-  /// frames times `margin`, kept inside the frame.
-  static func smoothedBox(_ boxes: [[Double]], at i: Int, margin: Double, width: Int, height: Int)
-    -> [Double]
-  {
-    let near = boxes[max(0, i - 8)...min(boxes.count - 1, i + 8)]
-    let cx = near.map { $0[0] + $0[2] / 2 }.reduce(0, +) / Double(near.count)
-    let cy = near.map { $0[1] + $0[3] / 2 }.reduce(0, +) / Double(near.count)
-    let sides = boxes[max(0, i - 16)...min(boxes.count - 1, i + 16)].map { max($0[2], $0[3]) }
-      .sorted()
-    let side = min(sides[sides.count / 2] * margin, Double(min(width, height)))
-    let x0 = min(max(cx - side / 2, 0), Double(width) - side)
-    let y0 = min(max(cy - side / 2, 0), Double(height) - side)
-    return [x0, y0, side, side]
   }
 
   /// The box (x, y, side, side) of an RGB24 frame resized bilinearly to size × size, RGB24.

@@ -111,6 +111,32 @@ public struct FaceCropReport: Sendable, Equatable {
   }
 }
 
+extension VideoReader {
+  /// A face-cropped clip that lies within one shot: when the clip from `start` runs across a shot
+  /// change, the clip right after the change is taken instead (or the one ending before it when the
+  /// video ends too soon), up to `tries` times. Returns the clip and each move as (last frame
+  /// before the change, first after it, the new start).
+  public func clipWithinOneShot(_ spec: ClipSpec, start: Int?, tries: Int = 2) throws -> (
+    clip: Clip, moves: [(before: Int, after: Int, start: Int)]
+  ) {
+    var checked = spec
+    (checked.crop, checked.faceReport) = (.face, true)
+    var clip = try self.clip(checked, start: start)
+    var moves: [(before: Int, after: Int, start: Int)] = []
+    let span = (spec.frames - 1) * spec.stride + 1, last = info.frameCount - span
+    for _ in 0..<tries {
+      guard let report = clip.faceReport, let cut = report.cuts.first else { break }
+      let (before, after) = (report.frames[cut.before], report.frames[cut.after])
+      guard let next = [after, before - span + 1].first(where: { $0 >= 0 && $0 <= last }) else {
+        break
+      }
+      moves.append((before, after, next))
+      clip = try self.clip(checked, start: next)
+    }
+    return (clip, moves)
+  }
+}
+
 /// Shot cuts between consecutive frames: the colour histograms change a lot (half their mass
 /// moves), or change clearly while the picture changes as a whole (a mean absolute difference of
 /// a coarse thumbnail above a fifth of the range).

@@ -126,12 +126,27 @@ public func overlay(
     let (cx, cy) = (marked % gridW, marked / gridW)
     let (x0, x1) = (cx * width / gridW, max((cx + 1) * width / gridW - 1, cx * width / gridW))
     let (y0, y1) = (cy * height / gridH, max((cy + 1) * height / gridH - 1, cy * height / gridH))
-    for y in y0...y1 {
-      for x in x0...x1 where x == x0 || x == x1 || y == y0 || y == y1 {
-        let p = (y * width + x) * 3
-        (out[p], out[p + 1], out[p + 2]) = (255, 255, 255)
-      }
-    }
+    drawOutline(
+      &out, width: width, height: height, x0: x0, y0: y0, x1: x1, y1: y1,
+      colour: (255, 255, 255), thickness: 1)
   }
   return out
+}
+
+/// Draws the outline of the pixel rectangle x0…x1 × y0…y1 (inclusive), `thickness` pixels wide,
+/// into an RGB picture; whatever lies outside the picture is left out.
+public func drawOutline(
+  _ rgb: inout [UInt8], width: Int, height: Int, x0: Int, y0: Int, x1: Int, y1: Int,
+  colour: (UInt8, UInt8, UInt8), thickness: Int
+) {
+  let (left, top) = (max(x0, 0), max(y0, 0))
+  let (right, bottom) = (min(x1, width - 1), min(y1, height - 1))
+  guard left <= right, top <= bottom, rgb.count >= width * height * 3 else { return }
+  for y in top...bottom {
+    for x in left...right
+    where x - x0 < thickness || x1 - x < thickness || y - y0 < thickness || y1 - y < thickness {
+      let p = (y * width + x) * 3
+      (rgb[p], rgb[p + 1], rgb[p + 2]) = colour
+    }
+  }
 }

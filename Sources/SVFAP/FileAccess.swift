@@ -64,3 +64,8 @@ public func removeStaleTemporaries(in folder: String, for name: String? = nil) {
     }
   }
 }
+
+/// A path's file name without its extension ("runs/pre.jsonl" → "pre").
+public func fileStem(_ path: String) -> String {
+  ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+}

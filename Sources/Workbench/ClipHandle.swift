@@ -13,13 +13,7 @@ public final class ClipHandle: TensorHandle {
     super.init(clip.tensor, kind: "clip")
   }
 
-  public override var summary: String {
-    """
-    clip \(tensor.shape) from \((clip.info.path as NSString).lastPathComponent), frames \
-    \(clip.frameIndices.first ?? 0)...\(clip.frameIndices.last ?? 0) step \
-    \(clip.frameIndices.count > 1 ? clip.frameIndices[1] - clip.frameIndices[0] : 0)
-    """
-  }
+  public override var summary: String { "clip \(tensor.shape) from \(Figures.describe(clip))" }
   public override var fieldNames: [String] {
     super.fieldNames + ["frames", "source", "crop_box", "boxes", "face"]
   }

@@ -35,7 +35,7 @@ enum Figures {
       columns: min(panels.count, 8), panelWidth: 150, panelHeight: 150)
   }
 
-  /// "file, face crop, frames a…b every s (T frames)".
+  /// "file, face crop, frames a…b every s": where a clip came from (summaries and figure titles).
   static func describe(_ c: Clip) -> String {
     let file = (c.info.path as NSString).lastPathComponent
     let i = c.frameIndices
@@ -74,21 +74,15 @@ enum Figures {
       panelWidth: max(150, min(w, 240)), panelHeight: min(h, 180))
   }
 
-  /// Draws a 2-pixel rectangle outline (x, y, width, height) into an RGB picture, clipped to it.
+  /// Draws a 2-pixel outline of `box` (x, y, width, height) into an RGB picture, clipped to it.
   static func outline(
     _ rgb: inout [UInt8], width w: Int, height h: Int, box b: [Double],
     colour: (UInt8, UInt8, UInt8)
   ) {
-    guard b.count == 4, b.allSatisfy(\.isFinite) else { return }
-    let x0 = max(Int(b[0]), 0), y0 = max(Int(b[1]), 0)
-    let x1 = min(Int(b[0] + b[2]), w - 1), y1 = min(Int(b[1] + b[3]), h - 1)
-    guard x0 < x1, y0 < y1 else { return }
-    for y in y0...y1 {
-      for x in x0...x1 where x - x0 < 2 || x1 - x < 2 || y - y0 < 2 || y1 - y < 2 {
-        let p = (y * w + x) * 3
-        (rgb[p], rgb[p + 1], rgb[p + 2]) = colour
-      }
-    }
+    guard b.count == 4, b.allSatisfy(\.isFinite), b.allSatisfy({ abs($0) < 1e9 }) else { return }
+    drawOutline(
+      &rgb, width: w, height: h, x0: Int(b[0]), y0: Int(b[1]), x1: Int(b[0] + b[2]),
+      y1: Int(b[1] + b[3]), colour: colour, thickness: 2)
   }
 
   /// Checks that clips (B, 3, T, H, W) fit the token grid of `c` (every figure indexes pixels by

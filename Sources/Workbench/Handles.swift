@@ -42,10 +42,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   }
   /// The name of the model's run in figures: `given`, else its log file's stem, else the preset.
   func runName(_ given: String? = nil) -> String {
-    given ?? run?.logPath.map {
-      (($0 as NSString).lastPathComponent as NSString).deletingPathExtension
-    }
-      ?? preset
+    given ?? run?.logPath.map(fileStem) ?? preset
   }
 
   /// Whichever training run the model has.

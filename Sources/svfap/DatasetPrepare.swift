@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Media
+import SVFAP
 
 /// `svfap dataset prepare MANIFEST [--crops DIR]`: the face tracks of every video of a manifest
 /// (paths relative to the manifest's folder), computed once into the face-track cache — as the
@@ -35,7 +36,7 @@ enum DatasetPrepare {
           printError("\(row.path): no face on any scanned frame")
         } else if let crops {
           // One file per row: its stem and its row number keep names apart.
-          let stem = ((row.path as NSString).lastPathComponent as NSString).deletingPathExtension
+          let stem = fileStem(row.path)
           let name = String(format: "%05d-", k) + stem + ".mp4"
           try reader.writeFaceCrops(track: track, to: crops + "/" + name, size: size)
           var face = row
@@ -59,7 +60,7 @@ enum DatasetPrepare {
     }
     print("face tracks of \(m.rows.count - failed) videos in \(FaceTrackCache.shared.folder)")
     if let crops {
-      let stem = ((manifest as NSString).lastPathComponent as NSString).deletingPathExtension
+      let stem = fileStem(manifest)
       let out = crops + "/" + stem + "-faces.csv"
       try cropped.write(to: out)
       print(

@@ -9,18 +9,10 @@ import Testing
 /// without a face is reported and left out, and a session trains on the crops.
 @Suite(.serialized)
 struct DatasetPrepareTests {
-  static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-      "examples/media")
-
   @Test func preparedCropsAndTheirManifestTrain() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-prepare-\(UUID().uuidString)"
-    ).path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try scratchFolder("prepare")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let face = Self.media.appendingPathComponent("single_face.mp4").path
-    let none = Self.media.appendingPathComponent("no_face.mp4").path
+    let face = exampleVideo("single_face.mp4"), none = exampleVideo("no_face.mp4")
     try "path,label,split\n\(face),1,train\n\(none),0,train\n".write(
       toFile: dir + "/set.csv", atomically: true, encoding: .utf8)
     setenv("SVFAP_CACHE_DIR", dir + "/cache", 1)
@@ -37,8 +29,7 @@ struct DatasetPrepareTests {
     #expect(m.rows.count == 1 && m.rows.first?.path == "00000-single_face.mp4")
     #expect(m.rows.first?.labels == [1] && m.rows.first?.split == "train")
     // The crops train with the default center crop (the frames are the crops already).
-    let session = Session()
-    session.interpreter.output = { _ in }
+    let session = quietSession(in: dir)  // held: commands refer to their session unowned
     try session.interpreter.run(
       """
       c = load("\(dir)/faces/00000-single_face.mp4")

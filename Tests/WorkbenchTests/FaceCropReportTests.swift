@@ -11,10 +11,6 @@ import Testing
 /// and a clean clip, through `load` as a person calls it.
 @Suite(.serialized)
 struct FaceCropReportTests {
-  static let media = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-      "examples/media")
-
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
     "svfap-facecrop-\(UUID().uuidString)"
   ).path
@@ -30,7 +26,7 @@ struct FaceCropReportTests {
   }
 
   func frames(of video: String, _ range: Range<Int>) throws -> [[UInt8]] {
-    try VideoReader(path: Self.media.appendingPathComponent(video).path).frames(
+    try VideoReader(path: exampleVideo(video)).frames(
       Array(range), width: 320, height: 240)
   }
 
@@ -88,7 +84,7 @@ struct FaceCropReportTests {
       "\(cardLines)")
 
     // A clean clip of the example video: no warnings, every frame with a face.
-    let clean = Self.media.appendingPathComponent("single_face.mp4").path
+    let clean = exampleVideo("single_face.mp4")
     let (s3, cleanLines) = try run("c = load(\"\(clean)\", crop: \"face\")")
     #expect(!cleanLines.contains { $0.hasPrefix("warning:") }, "\(cleanLines)")
     let c = try #require(s3.interpreter.globals["c"])
@@ -97,7 +93,7 @@ struct FaceCropReportTests {
   }
 
   @Test func avoidCutsNeedsTheFaceCrop() throws {
-    let clean = Self.media.appendingPathComponent("single_face.mp4").path
+    let clean = exampleVideo("single_face.mp4")
     #expect { try run("c = load(\"\(clean)\", avoid_cuts: true)") } throws: {
       "\($0)".contains("avoid_cuts: true needs crop: \"face\"") && "\($0)".contains("1:")
     }

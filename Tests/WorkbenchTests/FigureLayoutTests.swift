@@ -15,9 +15,6 @@ import Testing
   .serialized, .tags(.gnuplot),
   .enabled(if: installed("gnuplot"), "gnuplot is not installed (scripts/setup installs it)"))
 struct FigureLayoutTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-
   /// A decoded PNG.
   struct Picture {
     let width: Int, height: Int, rgb: [UInt8]
@@ -110,16 +107,10 @@ struct FigureLayoutTests {
   }
 
   @Test func everyFigureKindLaysItselfOut() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-layout-\(UUID().uuidString)"
-    ).path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try scratchFolder("layout")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let session = Session()
-    session.interpreter.currentDirectory = dir
-    session.interpreter.output = { _ in }
-    let video = Self.root.appendingPathComponent("examples/media/single_face.mp4").path
-    let cutVideo = Self.root.appendingPathComponent("examples/media/face_noface.mov").path
+    let session = quietSession(in: dir)
+    let video = exampleVideo("single_face.mp4"), cutVideo = exampleVideo("face_noface.mov")
     try session.interpreter.run(
       """
       clip = load("\(video)", crop: "face")

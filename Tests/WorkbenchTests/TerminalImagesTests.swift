@@ -60,14 +60,9 @@ struct TerminalImagesTests {
     .tags(.gnuplot),
     .enabled(if: installed("gnuplot"), "gnuplot is not installed (scripts/setup installs it)"))
   func inlineOnDrawsSixelsAndOffDrawsNothing() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-inline-\(UUID().uuidString)"
-    ).path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let dir = try scratchFolder("inline")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let session = Session()
-    session.interpreter.currentDirectory = dir
-    session.interpreter.output = { _ in }
+    let session = quietSession(in: dir)
     var drawn = Data()
     session.writeTerminal = { drawn += $0 }
     let env = ProcessInfo.processInfo.environment

@@ -35,7 +35,7 @@ struct ShowCurves: SessionCommand {
           try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8))
         }
         guard !logs.isEmpty else { throw a.error("no step records in '\(p)'", io: true) }
-        runs.append((((p as NSString).lastPathComponent as NSString).deletingPathExtension, logs))
+        runs.append((fileStem(p), logs))
       default: throw a.error("\(v.typeName) is not a model or a log file")
       }
     }

@@ -135,19 +135,14 @@ struct LoadClip: SessionCommand {
     }
     let clip = try a.located { () throws -> Clip in
       let reader = try VideoReader(path: path)
-      var clip = try reader.clip(spec, start: start)
-      // A clip across a cut: up to two more tries, after the cut first.
-      for _ in 0..<2 where avoidCuts {
-        guard let report = clip.faceReport, let cut = report.cuts.first else { break }
-        let span = (spec.frames - 1) * spec.stride + 1, last = reader.info.frameCount - span
-        let (before, after) = (report.frames[cut.before], report.frames[cut.after])
-        guard let next = [after, before - span + 1].first(where: { $0 >= 0 && $0 <= last }) else {
-          break
-        }
+      guard avoidCuts else { return try reader.clip(spec, start: start) }
+      let (clip, moves) = try reader.clipWithinOneShot(spec, start: start)
+      for m in moves {
         interp.output(
-          "load: the clip runs across a shot cut between frames \(before) and \(after); taking frames from \(next)"
-        )
-        clip = try reader.clip(spec, start: next)
+          """
+          load: the clip runs across a shot cut between frames \(m.before) and \(m.after); \
+          taking frames from \(m.start)
+          """)
       }
       return clip
     }
