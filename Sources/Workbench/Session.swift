@@ -83,14 +83,7 @@ public final class Session {
     case .auto:
       guard interactive, isatty(1) == 1 else { return nil }
       if let known = probedImageKind { return known }
-      var kind = TerminalImages.named(by: env)
-      if kind == nil {
-        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
-        if tty >= 0 {
-          kind = TerminalImages.probeSixel(input: tty, output: tty) ? .sixel : nil
-          close(tty)
-        }
-      }
+      let kind = TerminalImages.named(by: env) ?? TerminalImages.probeControllingTerminal()
       probedImageKind = .some(kind)
       return kind
     }

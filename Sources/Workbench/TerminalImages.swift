@@ -82,6 +82,15 @@ public enum TerminalImages {
     return answerListsSixel(String(decoding: answer, as: UTF8.self))
   }
 
+  /// Sixel when the controlling terminal (/dev/tty) lists it within the probe's timeout; nil
+  /// without a terminal or an answer.
+  public static func probeControllingTerminal() -> Kind? {
+    let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+    guard tty >= 0 else { return nil }
+    defer { close(tty) }
+    return probeSixel(input: tty, output: tty) ? .sixel : nil
+  }
+
   /// The bytes that draw PNG data inline in a kitty or iTerm2 terminal.
   public static func escape(png: Data, as kind: Kind) -> Data {
     let b64 = png.base64EncodedString()

@@ -10,9 +10,9 @@ struct ShowAttention: SessionCommand {
     "show_attention", topic: "plot",
     summary:
       """
-      Attention of a fine-tuning model's stage-1 layer drawn on the frames: one query token's \
-      attention (mean over heads unless a head is named), or attention rollout over the stage-1 \
-      layers.
+      Attention of a fine-tuning model's stage-1 layer drawn on the frames, with a colour bar: one \
+      query token's attention (mean over heads unless a head is named, or every head with \
+      per_head: true), or attention rollout over the stage-1 layers (all, or layers: a..b).
       """,
     params: [
       .positional("model", .handle("model"), "a fine-tuning model"),

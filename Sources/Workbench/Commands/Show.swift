@@ -11,9 +11,11 @@ struct Show: SessionCommand {
     "show", topic: "plot",
     summary:
       """
-      Draw a value: a clip (montage of its frames), a reconstruct result (original | masked | \
-      reconstruction | with visible pasted, per frame) or a trained model (loss, lr, grad norm, \
-      throughput curves).
+      Draw a value: a clip (montage of its frames, or with boxes: true its crop box on the \
+      uncropped frames), a reconstruct result (original | masked | reconstruction | with visible \
+      pasted per frame; in mode "normalized" original | masked | target | prediction; error_map: \
+      true adds each hidden patch's error) or a trained model (loss with its running mean, lr, \
+      grad norm, throughput).
       """,
     params: [
       .positional("value", .any, "a clip, a reconstruct result or a trained model"),
