@@ -40,7 +40,8 @@ public final class Tensor {
   /// The kernels of this tensor's dtype.
   var k: KernelDispatch { KernelDispatch(s: dtype.kernels) }
 
-  /// Typed pointer to the elements (the type must match `dtype`).
+  /// Typed pointer to the elements (the type must match `dtype`); valid only while this tensor is
+  /// held: a freed tensor's buffer is reused by the next tensor of its size.
   public func pointer<T: BinaryFloatingPoint>(_ type: T.Type) -> UnsafeMutablePointer<T> {
     storage.pointer(T.self)
   }

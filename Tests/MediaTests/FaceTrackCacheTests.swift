@@ -130,11 +130,14 @@ import Testing
     #expect(abs(crops.info.frameCount - written) <= 1, "\(crops.info.frameCount) of \(written)")
     // A clip of the prepared video against the same clip cropped online from the track.
     let spec = ClipSpec()
-    let prepared = try crops.clip(spec, start: 8).tensor.pointer(Float.self)
+    // Both tensors are held for the whole comparison: a freed tensor's buffer goes back to the
+    // buffer cache, where the next tensor of the same size (or another test's) takes it.
+    let preparedClip = try crops.clip(spec, start: 8).tensor
     let online = try VideoReader(path: video).faceClip(
       spec, start: 8, detector: detector, track: track
     ).clip.tensor
-    let o = online.pointer(Float.self)
+    defer { withExtendedLifetime((preparedClip, online)) {} }
+    let prepared = preparedClip.pointer(Float.self), o = online.pointer(Float.self)
     let perFrame = online.count / 3 / spec.frames
     var diff = 0.0, frames = [Double](repeating: 0, count: spec.frames)
     for i in 0..<online.count {
