@@ -5,9 +5,9 @@ import Synchronization
 public enum Profile {
   /// A kind of work.
   public enum Kind: Int, CaseIterable, Sendable {
-    /// Matrix products (BLAS gemm: linear layers, attention scores and values).
+    /// Matrix products (BLAS gemm: linear layers; attention's own are under `attention`).
     case matmul
-    /// Softmax forward and backward (attention probabilities, cross-entropy).
+    /// Softmax forward and backward outside attention (cross-entropy, a plain softmax).
     case softmax
     /// LayerNorm forward and backward.
     case norm
@@ -21,11 +21,15 @@ public enum Profile {
     case target
     /// The optimizer's update.
     case optimizer
+    /// Fused multi-head attention, forward and backward (its products and softmax included).
+    case attention
 
     /// The name in reports.
     public var name: String {
-      ["matmul", "softmax", "norm", "elementwise", "reduction", "copies", "target", "optimizer"][
-        rawValue]
+      [
+        "matmul", "softmax", "norm", "elementwise", "reduction", "copies", "target", "optimizer",
+        "attention",
+      ][rawValue]
     }
   }
 

@@ -182,8 +182,8 @@ extension Bench {
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
     @Flag(
       help: """
-        Add where a step's time goes by kind of work (matmul, softmax, norm, elementwise, \
-        reduction, copies, target, optimizer, other), mean ms per step.
+        Add where a step's time goes by kind of work (matmul, attention, softmax, norm, \
+        elementwise, reduction, copies, target, optimizer, other), mean ms per step.
         """)
     var profile = false
 
