@@ -63,14 +63,6 @@ extension Tensor {
     return try (logp * targets).sum(axis: 1).mean().negated()
   }
 
-  /// Mean squared error against a target of the same shape.
-  public func mse(_ target: Tensor) throws -> Tensor {
-    guard shape == target.shape else {
-      throw TensorError.shapeMismatch(op: "mse", lhs: shape, rhs: target.shape)
-    }
-    return try (self - target).square().mean()
-  }
-
   /// Inverted dropout: zeroes elements with probability p and scales the rest by 1/(1-p).
   public func dropout(_ p: Double, rng: inout SplitMix64) throws -> Tensor {
     guard p > 0 else { return self }

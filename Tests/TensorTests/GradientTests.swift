@@ -119,6 +119,20 @@ import Testing
     let soft = try target.softmax().detached()
     #expect(try gradCheck([logits]) { try $0[0].softCrossEntropy(targets: soft) } < tol)
     #expect(try gradCheck([logits]) { try $0[0].mse(target) } < tol)
+    #expect(try gradCheck([logits, target]) { try $0[0].mse($0[1]) } < tol)
+    // The fused float32 kernel against the composite over a size that crosses its 4096-element
+    // chunks and leaves a tail of a 16-element block.
+    var rng = SplitMix64(seed: 41)
+    let a = Tensor.uniform([5, 1003], -2, 2, rng: &rng),
+      b = Tensor.uniform([5, 1003], -2, 2, rng: &rng)
+    a.requiresGrad = true
+    let fused = try a.mse(b)
+    try fused.backward()
+    let composite = try (a.detached() - b).square().mean()
+    #expect(abs(try fused.item() - composite.item()) < 1e-6 * (try composite.item()))
+    let expected = try ((a.detached() - b) * (2.0 / 5015)).toFloats()
+    #expect(zip(a.grad?.toFloats() ?? [], expected).allSatisfy { abs($0 - $1) < 1e-7 })
+    #expect(a.grad?.count == 5015)
   }
 
   @Test func dropoutAndDropPath() throws {
