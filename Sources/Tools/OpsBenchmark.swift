@@ -65,6 +65,7 @@ public enum OpsBenchmark {
             unit: "GFLOP/s"))
       }
     }
+    try attentionFigures(runs: runs, rng: &rng, emit: emit)
     Threads.count = 1
     let rows = 1600, cols = 512, n = Double(rows * cols)
     let x = Tensor.randn([rows, cols], rng: &rng), w = Tensor.randn([cols], rng: &rng),
@@ -94,6 +95,39 @@ public enum OpsBenchmark {
     }
     perElement("softmax.backward") {
       K.softmaxBackward(y.raw, g.raw, gx.raw, rows: rows, cols: cols, scale: 0.125)
+    }
+  }
+}
+
+extension OpsBenchmark {
+  /// The fused multi-head attention of TPSBT-B's first stage (800 tokens, 8 heads of 64) and of
+  /// the tiny decoder (800 tokens, 3 heads of 32, batch 4), forward and forward + backward, in
+  /// GFLOP/s of its four (forward) and eight (with backward) products.
+  static func attentionFigures(
+    runs: Int, rng: inout SplitMix64, emit: (BenchFigure) -> Void
+  ) throws {
+    for (b, n, heads, d) in [(1, 800, 8, 64), (4, 800, 3, 32)] {
+      let c = heads * d
+      let qkv = Tensor.randn([b, n, 3 * c], rng: &rng)  // (B, N, 3C)
+      qkv.requiresGrad = true
+      func attend() throws -> Tensor {
+        try Tensor.multiHeadAttention(
+          q: .init(qkv), k: .init(qkv, offset: c), v: .init(qkv, offset: 2 * c), heads: heads,
+          headDim: d, scale: 1 / Double(d).squareRoot()
+        ).output
+      }
+      let forward = try medianSeconds(runs: runs) { _ = try withNoGrad { try attend() } }
+      let g = Tensor.randn([b, n, c], rng: &rng)
+      let both = try medianSeconds(runs: runs) {
+        qkv.grad = nil
+        try attend().backward(g)
+      }
+      let flops = 2 * 2 * Double(b * n * n * c)  // QKᵀ and PV
+      let name = "attention B\(b) N\(n) \(heads)x\(d)"
+      emit(BenchFigure(name: name + " forward", value: flops / forward / 1e9, unit: "GFLOP/s"))
+      emit(
+        BenchFigure(
+          name: name + " forward+backward", value: 3 * flops / both / 1e9, unit: "GFLOP/s"))
     }
   }
 }
