@@ -23,16 +23,16 @@ func format3(_ v: Double) -> String {
   return String(scaled)
 }
 
-/// `svfap bench ops`: our matmul against raw cblas_sgemm on TPSBT-B shapes, and ns/element of the
-/// fused element-wise kernels on one thread.
+/// `svfap bench ops`: our matmul against raw cblas_sgemm on TPSBT-B shapes, the fused attention's
+/// GFLOP/s, and ns/element of the fused element-wise kernels on one thread.
 public enum OpsBenchmark {
   /// The (M, K, N) shapes of TPSBT-B's hot products (visible tokens x C, all tokens x C, MLP).
   public static let shapes: [(Int, Int, Int)] = [
     (80, 512, 1536), (800, 384, 1152), (1600, 1536, 384), (800, 512, 2048),
   ]
 
-  /// Runs every figure; `threads` applies to the matmul figures (element-wise figures use one
-  /// thread).
+  /// Runs every figure; `threads` applies to the matmul and attention figures (element-wise
+  /// figures use one thread).
   public static func run(threads: Int, runs: Int = 20, emit: (BenchFigure) -> Void) throws {
     var rng = SplitMix64(seed: 1)
     let saved = Threads.count

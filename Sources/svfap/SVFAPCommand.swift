@@ -150,9 +150,11 @@ struct Bench: ParsableCommand {
   /// `svfap bench ops`.
   struct Ops: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract:
-        "Matmul against raw sgemm on TPSBT-B shapes; ns/element of LayerNorm, GELU, softmax.")
-    @Option(help: "Threads for the matmul figures.") var threads = 2
+      abstract: """
+        Matmul against raw sgemm on TPSBT-B shapes; the fused attention's GFLOP/s; ns/element of \
+        LayerNorm, GELU, softmax.
+        """)
+    @Option(help: "Threads for the matmul and attention figures.") var threads = 2
     @Option(help: "Timed runs per figure (median reported).") var runs = 20
 
     func run() throws {

@@ -31,6 +31,34 @@ import Testing
     deinit { try? FileManager.default.removeItem(atPath: dir) }
   }
 
+  /// `bench … profile: true` adds where the step's time went, by kind, attention among them.
+  @Test func benchWithAProfile() throws {
+    let dir = try scratchFolder("bench")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let session = quietSession(in: dir)
+    try session.interpreter.run(
+      """
+      b = bench "svfap-nano" batch: 2 runs: 1 profile: true
+      kinds = keys(b.profile_ms)
+      attention = b.profile_ms.attention
+      total = 0
+      for k in kinds { total += b.profile_ms[k] }
+      plain = bench "svfap-nano" runs: 1
+      plain_kinds = keys(plain)
+      """)
+    let g = session.interpreter.globals
+    guard case .number(let attention)? = g["attention"], case .number(let total)? = g["total"],
+      case .list(let kinds)? = g["kinds"], case .list(let plainKinds)? = g["plain_kinds"]
+    else {
+      Issue.record("bench returned \(String(describing: g["b"]))")
+      return
+    }
+    #expect(attention > 0, "the nano model's attention took time")
+    #expect(kinds.contains(.string("matmul")) && kinds.contains(.string("other")))
+    #expect(total > 0)
+    #expect(!plainKinds.contains(.string("profile_ms")), "no profile unless asked")
+  }
+
   /// Fine-tuning, evaluation and feature export (a manifest and one video).
   @Test func finetuneEvaluateAndExportFeatures() throws {
     let s = try SyntheticSession()

@@ -93,26 +93,34 @@ struct BenchModel: ScriptCommand {
       .choice("mode", BenchmarkMode.self, "forward only, or forward + backward", default: .train),
       .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
       .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
+      .option(
+        "profile", .bool,
+        "also where a step's time goes by kind of work (matmul, attention, softmax, norm, "
+          + "elementwise, reduction, copies, target, optimizer, other), mean ms per step",
+        default: .bool(false)),
     ],
-    returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb}",
-    example: "bench \"svfap-tiny\" batch: 4")
+    returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb[, profile_ms: {kind: ms}]}",
+    example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let (preset, task, mode) = (
       try a.string("preset"), try a.choice("task", as: ModelTask.self),
       try a.choice("mode", as: BenchmarkMode.self)
     )
-    let (batch, runs) = (try a.int("batch"), try a.int("runs"))
+    let (batch, runs, profile) = (try a.int("batch"), try a.int("runs"), try a.bool("profile"))
     let r = try a.located {
       try ModelBenchmark.run(
-        preset: preset, task: task, mode: mode, batch: batch, threads: Threads.count, runs: runs)
+        preset: preset, task: task, mode: mode, batch: batch, threads: Threads.count, runs: runs,
+        profile: profile)
     }
-    return .record(
-      Record([
-        ("median_ms", .number(r.medianMs)), ("min_ms", .number(r.minMs)),
-        ("gflop_per_s", .number(r.gflopPerSecond)),
-        ("peak_rss_mb", .number(r.peakRssMB)),
-      ]))
+    var fields: [(String, Value)] = [
+      ("median_ms", .number(r.medianMs)), ("min_ms", .number(r.minMs)),
+      ("gflop_per_s", .number(r.gflopPerSecond)), ("peak_rss_mb", .number(r.peakRssMB)),
+    ]
+    if profile {
+      fields.append(("profile_ms", .record(Record(r.profileMs.map { ($0.kind, .number($0.ms)) }))))
+    }
+    return .record(Record(fields))
   }
 }
 
