@@ -38,20 +38,24 @@ extension Tensor {
     let es = qt.dtype.size, kern = qt.k
     let out = Tensor(uninitialized: [b, nq, c], dtype: qt.dtype)  // (B, Nq, heads·d)
     let probs = Tensor(uninitialized: [b, heads, nq, nk], dtype: qt.dtype)  // (B, heads, Nq, Nk)
-    // Timed as one piece of work: the products and softmax inside are not counted again.
+    // Timed as one piece of work: the products and softmax inside are not counted again. (Heads
+    // spread over the two threads, each product single-threaded, measured no faster: Dispatch's
+    // threads and OpenBLAS's spinning workers compete for the cores.)
     let s = kern.s
     Profile.measure(.attention) {
-      forEachHead(batch: b, heads: heads) { bi, h in
-        let p = probs.raw + ((bi * heads + h) * nq * nk) * es
-        s.gemm(
-          transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
-          a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
-          b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
-        s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
-        s.gemm(
-          transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
-          b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
-          c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+      for bi in 0..<b {
+        for h in 0..<heads {
+          let p = probs.raw + ((bi * heads + h) * nq * nk) * es
+          s.gemm(
+            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
+            a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
+            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
+          s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
+          s.gemm(
+            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
+            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
+            c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+        }
       }
     }
     // Distinct sources get one gradient each (q, k and v often share the packed qkv output).
@@ -63,40 +67,35 @@ extension Tensor {
       let (gq, gk, gv) = (grad(of: qt), grad(of: kt), grad(of: vt))
       let dp = Tensor(uninitialized: [nq, nk], dtype: qt.dtype)  // dP, then dS
       Profile.measure(.attention) {
-        forEachHead(batch: b, heads: heads) { bi, h in
-          let p = probs.raw + ((bi * heads + h) * nq * nk) * es
-          let ds = dp.raw
-          let go = g.raw + (bi * nq * c + h * d) * es
-          // dV += Pᵀ dO
-          s.gemm(
-            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go, ldb: c,
-            beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
-          // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
-          s.gemm(
-            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
-            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: ds, ldc: nk)
-          s.softmaxBackward(p, ds, ds, rows: nq, cols: nk, scale: scale)
-          // dQ += dS K; dK += dSᵀ Q
-          s.gemm(
-            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: ds, lda: nk,
-            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
-            c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
-          s.gemm(
-            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: ds, lda: nk,
-            b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
-            c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+        for bi in 0..<b {
+          for h in 0..<heads {
+            let p = probs.raw + ((bi * heads + h) * nq * nk) * es
+            let ds = dp.raw
+            let go = g.raw + (bi * nq * c + h * d) * es
+            // dV += Pᵀ dO
+            s.gemm(
+              transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go,
+              ldb: c,
+              beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
+            // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
+            s.gemm(
+              transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
+              b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: ds, ldc: nk)
+            s.softmaxBackward(p, ds, ds, rows: nq, cols: nk, scale: scale)
+            // dQ += dS K; dK += dSᵀ Q
+            s.gemm(
+              transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: ds, lda: nk,
+              b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
+              c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
+            s.gemm(
+              transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: ds, lda: nk,
+              b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
+              c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+          }
         }
       }
       return grads
     }
     return (out, probs)
   }
-}
-
-/// Calls `body(batch, head)` for every head of every batch element, in order. (Spreading small
-/// heads over the threads, each product single-threaded, measured no faster on two cores: the
-/// Dispatch threads and OpenBLAS's spinning workers compete for them.)
-@inline(__always)
-func forEachHead(batch: Int, heads: Int, _ body: (Int, Int) -> Void) {
-  for t in 0..<(batch * heads) { body(t / heads, t % heads) }
 }

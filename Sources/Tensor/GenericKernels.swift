@@ -284,4 +284,51 @@ extension Scalar {
     for i in 0..<n where !p[i].isFinite { c += 1 }
     return c
   }
+
+  package static func squaredDistance(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int)
+    -> Double
+  {
+    let a = a.assumingMemoryBound(to: Self.self), b = b.assumingMemoryBound(to: Self.self)
+    // Chunks of 4096 in parallel; squares in Self, 16-element partial sums in Self, the rest in
+    // Double, chunk totals added in a fixed order.
+    let chunks = (n + 4095) / 4096
+    var partial = [Double](repeating: 0, count: chunks)
+    partial.withUnsafeMutableBufferPointer { out in
+      let slots = UncheckedSendable(out)  // each chunk writes its own slot
+      parallelRange(chunks, costPerItem: 4096) { s, e in
+        for c in s..<e {
+          var total = 0.0
+          var i = c &* 4096
+          let end = Swift.min(i &+ 4096, n)
+          while i &+ 16 <= end {
+            var block = Self.zero
+            for j in i..<(i &+ 16) {
+              let d = a[j] - b[j]
+              block += d * d
+            }
+            total += Double(block)
+            i &+= 16
+          }
+          while i < end {
+            let d = a[i] - b[i]
+            total += Double(d * d)
+            i &+= 1
+          }
+          slots.value[c] = total
+        }
+      }
+    }
+    return partial.reduce(0, +)
+  }
+
+  package static func scaledDifference(
+    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,
+    scale: Double
+  ) {
+    let a = a.assumingMemoryBound(to: Self.self), b = b.assumingMemoryBound(to: Self.self)
+    let o = out.assumingMemoryBound(to: Self.self), k = Self(scale)
+    parallelRange(n, costPerItem: 2) { s, e in
+      for i in s..<e { o[i] = k * (a[i] - b[i]) }
+    }
+  }
 }

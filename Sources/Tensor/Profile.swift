@@ -134,6 +134,15 @@ struct KernelDispatch {
   func affine(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double) {
     Profile.measure(.elementwise) { s.affine(x, y, n, a: a, b: b) }
   }
+  func squaredDistance(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Double {
+    Profile.measure(.elementwise) { s.squaredDistance(a, b, n) }
+  }
+  func scaledDifference(
+    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,
+    scale: Double
+  ) {
+    Profile.measure(.elementwise) { s.scaledDifference(a, b, out, n, scale: scale) }
+  }
   func load(_ p: UnsafeRawPointer, _ i: Int) -> Double { s.load(p, i) }
   func store(_ p: UnsafeMutableRawPointer, _ i: Int, _ v: Double) { s.store(p, i, v) }
   func countNonFinite(_ p: UnsafeRawPointer, _ n: Int) -> Int { s.countNonFinite(p, n) }

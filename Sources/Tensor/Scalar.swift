@@ -57,6 +57,12 @@ package protocol Scalar: BinaryFloatingPoint, Real {
   /// y[i] = a * x[i] + b.
   static func affine(
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double)
+  /// Σ (a[i] − b[i])² over n elements, summed in Double (the mean squared error's forward).
+  static func squaredDistance(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Double
+  /// out[i] = scale · (a[i] − b[i]) (the mean squared error's backward).
+  static func scaledDifference(
+    _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,
+    scale: Double)
   /// Reads element i as Double.
   static func load(_ p: UnsafeRawPointer, _ i: Int) -> Double
   /// Writes element i from a Double.

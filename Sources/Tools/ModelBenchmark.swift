@@ -12,6 +12,9 @@ public enum BenchmarkMode: String, CaseIterable, Sendable {
 
 /// `svfap bench model` and `svfap bench memory`: timings of whole model steps on random clips.
 public enum ModelBenchmark {
+  /// The kinds of work a profiled step reports, in order ("other": the rest of the step).
+  public static let profileKinds = Profile.Kind.allCases.map(\.name) + ["other"]
+
   /// One measurement.
   public struct Result: Sendable {
     /// Median milliseconds per step.

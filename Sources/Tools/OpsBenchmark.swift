@@ -102,7 +102,7 @@ public enum OpsBenchmark {
 extension OpsBenchmark {
   /// The fused multi-head attention of TPSBT-B's first stage (800 tokens, 8 heads of 64) and of
   /// the tiny decoder (800 tokens, 3 heads of 32, batch 4), forward and forward + backward, in
-  /// GFLOP/s of its four (forward) and eight (with backward) products.
+  /// GFLOP/s of its products (two per head forward, four more backward).
   static func attentionFigures(
     runs: Int, rng: inout SplitMix64, emit: (BenchFigure) -> Void
   ) throws {

@@ -183,10 +183,9 @@ extension Bench {
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
     @Flag(
-      help: """
-        Add where a step's time goes by kind of work (matmul, attention, softmax, norm, \
-        elementwise, reduction, copies, target, optimizer, other), mean ms per step.
-        """)
+      help: ArgumentHelp(
+        "Add where a step's time goes by kind of work ("
+          + ModelBenchmark.profileKinds.joined(separator: ", ") + "), mean ms per step."))
     var profile = false
 
     func run() throws {

@@ -95,8 +95,8 @@ struct BenchModel: ScriptCommand {
       .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
       .option(
         "profile", .bool,
-        "also where a step's time goes by kind of work (matmul, attention, softmax, norm, "
-          + "elementwise, reduction, copies, target, optimizer, other), mean ms per step",
+        "also where a step's time goes by kind of work ("
+          + ModelBenchmark.profileKinds.joined(separator: ", ") + "), mean ms per step",
         default: .bool(false)),
     ],
     returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb[, profile_ms: {kind: ms}]}",
