@@ -38,24 +38,22 @@ extension Tensor {
     let es = qt.dtype.size, kern = qt.k
     let out = Tensor(uninitialized: [b, nq, c], dtype: qt.dtype)  // (B, Nq, heads·d)
     let probs = Tensor(uninitialized: [b, heads, nq, nk], dtype: qt.dtype)  // (B, heads, Nq, Nk)
-    // Timed as one piece of work: the products and softmax inside are not counted again. (Heads
-    // spread over the two threads, each product single-threaded, measured no faster: Dispatch's
-    // threads and OpenBLAS's spinning workers compete for the cores.)
+    // Timed as one piece of work: the products and softmax inside are not counted again. The
+    // (clip, head) pairs are spread over the threads, each product on one thread.
     let s = kern.s
     Profile.measure(.attention) {
-      for bi in 0..<b {
-        for h in 0..<heads {
-          let p = probs.raw + ((bi * heads + h) * nq * nk) * es
-          s.gemm(
-            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
-            a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
-            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
-          s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
-          s.gemm(
-            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
-            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
-            c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
-        }
+      parallelUnits(b * heads) { u, _ in
+        let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
+        let p = probs.raw + (u * nq * nk) * es
+        s.gemm(
+          transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
+          a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
+          b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
+        s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
+        s.gemm(
+          transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
+          b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
+          c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
       }
     }
     // Distinct sources get one gradient each (q, k and v often share the packed qkv output).
@@ -65,36 +63,38 @@ extension Tensor {
       let grads = sources.map { Tensor.zeros($0.shape, dtype: $0.dtype) }
       func grad(of t: Tensor) -> Tensor { grads[sources.firstIndex { $0 === t } ?? 0] }
       let (gq, gk, gv) = (grad(of: qt), grad(of: kt), grad(of: vt))
-      let dp = Tensor(uninitialized: [nq, nk], dtype: qt.dtype)  // dP, then dS
+      // dP, then dS: one (Nq, Nk) scratch per thread. Pairs write disjoint columns of the
+      // gradients (their own clip's rows, their own head's columns).
+      let scratch = (0..<max(1, min(Threads.count, b * heads))).map { _ in
+        Tensor(uninitialized: [nq, nk], dtype: qt.dtype)
+      }
       Profile.measure(.attention) {
-        for bi in 0..<b {
-          for h in 0..<heads {
-            let p = probs.raw + ((bi * heads + h) * nq * nk) * es
-            let ds = dp.raw
-            let go = g.raw + (bi * nq * c + h * d) * es
-            // dV += Pᵀ dO
-            s.gemm(
-              transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go,
-              ldb: c,
-              beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
-            // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
-            s.gemm(
-              transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
-              b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: ds, ldc: nk)
-            s.softmaxBackward(p, ds, ds, rows: nq, cols: nk, scale: scale)
-            // dQ += dS K; dK += dSᵀ Q
-            s.gemm(
-              transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: ds, lda: nk,
-              b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
-              c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
-            s.gemm(
-              transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: ds, lda: nk,
-              b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
-              c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
-          }
+        parallelUnits(b * heads) { u, share in
+          let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
+          let p = probs.raw + (u * nq * nk) * es
+          let ds = scratch[share].raw
+          let go = g.raw + (bi * nq * c + h * d) * es
+          // dV += Pᵀ dO
+          s.gemm(
+            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: p, lda: nk, b: go,
+            ldb: c, beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
+          // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
+          s.gemm(
+            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1, a: go, lda: c,
+            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0, c: ds, ldc: nk)
+          s.softmaxBackward(p, ds, ds, rows: nq, cols: nk, scale: scale)
+          // dQ += dS K; dK += dSᵀ Q
+          s.gemm(
+            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: ds, lda: nk,
+            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 1,
+            c: gq.raw + (bi * nq * wq + q.offset + h * d) * es, ldc: wq)
+          s.gemm(
+            transA: true, transB: false, m: nk, n: d, k: nq, alpha: 1, a: ds, lda: nk,
+            b: qt.raw + (bi * nq * wq + q.offset + h * d) * es, ldb: wq, beta: 1,
+            c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
         }
       }
-      return grads
+      return withExtendedLifetime(scratch) { grads }
     }
     return (out, probs)
   }

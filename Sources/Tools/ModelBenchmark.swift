@@ -1,3 +1,4 @@
+import Experiments
 import Glibc
 import SVFAP
 import Tensor
@@ -25,6 +26,8 @@ public enum ModelBenchmark {
     public let gflopPerSecond: Double
     /// Peak resident memory of the process so far.
     public let peakRssMB: Double
+    /// Threads that split the batch (1: one model, `threads` kernel threads).
+    public var split = 1
     /// With `profile`: mean milliseconds per step by kind of work ("other": the rest of the step).
     public var profileMs: [(kind: String, ms: Double)] = []
 
@@ -32,7 +35,7 @@ public enum ModelBenchmark {
     public var json: String {
       """
       {\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \
-      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB))\(profileJSON)}
+      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB)), \"split\": \(split)\(profileJSON)}
       """
     }
 
@@ -62,70 +65,123 @@ public enum ModelBenchmark {
     return Double(resident) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
   }
 
-  /// Times `runs` steps after `warmup` steps.
+  /// Times `runs` steps after `warmup` steps. With `split` > 1 (training steps only) the step is
+  /// the one `train` and `finetune` run on a small model: `split` threads, each with a replica of
+  /// the model, its share of the batch and single-threaded kernels, averaging their gradients in
+  /// shared memory; times are member 0's, profiles the members' mean.
   public static func run(
     preset: String, task: ModelTask, mode: BenchmarkMode, batch: Int, threads: Int, runs: Int,
-    warmup: Int = 1, maskRatio: Double = 0.9, profile: Bool = false
+    warmup: Int = 1, maskRatio: Double = 0.9, profile: Bool = false, split: Int = 1
   ) throws -> Result {
     let cfg = try SVFAPConfig.preset(preset)
     guard batch >= 1 else { throw SVFAPError.badConfig("--batch must be at least 1") }
-    Threads.count = threads
-    var rng = SplitMix64(seed: 1)
-    let clip = Tensor.randn([batch, cfg.inChans, cfg.frames, cfg.imgSize, cfg.imgSize], rng: &rng)
-    let step: () throws -> Void
-    let flops: Double
-    switch task {
-    case .finetune:
-      let model = try FinetuneModel(cfg)
-      let labels = (0..<batch).map { $0 % cfg.numClasses }
-      flops = FLOPs.finetune(cfg) * Double(batch) * (mode == .train ? 3 : 1)
-      step = {
-        if mode == .forward {
-          _ = try withNoGrad { try model(clip) }
-        } else {
-          model.zeroGrad()
-          try model(clip).crossEntropy(labels: labels).backward()
+    let members = mode == .train ? max(split, 1) : 1
+    guard batch % members == 0 else {
+      throw SVFAPError.badConfig("a batch of \(batch) does not split over \(members) threads")
+    }
+    let flops =
+      (task == .finetune
+        ? FLOPs.finetune(cfg)
+        : FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true))
+      * Double(batch) * (mode == .train ? 3 : 1)
+    let saved = Threads.count
+    defer { Threads.count = saved }
+    Threads.count = members > 1 ? 1 : threads
+    let timed = Timings()
+    let results = ThreadGroup.run(size: members) { member in
+      let average = GradientAveraging(world: member)
+      var (step, model) = try makeStep(
+        cfg, task: task, mode: mode, batch: batch / members, maskRatio: maskRatio,
+        seed: UInt64(1 + member.rank))
+      if members > 1 {
+        let local = step
+        step = {
+          try local()
+          try average(model)
         }
       }
-    case .pretrain:
-      let model = try PretrainModel(cfg)
-      flops =
-        FLOPs.pretrain(cfg, maskRatio: maskRatio, embeddedTokensOnly: true) * Double(batch)
-        * (mode == .train ? 3 : 1)
-      step = {
-        let mask = try TokenMask.tube(
-          batch: batch, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: maskRatio,
-          rng: &rng)
-        if mode == .forward {
-          _ = try withNoGrad { try model.loss(clip, mask: mask) }
-        } else {
-          model.zeroGrad()
-          try model.loss(clip, mask: mask).loss.backward()
-        }
+      for _ in 0..<warmup { try step() }
+      if profile && member.rank == 0 { Profile.start() }
+      for _ in 0..<max(runs, 1) {
+        let t0 = monotonicSeconds()
+        try step()
+        if member.rank == 0 { timed.append((monotonicSeconds() - t0) * 1000) }
       }
     }
-    for _ in 0..<warmup { try step() }
-    var times: [Double] = []
-    if profile { Profile.start() }
-    for _ in 0..<max(runs, 1) {
-      let t0 = monotonicSeconds()
-      try step()
-      times.append((monotonicSeconds() - t0) * 1000)
-    }
+    for r in results { try r.get() }
     let kinds = profile ? Profile.stop() : [:]
+    var times = timed.values
     let mean = times.reduce(0, +) / Double(times.count)
     times.sort()
     let median = times[times.count / 2]
     var result = Result(
       medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9,
       peakRssMB: peakRssMB())
+    result.split = members
     if profile {
       let per = Profile.Kind.allCases.map {
-        (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count))
+        (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count * members))
       }
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
     }
     return result
+  }
+
+  /// The split a training call of `preset` at `batch` gets (`SplitTraining`'s rule): 2 threads
+  /// for svfap-nano/svfap-tiny training on an even batch with 2 threads, else 1.
+  public static func trainingSplit(
+    preset: String, mode: BenchmarkMode, batch: Int, threads: Int
+  ) throws -> Int {
+    guard mode == .train else { return 1 }
+    return SplitTraining.members(
+      for: try SVFAPConfig.preset(preset), batch: batch, collective: SingleProcess(),
+      cores: min(threads, Threads.available))
+  }
+
+  /// One step's work on `batch` random clips of a fresh model (weights from the preset's seed, the
+  /// clips from `seed`): a forward pass without a graph, or forward and backward.
+  static func makeStep(
+    _ cfg: SVFAPConfig, task: ModelTask, mode: BenchmarkMode, batch: Int, maskRatio: Double,
+    seed: UInt64
+  ) throws -> (step: () throws -> Void, model: Module) {
+    var rng = SplitMix64(seed: seed)
+    let clip = Tensor.randn([batch, cfg.inChans, cfg.frames, cfg.imgSize, cfg.imgSize], rng: &rng)
+    switch task {
+    case .finetune:
+      let model = try FinetuneModel(cfg)
+      let labels = (0..<batch).map { $0 % cfg.numClasses }
+      return (
+        {
+          if mode == .forward {
+            _ = try withNoGrad { try model(clip) }
+          } else {
+            model.zeroGrad()
+            try model(clip).crossEntropy(labels: labels).backward()
+          }
+        }, model
+      )
+    case .pretrain:
+      let model = try PretrainModel(cfg)
+      return (
+        {
+          let mask = try TokenMask.tube(
+            batch: batch, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: maskRatio,
+            rng: &rng)
+          if mode == .forward {
+            _ = try withNoGrad { try model.loss(clip, mask: mask) }
+          } else {
+            model.zeroGrad()
+            try model.loss(clip, mask: mask).loss.backward()
+          }
+        }, model
+      )
+    }
+  }
+
+  /// Step times appended by member 0 and read after the members end.
+  final class Timings: @unchecked Sendable {  // written by one thread, read after it joined
+    var values: [Double] = []
+    func append(_ v: Double) { values.append(v) }
   }
 
   /// Repeats forward+backward of `blocks` Transformer blocks (C 512, 800 tokens) and reports RSS

@@ -15,7 +15,7 @@ import Workbench
 struct SVFAPCommand: ParsableCommand {
   /// Denormals flushed everywhere (OpenBLAS's pool included) before anything runs, then the command.
   static func main() {
-    Threads.flushDenormalsInBLASAtStart()
+    Threads.prepareBLASAtStart()
     var command: ParsableCommand
     do { command = try parseAsRoot() } catch { exit(withError: error) }
     do { try command.run() } catch { exit(withError: error) }
@@ -182,6 +182,13 @@ extension Bench {
     @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9
+    @Option(
+      help: """
+        Training steps: threads that split the batch, each with a model replica and one kernel \
+        thread, averaging gradients (default: as train/finetune do — 2 for svfap-nano/svfap-tiny \
+        on an even batch, else 1; 1: off).
+        """)
+    var split: Int?
     @Flag(
       help: ArgumentHelp(
         "Add where a step's time goes by kind of work ("
@@ -189,9 +196,13 @@ extension Bench {
     var profile = false
 
     func run() throws {
+      if let split { try OptionCheck.check("split", split, in: 1...64) }
+      let members =
+        try split
+        ?? ModelBenchmark.trainingSplit(preset: preset, mode: mode, batch: batch, threads: threads)
       let r = try ModelBenchmark.run(
         preset: preset, task: task, mode: mode, batch: batch, threads: threads, runs: runs,
-        maskRatio: maskRatio, profile: profile)
+        maskRatio: maskRatio, profile: profile, split: members)
       print(r.json)
     }
   }

@@ -24,4 +24,39 @@ import Testing
       preset: "svfap-nano", task: .pretrain, mode: .train, batch: 1, threads: 1, runs: 1)
     #expect(idle.profileMs.isEmpty && !idle.json.contains("profile"))
   }
+
+  /// `split`: the training step `train` runs on a small model (replicas on threads, gradients
+  /// averaged) is what is timed and profiled, and the result says so; a batch the threads do not
+  /// divide is refused; forward steps and wide models do not split.
+  @Test func aSplitStepRunsOnReplicasAndSaysSo() throws {
+    let r = try ModelBenchmark.run(
+      preset: "svfap-nano", task: .pretrain, mode: .train, batch: 2, threads: 1, runs: 1,
+      profile: true, split: 2)
+    #expect(r.split == 2 && r.json.contains("\"split\": 2"))
+    let kinds = Dictionary(uniqueKeysWithValues: r.profileMs.map { ($0.kind, $0.ms) })
+    #expect((kinds["matmul"] ?? 0) > 0 && (kinds["attention"] ?? 0) > 0)
+    #expect(r.medianMs > 0 && r.minMs <= r.medianMs)
+    do {
+      _ = try ModelBenchmark.run(
+        preset: "svfap-nano", task: .pretrain, mode: .train, batch: 3, threads: 1, runs: 1,
+        split: 2)
+      Issue.record("a batch of 3 was split over 2 threads")
+    } catch {
+      #expect("\(error)".contains("does not split over 2 threads"))
+    }
+    let forward = try ModelBenchmark.run(
+      preset: "svfap-nano", task: .finetune, mode: .forward, batch: 2, threads: 1, runs: 1,
+      split: 2)
+    #expect(forward.split == 1)
+    let cores = min(2, Threads.available)
+    #expect(
+      try ModelBenchmark.trainingSplit(preset: "svfap-tiny", mode: .train, batch: 4, threads: 2)
+        == (cores >= 2 ? 2 : 1))
+    #expect(
+      try ModelBenchmark.trainingSplit(preset: "svfap-small", mode: .train, batch: 4, threads: 2)
+        == 1)
+    #expect(
+      try ModelBenchmark.trainingSplit(preset: "svfap-tiny", mode: .forward, batch: 4, threads: 2)
+        == 1)
+  }
 }

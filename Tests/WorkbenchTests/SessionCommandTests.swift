@@ -45,6 +45,10 @@ import Testing
       for k in kinds { total += b.profile_ms[k] }
       plain = bench "svfap-nano" runs: 1
       plain_kinds = keys(plain)
+      split_on = b.split
+      set split: false
+      off = bench "svfap-nano" batch: 2 runs: 1
+      split_off = off.split
       """)
     let g = session.interpreter.globals
     guard case .number(let attention)? = g["attention"], case .number(let total)? = g["total"],
@@ -57,6 +61,14 @@ import Testing
     #expect(kinds.contains(.string("matmul")) && kinds.contains(.string("other")))
     #expect(total > 0)
     #expect(!plainKinds.contains(.string("profile_ms")), "no profile unless asked")
+    // A training step is the one `train` runs: split over the threads unless switched off (how
+    // many threads depends on the cores this machine has and the session's threads).
+    if case .number(let on)? = g["split_on"] {
+      #expect(on == 1 || on == 2)
+    } else {
+      Issue.record("no split in \(String(describing: g["b"]))")
+    }
+    #expect(g["split_off"] == .number(1), "`set split: false` times one model")
   }
 
   /// Fine-tuning, evaluation and feature export (a manifest and one video).

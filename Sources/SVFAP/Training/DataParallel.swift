@@ -203,3 +203,20 @@ final class ReductionBuffer {
       start: memory?.bindMemory(to: T.self, capacity: count), count: count)
   }
 }
+
+/// Averages a model's gradients over the members of a collective, as a data-parallel step does
+/// between the backward pass and the update (for benchmarks that time that step without a trainer).
+public final class GradientAveraging {
+  private let parallel: DataParallel
+
+  /// Averaging over `world`'s members.
+  public init(world: Collective) {
+    parallel = DataParallel(world: world, buffer: ReductionBuffer())
+  }
+
+  /// Replaces `model`'s gradients with their mean over the members; returns the bytes summed.
+  @discardableResult
+  public func callAsFunction(_ model: Module) throws -> Int {
+    try parallel.averageGradients(model.namedParameters())
+  }
+}

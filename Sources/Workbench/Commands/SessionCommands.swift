@@ -84,9 +84,16 @@ struct SetSettings: SessionCommand {
 }
 
 /// `bench`: time a model step.
-struct BenchModel: ScriptCommand {
+struct BenchModel: SessionCommand {
+  unowned let session: Session
   let declaration = CommandDeclaration(
-    "bench", topic: "model", summary: "Time a model step on random clips (as `svfap bench model`).",
+    "bench", topic: "model",
+    summary:
+      """
+      Time a model step on random clips (as `svfap bench model`); a training step is the one \
+      `train`/`finetune` run in this session (split over the threads on svfap-nano/svfap-tiny \
+      with an even batch unless `set split: false`; `split` in the result).
+      """,
     params: [
       .positional("preset", .string, "a preset name"),
       .choice("task", ModelTask.self, "the model to time", default: .pretrain),
@@ -99,7 +106,8 @@ struct BenchModel: ScriptCommand {
           + ModelBenchmark.profileKinds.joined(separator: ", ") + "), mean ms per step",
         default: .bool(false)),
     ],
-    returns: "record {median_ms, min_ms, gflop_per_s, peak_rss_mb[, profile_ms: {kind: ms}]}",
+    returns:
+      "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}]}",
     example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -109,13 +117,15 @@ struct BenchModel: ScriptCommand {
     )
     let (batch, runs, profile) = (try a.int("batch"), try a.int("runs"), try a.bool("profile"))
     let r = try a.located {
-      try ModelBenchmark.run(
+      let split = mode == .train ? session.split(try SVFAPConfig.preset(preset), batch: batch) : 1
+      return try ModelBenchmark.run(
         preset: preset, task: task, mode: mode, batch: batch, threads: Threads.count, runs: runs,
-        profile: profile)
+        profile: profile, split: split)
     }
     var fields: [(String, Value)] = [
       ("median_ms", .number(r.medianMs)), ("min_ms", .number(r.minMs)),
       ("gflop_per_s", .number(r.gflopPerSecond)), ("peak_rss_mb", .number(r.peakRssMB)),
+      ("split", .number(Double(r.split))),
     ]
     if profile {
       fields.append(("profile_ms", .record(Record(r.profileMs.map { ($0.kind, .number($0.ms)) }))))

@@ -10,7 +10,7 @@ enum WorkbenchCommands {
       MakeMask(session: s, kind: .random), NoiseClip(session: s),
       PretrainingLoss(session: s), Reconstruct(session: s), Predict(), SaveWeights(session: s),
       LoadWeights(session: s),
-      InspectCheckpoint(session: s), CheckFixture(session: s), BenchModel(),
+      InspectCheckpoint(session: s), CheckFixture(session: s), BenchModel(session: s),
     ]
     let session: [any ScriptCommand] = [
       SetSeed(session: s), SetSettings(session: s), RankValue(session: s), WorldSize(session: s),
