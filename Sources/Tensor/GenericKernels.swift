@@ -289,8 +289,20 @@ extension Scalar {
     -> Double
   {
     let a = a.assumingMemoryBound(to: Self.self), b = b.assumingMemoryBound(to: Self.self)
-    // Chunks of 4096 in parallel; squares in Self, 16-element partial sums in Self, the rest in
-    // Double, chunk totals added in a fixed order.
+    return chunkedSum(n) { j in
+      let d = a[j] - b[j]
+      return d * d
+    }
+  }
+
+  package static func sumOfSquares(_ a: UnsafeRawPointer, _ n: Int) -> Double {
+    let a = a.assumingMemoryBound(to: Self.self)
+    return chunkedSum(n) { j in a[j] * a[j] }
+  }
+
+  /// Σ term(j) over 0..<n: chunks of 4096 in parallel, terms in Self, 16-element partial sums in
+  /// Self, the rest in Double, chunk totals added in a fixed order.
+  @inline(__always) static func chunkedSum(_ n: Int, _ term: (Int) -> Self) -> Double {
     let chunks = (n + 4095) / 4096
     var partial = [Double](repeating: 0, count: chunks)
     partial.withUnsafeMutableBufferPointer { out in
@@ -302,16 +314,12 @@ extension Scalar {
           let end = Swift.min(i &+ 4096, n)
           while i &+ 16 <= end {
             var block = Self.zero
-            for j in i..<(i &+ 16) {
-              let d = a[j] - b[j]
-              block += d * d
-            }
+            for j in i..<(i &+ 16) { block += term(j) }
             total += Double(block)
             i &+= 16
           }
           while i < end {
-            let d = a[i] - b[i]
-            total += Double(d * d)
+            total += Double(term(i))
             i &+= 1
           }
           slots.value[c] = total

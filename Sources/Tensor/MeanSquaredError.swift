@@ -25,3 +25,8 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// Σ x² over every element, in Double (one parallel pass; a gradient's squared norm).
+  public func sumOfSquares() -> Double { k.sumOfSquares(raw, count) }
+}

@@ -137,6 +137,9 @@ struct KernelDispatch {
   func squaredDistance(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Double {
     Profile.measure(.elementwise) { s.squaredDistance(a, b, n) }
   }
+  func sumOfSquares(_ a: UnsafeRawPointer, _ n: Int) -> Double {
+    Profile.measure(.reduction) { s.sumOfSquares(a, n) }
+  }
   func scaledDifference(
     _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,
     scale: Double

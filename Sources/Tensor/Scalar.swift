@@ -59,6 +59,8 @@ package protocol Scalar: BinaryFloatingPoint, Real {
     _ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, _ n: Int, a: Double, b: Double)
   /// Σ (a[i] − b[i])² over n elements, summed in Double (the mean squared error's forward).
   static func squaredDistance(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Double
+  /// Σ a[i]² over n elements, summed in Double (a gradient's squared norm).
+  static func sumOfSquares(_ a: UnsafeRawPointer, _ n: Int) -> Double
   /// out[i] = scale · (a[i] − b[i]) (the mean squared error's backward).
   static func scaledDifference(
     _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,

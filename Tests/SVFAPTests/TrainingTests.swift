@@ -60,6 +60,36 @@ import Testing
     }
   }
 
+  /// Float weights take their own loop: the same formula in Double, rounded once per weight;
+  /// the gradient norm for clipping sums the squares of every element.
+  @Test func adamWOnFloatWeightsFollowsTheFormula() throws {
+    final class Vector: Module {
+      let weight: Tensor
+      init(_ values: [Double]) {
+        weight = try! Tensor(values, shape: [values.count / 3, 3], dtype: .float32)
+        super.init()
+        requireGrad()
+      }
+    }
+    let w0 = (0..<39).map { Double($0 % 7) * 0.25 - 0.8 }
+    let g0 = (0..<39).map { Double($0 % 5) * 0.3 - 0.5 }
+    let m = Vector(w0)
+    let opt = AdamW(m)
+    m.weight.grad = try Tensor(g0, shape: [13, 3], dtype: .float32)
+    let norm = opt.clipGradients(maxNorm: nil)
+    let g32 = g0.map { Double(Float($0)) }
+    #expect(abs(norm - g32.map { $0 * $0 }.reduce(0, +).squareRoot()) < 1e-6)
+    opt.update(lr: 0.01)
+    let (b1, b2) = (opt.settings.beta1, opt.settings.beta2)
+    for (i, got) in m.weight.toDoubles().enumerated() {
+      let g = g32[i], w = Double(Float(w0[i]))
+      let mm = (1 - b1) * g, vv = (1 - b2) * g * g
+      let upd = (mm / (1 - b1)) / ((vv / (1 - b2)).squareRoot() + opt.settings.eps)
+      let want = Float(w * (1 - 0.01 * opt.settings.weightDecay) - 0.01 * upd)
+      #expect(Float(got) == want, "weight \(i)")
+    }
+  }
+
   @Test func cosineScheduleAtKnownSteps() {
     let s = CosineSchedule(baseLR: 3e-4, minLR: 1e-5, warmupSteps: 11, totalSteps: 111, batch: 512)
     #expect(s.peakLR == 6e-4)
