@@ -26,15 +26,10 @@ public final class PretrainEncoder: TPSBTEncoder {
         """
       )
     }
-    // Embed only the visible tubelets: unfold, gather, project.
+    // Embed only the visible tubelets: unfold just those, project.
     let w = patchEmbed.proj.weight
-    let (b, p, kt) = (video.shape[0], c.patchSize, c.tubelet)
-    let (t, g) = (c.timeSlices, c.gridSide)
-    let unfolded = try video.reshaped([b, c.inChans, t, kt, g, p, g, p]).permuted([
-      0, 2, 4, 6, 1, 3, 5, 7,
-    ])
-    .reshaped([b, c.tokenCount, c.valuesPerTubelet])  // (B, N, 3·kt·P·P)
-    let visible = try unfolded.gatherRows(mask.visible)  // (B, Nv, 3·kt·P·P)
+    let (b, p, kt, t) = (video.shape[0], c.patchSize, c.tubelet, c.timeSlices)
+    let visible = try video.gatherTubelets(mask.visible, tubelet: kt, patch: p)  // (B, Nv, 3·kt·P·P)
     let pos = try sinusoidTable(count: c.tokenCount, dim: c.dim, dtype: video.dtype).expand(to: [
       b, c.tokenCount, c.dim,
     ])

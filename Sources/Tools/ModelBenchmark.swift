@@ -89,15 +89,14 @@ public enum ModelBenchmark {
     Threads.count = members > 1 ? 1 : threads
     let timed = Timings()
     let results = ThreadGroup.run(size: members) { member in
-      let average = GradientAveraging(world: member)
       var (step, model) = try makeStep(
         cfg, task: task, mode: mode, batch: batch / members, maskRatio: maskRatio,
         seed: UInt64(1 + member.rank))
       if members > 1 {
-        let local = step
+        let (local, average) = (step, GradientAveraging(world: member, model: model))
         step = {
           try local()
-          try average(model)
+          try average()
         }
       }
       for _ in 0..<warmup { try step() }
@@ -149,19 +148,21 @@ public enum ModelBenchmark {
     switch task {
     case .finetune:
       let model = try FinetuneModel(cfg)
+      let parameters = model.parameters()  // found once: reflection takes milliseconds
       let labels = (0..<batch).map { $0 % cfg.numClasses }
       return (
         {
           if mode == .forward {
             _ = try withNoGrad { try model(clip) }
           } else {
-            model.zeroGrad()
+            for p in parameters { p.grad = nil }
             try model(clip).crossEntropy(labels: labels).backward()
           }
         }, model
       )
     case .pretrain:
       let model = try PretrainModel(cfg)
+      let parameters = model.parameters()
       return (
         {
           let mask = try TokenMask.tube(
@@ -170,7 +171,7 @@ public enum ModelBenchmark {
           if mode == .forward {
             _ = try withNoGrad { try model.loss(clip, mask: mask) }
           } else {
-            model.zeroGrad()
+            for p in parameters { p.grad = nil }
             try model.loss(clip, mask: mask).loss.backward()
           }
         }, model

@@ -111,6 +111,26 @@ import Testing
       } < tol)
   }
 
+  /// The tubelets a mask keeps, unfolded alone: the same rows as unfolding the whole video and
+  /// gathering, and a gradient that adds each row back (an index may repeat).
+  @Test func gatherTubelets() throws {
+    let video = randD([2, 2, 4, 4, 6], seed: 50)  // (B, C, T, H, W): kt 2, P 2 -> 2·2·3 tokens
+    let picks = [[0, 5, 11], [7, 7, 2]]
+    #expect(
+      try gradCheck([video]) { try weighted($0[0].gatherTubelets(picks, tubelet: 2, patch: 2)) }
+        < tol)
+    let whole = try video.reshaped([2, 2, 2, 2, 2, 2, 3, 2]).permuted([0, 2, 4, 6, 1, 3, 5, 7])
+      .reshaped([2, 12, 16]).gatherRows(picks)
+    #expect(try video.gatherTubelets(picks, tubelet: 2, patch: 2).toDoubles() == whole.toDoubles())
+    #expect(throws: TensorError.self) { try video.gatherTubelets(picks, tubelet: 3, patch: 2) }
+    #expect(throws: TensorError.self) {
+      try video.gatherTubelets([[12], [0]], tubelet: 2, patch: 2)
+    }
+    #expect(throws: TensorError.self) {
+      try video.gatherTubelets([[1, 2], [0]], tubelet: 2, patch: 2)
+    }
+  }
+
   @Test func losses() throws {
     let logits = randD([3, 5], seed: 24), target = randD([3, 5], seed: 25)
     #expect(

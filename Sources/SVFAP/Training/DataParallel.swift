@@ -208,15 +208,17 @@ final class ReductionBuffer {
 /// between the backward pass and the update (for benchmarks that time that step without a trainer).
 public final class GradientAveraging {
   private let parallel: DataParallel
+  private let parameters: [(name: String, tensor: Tensor)]
 
-  /// Averaging over `world`'s members.
-  public init(world: Collective) {
+  /// Averaging `model`'s gradients over `world`'s members (its parameters found once).
+  public init(world: Collective, model: Module) {
     parallel = DataParallel(world: world, buffer: ReductionBuffer())
+    parameters = model.namedParameters()
   }
 
-  /// Replaces `model`'s gradients with their mean over the members; returns the bytes summed.
+  /// Replaces the model's gradients with their mean over the members; returns the bytes summed.
   @discardableResult
-  public func callAsFunction(_ model: Module) throws -> Int {
-    try parallel.averageGradients(model.namedParameters())
+  public func callAsFunction() throws -> Int {
+    try parallel.averageGradients(parameters)
   }
 }

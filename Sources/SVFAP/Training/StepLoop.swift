@@ -61,9 +61,12 @@ extension TrainingRunState {
           parameters: optimizer.parameters.map { "\($0.name) \($0.tensor.shape)" },
           run: signature + " schedule \(schedule) accumulate \(micro) clip \(clipGrad ?? 0)"))
     }
+    // The parameters found once per call (reflection over the model takes milliseconds).
+    let parameters = model.parameters()
+    func zeroGrads() { for p in parameters { p.grad = nil } }
     for _ in 0..<steps {
       let t0 = monotonicSeconds()
-      model.zeroGrad()
+      zeroGrads()
       var local = DataParallel.Status()
       var failure: Error?
       if shouldStop() {
@@ -84,7 +87,7 @@ extension TrainingRunState {
         if let failure { throw failure }
         status = local
       }
-      if status.stop || status.ended || status.nonFinite { model.zeroGrad() }
+      if status.stop || status.ended || status.nonFinite { zeroGrads() }
       if status.stop { return .interrupted }
       if status.ended { return .finished }
       if status.nonFinite { return .nonFinite(step: optimizer.step + 1) }
@@ -95,7 +98,7 @@ extension TrainingRunState {
       }
       let norm = optimizer.clipGradients(maxNorm: clipGrad)
       guard norm.isFinite else {
-        model.zeroGrad()
+        zeroGrads()
         return .nonFinite(step: optimizer.step + 1)
       }
       let lr = schedule.lr(at: optimizer.step)
