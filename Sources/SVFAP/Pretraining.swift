@@ -29,7 +29,8 @@ public final class PretrainEncoder: TPSBTEncoder {
     // Embed only the visible tubelets: unfold just those, project.
     let w = patchEmbed.proj.weight
     let (b, p, kt, t) = (video.shape[0], c.patchSize, c.tubelet, c.timeSlices)
-    let visible = try video.gatherTubelets(mask.visible, tubelet: kt, patch: p)  // (B, Nv, 3·kt·P·P)
+    // (B, Nv, 3·kt·P·P)
+    let visible = try video.gatherTubelets(mask.visible, tubelet: kt, patch: p)
     let pos = try sinusoidTable(count: c.tokenCount, dim: c.dim, dtype: video.dtype).expand(to: [
       b, c.tokenCount, c.dim,
     ])
