@@ -170,7 +170,7 @@ extension Bench {
       abstract:
         """
         Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, \
-        peak_rss_mb}.
+        peak_rss_mb, split}; a training step is the one train/finetune run (see --split).
         """
     )
     @Option(help: "Preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset =
