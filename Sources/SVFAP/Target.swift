@@ -18,8 +18,10 @@ public func normalizedPixelTargets(_ video: Tensor, mask: TokenMask, config c: S
 private func pixelTargets(_ video: Tensor, mask: TokenMask, config c: SVFAPConfig) throws
   -> Tensor
 {
-  let out = Tensor.zeros(
-    [video.shape[0], mask.masked.first?.count ?? 0, c.valuesPerTubelet], dtype: video.dtype)
+  // Every value is written below (each masked tubelet, each channel, every pixel).
+  let out = Tensor(
+    uninitialized: [video.shape[0], mask.masked.first?.count ?? 0, c.valuesPerTubelet],
+    dtype: video.dtype)
   if video.dtype == .float32 {
     fillFloatTargets(video.pointer(Float.self), out.pointer(Float.self), video.shape[0], mask, c)
   } else {
@@ -102,7 +104,10 @@ private func fillFloatTargets(
   let (ch, p) = (c.inChans, c.patchSize)
   guard p == 16 else { return fillTargets(v, out, b, mask, c) }
   let per = c.tubelet * p * p
-  var tubelet = [SIMD16<Float>](repeating: .zero, count: c.tubelet * p)  // one channel's rows
+  // One channel's rows: raw memory, so the closure below captures no variable (a captured `var`
+  // array costs an exclusivity check and a uniqueness check on every write).
+  let tubelet = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: c.tubelet * p)
+  defer { tubelet.deallocate() }
   forEachMaskedTubelet(b, mask, c) { rows, at, cc in
     let meanF = imagenetMean[cc % 3], stdF = imagenetStd[cc % 3]
     var sum = 0.0
@@ -113,14 +118,14 @@ private func fillFloatTargets(
     }
     let m = sum / Double(per), mF = Float(m)
     var squares = 0.0
-    for x in tubelet {
-      let d = x - mF
+    for r in 0..<rows.count {
+      let d = tubelet[r] - mF
       squares += Double((d * d).sum())
     }
     let denom = (squares / Double(per - 1)).squareRoot() + 1e-6
     let scale = Float(1 / denom)
-    for (r, x) in tubelet.enumerated() {
-      let y = (x - mF) * scale
+    for r in 0..<rows.count {
+      let y = (tubelet[r] - mF) * scale
       let base = out + at + r * p * ch
       for dw in 0..<16 { base[dw * ch] = y[dw] }
     }

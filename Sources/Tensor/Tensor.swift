@@ -23,8 +23,8 @@ public final class Tensor {
     self.requiresGrad = requiresGrad
   }
 
-  /// An uninitialized tensor.
-  init(uninitialized shape: [Int], dtype: DType) {
+  /// An uninitialized tensor (contents undefined: for kernels that write every element).
+  package init(uninitialized shape: [Int], dtype: DType) {
     self.shape = shape
     self.dtype = dtype
     self.storage = Storage(byteCount: shape.reduce(1, *) * dtype.size)
