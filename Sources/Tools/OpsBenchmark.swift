@@ -1,5 +1,6 @@
 import COpenBLAS
 import Glibc
+import SVFAP
 import Tensor
 
 /// One benchmark figure, printed as a JSON line `{"name": …, "value": …, "unit": …}`.
@@ -24,7 +25,8 @@ func format3(_ v: Double) -> String {
 }
 
 /// `svfap bench ops`: our matmul against raw cblas_sgemm on TPSBT-B shapes, the fused attention's
-/// GFLOP/s, and ns/element of the fused element-wise kernels on one thread.
+/// GFLOP/s, ns/element of the fused element-wise kernels and ns/value of the normalized-pixel
+/// target on one thread.
 public enum OpsBenchmark {
   /// The (M, K, N) shapes of TPSBT-B's hot products (visible tokens x C, all tokens x C, MLP).
   public static let shapes: [(Int, Int, Int)] = [
@@ -96,6 +98,26 @@ public enum OpsBenchmark {
     perElement("softmax.backward") {
       K.softmaxBackward(y.raw, g.raw, gx.raw, rows: rows, cols: cols, scale: 0.125)
     }
+    try targetFigure(runs: runs, rng: &rng, emit: emit)
+  }
+
+  /// The normalized-pixel target of the masked tubelets (mask 0.9, four 16x160x160 clips,
+  /// svfap-tiny's tubelets) on one thread, per target value.
+  static func targetFigure(
+    runs: Int, rng: inout SplitMix64, emit: (BenchFigure) -> Void
+  ) throws {
+    let cfg = try SVFAPConfig.preset("svfap-tiny")
+    let clips = Tensor.randn([4, cfg.inChans, cfg.frames, cfg.imgSize, cfg.imgSize], rng: &rng)
+    let mask = try TokenMask.tube(
+      batch: 4, slices: cfg.timeSlices, perSlice: cfg.tokensPerSlice, ratio: 0.9, rng: &rng)
+    let values = Double(4 * (mask.masked.first?.count ?? 0) * cfg.valuesPerTubelet)
+    let seconds = try medianSeconds(runs: runs) {
+      _ = try normalizedPixelTargets(clips, mask: mask, config: cfg)
+    }
+    emit(
+      BenchFigure(
+        name: "target.normalized_pixels", value: seconds / max(values, 1) * 1e9,
+        unit: "ns/value"))
   }
 }
 

@@ -152,7 +152,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: """
         Matmul against raw sgemm on TPSBT-B shapes; the fused attention's GFLOP/s; ns/element of \
-        LayerNorm, GELU, softmax.
+        LayerNorm, GELU, softmax and ns/value of the pretraining target (one thread).
         """)
     @Option(help: "Threads for the matmul and attention figures.") var threads = 2
     @Option(help: "Timed runs per figure (median reported).") var runs = 20
