@@ -59,4 +59,13 @@ import Testing
       try ModelBenchmark.trainingSplit(preset: "svfap-tiny", mode: .forward, batch: 4, threads: 2)
         == 1)
   }
+
+  /// `bench ops`' target figure: one positive, finite ns-per-value figure under its name.
+  @Test func theTargetFigureIsPerValue() throws {
+    var rng = SplitMix64(seed: 5)
+    var figures: [BenchFigure] = []
+    try OpsBenchmark.targetFigure(runs: 1, rng: &rng) { figures.append($0) }
+    #expect(figures.map(\.name) == ["target.normalized_pixels"])
+    #expect(figures.allSatisfy { $0.unit == "ns/value" && $0.value.isFinite && $0.value > 0 })
+  }
 }
