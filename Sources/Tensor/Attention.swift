@@ -65,11 +65,12 @@ extension Tensor {
       let (gq, gk, gv) = (grad(of: qt), grad(of: kt), grad(of: vt))
       // dP, then dS: one (Nq, Nk) scratch per thread. Pairs write disjoint columns of the
       // gradients (their own clip's rows, their own head's columns).
-      let scratch = (0..<max(1, min(Threads.count, b * heads))).map { _ in
+      let threads = Threads.count  // read once: the scratch count and the shares must agree
+      let scratch = (0..<max(1, min(threads, b * heads))).map { _ in
         Tensor(uninitialized: [nq, nk], dtype: qt.dtype)
       }
       Profile.measure(.attention) {
-        parallelUnits(b * heads) { u, share in
+        parallelUnits(b * heads, threads: threads) { u, share in
           let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
           let p = probs.raw + (u * nq * nk) * es
           let ds = scratch[share].raw

@@ -90,12 +90,13 @@ enum ParallelRegion {
 }
 
 /// Runs `body(unit, share)` for every unit of `0..<units`: spread in contiguous shares over
-/// `Threads.count` threads (`share` = the thread's index) with OpenBLAS single-threaded inside,
-/// or on the calling thread (share 0) when there is one thread, one unit, or when already inside a
-/// share. For many small products (attention heads: K = 32–64) one product per thread runs near
-/// sgemm's one-thread rate, while splitting each product over two threads does not.
-func parallelUnits(_ units: Int, _ body: (Int, Int) -> Void) {
-  let threads = min(Threads.count, units)
+/// `threads` threads (`share` = the thread's index, below `min(threads, units)`) with OpenBLAS
+/// single-threaded inside, or on the calling thread (share 0) when there is one thread, one unit,
+/// or when already inside a share. For many small products (attention heads: K = 32–64) one product
+/// per thread runs near sgemm's one-thread rate, while splitting each product over two threads
+/// does not. Callers that keep per-share memory read `Threads.count` once and pass it.
+func parallelUnits(_ units: Int, threads: Int = Threads.count, _ body: (Int, Int) -> Void) {
+  let threads = min(max(threads, 1), units)
   if threads <= 1 || ParallelRegion.isInside {
     for u in 0..<units { body(u, 0) }
     return
