@@ -30,7 +30,7 @@ public final class PretrainEncoder: TPSBTEncoder {
     let w = patchEmbed.proj.weight
     let (b, p, kt, t) = (video.shape[0], c.patchSize, c.tubelet, c.timeSlices)
     // (B, Nv, 3·kt·P·P)
-    let visible = try video.gatherTubelets(mask.visible, tubelet: kt, patch: p)
+    let visible = try video.gatherBlocks(mask.visible, block: (kt, p, p))
     let pos = try sinusoidTable(count: c.tokenCount, dim: c.dim, dtype: video.dtype).expand(to: [
       b, c.tokenCount, c.dim,
     ])

@@ -25,8 +25,3 @@ extension Tensor {
     }
   }
 }
-
-extension Tensor {
-  /// Σ x² over every element, in Double (one parallel pass; a gradient's squared norm).
-  public func sumOfSquares() -> Double { k.sumOfSquares(raw, count) }
-}

@@ -35,6 +35,9 @@ extension Tensor {
     try reshaped([count]).sum(axis: 0)
   }
 
+  /// Σ x² over every element, in Double (one parallel pass, no graph; a gradient's squared norm).
+  public func sumOfSquares() -> Double { k.sumOfSquares(raw, count) }
+
   /// Mean of all elements (0-d).
   public func mean() throws -> Tensor { try sum().affine(1 / Double(max(count, 1))) }
 

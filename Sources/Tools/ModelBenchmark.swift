@@ -28,7 +28,8 @@ public enum ModelBenchmark {
     public let peakRssMB: Double
     /// Threads that split the batch (1: one model, `threads` kernel threads).
     public var split = 1
-    /// With `profile`: mean milliseconds per step by kind of work ("other": the rest of the step).
+    /// With `profile`: mean milliseconds per step by kind of work ("other": the rest of the step;
+    /// per thread when split).
     public var profileMs: [(kind: String, ms: Double)] = []
 
     /// The JSON line.

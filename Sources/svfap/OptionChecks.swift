@@ -1,5 +1,6 @@
 import ArgumentParser
 import SVFAP
+import Tensor
 import Tools
 
 /// Range checks for command-line options, run by ArgumentParser's `validate()` before `run()`: an
@@ -36,6 +37,8 @@ extension Bench.Model {
     try OptionCheck.check("threads", threads, in: 1...256)
     try OptionCheck.check("runs", runs, in: 1...10_000)
     try OptionCheck.check("mask-ratio", maskRatio, in: 0...0.99)
+    // One replica per core at most: more would only multiply the memory.
+    if let split { try OptionCheck.check("split", split, in: 1...max(Threads.available, 1)) }
   }
 }
 

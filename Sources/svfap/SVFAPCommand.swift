@@ -185,18 +185,18 @@ extension Bench {
     @Option(
       help: """
         Training steps: threads that split the batch, each with a model replica and one kernel \
-        thread, averaging gradients (default: as train/finetune do — 2 for svfap-nano/svfap-tiny \
-        on an even batch, else 1; 1: off).
+        thread, averaging gradients, at most one per core (default: as train/finetune do — 2 for \
+        svfap-nano/svfap-tiny on an even batch, else 1; 1: off).
         """)
     var split: Int?
     @Flag(
       help: ArgumentHelp(
         "Add where a step's time goes by kind of work ("
-          + ModelBenchmark.profileKinds.joined(separator: ", ") + "), mean ms per step."))
+          + ModelBenchmark.profileKinds.joined(separator: ", ")
+          + "), mean ms per step (per thread when split)."))
     var profile = false
 
     func run() throws {
-      if let split { try OptionCheck.check("split", split, in: 1...64) }
       let members =
         try split
         ?? ModelBenchmark.trainingSplit(preset: preset, mode: mode, batch: batch, threads: threads)

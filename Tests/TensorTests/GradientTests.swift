@@ -111,24 +111,25 @@ import Testing
       } < tol)
   }
 
-  /// The tubelets a mask keeps, unfolded alone: the same rows as unfolding the whole video and
+  /// The blocks a mask keeps, unfolded alone: the same rows as unfolding the whole tensor and
   /// gathering, and a gradient that adds each row back (an index may repeat).
-  @Test func gatherTubelets() throws {
-    let video = randD([2, 2, 4, 4, 6], seed: 50)  // (B, C, T, H, W): kt 2, P 2 -> 2·2·3 tokens
+  @Test func gatherBlocks() throws {
+    let video = randD([2, 2, 4, 4, 6], seed: 50)  // (B, C, D1, D2, D3): blocks 2x2x2 -> 2·2·3
     let picks = [[0, 5, 11], [7, 7, 2]]
     #expect(
-      try gradCheck([video]) { try weighted($0[0].gatherTubelets(picks, tubelet: 2, patch: 2)) }
-        < tol)
+      try gradCheck([video]) { try weighted($0[0].gatherBlocks(picks, block: (2, 2, 2))) } < tol)
     let whole = try video.reshaped([2, 2, 2, 2, 2, 2, 3, 2]).permuted([0, 2, 4, 6, 1, 3, 5, 7])
       .reshaped([2, 12, 16]).gatherRows(picks)
-    #expect(try video.gatherTubelets(picks, tubelet: 2, patch: 2).toDoubles() == whole.toDoubles())
-    #expect(throws: TensorError.self) { try video.gatherTubelets(picks, tubelet: 3, patch: 2) }
-    #expect(throws: TensorError.self) {
-      try video.gatherTubelets([[12], [0]], tubelet: 2, patch: 2)
-    }
-    #expect(throws: TensorError.self) {
-      try video.gatherTubelets([[1, 2], [0]], tubelet: 2, patch: 2)
-    }
+    #expect(try video.gatherBlocks(picks, block: (2, 2, 2)).toDoubles() == whole.toDoubles())
+    // Blocks of three different sizes: 2x1x3 -> a 2·4·2 grid of 2·2·1·3 values.
+    let uneven = try video.reshaped([2, 2, 2, 2, 4, 1, 2, 3]).permuted([0, 2, 4, 6, 1, 3, 5, 7])
+      .reshaped([2, 16, 12]).gatherRows([[0, 15], [9, 3]])
+    #expect(
+      try video.gatherBlocks([[0, 15], [9, 3]], block: (2, 1, 3)).toDoubles()
+        == uneven.toDoubles())
+    #expect(throws: TensorError.self) { try video.gatherBlocks(picks, block: (3, 2, 2)) }
+    #expect(throws: TensorError.self) { try video.gatherBlocks([[12], [0]], block: (2, 2, 2)) }
+    #expect(throws: TensorError.self) { try video.gatherBlocks([[1, 2], [0]], block: (2, 2, 2)) }
   }
 
   @Test func losses() throws {

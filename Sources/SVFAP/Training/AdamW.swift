@@ -65,19 +65,26 @@ public final class AdamW {
     for (k, p) in parameters.enumerated() {
       guard let g = p.tensor.grad else { continue }
       let rate = lr * lrScale[k]
-      let arithmetic = AdamWStep(
-        b1: b1, b2: b2, eps: settings.eps, c1: c1, c2: c2,
-        decay: decays[k] ? 1 - rate * settings.weightDecay : 1, rate: rate)
-      let n = p.tensor.count
+      let decay = decays[k] ? 1 - rate * settings.weightDecay : 1
+      let eps = settings.eps, n = p.tensor.count
       m[k].withUnsafeMutableBufferPointer { mk in
         v[k].withUnsafeMutableBufferPointer { vk in
-          guard let mp = mk.baseAddress, let vp = vk.baseAddress else { return }
+          // The same arithmetic for both dtypes, in Double; typed loops avoid per-element dispatch.
+          func run<T: BinaryFloatingPoint>(
+            _ w: UnsafeMutablePointer<T>, _ gp: UnsafeMutablePointer<T>
+          ) {
+            for i in 0..<n {
+              let gi = Double(gp[i])
+              mk[i] = b1 * mk[i] + (1 - b1) * gi
+              vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
+              let update = (mk[i] / c1) / ((vk[i] / c2).squareRoot() + eps)
+              w[i] = T(Double(w[i]) * decay - rate * update)
+            }
+          }
           if p.tensor.dtype == .float32 {
-            arithmetic.apply(
-              p.tensor.pointer(Float.self), g.pointer(Float.self), mp, vp, count: n)
+            run(p.tensor.pointer(Float.self), g.pointer(Float.self))
           } else {
-            arithmetic.apply(
-              p.tensor.pointer(Double.self), g.pointer(Double.self), mp, vp, from: 0, to: n)
+            run(p.tensor.pointer(Double.self), g.pointer(Double.self))
           }
         }
       }

@@ -103,7 +103,8 @@ struct BenchModel: SessionCommand {
       .option(
         "profile", .bool,
         "also where a step's time goes by kind of work ("
-          + ModelBenchmark.profileKinds.joined(separator: ", ") + "), mean ms per step",
+          + ModelBenchmark.profileKinds.joined(separator: ", ")
+          + "), mean ms per step (per thread when split)",
         default: .bool(false)),
     ],
     returns:
