@@ -60,7 +60,7 @@ import Testing
     }
   }
 
-  /// Float weights take their own loop: the same formula in Double, rounded once per weight;
+  /// Float weights follow the same formula in Double, rounded once per weight;
   /// the gradient norm for clipping sums the squares of every element.
   @Test func adamWOnFloatWeightsFollowsTheFormula() throws {
     final class Vector: Module {
