@@ -42,6 +42,12 @@ public enum Profile {
     on.store(true, ordering: .relaxed)
   }
 
+  /// Stops counting for a while, keeping the counts (`resume` goes on).
+  public static func pause() { on.store(false, ordering: .relaxed) }
+
+  /// Goes on counting after `pause`.
+  public static func resume() { on.store(true, ordering: .relaxed) }
+
   /// Stops counting; returns seconds per kind.
   @discardableResult
   public static func stop() -> [Kind: Double] {

@@ -80,6 +80,8 @@ extension Float: Scalar {
     a: UnsafeRawPointer, lda: Int, b: UnsafeRawPointer, ldb: Int, beta: Double,
     c: UnsafeMutableRawPointer, ldc: Int
   ) {
+    GemmLog.note(
+      m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc, beta: beta)
     cblas_sgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), Float(alpha), a.assumingMemoryBound(to: Float.self), Int32(lda),

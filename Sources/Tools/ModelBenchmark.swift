@@ -31,13 +31,26 @@ public enum ModelBenchmark {
     /// With `profile`: mean milliseconds per step by kind of work ("other": the rest of the step;
     /// per thread when split).
     public var profileMs: [(kind: String, ms: Double)] = []
+    /// With `profile`: median milliseconds the step's own sgemm calls take through raw sgemm,
+    /// replayed after every timed step (`GemmCeiling`): the fastest its products can run here.
+    public var sgemmCeilingMs: Double? = nil
+    /// With `profile`: the median over timed steps of ceiling / step time (1: the step runs at raw
+    /// sgemm's rate on its own shapes and spends nothing beside its products).
+    public var ofCeiling: Double? = nil
 
     /// The JSON line.
     public var json: String {
       """
       {\"median_ms\": \(r1(medianMs)), \"min_ms\": \(r1(minMs)), \"gflop_per_s\": \
-      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB)), \"split\": \(split)\(profileJSON)}
+      \(r1(gflopPerSecond)), \"peak_rss_mb\": \(r1(peakRssMB)), \"split\": \(split)\(profileJSON)\
+      \(ceilingJSON)}
       """
+    }
+
+    /// `, "sgemm_ceiling_ms": …, "of_ceiling": …` when profiled.
+    var ceilingJSON: String {
+      guard let sgemmCeilingMs, let ofCeiling else { return "" }
+      return ", \"sgemm_ceiling_ms\": \(r1(sgemmCeilingMs)), \"of_ceiling\": \(r2(ofCeiling))"
     }
 
     /// `, "profile_ms": {...}` when profiled.
@@ -88,7 +101,12 @@ public enum ModelBenchmark {
     let saved = Threads.count
     defer { Threads.count = saved }
     Threads.count = members > 1 ? 1 : threads
+    // The profile counters and the GEMM log are the process's: one profiled run at a time.
+    if profile { profiling.lock() }
+    defer { if profile { profiling.unlock() } }
     let timed = Timings()
+    let ceilings = Timings()
+    if profile { GemmLog.start() }
     let results = ThreadGroup.run(size: members) { member in
       var (step, model) = try makeStep(
         cfg, task: task, mode: mode, batch: batch / members, maskRatio: maskRatio,
@@ -100,14 +118,36 @@ public enum ModelBenchmark {
           try average()
         }
       }
-      for _ in 0..<warmup { try step() }
-      if profile && member.rank == 0 { Profile.start() }
+      for _ in 0..<max(warmup, profile ? 1 : 0) { try step() }
+      var ceiling: GemmCeiling? = nil
+      if profile {
+        _ = try member.sum([0])  // every member's warm-up calls are in the log
+        if member.rank == 0 {
+          ceiling = GemmCeiling(
+            GemmLog.stop(), steps: max(warmup, 1), threads: threads,
+            concurrent: members > 1 ? members : threads, oneThreadEach: members > 1)
+          Profile.start()
+        }
+        _ = try member.sum([0])
+      }
       for _ in 0..<max(runs, 1) {
         let t0 = monotonicSeconds()
         try step()
         if member.rank == 0 { timed.append((monotonicSeconds() - t0) * 1000) }
+        guard profile else { continue }
+        _ = try member.sum([0])  // the replay runs alone
+        if let ceiling {
+          // Peak RSS is a high-water mark: read it before the replay's operands exist (every
+          // later step reuses the first one's buffers).
+          if ceilings.values.isEmpty { ceilings.rssBeforeReplay = peakRssMB() }
+          Profile.pause()
+          ceilings.append(ceiling.replayMilliseconds())
+          Profile.resume()
+        }
+        _ = try member.sum([0])
       }
     }
+    if profile { _ = GemmLog.stop() }  // off even when a member failed before the warm-up ended
     for r in results { try r.get() }
     let kinds = profile ? Profile.stop() : [:]
     var times = timed.values
@@ -116,13 +156,16 @@ public enum ModelBenchmark {
     let median = times[times.count / 2]
     var result = Result(
       medianMs: median, minMs: times[0], gflopPerSecond: 2 * flops / (median / 1000) / 1e9,
-      peakRssMB: peakRssMB())
+      peakRssMB: ceilings.rssBeforeReplay ?? peakRssMB())
     result.split = members
     if profile {
       let per = Profile.Kind.allCases.map {
         (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count * members))
       }
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
+      let shares = zip(ceilings.values, timed.values).map { $0 / $1 }.sorted()
+      result.sgemmCeilingMs = ceilings.values.sorted()[ceilings.values.count / 2]
+      result.ofCeiling = shares[shares.count / 2]
     }
     return result
   }
@@ -180,9 +223,22 @@ public enum ModelBenchmark {
     }
   }
 
+  /// Held by a profiled run (the profile counters and the GEMM log are process-wide).
+  static let profiling = ProcessLock()
+
+  /// A pthread mutex usable from any thread.
+  final class ProcessLock: @unchecked Sendable {  // the mutex is its own synchronization
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    init() { pthread_mutex_init(mutex, nil) }
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+  }
+
   /// Step times appended by member 0 and read after the members end.
   final class Timings: @unchecked Sendable {  // written by one thread, read after it joined
     var values: [Double] = []
+    /// Peak RSS read before the first GEMM-ceiling replay (profiled runs).
+    var rssBeforeReplay: Double? = nil
     func append(_ v: Double) { values.append(v) }
   }
 
@@ -203,6 +259,9 @@ public enum ModelBenchmark {
 }
 
 public func r1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
+
+/// `v` rounded to two decimals, as text.
+public func r2(_ v: Double) -> String { String((v * 100).rounded() / 100) }
 
 /// Reads two integers from statm.
 func vfscanf_shim(

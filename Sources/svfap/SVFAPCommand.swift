@@ -193,7 +193,10 @@ extension Bench {
       help: ArgumentHelp(
         "Add where a step's time goes by kind of work ("
           + ModelBenchmark.profileKinds.joined(separator: ", ")
-          + "), mean ms per step (per thread when split)."))
+          + "), mean ms per step (per thread when split), and the step's own sgemm calls "
+          + "replayed through raw sgemm after each timed step (sgemm_ceiling_ms; of_ceiling: "
+          + "its median share of the step's time, 1 = the step runs at sgemm's rate on its "
+          + "own shapes)."))
     var profile = false
 
     func run() throws {

@@ -33,6 +33,7 @@ import Testing
       preset: "svfap-nano", task: .pretrain, mode: .train, batch: 2, threads: 1, runs: 1,
       profile: true, split: 2)
     #expect(r.split == 2 && r.json.contains("\"split\": 2"))
+    #expect((r.sgemmCeilingMs ?? 0) > 0 && (r.ofCeiling ?? 0) > 0, "the split step's ceiling")
     let kinds = Dictionary(uniqueKeysWithValues: r.profileMs.map { ($0.kind, $0.ms) })
     #expect((kinds["matmul"] ?? 0) > 0 && (kinds["attention"] ?? 0) > 0)
     #expect(r.medianMs > 0 && r.minMs <= r.medianMs)
@@ -58,6 +59,60 @@ import Testing
     #expect(
       try ModelBenchmark.trainingSplit(preset: "svfap-tiny", mode: .forward, batch: 4, threads: 2)
         == 1)
+  }
+
+  /// The GEMM log records each product as BLAS sees it (row-major C = op(A)·op(B)): a linear
+  /// layer's forward and its two backward products, with their leading dimensions.
+  @Test func theGemmLogRecordsALinearLayersProducts() throws {
+    var rng = SplitMix64(seed: 3)
+    let x = Tensor.randn([5, 7], rng: &rng), w = Tensor.randn([3, 7], rng: &rng)
+    (x.requiresGrad, w.requiresGrad) = (true, true)
+    ModelBenchmark.profiling.lock()  // no profiled benchmark of another suite restarts the log
+    defer { ModelBenchmark.profiling.unlock() }
+    GemmLog.start()
+    try x.linear(w, nil).sum().backward()
+    // The log is the process's: other suites' products may be in it too, never with these sizes.
+    let calls = GemmLog.stop().filter { Set([$0.m, $0.n, $0.k]) == [3, 5, 7] }
+    let shapes = calls.map { [$0.m, $0.n, $0.k, $0.lda, $0.ldb, $0.ldc] }
+    #expect(shapes.first == [5, 3, 7, 7, 7, 3], "forward: x (5, 7) · wᵀ")
+    #expect(calls.first.map { !$0.transA && $0.transB && !$0.inShare } == true)
+    #expect(Set(shapes.dropFirst()) == [[5, 7, 3, 3, 7, 7], [3, 7, 5, 3, 7, 7]], "dx and dw")
+    #expect(calls.count == 3)
+    let flops: Double = calls.map(\.flops).reduce(0, +)
+    #expect(flops == Double(3 * 2 * 5 * 3 * 7))
+    _ = try x.linear(w, nil)
+    #expect(
+      !GemmLog.stop().contains { Set([$0.m, $0.n, $0.k]) == [3, 5, 7] }, "off: not recorded")
+  }
+
+  /// The ceiling: calls recorded over several steps count once per step, calls made in a share of
+  /// a parallel region are marked, and a profiled benchmark reports the replay beside the step.
+  @Test func theCeilingReplaysOneStepsCalls() throws {
+    let call = GemmLog.Call(
+      m: 64, n: 64, k: 64, transA: false, transB: true, lda: 64, ldb: 64, ldc: 64,
+      accumulates: false, inShare: false)
+    let ceiling = GemmCeiling(
+      Array(repeating: call, count: 6), steps: 3, threads: 1, concurrent: 1, oneThreadEach: false)
+    #expect(ceiling.perStep.count == 1 && ceiling.perStep.first?.count == 2)
+    #expect(ceiling.flops == 2 * call.flops)
+    #expect(ceiling.replayMilliseconds() > 0)
+    let ones = Tensor.ones([2, 2]), products = Tensor.zeros([2, 2, 2])  // one (2, 2) per share
+    ModelBenchmark.profiling.lock()
+    GemmLog.start()
+    parallelUnits(2, threads: 2) { unit, _ in
+      Float.gemm(
+        transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, a: ones.raw, lda: 2,
+        b: ones.raw, ldb: 2, beta: 0, c: products.raw + unit * 16, ldc: 2)
+    }
+    let shared = GemmLog.stop().filter { [$0.m, $0.n, $0.k] == [2, 2, 2] }
+    ModelBenchmark.profiling.unlock()
+    #expect(shared.count == 2 && shared.allSatisfy(\.inShare))
+    let r = try ModelBenchmark.run(
+      preset: "svfap-nano", task: .pretrain, mode: .train, batch: 1, threads: 1, runs: 2,
+      profile: true)
+    let share = try #require(r.ofCeiling), ms = try #require(r.sgemmCeilingMs)
+    #expect(ms > 0 && share > 0 && share.isFinite)
+    #expect(r.json.contains("\"sgemm_ceiling_ms\": ") && r.json.contains("\"of_ceiling\": "))
   }
 
   /// `bench ops`' target figure: one positive, finite ns-per-value figure under its name.

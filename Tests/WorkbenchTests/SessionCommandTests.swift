@@ -43,6 +43,8 @@ import Testing
       attention = b.profile_ms.attention
       total = 0
       for k in kinds { total += b.profile_ms[k] }
+      ceiling = b.sgemm_ceiling_ms
+      share = b.of_ceiling
       plain = bench "svfap-nano" runs: 1
       plain_kinds = keys(plain)
       split_on = b.split
@@ -61,6 +63,12 @@ import Testing
     #expect(kinds.contains(.string("matmul")) && kinds.contains(.string("other")))
     #expect(total > 0)
     #expect(!plainKinds.contains(.string("profile_ms")), "no profile unless asked")
+    #expect(!plainKinds.contains(.string("sgemm_ceiling_ms")), "no ceiling unless asked")
+    if case .number(let ceiling)? = g["ceiling"], case .number(let share)? = g["share"] {
+      #expect(ceiling > 0 && share > 0 && share.isFinite)
+    } else {
+      Issue.record("no GEMM ceiling in \(String(describing: g["b"]))")
+    }
     // A training step is the one `train` runs: split over the threads unless switched off (how
     // many threads depends on the cores this machine has and the session's threads).
     if case .number(let on)? = g["split_on"] {

@@ -104,11 +104,14 @@ struct BenchModel: SessionCommand {
         "profile", .bool,
         "also where a step's time goes by kind of work ("
           + ModelBenchmark.profileKinds.joined(separator: ", ")
-          + "), mean ms per step (per thread when split)",
+          + "), mean ms per step (per thread when split), and the step's own sgemm calls "
+          + "replayed through raw sgemm after each step (sgemm_ceiling_ms; of_ceiling: its "
+          + "median share of the step's time)",
         default: .bool(false)),
     ],
     returns:
-      "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}]}",
+      "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}, "
+      + "sgemm_ceiling_ms, of_ceiling]}",
     example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -130,6 +133,9 @@ struct BenchModel: SessionCommand {
     ]
     if profile {
       fields.append(("profile_ms", .record(Record(r.profileMs.map { ($0.kind, .number($0.ms)) }))))
+      if let ms = r.sgemmCeilingMs, let share = r.ofCeiling {
+        fields += [("sgemm_ceiling_ms", .number(ms)), ("of_ceiling", .number(share))]
+      }
     }
     return .record(Record(fields))
   }

@@ -1,0 +1,65 @@
+import COpenBLAS
+import Tensor
+
+/// A step's own GEMM ceiling: the sgemm calls the step makes (shapes, transposes, leading
+/// dimensions, accumulation) replayed through raw `cblas_sgemm`, each as often as the step makes
+/// it, on operands of its size. No step can run its products faster, so `ceiling / step time` is
+/// the step's share of sgemm's rate on the step's own shapes. Replayed between timed steps, it sees
+/// the same machine as they do (a shared host's speed swings within seconds).
+struct GemmCeiling {
+  /// Each distinct call with how often one step makes it.
+  let perStep: [(call: GemmLog.Call, count: Int)]
+  /// Threads of the BLAS pool for calls made outside a parallel region.
+  let threads: Int
+  /// How many calls ran at once when a call ran on one thread (region shares, split members).
+  let concurrent: Int
+  /// Whether every call ran on one thread (split members with single-threaded kernels).
+  let oneThreadEach: Bool
+  /// Elements of the largest A, B and C among the calls.
+  private let extents: (a: Int, b: Int, c: Int)
+
+  /// The ceiling of the calls recorded over `steps` steps (calls of concurrent members summed).
+  init(_ calls: [GemmLog.Call], steps: Int, threads: Int, concurrent: Int, oneThreadEach: Bool) {
+    var counts: [GemmLog.Call: Int] = [:]
+    for call in calls { counts[call, default: 0] += 1 }
+    perStep = counts.map { (call: $0.key, count: $0.value / max(steps, 1)) }
+      .filter { $0.count > 0 }.sorted { $0.call.flops > $1.call.flops }
+    (self.threads, self.concurrent, self.oneThreadEach) = (threads, concurrent, oneThreadEach)
+    let extents = perStep.map { e -> (Int, Int, Int) in
+      let c = e.call
+      return ((c.transA ? c.k : c.m) * c.lda, (c.transB ? c.n : c.k) * c.ldb, c.m * c.ldc)
+    }
+    self.extents = (
+      extents.map(\.0).max() ?? 1, extents.map(\.1).max() ?? 1, extents.map(\.2).max() ?? 1
+    )
+  }
+
+  /// Multiply-adds × 2 of one step's calls.
+  var flops: Double { perStep.reduce(0) { $0 + $1.call.flops * Double($1.count) } }
+
+  /// Milliseconds raw sgemm takes for one step's calls: calls of the whole BLAS pool on `threads`
+  /// threads, one-thread calls on one thread divided by `concurrent` (as if perfectly balanced).
+  func replayMilliseconds() -> Double {
+    let saved = Threads.count
+    defer { Threads.count = saved }
+    // Zero operands: sgemm's time does not depend on the values (no denormals).
+    let (a, b, c) = (
+      Tensor.zeros([extents.a]), Tensor.zeros([extents.b]), Tensor.zeros([extents.c])
+    )
+    let (pa, pb, pc) = (a.pointer(Float.self), b.pointer(Float.self), c.pointer(Float.self))
+    var seconds = 0.0
+    for (call, count) in perStep {
+      let alone = oneThreadEach || call.inShare
+      Threads.count = alone ? 1 : threads
+      let t0 = monotonicSeconds()
+      for _ in 0..<count {
+        cblas_sgemm(
+          CblasRowMajor, call.transA ? CblasTrans : CblasNoTrans,
+          call.transB ? CblasTrans : CblasNoTrans, Int32(call.m), Int32(call.n), Int32(call.k), 1,
+          pa, Int32(call.lda), pb, Int32(call.ldb), call.accumulates ? 1 : 0, pc, Int32(call.ldc))
+      }
+      seconds += (monotonicSeconds() - t0) / Double(alone ? max(concurrent, 1) : 1)
+    }
+    return withExtendedLifetime((a, b, c)) { seconds * 1000 }
+  }
+}
