@@ -184,6 +184,8 @@ public enum SVFAPError: Error, CustomStringConvertible {
   case badFile(path: String, message: String)
   /// A mask that does not fit the model.
   case badMask(String)
+  /// A step that needs more memory than the machine has.
+  case tooLarge(String)
 
   /// A human-readable message.
   public var description: String {
@@ -193,6 +195,7 @@ public enum SVFAPError: Error, CustomStringConvertible {
     case .badConfig(let m): return "bad model configuration: \(m)"
     case .badFile(let p, let m): return "\(p): \(m)"
     case .badMask(let m): return "bad mask: \(m)"
+    case .tooLarge(let m): return "too large for this machine: \(m)"
     }
   }
 }

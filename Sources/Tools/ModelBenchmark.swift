@@ -93,6 +93,9 @@ public enum ModelBenchmark {
     guard batch % members == 0 else {
       throw SVFAPError.badConfig("a batch of \(batch) does not split over \(members) threads")
     }
+    try MemoryEstimate.check(
+      cfg, model: preset, task: task, training: mode == .train, batch: batch,
+      maskRatio: maskRatio, replicas: members)
     let flops =
       (task == .finetune
         ? FLOPs.finetune(cfg)

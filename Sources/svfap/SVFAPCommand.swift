@@ -178,7 +178,10 @@ extension Bench {
     @Option(help: "The model to time.") var task = ModelTask.finetune
     @Option(help: "forward (no graph) or train (forward + backward).") var mode = BenchmarkMode
       .forward
-    @Option(help: "Clips per step.") var batch = 1
+    @Option(
+      help:
+        "Clips per step (refused when the step's estimated memory exceeds what this machine has available)."
+    ) var batch = 1
     @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5
     @Option(help: "Mask ratio for --task pretrain.") var maskRatio = 0.9

@@ -24,7 +24,8 @@ struct Finetune: SessionCommand {
       .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps),
       .option(
         "batch", .integer,
-        "videos per step (each gives `repeats` augmented clips; lr scales with it)",
+        "videos per step (each gives `repeats` augmented clips; lr scales with it; refused when "
+          + "the step's estimated memory exceeds what this machine has available)",
         default: .number(4)
       ).within(Limits.batch),
       .option(
@@ -105,6 +106,12 @@ struct Finetune: SessionCommand {
         selection, outputs: model.config.numClasses, manifestPath: manifestPath)
     }
     let stream = try a.bool("stream"), views = try a.int("views"), batch = try a.int("batch")
+    try a.located {  // before any clip is read: an absurd batch gets an error, not the OOM killer
+      try MemoryEstimate.check(
+        model.config, model: "this model", task: .finetune, training: true,
+        batch: batch * augment.repeats, optimizer: true,
+        replicas: session.split(model.config, batch: batch))
+    }
     let data =
       stream
       ? nil

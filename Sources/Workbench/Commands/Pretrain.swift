@@ -22,7 +22,11 @@ struct Pretrain: SessionCommand {
       .positional("clips", .any, "a clip batch, a list of them, or a manifest .csv to stream"),
       .option("split", .string, "with a manifest: rows to use (\"\" = all)", default: .string("")),
       .option("steps", .integer, "steps in this call", default: .number(10)).within(Limits.steps),
-      .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+      .option(
+        "batch", .integer,
+        "clips per step (refused when the step's estimated memory exceeds what this machine has "
+          + "available)", default: .number(1)
+      ).within(Limits.batch),
       .option(
         "lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)
       ).within(Limits.learningRate),
@@ -75,12 +79,18 @@ struct Pretrain: SessionCommand {
     let (model, existing) = try m.pretraining(for: a)
     let (clips, streamed, clipOptions) = try source(a)
     let options = try RunOptions(a, session: session), batch = try a.int("batch")
+    let maskRatio = try a.number("mask_ratio")
+    try a.located {  // an absurd batch gets an error, not the out-of-memory killer
+      try MemoryEstimate.check(
+        model.config, model: "this model", task: .pretrain, training: true, batch: batch,
+        maskRatio: maskRatio, optimizer: true, replicas: session.split(model.config, batch: batch))
+    }
     let plan = try options.plan(
       a, clips: streamed?.rows.count ?? clips.reduce(0) { $0 + $1.shape[0] }, batch: batch
     ) { _ in 1000 }
     var settings = PretrainSettings()
     (settings.baseLR, settings.maskRatio, settings.accumulate) = (
-      try a.number("lr"), try a.number("mask_ratio"), options.accumulate
+      try a.number("lr"), maskRatio, options.accumulate
     )
     (settings.clipGrad, settings.logPath) = (options.clipGrad, options.logPath)
     let t =

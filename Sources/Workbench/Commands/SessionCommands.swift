@@ -98,7 +98,11 @@ struct BenchModel: SessionCommand {
       .positional("preset", .string, "a preset name"),
       .choice("task", ModelTask.self, "the model to time", default: .pretrain),
       .choice("mode", BenchmarkMode.self, "forward only, or forward + backward", default: .train),
-      .option("batch", .integer, "clips per step", default: .number(1)).within(Limits.batch),
+      .option(
+        "batch", .integer,
+        "clips per step (refused when the step's estimated memory exceeds what this machine has "
+          + "available)", default: .number(1)
+      ).within(Limits.batch),
       .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
       .option(
         "profile", .bool,
