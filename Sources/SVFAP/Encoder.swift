@@ -34,6 +34,7 @@ public class TPSBTEncoder: Module {
 
   init(encoder c: SVFAPConfig, dtype: DType, seed: UInt64, linear: LinearInit) throws {
     try c.validate()
+    try MemoryEstimate.checkWeights(c, dtype: dtype)  // a configuration too large to build
     var i = Init(dtype: dtype, rng: SplitMix64(seed: seed), linear: linear)
     config = c
     patchEmbed = PatchEmbed(

@@ -130,6 +130,20 @@ public enum MemoryEstimate {
       """)
   }
 
+  /// Throws when the encoder's weights alone (in `dtype`) exceed the memory available (a state
+  /// file's configuration is edited text: its sizes pass `validate` up to 4000 M weights).
+  public static func checkWeights(
+    _ cfg: SVFAPConfig, dtype: DType, available: Double? = availableBytes()
+  ) throws {
+    let need = weightBytes(cfg, task: .finetune) / 4 * Double(dtype.size)
+    guard let available, need > available else { return }
+    throw SVFAPError.tooLarge(
+      """
+      a model of this configuration has about \(Int(need / Double(dtype.size) / 1e6)) M weights \
+      (\(gigabytes(need)) GB in \(dtype)), more than the \(gigabytes(available)) GB available
+      """)
+  }
+
   /// `bytes` in GB with one decimal.
   static func gigabytes(_ bytes: Double) -> String { String((bytes / 1e8).rounded() / 10) }
 }

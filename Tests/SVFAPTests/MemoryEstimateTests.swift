@@ -35,6 +35,14 @@ import Testing
     } catch {
       #expect("\(error)".contains("not even one clip fits"))
     }
+    let huge = try SVFAPConfig.preset("svfap-base")
+    do {
+      try MemoryEstimate.checkWeights(huge, dtype: .float64, available: 1e8)
+      Issue.record("a 100 MB machine built svfap-base")
+    } catch {
+      #expect("\(error)".contains("M weights") && "\(error)".contains("0.1 GB available"))
+    }
+    try MemoryEstimate.checkWeights(huge, dtype: .float32, available: 1e10)
     // Unknown memory: no check.
     try MemoryEstimate.check(
       cfg, model: "svfap-small", task: .pretrain, training: true, batch: 4096, available: nil)
