@@ -23,12 +23,31 @@ public enum TrainingData {
     }
   }
 
+  /// Refuses, before any video is decoded, to keep more clips in memory than fit in three quarters
+  /// of the memory available (the rest is the model's): a large manifest must be streamed.
+  /// `available` defaults to the machine's; no check when unknown.
+  public static func checkMemory(
+    rows: Int, views: Int, spec: ClipSpec, available: Double? = MemoryEstimate.availableBytes()
+  ) throws {
+    let bytes =
+      4 * Double(rows) * Double(max(views, 1)) * Double(spec.frames) * 3 * Double(spec.size)
+      * Double(spec.size)
+    guard let available, bytes > 0.75 * available else { return }
+    throw ExperimentError(
+      """
+      keeping \(rows) videos × \(views) view\(views == 1 ? "" : "s") in memory needs \
+      \(String((bytes / 1e8).rounded() / 10)) GB, more than three quarters of the \
+      \(String((available / 1e8).rounded() / 10)) GB available: stream them from disk (stream: true)
+      """)
+  }
+
   /// Clips kept in memory: per readable video, `views` clips spread over it (1: the centred clip)
   /// and the row's labels; each draw of the video takes one of its views, so its temporal position
   /// varies. Unreadable rows follow the reader's policy.
   public static func inMemory(
     _ selection: DatasetSelection, spec: ClipSpec, views: Int, reader: RowReader
   ) throws -> (views: [[Tensor]], targets: [[Double]]) {
+    try checkMemory(rows: selection.rows.count, views: views, spec: spec)
     var clips: [[Tensor]] = [], targets: [[Double]] = []
     for r in selection.rows {
       let decoded = try reader.read(r, of: selection) { video in

@@ -64,7 +64,8 @@ struct Finetune: SessionCommand {
         "stream", .bool,
         """
         decode clips on worker threads while training (a random start per sample, reshuffled \
-        every epoch) instead of keeping them in memory: for datasets larger than memory
+        every epoch) instead of keeping them in memory: for datasets larger than memory (keeping \
+        clips that need more than three quarters of the memory available is refused)
         """,
         default: .bool(false)),
       .option(
