@@ -78,7 +78,8 @@ let package = Package(
     .testTarget(name: "ScriptTests", dependencies: ["Script"], resources: [.copy("golden")]),
     .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "Datasets", "Tensor"]),
     .testTarget(name: "PlotTests", dependencies: ["TestSupport", "Plot"]),
-    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "SVFAP", "Tensor"]),
+    .testTarget(
+      name: "ExperimentsTests", dependencies: ["Experiments", "Media", "SVFAP", "Tensor"]),
     .testTarget(
       name: "WorkbenchTests",
       dependencies: [

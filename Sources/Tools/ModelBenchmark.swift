@@ -167,8 +167,10 @@ public enum ModelBenchmark {
       }
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
       let shares = zip(ceilings.values, timed.values).map { $0 / $1 }.sorted()
-      result.sgemmCeilingMs = ceilings.values.sorted()[ceilings.values.count / 2]
-      result.ofCeiling = shares[shares.count / 2]
+      if !shares.isEmpty {  // one replay per timed step
+        result.sgemmCeilingMs = ceilings.values.sorted()[ceilings.values.count / 2]
+        result.ofCeiling = shares[shares.count / 2]
+      }
     }
     return result
   }
