@@ -36,8 +36,8 @@ public enum TrainingData {
     throw ExperimentError(
       """
       keeping \(rows) videos × \(views) view\(views == 1 ? "" : "s") in memory needs \
-      \(String((bytes / 1e8).rounded() / 10)) GB, more than three quarters of the \
-      \(String((available / 1e8).rounded() / 10)) GB available: stream them from disk (stream: true)
+      \(MemoryEstimate.gigabytes(bytes)) GB, more than three quarters of the \
+      \(MemoryEstimate.gigabytes(available)) GB available: stream them from disk (stream: true)
       """)
   }
 

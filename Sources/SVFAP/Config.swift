@@ -62,6 +62,29 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   /// Whether the encoder is a vanilla ViT (one stage).
   public var isVanilla: Bool { stageDepths.count == 1 }
 
+  /// The encoder's stages on `perSlice` tokens per time slice, as it runs them: each stage's
+  /// depth, tokens and bottleneck tokens (stage 0 on every time slice, no bottleneck; each later
+  /// stage after one more temporal step of `temporalKernel`).
+  public func stages(perSlice: Int) -> [(depth: Int, tokens: Int, bottleneck: Int)] {
+    var t = timeSlices
+    return stageDepths.enumerated().map { s, depth in
+      if s > 0 { t /= max(temporalKernel, 1) }
+      return (depth, t * perSlice, s == 0 ? 0 : t * bottleneckTokens)
+    }
+  }
+
+  /// Weights of the Transformer blocks' linear layers and the tubelet embedding (norms, biases
+  /// and the bottlenecks' small MLPs left out), with the decoder's when `decoder`.
+  public func linearWeightCount(decoder: Bool) -> Double {
+    func blocks(_ count: Int, _ width: Int) -> Double {
+      let w = Double(width)
+      return Double(count) * (4 * w * w + 2 * w * w * mlpRatio)
+    }
+    var total = blocks(stageDepths.reduce(0, +), dim) + Double(valuesPerTubelet * dim)
+    if decoder { total += blocks(decoderDepth, decoderDim) + Double(decoderDim * valuesPerTubelet) }
+    return total
+  }
+
   /// The presets by name: the paper's two TPSBT variants, the vanilla ViT baseline, a tiny model,
   /// and a nano model for tests and fuzzing.
   public static let presets: [String: SVFAPConfig] = {
@@ -134,10 +157,7 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     if !(dropPath.isFinite && dropPath >= 0 && dropPath < 1) {
       try fail("dropPath \(dropPath) is outside [0, 1)")
     }
-    let hidden = Double(dim) * mlpRatio, blocks = Double(stageDepths.reduce(0, +) + decoderDepth)
-    let weights =
-      blocks * (4 * Double(dim) * Double(dim) + 2 * Double(dim) * hidden) + Double(valuesPerTubelet)
-      * Double(dim)
+    let weights = linearWeightCount(decoder: true)
     if weights > 4e9 {
       try fail(
         """
@@ -159,17 +179,13 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     if stageDepths.isEmpty || stageDepths.contains(where: { $0 < 1 }) {
       try fail("stageDepths \(stageDepths) must be positive")
     }
-    var t = timeSlices
-    for _ in 1..<stageDepths.count {
-      t /= temporalKernel
-      if t < 1 {
-        try fail(
-          """
-          \(timeSlices) time slices cannot pass \(stageDepths.count - 1) temporal pyramid steps \
-          of \(temporalKernel)
-          """
-        )
-      }
+    if stages(perSlice: 1).contains(where: { $0.tokens < 1 }) {
+      try fail(
+        """
+        \(timeSlices) time slices cannot pass \(stageDepths.count - 1) temporal pyramid steps \
+        of \(temporalKernel)
+        """
+      )
     }
   }
 }

@@ -24,15 +24,12 @@ public enum FLOPs {
   /// The encoder on `perSlice` tokens in each of the clip's time slices.
   public static func encoder(_ cfg: SVFAPConfig, perSlice: Int) -> Double {
     let c = cfg.dim
-    var t = cfg.timeSlices
-    var total = linear(t * perSlice, cfg.valuesPerTubelet, c)
-    for (s, depth) in cfg.stageDepths.enumerated() {
+    var total = linear(cfg.timeSlices * perSlice, cfg.valuesPerTubelet, c)
+    for (s, (depth, n, g)) in cfg.stages(perSlice: perSlice).enumerated() {
       if s == 0 {
-        total += Double(depth) * block(t * perSlice, c, mlp: cfg.mlpRatio)
+        total += Double(depth) * block(n, c, mlp: cfg.mlpRatio)
         continue
       }
-      t /= cfg.temporalKernel
-      let n = t * perSlice, g = t * cfg.bottleneckTokens
       total += linear(n, c * cfg.temporalKernel, c)  // temporal Conv1d
       // scores
       total +=

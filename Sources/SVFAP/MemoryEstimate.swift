@@ -27,21 +27,20 @@ public enum MemoryEstimate {
   /// the largest single block's working set (`saved: false`, a forward pass without a graph).
   static func encoder(_ cfg: SVFAPConfig, perSlice: Int, saved: Bool) -> Double {
     let c = Double(cfg.dim), h = c * cfg.mlpRatio, heads = Double(cfg.heads)
-    var t = Double(cfg.timeSlices)
-    let p = Double(perSlice)
-    var blocks: [Double] = [
-      Double(cfg.stageDepths.first ?? 0) * selfBlock(t * p, c, hidden: h, heads: heads)
-    ]
-    var largest = selfBlock(t * p, c, hidden: h, heads: heads)
-    for depth in cfg.stageDepths.dropFirst() {
-      t = (t / Double(cfg.temporalKernel)).rounded(.down)
-      let n = t * p, g = t * Double(cfg.bottleneckTokens)
+    var kept = 0.0, largest = 0.0
+    for (s, stage) in cfg.stages(perSlice: perSlice).enumerated() {
+      let (depth, n, g) = (Double(stage.depth), Double(stage.tokens), Double(stage.bottleneck))
+      if s == 0 {
+        let block = selfBlock(n, c, hidden: h, heads: heads)
+        (kept, largest) = (depth * block, block)
+        continue
+      }
       let inner = crossSelfBlock(g, n, c, hidden: h, heads: heads)
       let reverse = crossSelfBlock(n, g, c, hidden: h, heads: heads)
-      blocks.append(3 * n * c + Double(depth - 1) * inner + reverse)
+      kept += 3 * n * c + (depth - 1) * inner + reverse
       largest = max(largest, inner, reverse)
     }
-    return saved ? blocks.reduce(0, +) : largest
+    return saved ? kept : largest
   }
 
   /// Bytes of activations and clips one step of `batch` clips keeps (Float32).
@@ -67,17 +66,9 @@ public enum MemoryEstimate {
     return 4 * perClip * Double(max(batch, 0))
   }
 
-  /// Bytes of one copy of the weights (approximate: the linear layers and the embedding).
+  /// Bytes of one copy of the weights in Float32 (`SVFAPConfig.linearWeightCount`).
   public static func weightBytes(_ cfg: SVFAPConfig, task: ModelTask) -> Double {
-    let c = Double(cfg.dim), h = c * cfg.mlpRatio
-    var weights =
-      Double(cfg.stageDepths.reduce(0, +)) * (4 * c * c + 2 * c * h)
-      + Double(cfg.valuesPerTubelet) * c
-    if task == .pretrain {
-      let d = Double(cfg.decoderDim)
-      weights += Double(cfg.decoderDepth) * (12 * d * d) + d * Double(cfg.valuesPerTubelet)
-    }
-    return 4 * weights
+    4 * cfg.linearWeightCount(decoder: task == .pretrain)
   }
 
   /// Bytes of every copy of the weights a step keeps: the model (one per replica) with its
@@ -145,5 +136,5 @@ public enum MemoryEstimate {
   }
 
   /// `bytes` in GB with one decimal.
-  static func gigabytes(_ bytes: Double) -> String { String((bytes / 1e8).rounded() / 10) }
+  public static func gigabytes(_ bytes: Double) -> String { String((bytes / 1e8).rounded() / 10) }
 }

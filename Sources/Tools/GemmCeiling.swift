@@ -1,9 +1,8 @@
-import COpenBLAS
 import Tensor
 
 /// A step's own GEMM ceiling: the sgemm calls the step makes (shapes, transposes, leading
 /// dimensions, accumulation) replayed through raw `cblas_sgemm`, each as often as the step makes
-/// it, on operands of its size. No step can run its products faster, so `ceiling / step time` is
+/// it, on operands of its size (`Float.gemm`: cblas_sgemm itself). No step can run its products faster, so `ceiling / step time` is
 /// the step's share of sgemm's rate on the step's own shapes. Replayed between timed steps, it sees
 /// the same machine as they do (a shared host's speed swings within seconds).
 struct GemmCeiling {
@@ -46,17 +45,16 @@ struct GemmCeiling {
     let (a, b, c) = (
       Tensor.zeros([extents.a]), Tensor.zeros([extents.b]), Tensor.zeros([extents.c])
     )
-    let (pa, pb, pc) = (a.pointer(Float.self), b.pointer(Float.self), c.pointer(Float.self))
     var seconds = 0.0
     for (call, count) in perStep {
       let alone = oneThreadEach || call.inShare
       Threads.count = alone ? 1 : threads
       let t0 = monotonicSeconds()
-      for _ in 0..<count {
-        cblas_sgemm(
-          CblasRowMajor, call.transA ? CblasTrans : CblasNoTrans,
-          call.transB ? CblasTrans : CblasNoTrans, Int32(call.m), Int32(call.n), Int32(call.k), 1,
-          pa, Int32(call.lda), pb, Int32(call.ldb), call.accumulates ? 1 : 0, pc, Int32(call.ldc))
+      for _ in 0..<count {  // the log is off here: the replay is not recorded
+        Float.gemm(
+          transA: call.transA, transB: call.transB, m: call.m, n: call.n, k: call.k, alpha: 1,
+          a: a.raw, lda: call.lda, b: b.raw, ldb: call.ldb, beta: call.accumulates ? 1 : 0,
+          c: c.raw, ldc: call.ldc)
       }
       seconds += (monotonicSeconds() - t0) / Double(alone ? max(concurrent, 1) : 1)
     }

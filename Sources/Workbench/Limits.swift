@@ -17,6 +17,9 @@ enum Limits {
   static let size = 8.0...2048
   /// Clips per optimizer step or per forward pass.
   static let batch = 1.0...4096
+  /// What the help of every step's `batch` adds: the memory check before the step.
+  static let batchMemoryNote =
+    "refused when the step's estimated memory exceeds what this machine has available"
   /// Micro-batches per update.
   static let accumulate = 1.0...1024
   /// Steps of one call or of a whole run.

@@ -170,7 +170,8 @@ extension Bench {
       abstract:
         """
         Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, \
-        peak_rss_mb, split}; a training step is the one train/finetune run (see --split).
+        peak_rss_mb, split} (with --profile also profile_ms, sgemm_ceiling_ms, of_ceiling); a \
+        training step is the one train/finetune run (see --split).
         """
     )
     @Option(help: "Preset: \(SVFAPConfig.presetNames.joined(separator: ", ")).") var preset =
@@ -179,8 +180,7 @@ extension Bench {
     @Option(help: "forward (no graph) or train (forward + backward).") var mode = BenchmarkMode
       .forward
     @Option(
-      help:
-        "Clips per step (refused when the step's estimated memory exceeds what this machine has available)."
+      help: "Clips per step (refused when the step's estimated memory exceeds what is available)."
     ) var batch = 1
     @Option(help: "Threads (BLAS and element-wise kernels).") var threads = 2
     @Option(help: "Timed steps after one warm-up step (median reported).") var runs = 5

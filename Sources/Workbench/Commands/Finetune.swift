@@ -24,8 +24,8 @@ struct Finetune: SessionCommand {
       .option("steps", .integer, "steps in this call", default: .number(100)).within(Limits.steps),
       .option(
         "batch", .integer,
-        "videos per step (each gives `repeats` augmented clips; lr scales with it; refused when "
-          + "the step's estimated memory exceeds what this machine has available)",
+        "videos per step (each gives `repeats` augmented clips; lr scales with it; "
+          + "\(Limits.batchMemoryNote))",
         default: .number(4)
       ).within(Limits.batch),
       .option(

@@ -24,8 +24,7 @@ struct Pretrain: SessionCommand {
       .option("steps", .integer, "steps in this call", default: .number(10)).within(Limits.steps),
       .option(
         "batch", .integer,
-        "clips per step (refused when the step's estimated memory exceeds what this machine has "
-          + "available)", default: .number(1)
+        "clips per step (\(Limits.batchMemoryNote))", default: .number(1)
       ).within(Limits.batch),
       .option(
         "lr", .number, "base learning rate per 256 clips (first call)", default: .number(3e-4)

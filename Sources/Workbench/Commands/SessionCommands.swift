@@ -100,8 +100,7 @@ struct BenchModel: SessionCommand {
       .choice("mode", BenchmarkMode.self, "forward only, or forward + backward", default: .train),
       .option(
         "batch", .integer,
-        "clips per step (refused when the step's estimated memory exceeds what this machine has "
-          + "available)", default: .number(1)
+        "clips per step (\(Limits.batchMemoryNote))", default: .number(1)
       ).within(Limits.batch),
       .option("runs", .integer, "timed steps", default: .number(3)).within(1...1000),
       .option(
