@@ -36,16 +36,25 @@ struct GemmCeiling {
   /// Multiply-adds × 2 of one step's calls.
   var flops: Double { perStep.reduce(0) { $0 + $1.call.flops * Double($1.count) } }
 
+  /// One replay's milliseconds: all of a step's calls, and those made in shares of a parallel
+  /// region (the attention's per-(clip, head) products when the step is not split).
+  struct Replay {
+    /// Every call.
+    var total = 0.0
+    /// The calls made in shares.
+    var inShares = 0.0
+  }
+
   /// Milliseconds raw sgemm takes for one step's calls: calls of the whole BLAS pool on `threads`
   /// threads, one-thread calls on one thread divided by `concurrent` (as if perfectly balanced).
-  func replayMilliseconds() -> Double {
+  func replayMilliseconds() -> Replay {
     let saved = Threads.count
     defer { Threads.count = saved }
     // Zero operands: sgemm's time does not depend on the values (no denormals).
     let (a, b, c) = (
       Tensor.zeros([extents.a]), Tensor.zeros([extents.b]), Tensor.zeros([extents.c])
     )
-    var seconds = 0.0
+    var replay = Replay()
     for (call, count) in perStep {
       let alone = oneThreadEach || call.inShare
       Threads.count = alone ? 1 : threads
@@ -56,8 +65,10 @@ struct GemmCeiling {
           a: a.raw, lda: call.lda, b: b.raw, ldb: call.ldb, beta: call.accumulates ? 1 : 0,
           c: c.raw, ldc: call.ldc)
       }
-      seconds += (monotonicSeconds() - t0) / Double(alone ? max(concurrent, 1) : 1)
+      let ms = (monotonicSeconds() - t0) * 1000 / Double(alone ? max(concurrent, 1) : 1)
+      replay.total += ms
+      if call.inShare { replay.inShares += ms }
     }
-    return withExtendedLifetime((a, b, c)) { seconds * 1000 }
+    return withExtendedLifetime((a, b, c)) { replay }
   }
 }

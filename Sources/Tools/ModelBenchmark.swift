@@ -37,6 +37,9 @@ public enum ModelBenchmark {
     /// With `profile`: the median over timed steps of ceiling / step time (1: the step runs at raw
     /// sgemm's rate on its own shapes and spends nothing beside its products).
     public var ofCeiling: Double? = nil
+    /// With `profile` (not split): the median milliseconds of the ceiling's calls the attention
+    /// makes (its per-(clip, head) products); the rest of the ceiling is the linear layers'.
+    public var attentionCeilingMs: Double? = nil
 
     /// The JSON line.
     public var json: String {
@@ -47,10 +50,12 @@ public enum ModelBenchmark {
       """
     }
 
-    /// `, "sgemm_ceiling_ms": …, "of_ceiling": …` when profiled.
+    /// `, "sgemm_ceiling_ms": …, "of_ceiling": …[, "attention_ceiling_ms": …]` when profiled.
     var ceilingJSON: String {
       guard let sgemmCeilingMs, let ofCeiling else { return "" }
-      return ", \"sgemm_ceiling_ms\": \(r1(sgemmCeilingMs)), \"of_ceiling\": \(r2(ofCeiling))"
+      let attention = attentionCeilingMs.map { ", \"attention_ceiling_ms\": \(r1($0))" } ?? ""
+      return
+        ", \"sgemm_ceiling_ms\": \(r1(sgemmCeilingMs)), \"of_ceiling\": \(r2(ofCeiling))\(attention)"
     }
 
     /// `, "profile_ms": {...}` when profiled.
@@ -108,7 +113,7 @@ public enum ModelBenchmark {
     if profile { profiling.lock() }
     defer { if profile { profiling.unlock() } }
     let timed = Timings()
-    let ceilings = Timings()
+    let ceilings = Timings(), attentionCeilings = Timings()
     if profile { GemmLog.start() }
     let results = ThreadGroup.run(size: members) { member in
       var (step, model) = try makeStep(
@@ -144,7 +149,9 @@ public enum ModelBenchmark {
           // later step reuses the first one's buffers).
           if ceilings.values.isEmpty { ceilings.rssBeforeReplay = peakRssMB() }
           Profile.pause()
-          ceilings.append(ceiling.replayMilliseconds())
+          let replay = ceiling.replayMilliseconds()
+          ceilings.append(replay.total)
+          attentionCeilings.append(replay.inShares)
           Profile.resume()
         }
         _ = try member.sum([0])
@@ -170,6 +177,10 @@ public enum ModelBenchmark {
       if !shares.isEmpty {  // one replay per timed step
         result.sgemmCeilingMs = ceilings.values.sorted()[ceilings.values.count / 2]
         result.ofCeiling = shares[shares.count / 2]
+        let attention = attentionCeilings.values.sorted()
+        if members == 1, !attention.isEmpty {
+          result.attentionCeilingMs = attention[attention.count / 2]
+        }
       }
     }
     return result

@@ -34,6 +34,8 @@ import Testing
       profile: true, split: 2)
     #expect(r.split == 2 && r.json.contains("\"split\": 2"))
     #expect((r.sgemmCeilingMs ?? 0) > 0 && (r.ofCeiling ?? 0) > 0, "the split step's ceiling")
+    #expect(
+      r.attentionCeilingMs == nil, "a split step's calls all run in shares: no attention part")
     let kinds = Dictionary(uniqueKeysWithValues: r.profileMs.map { ($0.kind, $0.ms) })
     #expect((kinds["matmul"] ?? 0) > 0 && (kinds["attention"] ?? 0) > 0)
     #expect(r.medianMs > 0 && r.minMs <= r.medianMs)
@@ -95,7 +97,15 @@ import Testing
       Array(repeating: call, count: 6), steps: 3, threads: 1, concurrent: 1, oneThreadEach: false)
     #expect(ceiling.perStep.count == 1 && ceiling.perStep.first?.count == 2)
     #expect(ceiling.flops == 2 * call.flops)
-    #expect(ceiling.replayMilliseconds() > 0)
+    #expect(ceiling.replayMilliseconds().total > 0)
+    #expect(ceiling.replayMilliseconds().inShares == 0, "no call ran in a share")
+    let shareCall = GemmLog.Call(
+      m: 64, n: 64, k: 64, transA: false, transB: true, lda: 64, ldb: 64, ldc: 64,
+      accumulates: false, inShare: true)
+    let mixed = GemmCeiling(
+      [call, shareCall], steps: 1, threads: 1, concurrent: 1, oneThreadEach: false
+    ).replayMilliseconds()
+    #expect(mixed.inShares > 0 && mixed.inShares < mixed.total, "the shares' part of the replay")
     let ones = Tensor.ones([2, 2]), products = Tensor.zeros([2, 2, 2])  // one (2, 2) per share
     ModelBenchmark.profiling.lock()
     GemmLog.start()
@@ -113,6 +123,9 @@ import Testing
     let share = try #require(r.ofCeiling), ms = try #require(r.sgemmCeilingMs)
     #expect(ms > 0 && share > 0 && share.isFinite)
     #expect(r.json.contains("\"sgemm_ceiling_ms\": ") && r.json.contains("\"of_ceiling\": "))
+    let attention = try #require(r.attentionCeilingMs, "an unsplit step's attention part")
+    #expect(attention > 0 && attention < ms, "the attention's products are part of the ceiling")
+    #expect(r.json.contains("\"attention_ceiling_ms\": "))
   }
 
   /// `bench ops`' target figure: one positive, finite ns-per-value figure under its name.

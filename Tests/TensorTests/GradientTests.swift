@@ -100,6 +100,20 @@ import Testing
             heads: 2, headDim: 3, scale: 0.6
           ).output)
       } < tol)
+    // Thin heads take the backward pass 64 query rows at a time (here a block of 64 and one of
+    // 6); wide heads (33 channels) all rows at once.
+    for (n, heads, d, seed) in [(70, 2, 3, 31), (6, 1, 33, 32)] {
+      #expect(Tensor.backwardRowBlock(queries: n, headDim: d) == (d <= 32 ? 64 : n))
+      let packed = randD([1, n, 3 * heads * d], seed: UInt64(seed))
+      #expect(
+        try gradCheck([packed]) {
+          try weighted(
+            Tensor.multiHeadAttention(
+              q: .init($0[0]), k: .init($0[0], offset: heads * d),
+              v: .init($0[0], offset: 2 * heads * d), heads: heads, headDim: d, scale: 0.4
+            ).output)
+        } < tol, "\(n) tokens, \(heads) heads of \(d)")
+    }
     let qs = randD([2, 3, 6], seed: 29), kv = randD([2, 4, 12], seed: 30)
     #expect(
       try gradCheck([qs, kv]) {
