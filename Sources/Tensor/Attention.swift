@@ -42,18 +42,20 @@ extension Tensor {
     // (clip, head) pairs are spread over the threads, each product on one thread.
     let s = kern.s
     Profile.measure(.attention) {
-      parallelUnits(b * heads) { u, _ in
-        let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
-        let p = probs.raw + (u * nq * nk) * es
-        s.gemm(
-          transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
-          a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
-          b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
-        s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
-        s.gemm(
-          transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
-          b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
-          c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+      GemmLog.attention {
+        parallelUnits(b * heads) { u, _ in
+          let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
+          let p = probs.raw + (u * nq * nk) * es
+          s.gemm(
+            transA: false, transB: true, m: nq, n: nk, k: d, alpha: 1,
+            a: qt.raw + (bi * nq * wq + q.offset + h * d) * es, lda: wq,
+            b: kt.raw + (bi * nk * wk + k.offset + h * d) * es, ldb: wk, beta: 0, c: p, ldc: nk)
+          s.softmaxForward(p, p, rows: nq, cols: nk, scale: scale)
+          s.gemm(
+            transA: false, transB: false, m: nq, n: d, k: nk, alpha: 1, a: p, lda: nk,
+            b: vt.raw + (bi * nk * wv + v.offset + h * d) * es, ldb: wv, beta: 0,
+            c: out.raw + (bi * nq * c + h * d) * es, ldc: c)
+        }
       }
     }
     // Distinct sources get one gradient each (q, k and v often share the packed qkv output).
@@ -71,37 +73,39 @@ extension Tensor {
         Tensor(uninitialized: [rows, nk], dtype: qt.dtype)
       }
       Profile.measure(.attention) {
-        parallelUnits(b * heads, threads: threads) { u, share in
-          let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
-          let ds = scratch[share].raw  // (rows, Nk)
-          let (vh, kh) = (
-            vt.raw + (bi * nk * wv + v.offset + h * d) * es,
-            kt.raw + (bi * nk * wk + k.offset + h * d) * es
-          )  // (Nk, d) each, rows wv and wk apart
-          for r0 in stride(from: 0, to: nq, by: rows) {
-            let r = min(rows, nq - r0)
-            let p = probs.raw + (u * nq * nk + r0 * nk) * es  // (r, Nk)
-            let go = g.raw + (bi * nq * c + r0 * c + h * d) * es  // (r, d), rows c apart
-            let (qh, gqh) = (
-              qt.raw + (bi * nq * wq + r0 * wq + q.offset + h * d) * es,
-              gq.raw + (bi * nq * wq + r0 * wq + q.offset + h * d) * es
-            )  // (r, d), rows wq apart
-            // dV += Pᵀ dO
-            s.gemm(
-              transA: true, transB: false, m: nk, n: d, k: r, alpha: 1, a: p, lda: nk, b: go,
-              ldb: c, beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
-            // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
-            s.gemm(
-              transA: false, transB: true, m: r, n: nk, k: d, alpha: 1, a: go, lda: c, b: vh,
-              ldb: wv, beta: 0, c: ds, ldc: nk)
-            s.softmaxBackward(p, ds, ds, rows: r, cols: nk, scale: scale)
-            // dQ += dS K; dK += dSᵀ Q
-            s.gemm(
-              transA: false, transB: false, m: r, n: d, k: nk, alpha: 1, a: ds, lda: nk, b: kh,
-              ldb: wk, beta: 1, c: gqh, ldc: wq)
-            s.gemm(
-              transA: true, transB: false, m: nk, n: d, k: r, alpha: 1, a: ds, lda: nk, b: qh,
-              ldb: wq, beta: 1, c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+        GemmLog.attention {
+          parallelUnits(b * heads, threads: threads) { u, share in
+            let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
+            let ds = scratch[share].raw  // (rows, Nk)
+            let (vh, kh) = (
+              vt.raw + (bi * nk * wv + v.offset + h * d) * es,
+              kt.raw + (bi * nk * wk + k.offset + h * d) * es
+            )  // (Nk, d) each, rows wv and wk apart
+            for r0 in stride(from: 0, to: nq, by: rows) {
+              let r = min(rows, nq - r0)
+              let p = probs.raw + (u * nq * nk + r0 * nk) * es  // (r, Nk)
+              let go = g.raw + (bi * nq * c + r0 * c + h * d) * es  // (r, d), rows c apart
+              let (qh, gqh) = (
+                qt.raw + (bi * nq * wq + r0 * wq + q.offset + h * d) * es,
+                gq.raw + (bi * nq * wq + r0 * wq + q.offset + h * d) * es
+              )  // (r, d), rows wq apart
+              // dV += Pᵀ dO
+              s.gemm(
+                transA: true, transB: false, m: nk, n: d, k: r, alpha: 1, a: p, lda: nk, b: go,
+                ldb: c, beta: 1, c: gv.raw + (bi * nk * wv + v.offset + h * d) * es, ldc: wv)
+              // dP = dO Vᵀ; dS = scale · P ∘ (dP − rowsum(dP ∘ P))
+              s.gemm(
+                transA: false, transB: true, m: r, n: nk, k: d, alpha: 1, a: go, lda: c, b: vh,
+                ldb: wv, beta: 0, c: ds, ldc: nk)
+              s.softmaxBackward(p, ds, ds, rows: r, cols: nk, scale: scale)
+              // dQ += dS K; dK += dSᵀ Q
+              s.gemm(
+                transA: false, transB: false, m: r, n: d, k: nk, alpha: 1, a: ds, lda: nk, b: kh,
+                ldb: wk, beta: 1, c: gqh, ldc: wq)
+              s.gemm(
+                transA: true, transB: false, m: nk, n: d, k: r, alpha: 1, a: ds, lda: nk, b: qh,
+                ldb: wq, beta: 1, c: gk.raw + (bi * nk * wk + k.offset + h * d) * es, ldc: wk)
+            }
           }
         }
       }

@@ -26,12 +26,25 @@ public enum GemmLog {
     /// Whether the call ran on one thread as one share of a parallel region (its siblings ran on
     /// the other threads at the same time).
     public let inShare: Bool
+    /// Whether the call was one of the fused attention's products.
+    public let inAttention: Bool
 
     /// Multiply-adds × 2.
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
   }
 
   private static let on = Atomic<Bool>(false)
+  /// Attention calls running now (process-wide: its products run on the pool's threads).
+  private static let attentionDepth = Atomic<Int>(0)
+
+  /// Runs `body` with the gemm calls made meanwhile, on any thread, marked as the attention's
+  /// (exact when one model runs at a time, as in an unsplit benchmark step).
+  @inline(__always)
+  static func attention<R>(_ body: () throws -> R) rethrows -> R {
+    attentionDepth.add(1, ordering: .relaxed)
+    defer { attentionDepth.subtract(1, ordering: .relaxed) }
+    return try body()
+  }
   private static let calls = Mutex<[Call]>([])
 
   /// Starts recording from an empty log.
@@ -58,7 +71,8 @@ public enum GemmLog {
     guard on.load(ordering: .relaxed) else { return }
     let call = Call(
       m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc,
-      accumulates: beta != 0, inShare: ParallelRegion.isInside)
+      accumulates: beta != 0, inShare: ParallelRegion.isInside,
+      inAttention: attentionDepth.load(ordering: .relaxed) > 0)
     calls.withLock { $0.append(call) }
   }
 }

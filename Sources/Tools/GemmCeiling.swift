@@ -36,39 +36,50 @@ struct GemmCeiling {
   /// Multiply-adds × 2 of one step's calls.
   var flops: Double { perStep.reduce(0) { $0 + $1.call.flops * Double($1.count) } }
 
-  /// One replay's milliseconds: all of a step's calls, and those made in shares of a parallel
-  /// region (the attention's per-(clip, head) products when the step is not split).
+  /// One replay's milliseconds: all of a step's calls, and the fused attention's.
   struct Replay {
     /// Every call.
     var total = 0.0
-    /// The calls made in shares.
-    var inShares = 0.0
+    /// The attention's per-(clip, head) products.
+    var attention = 0.0
   }
 
   /// Milliseconds raw sgemm takes for one step's calls: calls of the whole BLAS pool on `threads`
   /// threads, one-thread calls on one thread divided by `concurrent` (as if perfectly balanced).
-  func replayMilliseconds() -> Replay {
+  /// Warm: every call reuses one A, B and C (cached, as operands a step has just touched). `cold`:
+  /// each call's operands lie where no recent call's did (`ColdOperands`), as a step's weights do
+  /// when they do not fit in the last-level cache. A step's products run between the two.
+  func replayMilliseconds(cold: Bool = false) -> Replay {
     let saved = Threads.count
     defer { Threads.count = saved }
-    // Zero operands: sgemm's time does not depend on the values (no denormals).
-    let (a, b, c) = (
-      Tensor.zeros([extents.a]), Tensor.zeros([extents.b]), Tensor.zeros([extents.c])
-    )
+    // Zero operands: sgemm's time does not depend on the values (no denormals; random operands
+    // measured the same).
+    var arena = ColdOperands(largest: extents.a + extents.b + extents.c)
+    let memory = Tensor.zeros([cold ? arena.floats : extents.a + extents.b + extents.c])
     var replay = Replay()
     for (call, count) in perStep {
       let alone = oneThreadEach || call.inShare
       Threads.count = alone ? 1 : threads
+      let sizes = (
+        a: (call.transA ? call.k : call.m) * call.lda,
+        b: (call.transB ? call.n : call.k) * call.ldb,
+        c: call.m * call.ldc
+      )
       let t0 = monotonicSeconds()
       for _ in 0..<count {  // the log is off here: the replay is not recorded
+        let at =
+          cold
+          ? arena.place(a: sizes.a, b: sizes.b, c: sizes.c)
+          : (a: 0, b: extents.a, c: extents.a + extents.b)
         Float.gemm(
           transA: call.transA, transB: call.transB, m: call.m, n: call.n, k: call.k, alpha: 1,
-          a: a.raw, lda: call.lda, b: b.raw, ldb: call.ldb, beta: call.accumulates ? 1 : 0,
-          c: c.raw, ldc: call.ldc)
+          a: memory.raw + 4 * at.a, lda: call.lda, b: memory.raw + 4 * at.b, ldb: call.ldb,
+          beta: call.accumulates ? 1 : 0, c: memory.raw + 4 * at.c, ldc: call.ldc)
       }
       let ms = (monotonicSeconds() - t0) * 1000 / Double(alone ? max(concurrent, 1) : 1)
       replay.total += ms
-      if call.inShare { replay.inShares += ms }
+      if call.inAttention { replay.attention += ms }
     }
-    return withExtendedLifetime((a, b, c)) { replay }
+    return withExtendedLifetime(memory) { replay }
   }
 }

@@ -37,6 +37,12 @@ public enum ModelBenchmark {
     /// With `profile`: the median over timed steps of ceiling / step time (1: the step runs at raw
     /// sgemm's rate on its own shapes and spends nothing beside its products).
     public var ofCeiling: Double? = nil
+    /// With `profile`: the median milliseconds of the same calls with operands that come from
+    /// memory, not from cache (`GemmCeiling.replayMilliseconds(cold:)`): a step whose weights do
+    /// not fit in the last-level cache runs its products between the two ceilings.
+    public var coldCeilingMs: Double? = nil
+    /// With `profile`: the median over timed steps of the cold ceiling / step time.
+    public var ofColdCeiling: Double? = nil
     /// With `profile` (not split): the median milliseconds of the ceiling's calls the attention
     /// makes (its per-(clip, head) products); the rest of the ceiling is the linear layers'.
     public var attentionCeilingMs: Double? = nil
@@ -50,12 +56,17 @@ public enum ModelBenchmark {
       """
     }
 
-    /// `, "sgemm_ceiling_ms": …, "of_ceiling": …[, "attention_ceiling_ms": …]` when profiled.
+    /// `, "sgemm_ceiling_ms": …, "of_ceiling": …, "cold_ceiling_ms": …, "of_cold_ceiling": …[,
+    /// "attention_ceiling_ms": …]` when profiled.
     var ceilingJSON: String {
-      guard let sgemmCeilingMs, let ofCeiling else { return "" }
+      guard let sgemmCeilingMs, let ofCeiling, let coldCeilingMs, let ofColdCeiling else {
+        return ""
+      }
       let attention = attentionCeilingMs.map { ", \"attention_ceiling_ms\": \(r1($0))" } ?? ""
-      return
-        ", \"sgemm_ceiling_ms\": \(r1(sgemmCeilingMs)), \"of_ceiling\": \(r2(ofCeiling))\(attention)"
+      return """
+        , "sgemm_ceiling_ms": \(r1(sgemmCeilingMs)), "of_ceiling": \(r2(ofCeiling)), \
+        "cold_ceiling_ms": \(r1(coldCeilingMs)), "of_cold_ceiling": \(r2(ofColdCeiling))\(attention)
+        """
     }
 
     /// `, "profile_ms": {...}` when profiled.
@@ -113,7 +124,7 @@ public enum ModelBenchmark {
     if profile { profiling.lock() }
     defer { if profile { profiling.unlock() } }
     let timed = Timings()
-    let ceilings = Timings(), attentionCeilings = Timings()
+    let ceilings = Timings(), attentionCeilings = Timings(), coldCeilings = Timings()
     if profile { GemmLog.start() }
     let results = ThreadGroup.run(size: members) { member in
       var (step, model) = try makeStep(
@@ -151,7 +162,8 @@ public enum ModelBenchmark {
           Profile.pause()
           let replay = ceiling.replayMilliseconds()
           ceilings.append(replay.total)
-          attentionCeilings.append(replay.inShares)
+          attentionCeilings.append(replay.attention)
+          coldCeilings.append(ceiling.replayMilliseconds(cold: true).total)
           Profile.resume()
         }
         _ = try member.sum([0])
@@ -173,17 +185,25 @@ public enum ModelBenchmark {
         (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count * members))
       }
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
-      let shares = zip(ceilings.values, timed.values).map { $0 / $1 }.sorted()
-      if !shares.isEmpty {  // one replay per timed step
-        result.sgemmCeilingMs = ceilings.values.sorted()[ceilings.values.count / 2]
-        result.ofCeiling = shares[shares.count / 2]
-        let attention = attentionCeilings.values.sorted()
-        if members == 1, !attention.isEmpty {
-          result.attentionCeilingMs = attention[attention.count / 2]
+      if let warm = medians(ceilings.values, of: timed.values),
+        let cold = medians(coldCeilings.values, of: timed.values)
+      {  // one replay of each kind per timed step
+        (result.sgemmCeilingMs, result.ofCeiling) = warm
+        (result.coldCeilingMs, result.ofColdCeiling) = cold
+        if members == 1 {
+          result.attentionCeilingMs = medians(attentionCeilings.values, of: [])?.ms
         }
       }
     }
     return result
+  }
+
+  /// The median of `replays` and the median over steps of replay / step time (`steps` may be
+  /// empty: then the share is 0); nil without replays.
+  static func medians(_ replays: [Double], of steps: [Double]) -> (ms: Double, share: Double)? {
+    guard !replays.isEmpty else { return nil }
+    let shares = zip(replays, steps).map { $0 / $1 }.sorted()
+    return (replays.sorted()[replays.count / 2], shares.isEmpty ? 0 : shares[shares.count / 2])
   }
 
   /// The split a training call of `preset` at `batch` gets (`SplitTraining`'s rule): 2 threads

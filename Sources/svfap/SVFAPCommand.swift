@@ -171,7 +171,7 @@ extension Bench {
         """
         Time a model step on random 16x160x160 clips: {median_ms, min_ms, gflop_per_s, \
         peak_rss_mb, split} (with --profile also profile_ms, sgemm_ceiling_ms, of_ceiling, \
-        attention_ceiling_ms); a \
+        cold_ceiling_ms, of_cold_ceiling, attention_ceiling_ms); a \
         training step is the one train/finetune run (see --split).
         """
     )
@@ -200,8 +200,9 @@ extension Bench {
           + "), mean ms per step (per thread when split), and the step's own sgemm calls "
           + "replayed through raw sgemm after each timed step (sgemm_ceiling_ms; of_ceiling: "
           + "its median share of the step's time, 1 = the step runs at sgemm's rate on its "
-          + "own shapes; attention_ceiling_ms: the attention's part of the ceiling, unsplit "
-          + "steps)."))
+          + "own shapes; cold_ceiling_ms, of_cold_ceiling: the same calls on operands that "
+          + "come from memory, not cache, as a large model's weights do; attention_ceiling_ms: "
+          + "the attention's part of the ceiling, unsplit steps)."))
     var profile = false
 
     func run() throws {

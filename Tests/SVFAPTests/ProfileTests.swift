@@ -88,24 +88,26 @@ import Testing
   }
 
   /// The ceiling: calls recorded over several steps count once per step, calls made in a share of
-  /// a parallel region are marked, and a profiled benchmark reports the replay beside the step.
+  /// a parallel region and the attention's products are marked, and a profiled benchmark reports
+  /// the replays (warm, cold, the attention's part) beside the step.
   @Test func theCeilingReplaysOneStepsCalls() throws {
     let call = GemmLog.Call(
       m: 64, n: 64, k: 64, transA: false, transB: true, lda: 64, ldb: 64, ldc: 64,
-      accumulates: false, inShare: false)
+      accumulates: false, inShare: false, inAttention: false)
     let ceiling = GemmCeiling(
       Array(repeating: call, count: 6), steps: 3, threads: 1, concurrent: 1, oneThreadEach: false)
     #expect(ceiling.perStep.count == 1 && ceiling.perStep.first?.count == 2)
     #expect(ceiling.flops == 2 * call.flops)
     #expect(ceiling.replayMilliseconds().total > 0)
-    #expect(ceiling.replayMilliseconds().inShares == 0, "no call ran in a share")
-    let shareCall = GemmLog.Call(
+    #expect(ceiling.replayMilliseconds().attention == 0, "no call was the attention's")
+    #expect(ceiling.replayMilliseconds(cold: true).total > 0)
+    let attentionCall = GemmLog.Call(
       m: 64, n: 64, k: 64, transA: false, transB: true, lda: 64, ldb: 64, ldc: 64,
-      accumulates: false, inShare: true)
+      accumulates: false, inShare: true, inAttention: true)
     let mixed = GemmCeiling(
-      [call, shareCall], steps: 1, threads: 1, concurrent: 1, oneThreadEach: false
+      [call, attentionCall], steps: 1, threads: 1, concurrent: 1, oneThreadEach: false
     ).replayMilliseconds()
-    #expect(mixed.inShares > 0 && mixed.inShares < mixed.total, "the shares' part of the replay")
+    #expect(mixed.attention > 0 && mixed.attention < mixed.total, "the attention's part")
     let ones = Tensor.ones([2, 2]), products = Tensor.zeros([2, 2, 2])  // one (2, 2) per share
     ModelBenchmark.profiling.lock()
     GemmLog.start()
@@ -115,8 +117,23 @@ import Testing
         b: ones.raw, ldb: 2, beta: 0, c: products.raw + unit * 16, ldc: 2)
     }
     let shared = GemmLog.stop().filter { [$0.m, $0.n, $0.k] == [2, 2, 2] }
-    ModelBenchmark.profiling.unlock()
     #expect(shared.count == 2 && shared.allSatisfy(\.inShare))
+    // The attention's products are marked on one thread (no share) as on two.
+    for threads in [1, 2] {
+      let saved = Threads.count
+      Threads.count = threads
+      let qkv = Tensor.ones([1, 7, 45])  // (B, N, 3·3·5)
+      GemmLog.start()
+      _ = try Tensor.multiHeadAttention(
+        q: .init(qkv), k: .init(qkv, offset: 15), v: .init(qkv, offset: 30), heads: 3,
+        headDim: 5, scale: 1)
+      let attention = GemmLog.stop().filter {
+        [$0.m, $0.n, $0.k] == [7, 7, 5] || [$0.m, $0.n, $0.k] == [7, 5, 7]
+      }
+      Threads.count = saved
+      #expect(attention.count == 6 && attention.allSatisfy(\.inAttention), "\(threads) threads")
+    }
+    ModelBenchmark.profiling.unlock()
     let r = try ModelBenchmark.run(
       preset: "svfap-nano", task: .pretrain, mode: .train, batch: 1, threads: 1, runs: 2,
       profile: true)
@@ -126,6 +143,29 @@ import Testing
     let attention = try #require(r.attentionCeilingMs, "an unsplit step's attention part")
     #expect(attention > 0 && attention < ms, "the attention's products are part of the ceiling")
     #expect(r.json.contains("\"attention_ceiling_ms\": "))
+    let cold = try #require(r.coldCeilingMs), coldShare = try #require(r.ofColdCeiling)
+    #expect(cold > 0 && coldShare > 0 && coldShare.isFinite)
+    #expect(r.json.contains("\"cold_ceiling_ms\": ") && r.json.contains("\"of_cold_ceiling\": "))
+  }
+
+  /// The cold replay's operands: each call's A, B and C follow the previous call's in an arena at
+  /// least twice the last-level cache, wrapping to its start, never overlapping one another.
+  @Test func coldOperandsNeverOverlapTheLastCalls() throws {
+    var arena = ColdOperands(largest: 100, cacheBytes: 8000)
+    #expect(arena.floats == 4000, "twice the cache (2000 floats)")
+    #expect(ColdOperands(largest: 3000, cacheBytes: 8000).floats == 6000, "twice the operands")
+    let first = arena.place(a: 700, b: 300, c: 500)
+    #expect(first.a == 0 && first.b == 700 && first.c == 1000)
+    let second = arena.place(a: 700, b: 300, c: 500)
+    #expect(second.a == 1500 && second.b == 2200 && second.c == 2500)
+    let third = arena.place(a: 700, b: 300, c: 500)
+    #expect(third.a == 0, "3000 + 1500 would pass the end: back to the start")
+    #expect(ColdOperands.parseSize("107520K") == 107_520 * 1024)
+    #expect(ColdOperands.parseSize("2M") == 2 << 20 && ColdOperands.parseSize("512") == 512)
+    for bad in ["", "K", "x2M", "-4K", "0", "99999999999G"] {
+      #expect(ColdOperands.parseSize(bad) == nil, "\(bad)")
+    }
+    #expect(ColdOperands.lastLevelCacheBytes() > 0)
   }
 
   /// `bench ops`' target figure: one positive, finite ns-per-value figure under its name.

@@ -109,13 +109,14 @@ struct BenchModel: SessionCommand {
           + ModelBenchmark.profileKinds.joined(separator: ", ")
           + "), mean ms per step (per thread when split), and the step's own sgemm calls "
           + "replayed through raw sgemm after each step (sgemm_ceiling_ms; of_ceiling: its "
-          + "median share of the step's time; attention_ceiling_ms: the attention's part of it, "
-          + "unsplit steps)",
+          + "median share of the step's time; cold_ceiling_ms, of_cold_ceiling: the same "
+          + "calls on operands that come from memory, not cache; attention_ceiling_ms: the "
+          + "attention's part of the ceiling, unsplit steps)",
         default: .bool(false)),
     ],
     returns:
       "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}, "
-      + "sgemm_ceiling_ms, of_ceiling[, attention_ceiling_ms]]}",
+      + "sgemm_ceiling_ms, of_ceiling, cold_ceiling_ms, of_cold_ceiling[, attention_ceiling_ms]]}",
     example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -139,6 +140,9 @@ struct BenchModel: SessionCommand {
       fields.append(("profile_ms", .record(Record(r.profileMs.map { ($0.kind, .number($0.ms)) }))))
       if let ms = r.sgemmCeilingMs, let share = r.ofCeiling {
         fields += [("sgemm_ceiling_ms", .number(ms)), ("of_ceiling", .number(share))]
+        if let cold = r.coldCeilingMs, let coldShare = r.ofColdCeiling {
+          fields += [("cold_ceiling_ms", .number(cold)), ("of_cold_ceiling", .number(coldShare))]
+        }
         if let attention = r.attentionCeilingMs {
           fields.append(("attention_ceiling_ms", .number(attention)))
         }
