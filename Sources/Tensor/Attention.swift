@@ -42,8 +42,8 @@ extension Tensor {
     // (clip, head) pairs are spread over the threads, each product on one thread.
     let s = kern.s
     Profile.measure(.attention) {
-      GemmLog.attention {
-        parallelUnits(b * heads) { u, _ in
+      parallelUnits(b * heads) { u, _ in
+        GemmLog.attention {
           let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
           let p = probs.raw + (u * nq * nk) * es
           s.gemm(
@@ -73,8 +73,8 @@ extension Tensor {
         Tensor(uninitialized: [rows, nk], dtype: qt.dtype)
       }
       Profile.measure(.attention) {
-        GemmLog.attention {
-          parallelUnits(b * heads, threads: threads) { u, share in
+        parallelUnits(b * heads, threads: threads) { u, share in
+          GemmLog.attention {
             let (bi, h) = u.quotientAndRemainder(dividingBy: heads)
             let ds = scratch[share].raw  // (rows, Nk)
             let (vh, kh) = (

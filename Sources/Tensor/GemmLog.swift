@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// The gemm calls of a stretch of work, recorded while on: `bench model --profile` replays a
@@ -34,15 +35,20 @@ public enum GemmLog {
   }
 
   private static let on = Atomic<Bool>(false)
-  /// Attention calls running now (process-wide: its products run on the pool's threads).
-  private static let attentionDepth = Atomic<Int>(0)
+  /// The thread-specific mark of attention work (non-nil while a thread runs it).
+  private static let attentionKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
 
-  /// Runs `body` with the gemm calls made meanwhile, on any thread, marked as the attention's
-  /// (exact when one model runs at a time, as in an unsplit benchmark step).
+  /// Runs `body` with the gemm calls the calling thread makes meanwhile marked as the attention's
+  /// (each (clip, head) pair of the fused attention runs its products on one thread).
   @inline(__always)
   static func attention<R>(_ body: () throws -> R) rethrows -> R {
-    attentionDepth.add(1, ordering: .relaxed)
-    defer { attentionDepth.subtract(1, ordering: .relaxed) }
+    let outer = pthread_getspecific(attentionKey)
+    pthread_setspecific(attentionKey, UnsafeMutableRawPointer(bitPattern: 1))
+    defer { pthread_setspecific(attentionKey, outer) }
     return try body()
   }
   private static let calls = Mutex<[Call]>([])
@@ -72,7 +78,7 @@ public enum GemmLog {
     let call = Call(
       m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc,
       accumulates: beta != 0, inShare: ParallelRegion.isInside,
-      inAttention: attentionDepth.load(ordering: .relaxed) > 0)
+      inAttention: pthread_getspecific(attentionKey) != nil)
     calls.withLock { $0.append(call) }
   }
 }
