@@ -11,9 +11,10 @@ struct ColdOperands {
   private var next = 0
 
   /// An arena for calls whose largest A, B and C hold `largest` floats together: at least twice
-  /// `cacheBytes` (the last-level cache) and twice `largest`.
+  /// `cacheBytes` (the last-level cache, taken as at most 512 MiB: the arena stays within 1 GiB
+  /// whatever sysfs says) and twice `largest` (operands the step itself already holds).
   init(largest: Int, cacheBytes: Int = ColdOperands.lastLevelCacheBytes()) {
-    floats = max(2 * cacheBytes / 4, 2 * largest, 1)
+    floats = max(2 * min(cacheBytes, 512 << 20) / 4, 2 * largest, 1)
   }
 
   /// Offsets (floats) of one call's A, B and C of `a`, `b` and `c` floats: right after the

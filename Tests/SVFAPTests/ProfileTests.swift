@@ -154,6 +154,7 @@ import Testing
     var arena = ColdOperands(largest: 100, cacheBytes: 8000)
     #expect(arena.floats == 4000, "twice the cache (2000 floats)")
     #expect(ColdOperands(largest: 3000, cacheBytes: 8000).floats == 6000, "twice the operands")
+    #expect(ColdOperands(largest: 1, cacheBytes: 1 << 40).floats == 1 << 28, "at most 1 GiB")
     let first = arena.place(a: 700, b: 300, c: 500)
     #expect(first.a == 0 && first.b == 700 && first.c == 1000)
     let second = arena.place(a: 700, b: 300, c: 500)
