@@ -1,3 +1,4 @@
+import SVFAP
 import Tensor
 
 /// A step's own GEMM ceiling: the sgemm calls the step makes (shapes, transposes, leading
@@ -31,6 +32,14 @@ struct GemmCeiling {
     self.extents = (
       extents.map(\.0).max() ?? 1, extents.map(\.1).max() ?? 1, extents.map(\.2).max() ?? 1
     )
+  }
+
+  /// Whether the cold replay's arena takes at most a quarter of `available` bytes (true when
+  /// unknown): on a machine short of memory the benchmark reports no cold ceiling rather than
+  /// risk the out-of-memory killer.
+  func coldArenaFits(available: Double? = MemoryEstimate.availableBytes()) -> Bool {
+    let arena = ColdOperands(largest: extents.a + extents.b + extents.c)
+    return available.map { Double(arena.floats) * 4 <= $0 / 4 } ?? true
   }
 
   /// Multiply-adds × 2 of one step's calls.

@@ -41,7 +41,8 @@ public enum ModelBenchmark {
     /// memory, not from cache (`GemmCeiling.replayMilliseconds(cold:)`): a step whose weights do
     /// not fit in the last-level cache runs its products between the two ceilings.
     public var coldCeilingMs: Double? = nil
-    /// With `profile`: the median over timed steps of the cold ceiling / step time.
+    /// With `profile`: the median over timed steps of the cold ceiling / step time (neither when
+    /// the cold replay's arena would take more than a quarter of the memory available).
     public var ofColdCeiling: Double? = nil
     /// With `profile` (not split): the median milliseconds of the ceiling's calls the attention
     /// makes (its per-(clip, head) products); the rest of the ceiling is the linear layers'.
@@ -59,14 +60,16 @@ public enum ModelBenchmark {
     /// `, "sgemm_ceiling_ms": …, "of_ceiling": …, "cold_ceiling_ms": …, "of_cold_ceiling": …[,
     /// "attention_ceiling_ms": …]` when profiled.
     var ceilingJSON: String {
-      guard let sgemmCeilingMs, let ofCeiling, let coldCeilingMs, let ofColdCeiling else {
-        return ""
+      guard let sgemmCeilingMs, let ofCeiling else { return "" }
+      var fields = ", \"sgemm_ceiling_ms\": \(r1(sgemmCeilingMs)), \"of_ceiling\": \(r2(ofCeiling))"
+      if let coldCeilingMs, let ofColdCeiling {
+        fields +=
+          ", \"cold_ceiling_ms\": \(r1(coldCeilingMs)), \"of_cold_ceiling\": \(r2(ofColdCeiling))"
       }
-      let attention = attentionCeilingMs.map { ", \"attention_ceiling_ms\": \(r1($0))" } ?? ""
-      return """
-        , "sgemm_ceiling_ms": \(r1(sgemmCeilingMs)), "of_ceiling": \(r2(ofCeiling)), \
-        "cold_ceiling_ms": \(r1(coldCeilingMs)), "of_cold_ceiling": \(r2(ofColdCeiling))\(attention)
-        """
+      if let attentionCeilingMs {
+        fields += ", \"attention_ceiling_ms\": \(r1(attentionCeilingMs))"
+      }
+      return fields
     }
 
     /// `, "profile_ms": {...}` when profiled.
@@ -163,7 +166,9 @@ public enum ModelBenchmark {
           let replay = ceiling.replayMilliseconds()
           ceilings.append(replay.total)
           attentionCeilings.append(replay.attention)
-          coldCeilings.append(ceiling.replayMilliseconds(cold: true).total)
+          if ceiling.coldArenaFits() {
+            coldCeilings.append(ceiling.replayMilliseconds(cold: true).total)
+          }
           Profile.resume()
         }
         _ = try member.sum([0])
@@ -185,14 +190,14 @@ public enum ModelBenchmark {
         (kind: $0.name, ms: (kinds[$0] ?? 0) * 1000 / Double(times.count * members))
       }
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
-      if let warm = medians(ceilings.values, of: timed.values),
-        let cold = medians(coldCeilings.values, of: timed.values)
-      {  // one replay of each kind per timed step
+      if let warm = medians(ceilings.values, of: timed.values) {  // one per timed step
         (result.sgemmCeilingMs, result.ofCeiling) = warm
-        (result.coldCeilingMs, result.ofColdCeiling) = cold
         if members == 1 {
           result.attentionCeilingMs = medians(attentionCeilings.values, of: [])?.ms
         }
+      }
+      if let cold = medians(coldCeilings.values, of: timed.values) {  // none when it did not fit
+        (result.coldCeilingMs, result.ofColdCeiling) = cold
       }
     }
     return result

@@ -101,6 +101,9 @@ import Testing
     #expect(ceiling.replayMilliseconds().total > 0)
     #expect(ceiling.replayMilliseconds().attention == 0, "no call was the attention's")
     #expect(ceiling.replayMilliseconds(cold: true).total > 0)
+    #expect(ceiling.coldArenaFits(available: nil), "unknown memory: replayed")
+    #expect(!ceiling.coldArenaFits(available: 1_048_576), "an arena beyond a quarter of 1 MiB")
+    #expect(ceiling.coldArenaFits(available: 1e15))
     let attentionCall = GemmLog.Call(
       m: 64, n: 64, k: 64, transA: false, transB: true, lda: 64, ldb: 64, ldc: 64,
       accumulates: false, inShare: true, inAttention: true)

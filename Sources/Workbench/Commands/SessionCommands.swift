@@ -110,13 +110,13 @@ struct BenchModel: SessionCommand {
           + "), mean ms per step (per thread when split), and the step's own sgemm calls "
           + "replayed through raw sgemm after each step (sgemm_ceiling_ms; of_ceiling: its "
           + "median share of the step's time; cold_ceiling_ms, of_cold_ceiling: the same "
-          + "calls on operands that come from memory, not cache; attention_ceiling_ms: the "
-          + "attention's part of the ceiling, unsplit steps)",
+          + "calls on operands that come from memory, not cache, unless short of memory; "
+          + "attention_ceiling_ms: the attention's part of the ceiling, unsplit steps)",
         default: .bool(false)),
     ],
     returns:
       "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}, "
-      + "sgemm_ceiling_ms, of_ceiling, cold_ceiling_ms, of_cold_ceiling[, attention_ceiling_ms]]}",
+      + "sgemm_ceiling_ms, of_ceiling[, cold_ceiling_ms, of_cold_ceiling][, attention_ceiling_ms]]}",
     example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
