@@ -34,21 +34,27 @@ public enum Scores: Sendable, Equatable {
     public let oneMinusMAE: Double
   }
 
+  /// Class scores of predicted against true class indices over `classes` classes (more when a true
+  /// class is larger).
+  public static func ofClasses(predicted p: [Int], actual t: [Int], classes: Int) -> Scores {
+    let k = max(classes, (t.max() ?? 0) + 1)
+    return .classes(
+      ClassScores(
+        uar: Metrics.uar(predicted: p, actual: t, classes: k),
+        war: Metrics.war(predicted: p, actual: t),
+        weightedF1: Metrics.weightedF1(predicted: p, actual: t, classes: k), predicted: p,
+        actual: t))
+  }
+
   /// Scores of outputs (class scores, or target values) against the rows' labels.
   public init(
     outputs: [[Double]], actual: [[Double]], classification: Bool, classes: Int,
     labelNames: [String]
   ) {
     if classification {
-      let p = outputs.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 },
-        t = actual.map { Int($0.first ?? 0) }
-      let k = max(classes, (t.max() ?? 0) + 1)
-      self = .classes(
-        ClassScores(
-          uar: Metrics.uar(predicted: p, actual: t, classes: k),
-          war: Metrics.war(predicted: p, actual: t),
-          weightedF1: Metrics.weightedF1(predicted: p, actual: t, classes: k), predicted: p,
-          actual: t))
+      self = .ofClasses(
+        predicted: outputs.map { v in v.indices.max { v[$0] < v[$1] } ?? 0 },
+        actual: actual.map { Int($0.first ?? 0) }, classes: classes)
       return
     }
     var targets: [TargetScores] = []

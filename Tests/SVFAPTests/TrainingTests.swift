@@ -128,6 +128,14 @@ import Testing
       abs(
         Metrics.weightedF1(predicted: predicted, actual: actual, classes: 3)
           - (0.8 * 3 + 0.5 * 2 + 2.0 / 3) / 6) < 1e-12)
+    // Classes nobody uses change nothing (and cost items + classes, not classes²).
+    #expect(
+      Metrics.uar(predicted: predicted, actual: actual, classes: 100_000)
+        == Metrics.uar(predicted: predicted, actual: actual, classes: 3))
+    #expect(
+      Metrics.weightedF1(predicted: predicted, actual: actual, classes: 100_000)
+        == Metrics.weightedF1(predicted: predicted, actual: actual, classes: 3))
+    #expect(Metrics.recalls(predicted: [0, 5], actual: [0, 9], classes: 10)[9] == 0)
     #expect(
       Metrics.confusion(predicted: predicted, actual: actual, classes: 3) == [
         [2, 1, 0], [0, 1, 1], [0, 0, 1],

@@ -9,11 +9,30 @@ public enum Metrics {
     return m
   }
 
+  /// Per class: items whose true class it is (support), items predicted as it, and items both
+  /// (the confusion matrix's row sums, column sums and diagonal), in one pass over the items —
+  /// time and memory grow with items + classes, not classes², so 100 000 classes cost nothing.
+  /// Items outside `0..<classes` are left out, as in `confusion`.
+  static func classCounts(predicted: [Int], actual: [Int], classes: Int) -> (
+    support: [Int], predicted: [Int], correct: [Int]
+  ) {
+    let k = max(classes, 0)
+    var (support, predictedAs, correct) = (
+      [Int](repeating: 0, count: k), [Int](repeating: 0, count: k), [Int](repeating: 0, count: k)
+    )
+    for (p, a) in zip(predicted, actual) where (0..<k).contains(p) && (0..<k).contains(a) {
+      support[a] += 1
+      predictedAs[p] += 1
+      if p == a { correct[a] += 1 }
+    }
+    return (support, predictedAs, correct)
+  }
+
   /// Recall of each class (nil for classes absent from `actual`).
   public static func recalls(predicted: [Int], actual: [Int], classes: Int) -> [Double?] {
-    confusion(predicted: predicted, actual: actual, classes: classes).enumerated().map { c, row in
-      let n = row.reduce(0, +)
-      return n == 0 ? nil : Double(row[c]) / Double(n)
+    let counts = classCounts(predicted: predicted, actual: actual, classes: classes)
+    return zip(counts.correct, counts.support).map { tp, n in
+      n == 0 ? nil : Double(tp) / Double(n)
     }
   }
 
@@ -31,13 +50,13 @@ public enum Metrics {
 
   /// F1 per class weighted by the class's support (scikit-learn's "weighted" average).
   public static func weightedF1(predicted: [Int], actual: [Int], classes: Int) -> Double {
-    let m = confusion(predicted: predicted, actual: actual, classes: classes)
+    let counts = classCounts(predicted: predicted, actual: actual, classes: classes)
     let total = Double(actual.count)
     guard total > 0 else { return 0 }
     var f = 0.0
-    for c in 0..<classes {
-      let tp = Double(m[c][c]), support = Double(m[c].reduce(0, +)),
-        predictedC = Double((0..<classes).map { m[$0][c] }.reduce(0, +))
+    for c in counts.support.indices {
+      let tp = Double(counts.correct[c]), support = Double(counts.support[c]),
+        predictedC = Double(counts.predicted[c])
       guard support > 0 else { continue }
       let precision = predictedC == 0 ? 0 : tp / predictedC, recall = tp / support
       let f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)

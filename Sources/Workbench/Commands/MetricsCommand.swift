@@ -66,9 +66,9 @@ struct MetricsCommand: ScriptCommand {
       guard Int(largest) < k else {
         throw a.error("class \(Int(largest)) is not below classes: \(k)")
       }
-      let oneHot = p.map { row in (0..<k).map { $0 == Int(row[0]) ? 1.0 : 0 } }
-      return Scores(outputs: oneHot, actual: t, classification: true, classes: k, labelNames: [])
-        .value
+      return Scores.ofClasses(
+        predicted: p.map { Int($0[0]) }, actual: t.map { Int($0[0]) }, classes: k
+      ).value
     case .values:
       let names = width == 1 ? ["value"] : (0..<width).map { "target\($0)" }
       return Scores(outputs: p, actual: t, classification: false, classes: width, labelNames: names)

@@ -64,12 +64,18 @@ struct ShowCurves: SessionCommand {
   }
 }
 
+/// Classes a confusion-matrix figure draws at most (its cells grow with classes²; beyond a few
+/// hundred the labels are unreadable anyway).
+let maxConfusionClasses = 500
+
 /// `show_confusion`: a confusion matrix with per-class recall.
 struct ShowConfusion: SessionCommand {
   unowned let session: Session
   let declaration = CommandDeclaration(
     "show_confusion", topic: "plot",
-    summary: "A confusion matrix with per-class recall from predicted and true class indices.",
+    summary:
+      "A confusion matrix with per-class recall from predicted and true class indices (at most "
+      + "\(maxConfusionClasses) classes).",
     params: [
       .positional("predicted", .list, "predicted classes"),
       .positional("actual", .list, "true classes"),
@@ -89,6 +95,13 @@ struct ShowConfusion: SessionCommand {
       ? try a.list("classes").map { $0.description } : (0...largest).map(String.init)
     guard largest < names.count else {
       throw a.error("class \(largest) has no name (classes: names \(names.count))")
+    }
+    guard names.count <= maxConfusionClasses else {
+      throw a.error(
+        """
+        a confusion matrix of \(names.count) classes cannot be drawn (at most \
+        \(maxConfusionClasses)); `metrics` gives the scores of any number
+        """)
     }
     let m = Metrics.confusion(predicted: p, actual: t, classes: names.count)
     let recall = Metrics.recalls(predicted: p, actual: t, classes: names.count)
