@@ -61,5 +61,5 @@ extension Limits {
   }
 }
 
-/// The most classes a head, a confusion matrix or a metric may have.
+/// The most classes a head or a metric may have (a confusion-matrix figure: `maxConfusionClasses`).
 let maxClasses = Int(Limits.classes.upperBound)
