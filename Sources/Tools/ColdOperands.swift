@@ -1,5 +1,3 @@
-import Glibc
-
 /// Places the operands of a replayed step's GEMM calls one after another in an arena twice the
 /// size of the last-level cache, wrapping to its start, so that every call reads and writes memory
 /// no recent call touched: the products as a step runs them when its weights and activations do
@@ -31,8 +29,8 @@ struct ColdOperands {
     var best = (level: 0, bytes: 32 << 20)
     for index in 0..<8 {
       let dir = "/sys/devices/system/cpu/cpu0/cache/index\(index)/"
-      guard let level = readLine(dir + "level").flatMap({ Int($0) }),
-        let size = readLine(dir + "size"), let bytes = parseSize(size), level > best.level
+      guard let level = firstLine(ofFile: dir + "level").flatMap({ Int($0) }),
+        let size = firstLine(ofFile: dir + "size"), let bytes = parseSize(size), level > best.level
       else { continue }
       best = (level, bytes)
     }
@@ -51,16 +49,5 @@ struct ColdOperands {
     }
     guard let n = Int(digits), n > 0, n <= (1 << 40) / unit else { return nil }
     return n * unit
-  }
-
-  /// The first line of a small text file, without its newline.
-  private static func readLine(_ path: String) -> String? {
-    guard let f = fopen(path, "r") else { return nil }
-    defer { fclose(f) }
-    var buffer = [CChar](repeating: 0, count: 64)
-    guard fgets(&buffer, 64, f) != nil else { return nil }
-    let line = String(
-      decoding: buffer.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return line.isEmpty ? nil : line
   }
 }

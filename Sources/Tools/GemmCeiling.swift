@@ -2,10 +2,11 @@ import SVFAP
 import Tensor
 
 /// A step's own GEMM ceiling: the sgemm calls the step makes (shapes, transposes, leading
-/// dimensions, accumulation) replayed through raw `cblas_sgemm`, each as often as the step makes
-/// it, on operands of its size (`Float.gemm`: cblas_sgemm itself). No step can run its products faster, so `ceiling / step time` is
-/// the step's share of sgemm's rate on the step's own shapes. Replayed between timed steps, it sees
-/// the same machine as they do (a shared host's speed swings within seconds).
+/// dimensions, accumulation) replayed through raw sgemm (`Float.gemm`), each as often as the step
+/// makes it, on operands of its size — warm (cached operands: no step runs its products faster) and
+/// cold (operands from memory, as a large model's weights come). `ceiling / step time` is the
+/// step's share of sgemm's rate on the step's own shapes. Replayed between timed steps, it sees the
+/// same machine as they do (a shared host's speed swings within seconds).
 struct GemmCeiling {
   /// Each distinct call with how often one step makes it.
   let perStep: [(call: GemmLog.Call, count: Int)]
@@ -17,6 +18,8 @@ struct GemmCeiling {
   let oneThreadEach: Bool
   /// Elements of the largest A, B and C among the calls.
   private let extents: (a: Int, b: Int, c: Int)
+  /// Where the cold replay places each call's operands.
+  private let coldArena: ColdOperands
 
   /// The ceiling of the calls recorded over `steps` steps (calls of concurrent members summed).
   init(_ calls: [GemmLog.Call], steps: Int, threads: Int, concurrent: Int, oneThreadEach: Bool) {
@@ -25,21 +28,18 @@ struct GemmCeiling {
     perStep = counts.map { (call: $0.key, count: $0.value / max(steps, 1)) }
       .filter { $0.count > 0 }.sorted { $0.call.flops > $1.call.flops }
     (self.threads, self.concurrent, self.oneThreadEach) = (threads, concurrent, oneThreadEach)
-    let extents = perStep.map { e -> (Int, Int, Int) in
-      let c = e.call
-      return ((c.transA ? c.k : c.m) * c.lda, (c.transB ? c.n : c.k) * c.ldb, c.m * c.ldc)
-    }
-    self.extents = (
-      extents.map(\.0).max() ?? 1, extents.map(\.1).max() ?? 1, extents.map(\.2).max() ?? 1
+    let operands = perStep.map(\.call.operands)
+    extents = (
+      operands.map(\.a).max() ?? 1, operands.map(\.b).max() ?? 1, operands.map(\.c).max() ?? 1
     )
+    coldArena = ColdOperands(largest: extents.a + extents.b + extents.c)
   }
 
   /// Whether the cold replay's arena takes at most a quarter of `available` bytes (true when
   /// unknown): on a machine short of memory the benchmark reports no cold ceiling rather than
   /// risk the out-of-memory killer.
   func coldArenaFits(available: Double? = MemoryEstimate.availableBytes()) -> Bool {
-    let arena = ColdOperands(largest: extents.a + extents.b + extents.c)
-    return available.map { Double(arena.floats) * 4 <= $0 / 4 } ?? true
+    available.map { Double(coldArena.floats) * 4 <= $0 / 4 } ?? true
   }
 
   /// Multiply-adds × 2 of one step's calls.
@@ -63,17 +63,13 @@ struct GemmCeiling {
     defer { Threads.count = saved }
     // Zero operands: sgemm's time does not depend on the values (no denormals; random operands
     // measured the same).
-    var arena = ColdOperands(largest: extents.a + extents.b + extents.c)
+    var arena = coldArena
     let memory = Tensor.zeros([cold ? arena.floats : extents.a + extents.b + extents.c])
     var replay = Replay()
     for (call, count) in perStep {
       let alone = oneThreadEach || call.inShare
       Threads.count = alone ? 1 : threads
-      let sizes = (
-        a: (call.transA ? call.k : call.m) * call.lda,
-        b: (call.transB ? call.n : call.k) * call.ldb,
-        c: call.m * call.ldc
-      )
+      let sizes = call.operands
       let t0 = monotonicSeconds()
       for _ in 0..<count {  // the log is off here: the replay is not recorded
         let at =
@@ -90,5 +86,12 @@ struct GemmCeiling {
       if call.inAttention { replay.attention += ms }
     }
     return withExtendedLifetime(memory) { replay }
+  }
+}
+
+extension GemmLog.Call {
+  /// Elements of A, B and C as stored (rows × leading dimension).
+  fileprivate var operands: (a: Int, b: Int, c: Int) {
+    ((transA ? k : m) * lda, (transB ? n : k) * ldb, m * ldc)
   }
 }

@@ -44,8 +44,8 @@ public enum ModelBenchmark {
     /// With `profile`: the median over timed steps of the cold ceiling / step time (neither when
     /// the cold replay's arena would take more than a quarter of the memory available).
     public var ofColdCeiling: Double? = nil
-    /// With `profile` (not split): the median milliseconds of the ceiling's calls the attention
-    /// makes (its per-(clip, head) products); the rest of the ceiling is the linear layers'.
+    /// With `profile`: the median milliseconds of the ceiling's calls the attention makes (its
+    /// per-(clip, head) products); the rest of the ceiling is the linear layers'.
     public var attentionCeilingMs: Double? = nil
 
     /// The JSON line.
@@ -89,12 +89,9 @@ public enum ModelBenchmark {
 
   /// Current RSS in MB (from /proc/self/statm).
   public static func currentRssMB() -> Double {
-    guard let f = fopen("/proc/self/statm", "r") else { return 0 }
-    defer { fclose(f) }
-    var size = 0, resident = 0
-    _ = withUnsafeMutablePointer(to: &size) { s in
-      withUnsafeMutablePointer(to: &resident) { r in vfscanf_shim(f, s, r) }
-    }
+    // statm: size, resident, … in pages.
+    let fields = firstLine(ofFile: "/proc/self/statm")?.split(separator: " ") ?? []
+    let resident = fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
     return Double(resident) * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
   }
 
@@ -192,9 +189,7 @@ public enum ModelBenchmark {
       result.profileMs = per + [("other", mean - per.reduce(0) { $0 + $1.ms })]
       if let warm = medians(ceilings.values, of: timed.values) {  // one per timed step
         (result.sgemmCeilingMs, result.ofCeiling) = warm
-        if members == 1 {
-          result.attentionCeilingMs = medians(attentionCeilings.values, of: [])?.ms
-        }
+        result.attentionCeilingMs = medians(attentionCeilings.values, of: [])?.ms
       }
       if let cold = medians(coldCeilings.values, of: timed.values) {  // none when it did not fit
         (result.coldCeilingMs, result.ofColdCeiling) = cold
@@ -299,21 +294,8 @@ public enum ModelBenchmark {
   }
 }
 
+/// `v` rounded to one decimal, as text.
 public func r1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
 
 /// `v` rounded to two decimals, as text.
 public func r2(_ v: Double) -> String { String((v * 100).rounded() / 100) }
-
-/// Reads two integers from statm.
-func vfscanf_shim(
-  _ f: UnsafeMutablePointer<FILE>, _ a: UnsafeMutablePointer<Int>, _ b: UnsafeMutablePointer<Int>
-) -> Int32 {
-  var line = [CChar](repeating: 0, count: 256)
-  guard fgets(&line, 256, f) != nil else { return 0 }
-  let parts = String(cString: line).split(separator: " ")
-  if parts.count >= 2 {
-    a.pointee = Int(parts[0]) ?? 0
-    b.pointee = Int(parts[1]) ?? 0
-  }
-  return 2
-}

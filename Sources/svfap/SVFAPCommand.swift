@@ -202,7 +202,7 @@ extension Bench {
           + "its median share of the step's time, 1 = the step runs at sgemm's rate on its "
           + "own shapes; cold_ceiling_ms, of_cold_ceiling: the same calls on operands that "
           + "come from memory, not cache, as a large model's weights do, unless short of "
-          + "memory; attention_ceiling_ms: the attention's part of the ceiling, unsplit steps)."))
+          + "memory; attention_ceiling_ms: the attention's part of the ceiling)."))
     var profile = false
 
     func run() throws {

@@ -111,12 +111,12 @@ struct BenchModel: SessionCommand {
           + "replayed through raw sgemm after each step (sgemm_ceiling_ms; of_ceiling: its "
           + "median share of the step's time; cold_ceiling_ms, of_cold_ceiling: the same "
           + "calls on operands that come from memory, not cache, unless short of memory; "
-          + "attention_ceiling_ms: the attention's part of the ceiling, unsplit steps)",
+          + "attention_ceiling_ms: the attention's part of the ceiling)",
         default: .bool(false)),
     ],
     returns:
       "record {median_ms, min_ms, gflop_per_s, peak_rss_mb, split[, profile_ms: {kind: ms}, "
-      + "sgemm_ceiling_ms, of_ceiling[, cold_ceiling_ms, of_cold_ceiling][, attention_ceiling_ms]]}",
+      + "sgemm_ceiling_ms, of_ceiling, attention_ceiling_ms[, cold_ceiling_ms, of_cold_ceiling]]}",
     example: "bench \"svfap-tiny\" batch: 4 profile: true")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
