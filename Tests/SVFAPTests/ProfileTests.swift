@@ -174,6 +174,15 @@ import Testing
     #expect(ColdOperands.lastLevelCacheBytes() > 0)
   }
 
+  /// `bench memory`'s current RSS (from /proc/self/statm's first line): positive and at most the
+  /// process's peak; a file that cannot be read gives nil, not a trap.
+  @Test func currentRssIsReadFromStatm() {
+    let current = ModelBenchmark.currentRssMB()
+    #expect(current > 0 && current <= ModelBenchmark.peakRssMB() + 1)
+    #expect(firstLine(ofFile: "/proc/self/statm")?.split(separator: " ").count ?? 0 >= 2)
+    #expect(firstLine(ofFile: "/nonexistent/svfap") == nil)
+  }
+
   /// `bench ops`' target figure: one positive, finite ns-per-value figure under its name.
   @Test func theTargetFigureIsPerValue() throws {
     var rng = SplitMix64(seed: 5)
