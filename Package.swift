@@ -9,6 +9,13 @@ let optimizedKernels: [SwiftSetting] = [
   .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "haswell"])
 ]
 
+/// The engine's own Float kernels once more for x86-64-v4 (AVX-512 F/CD/BW/DQ/VL: Skylake-AVX512's
+/// set, which every AVX-512 machine of the team has; Swift's name x86-64-v4 keeps 16-lane vectors in
+/// ymm pairs), chosen at run time by `KernelLevel` only on a CPU that reports them.
+let optimizedKernelsV4: [SwiftSetting] = [
+  .unsafeFlags(["-O", "-wmo", "-num-threads", "1", "-target-cpu", "skylake-avx512"])
+]
+
 /// Linux only: the sources import Glibc, and OpenBLAS, FFmpeg and readline come from Debian's packages
 /// (pkg-config); no Apple platform is claimed.
 let package = Package(
@@ -31,22 +38,38 @@ let package = Package(
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    // What CPUID and XGETBV say (the kernel level, the CPU's name): header-only C.
+    .systemLibrary(name: "CCPU"),
+    // One source file (Sources/KernelsX86V3/FloatKernels.swift), two builds: KernelsX86V4's file
+    // is a symbolic link to it.
+    .target(name: "KernelsX86V3", swiftSettings: optimizedKernels),
+    .target(name: "KernelsX86V4", swiftSettings: optimizedKernelsV4),
     .target(
       name: "Tensor",
-      dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: [
+        "COpenBLAS", "CCPU", "KernelsX86V3", "KernelsX86V4",
+        .product(name: "RealModule", package: "swift-numerics"),
+      ],
       swiftSettings: optimizedKernels),
     .target(
       name: "SVFAP",
       dependencies: [
-        "Tensor", "Pickle", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        "Tensor", "Pickle", "SafeFiles", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ],
       swiftSettings: optimizedKernels),
-    .target(name: "Script"),
+    // The one way a path is opened: regular files only (non-blocking open, fstat).
+    .target(name: "SafeFiles"),
+    // Ctrl-C as one flag every layer polls (the language, training, pixel loops).
+    .target(name: "StopRequests"),
+    .target(name: "Script", dependencies: ["SafeFiles", "StopRequests"]),
     .target(name: "Pickle"),
     .target(name: "Plot"),
-    .target(name: "Media", dependencies: ["CFFmpeg", "Tensor"], swiftSettings: optimizedKernels),
     .target(
-      name: "Datasets", dependencies: ["Media", "Tensor", "Pickle"], swiftSettings: optimizedKernels
+      name: "Media", dependencies: ["CFFmpeg", "Tensor", "SafeFiles", "StopRequests"],
+      swiftSettings: optimizedKernels),
+    .target(
+      name: "Datasets", dependencies: ["Media", "Tensor", "Pickle", "SafeFiles"],
+      swiftSettings: optimizedKernels
     ),
     .target(name: "Experiments", dependencies: ["SVFAP", "Datasets", "Media", "Tensor"]),
     // Data-parallel training over Open MPI (started only under mpirun).
@@ -57,16 +80,17 @@ let package = Package(
     .target(
       name: "Workbench",
       dependencies: [
-        "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot",
+        "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot", "SafeFiles",
       ]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
+    .executableTarget(name: "svfap-figure-fuzz", dependencies: ["Plot"]),
     .executableTarget(
       name: "svfap-session-fuzz", dependencies: ["Workbench", "Script", "SVFAP", "Media", "Pickle"]),
     .executableTarget(
       name: "svfap",
       dependencies: [
         "SVFAP", "Tensor", "Script", "Workbench", "Media", "Datasets", "Tools", "Plot", "CReadline",
-        "Distributed",
+        "Distributed", "SafeFiles",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Tags and tool checks every test target shares (a library target only test targets use).

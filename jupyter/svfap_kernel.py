@@ -15,8 +15,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from svfap_wire import Kernel
+
+
+def _die_with_parent():
+    """In the svfap child before exec: SIGTERM when this kernel process dies (Linux's
+    PR_SET_PDEATHSIG), so a killed kernel never leaves a session training on its own."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except Exception:
+        pass  # svfap also ends when its stdin (this kernel's pipe) hangs up
 
 __version__ = "1.1"
 
@@ -43,6 +56,18 @@ class SvfapKernel(Kernel):
         super().__init__(connection)
         self.proc = None
         self._start()
+        threading.Thread(target=self._end_with_parent, daemon=True).start()
+
+    def _end_with_parent(self):
+        """When whoever started this kernel (Jupyter, nbconvert) is gone, end svfap and this process:
+        nobody can reach the session any more, and a cell left running would burn a core forever."""
+        parent = os.getppid()
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                if self._alive():
+                    self.proc.kill()
+                os._exit(0)
 
     # The svfap process.
 
@@ -56,6 +81,7 @@ class SvfapKernel(Kernel):
             text=True,
             bufsize=1,
             start_new_session=True,  # Jupyter's interrupt reaches svfap only through _read, once
+            preexec_fn=_die_with_parent,
         )
 
     def _alive(self):

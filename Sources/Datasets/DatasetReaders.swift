@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import Pickle
+import SafeFiles
 
 /// Readers that turn each benchmark's official layout into a `Manifest` (docs/DATASETS.md shows
 /// each expected tree). Class indices follow the order in `classNames`.
@@ -39,8 +40,9 @@ public enum DatasetReaders {
   }
 
   static func lines(_ path: String) throws -> [String] {
-    guard let t = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw MediaError(path, "missing annotation file")
+    let t: String
+    do { t = try SafeFile.readText(path) } catch {
+      throw MediaError(path, "cannot read the annotation file: \(error.reason)")
     }
     return t.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }

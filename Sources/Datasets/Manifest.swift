@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import SafeFiles
 
 /// One sample of a dataset: a video file or frame folder, its label(s), and where it belongs.
 public struct ManifestRow: Sendable, Equatable {
@@ -66,9 +67,9 @@ public struct Manifest: Sendable, Equatable {
     return out
   }
 
-  /// Writes the CSV atomically.
+  /// Writes the CSV atomically (`SafeFile.writeAtomically`).
   public func write(to path: String) throws {
-    try csv.write(toFile: path, atomically: true, encoding: .utf8)
+    try SafeFile.writeAtomically(Data(csv.utf8), to: path)
   }
 
   /// Reads a manifest CSV (or an authors' "path label" file). A malformed row is an error naming
@@ -76,8 +77,9 @@ public struct Manifest: Sendable, Equatable {
   public static func read(_ path: String, skipBad: Bool = false) throws -> (
     manifest: Manifest, skipped: [String]
   ) {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      throw MediaError(path, "cannot read the manifest")
+    let text: String
+    do { text = try SafeFile.readText(path) } catch {
+      throw MediaError(path, "cannot read the manifest: \(error.reason)")
     }
     var lines = text.split(whereSeparator: \.isNewline).map(String.init)
     var classNames: [String] = []

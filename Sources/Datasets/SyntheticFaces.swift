@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import SafeFiles
 import Tensor
 
 /// Procedural talking faces for experiments without a dataset: each identity has a skin tone, face
@@ -244,7 +245,7 @@ public enum SyntheticFaces {
       ("unlabeled.csv", unlabeled), ("expressions.csv", classes), ("dimensional.csv", dims),
       ("traits.csv", traitsCSV),
     ] {
-      try text.write(toFile: out + "/" + file, atomically: true, encoding: .utf8)
+      try SafeFile.writeAtomically(Data(text.utf8), to: out + "/" + file)
     }
     return total
   }

@@ -29,9 +29,10 @@ public struct RowReader {
     } catch let e as MediaError {
       guard policy == .skip else {
         throw ExperimentError(
-          "\(row.path): \(e.message) (on_error: \"skip\" to go on without it)", io: true)
+          "\(MediaError.printable(row.path)): \(e.message) (on_error: \"skip\" to go on without it)",
+          io: true)
       }
-      report("skipped \(row.path): \(e.message)")
+      report("skipped \(MediaError.printable(row.path)): \(e.message)")
       return nil
     }
   }

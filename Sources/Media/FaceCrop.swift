@@ -39,7 +39,7 @@ extension VideoReader {
         track.hasFace
         ? idx.filter { track.covered[min(max($0, 0), track.frameCount - 1)] }.count : 0
     } else {
-      found = Self.detect(rgbFrames, w, h, detector)
+      found = try Self.detect(rgbFrames, w, h, detector)
       detected = found.filter { $0 != nil }.count
       detections = found
     }
@@ -51,7 +51,7 @@ extension VideoReader {
         if spec.faceReport {
           fallback.faceReport = FaceCropReport.make(
             frames: idx, rgb: rgbFrames, width: w, height: h,
-            detected: detections ?? Self.detect(rgbFrames, w, h, detector), boxes: [])
+            detected: try detections ?? Self.detect(rgbFrames, w, h, detector), boxes: [])
         }
         return (fallback, 0, [])
       }
@@ -89,7 +89,7 @@ extension VideoReader {
     if spec.faceReport {
       clip.faceReport = FaceCropReport.make(
         frames: idx, rgb: rgbFrames, width: w, height: h,
-        detected: detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
+        detected: try detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
     }
     return (clip, detected, source)
   }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import StopRequests
 import Tensor
 
 /// The main face's box on every frame of a video, computed once: the Haar cascade runs on every
@@ -32,8 +33,9 @@ extension VideoReader {
     let scanned = Array(stride(from: 0, to: count, by: step))
     var hits: [(frame: Int, box: [Double])] = []
     for chunk in stride(from: 0, to: scanned.count, by: 64) {
+      try StopRequest.check("face tracking")
       let indices = Array(scanned[chunk..<min(chunk + 64, scanned.count)])
-      let faces = Self.detect(try frames(indices, width: w, height: h), w, h, detector)
+      let faces = try Self.detect(try frames(indices, width: w, height: h), w, h, detector)
       for (i, f) in zip(indices, faces) {
         if let f { hits.append((i, [f.x, f.y, f.width, f.height])) }
       }
@@ -71,23 +73,29 @@ extension VideoReader {
   /// The frame size a clip's detector scans: the short side at `detectionShortSide`.
   var detectionSize: (Int, Int) { scaledSize(shortSide: Self.detectionShortSide) }
 
-  /// The frame size with the short side at `shortSide`.
+  /// The frame size with the short side at `shortSide` and the long side at most 4 × `shortSide`
+  /// (work bounded by pixels: a 4096 × 16 video is scanned at 960 × 4, not scaled up to
+  /// 61440 × 240).
   func scaledSize(shortSide: Int) -> (Int, Int) {
-    let scale = Double(shortSide) / Double(min(info.width, info.height))
+    let scale = min(
+      Double(shortSide) / Double(max(min(info.width, info.height), 1)),
+      Double(4 * shortSide) / Double(max(max(info.width, info.height), 1)))
     return (
       max(1, Int((Double(info.width) * scale).rounded())),
       max(1, Int((Double(info.height) * scale).rounded()))
     )
   }
 
-  /// The main face of each RGB frame (nil: none), detected on both cores.
+  /// The main face of each RGB frame (nil: none), detected on both cores; Ctrl-C stops it after
+  /// the frames under way (`StopRequest.Stopped`).
   static func detect(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: HaarCascade)
-    -> [HaarCascade.Face?]
+    throws -> [HaarCascade.Face?]
   {
     var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
     found.withUnsafeMutableBufferPointer { out in
       let slots = UncheckedSendable(out)  // each iteration writes its own slot
       DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in
+        if StopRequest.pending { return }
         let rgb = rgbFrames[f]
         var gray = [UInt8](repeating: 0, count: w * h)
         for p in 0..<(w * h) {
@@ -99,6 +107,7 @@ extension VideoReader {
           detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
       }
     }
+    try StopRequest.check("face detection")
     return found
   }
 }

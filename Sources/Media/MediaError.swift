@@ -13,8 +13,16 @@ public struct MediaError: Error, CustomStringConvertible, Sendable {
     self.message = message
   }
 
-  /// "path: message".
-  public var description: String { "\(path): \(message)" }
+  /// "path: message", control characters of the path (a NUL, a newline in a file name) shown as
+  /// `?`.
+  public var description: String { "\(Self.printable(path)): \(message)" }
+
+  /// A path as it may be shown: control characters as `?`.
+  public static func printable(_ path: String) -> String {
+    String(
+      String.UnicodeScalarView(
+        path.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+  }
 }
 
 /// FFmpeg's message for an error code.

@@ -1,5 +1,7 @@
 import CFFmpeg
 import Foundation
+import SafeFiles
+import StopRequests
 
 /// Reads frames of a video file through libavformat/libavcodec (threaded decoding) or of a folder
 /// of images (jpg/png, each decoded by FFmpeg), scaled with libswscale to a requested size as
@@ -32,6 +34,10 @@ public final class VideoReader {
   /// Opens a video file or a folder of frames; errors name the file and what is wrong.
   public init(path: String) throws {
     _ = Self.quietLog
+    // A NUL would cut the path short in every C call below (the file before it would be read).
+    guard !path.utf8.contains(0) else {
+      throw MediaError(path, "the path contains a NUL character")
+    }
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
       throw MediaError(path, "no such file or folder")
@@ -64,6 +70,7 @@ public final class VideoReader {
       return
     }
     frameFiles = nil
+    do { try SafeFile.check(path) } catch { throw MediaError(path, error.reason) }
     if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
       size == 0
     {
@@ -130,6 +137,7 @@ public final class VideoReader {
     }
     if let files = frameFiles {
       return try indices.map { i in
+        try StopRequest.check("decoding")
         let img = try Self.decodeImage(
           files[min(max(i, 0), files.count - 1)], width: width, height: height)
         return img.rgb
@@ -219,6 +227,7 @@ public final class VideoReader {
       if index == maxIndex { done = true }
     }
     while !done {
+      try StopRequest.check("decoding")
       let r = av_read_frame(format, pkt)
       if r < 0 { break }
       defer { av_packet_unref(pkt) }
@@ -312,8 +321,13 @@ final class FormatContext {
 
   /// Opens `path`; `what` names the kind of file in the error ("a video", "an image").
   init(path: String, what: String) throws {
+    // A regular file only (a FIFO, /dev/stdin or /proc/self/fd/0 would make FFmpeg wait on it), and
+    // always through FFmpeg's file protocol: a name like "pipe:0" or "http://…" is a file name here.
+    do { try SafeFile.check(path) } catch { throw MediaError(path, error.reason) }
+    let absolute =
+      path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     var fmt: UnsafeMutablePointer<AVFormatContext>? = nil
-    let r = avformat_open_input(&fmt, path, nil, nil)
+    let r = avformat_open_input(&fmt, "file:" + absolute, nil, nil)
     guard r >= 0, let fmt else {
       throw MediaError(path, "not \(what) FFmpeg can open (\(ffmpegMessage(r)))")
     }

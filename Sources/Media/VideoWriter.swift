@@ -29,6 +29,12 @@ public final class VideoWriter {
     guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
       throw MediaError(path, "frame size \(width)x\(height) must be positive and even")
     }
+    var st = stat()
+    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+      throw MediaError(
+        path,
+        "exists and is not a regular file (a folder, FIFO, device or link); refusing to replace it")
+    }
     var oc: UnsafeMutablePointer<AVFormatContext>? = nil
     guard avformat_alloc_output_context2(&oc, nil, nil, tmpPath) >= 0, let oc else {
       throw MediaError(path, "no container format for '.\(ext)'")

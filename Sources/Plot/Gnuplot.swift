@@ -63,7 +63,7 @@ public final class Gnuplot: @unchecked Sendable {
 
   /// Sends commands (and inline binary data) and waits until gnuplot has processed them; gnuplot's
   /// error messages become a thrown error.
-  func run(_ chunks: [Data]) throws {
+  func run(_ chunks: [GnuplotChunk]) throws {
     lock.lock()
     defer { lock.unlock() }
     if !(process?.isRunning ?? false) {
@@ -73,7 +73,7 @@ public final class Gnuplot: @unchecked Sendable {
     let marker = "SVFAP_DONE_\(UInt64.random(in: 0...UInt64.max))"
     guard let input, let errors else { throw PlotError("gnuplot did not start") }
     do {
-      for c in chunks { try input.write(contentsOf: c) }
+      for c in chunks { try input.write(contentsOf: c.bytes) }
       try input.write(contentsOf: Data("\nprint \"\(marker)\"\n".utf8))
     } catch {
       process?.terminate()
@@ -138,13 +138,35 @@ public final class Gnuplot: @unchecked Sendable {
   /// `path` is nil. Every part goes where `FigureLayout` puts it.
   @discardableResult
   public func render(_ f: Figure, to path: String?, terminal: Terminal = .png) throws -> String {
+    // gnuplot writes only to a file of ours (a name without user text); the figure is then moved to
+    // `path` here, so no user path reaches gnuplot and a figure appears whole or not at all.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-plot-\(getpid())-\(UUID().uuidString).\(terminal.rawValue)"
+    ).path
+    defer { unlink(scratch) }
+    if let path {
+      let dir = (path as NSString).deletingLastPathComponent
+      if !dir.isEmpty && !FileManager.default.isWritableFile(atPath: dir) {
+        throw PlotError(
+          "cannot write the figure to \(Self.quotedPath(path)): the folder does not exist or is not writable"
+        )
+      }
+    }
+    try run(commands(f, output: scratch, terminal: terminal))
+    if let path {
+      try Self.place(scratch, at: path)
+      return ""
+    }
+    return (try? String(contentsOfFile: scratch, encoding: .utf8)) ?? ""
+  }
+
+  /// The command stream that draws `f` into the file `output` (a path of ours): commands, in which
+  /// user text appears only through `GnuplotText`, and inline data blocks.
+  public func commands(_ f: Figure, output: String, terminal: Terminal) -> [GnuplotChunk] {
     let layout = FigureLayout(f)
     let (w, h) = (layout.width, layout.height)
-    var chunks: [Data] = []
-    func cmd(_ s: String) { chunks.append(Data((s + "\n").utf8)) }
-    let textPath = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "svfap-plot-\(getpid())-\(UUID().uuidString).txt"
-    ).path
+    var chunks: [GnuplotChunk] = []
+    func cmd(_ s: String) { chunks.append(.command(s)) }
     switch terminal {
     case .png: cmd("set terminal pngcairo size \(w),\(h) font 'sans,9' noenhanced")
     case .svg: cmd("set terminal svg size \(w),\(h) font 'sans,9' noenhanced")
@@ -153,14 +175,7 @@ public final class Gnuplot: @unchecked Sendable {
       cmd(
         "set terminal dumb size \(max(60, min(w / 7, 120))),\(max(20, min(h / 12, 80))) noenhanced")
     }
-    if let path {
-      let dir = (path as NSString).deletingLastPathComponent
-      if !dir.isEmpty && !FileManager.default.isWritableFile(atPath: dir) {
-        throw PlotError(
-          "cannot write the figure to '\(path)': the folder does not exist or is not writable")
-      }
-    }
-    cmd("set output '\(esc(path ?? textPath))'")
+    cmd("set output \(q(output))")
     cmd("reset session")
     cmd("set multiplot")
     let screen = Screen(width: w, height: h)
@@ -177,11 +192,35 @@ public final class Gnuplot: @unchecked Sendable {
     }
     cmd("unset multiplot")
     cmd("set output")
-    try run(chunks)
-    guard path == nil else { return "" }
-    let text = (try? String(contentsOfFile: textPath, encoding: .utf8)) ?? ""
-    unlink(textPath)
-    return text
+    return chunks
+  }
+
+  /// Moves a rendered figure to `path`: a rename, or on another file system a copy next to `path`
+  /// renamed into place (never a half-written figure); the error names the path and the reason.
+  static func place(_ scratch: String, at path: String) throws {
+    if rename(scratch, path) == 0 { return }
+    var reason = String(cString: strerror(errno))
+    if errno == EXDEV {
+      let dir = (path as NSString).deletingLastPathComponent
+      let temp = (dir.isEmpty ? "." : dir) + "/.svfap-figure-\(UUID().uuidString).tmp"
+      do {
+        try FileManager.default.copyItem(atPath: scratch, toPath: temp)
+        if rename(temp, path) == 0 { return }
+        reason = String(cString: strerror(errno))
+      } catch {
+        reason = "the copy failed"
+      }
+      unlink(temp)
+    }
+    throw PlotError("cannot write the figure to \(quotedPath(path)): \(reason)")
+  }
+
+  /// A path in a message: quoted, control characters shown as `?`.
+  static func quotedPath(_ p: String) -> String {
+    "'"
+      + String(
+        String.UnicodeScalarView(p.unicodeScalars.map { GnuplotText.isControl($0) ? "?" : $0 }))
+      + "'"
   }
 
   /// Pixel positions as gnuplot's screen coordinates (0…1, y up).
@@ -206,22 +245,23 @@ public final class Gnuplot: @unchecked Sendable {
     }
     /// A label centred in `r`.
     func label(_ text: String, centredIn r: Rect) -> String {
-      let s = text.replacingOccurrences(of: "'", with: "''")
-      return "set label '\(s)' at screen \(x(r.x + r.width / 2)), screen \(y(r.y + r.height / 2)) "
+      return
+        "set label \(GnuplotText.quoted(text)) at screen \(x(r.x + r.width / 2)), screen \(y(r.y + r.height / 2)) "
         + "center front"
     }
   }
 
-  func esc(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "''") }
+  /// User text as a gnuplot string literal (`GnuplotText`).
+  func q(_ s: String) -> String { GnuplotText.quoted(s) }
 
   func panel(
     _ p: Figure.Panel, area a: Rect, label: String, extra: [String], screen: Screen,
     text: Bool = false
   )
-    -> [Data]
+    -> [GnuplotChunk]
   {
-    var out: [Data] = []
-    func cmd(_ s: String) { out.append(Data((s + "\n").utf8)) }
+    var out: [GnuplotChunk] = []
+    func cmd(_ s: String) { out.append(.command(s)) }
     cmd("reset")
     for l in extra + [label] { cmd(l) }
     switch p {
@@ -230,12 +270,12 @@ public final class Gnuplot: @unchecked Sendable {
       cmd(screen.margins(a))
       cmd("set xrange [-0.5:\(w)-0.5]; set yrange [-0.5:\(h)-0.5]")
       cmd("plot '-' binary array=(\(w),\(h)) format='%uchar' flipy with rgbimage")
-      out.append(Data(rgb))
+      out.append(.data(Data(rgb)))
     case .curves(let series, let xl, let yl, let logY, _):
       cmd(screen.region(a))
       // Pictures: the axis label a little up, away from the legend under it (whole lines in text).
       cmd(
-        "set xlabel '\(esc(xl))'\(text ? "" : " offset 0,0.4"); set ylabel '\(esc(yl))'; set grid")
+        "set xlabel \(q(xl))\(text ? "" : " offset 0,0.4"); set ylabel \(q(yl)); set grid")
       // The legend under the plot, never on the curves; ticks spaced for their labels.
       cmd("set key below vertical")
       let xs = series.flatMap(\.x).filter(\.isFinite)
@@ -247,11 +287,11 @@ public final class Gnuplot: @unchecked Sendable {
       if logY { cmd("set logscale y") }
       cmd(
         "plot "
-          + series.map { "'-' with lines lw 2 title '\(esc($0.name))'" }.joined(separator: ", "))
+          + series.map { "'-' with lines lw 2 title \(q($0.name))" }.joined(separator: ", "))
       for s in series {
         var d = ""
         for (x, y) in zip(s.x, s.y) where y.isFinite && (!logY || y > 0) { d += "\(x) \(y)\n" }
-        out.append(Data((d + "e\n").utf8))
+        out.append(.data(Data((d + "e\n").utf8)))
       }
     case .matrix(let values, let rowLabels, let colLabels, _):
       cmd(screen.region(a))
@@ -259,19 +299,19 @@ public final class Gnuplot: @unchecked Sendable {
       let rows = values.count, cols = values.first?.count ?? 0
       cmd("set xrange [-0.5:\(cols)-0.5]; set yrange [\(rows)-0.5:-0.5]")
       // Tic labels are format strings to gnuplot: '%' must be doubled.
-      func tic(_ s: String) -> String { esc(s).replacingOccurrences(of: "%", with: "%%") }
+      func tic(_ s: String) -> String { GnuplotText.quotedFormat(s) }
       cmd(
-        "set xtics (" + colLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ")
+        "set xtics (" + colLabels.enumerated().map { "\(tic($1)) \($0)" }.joined(separator: ", ")
           + ") rotate by 45 right")
       cmd(
-        "set ytics (" + rowLabels.enumerated().map { "'\(tic($1))' \($0)" }.joined(separator: ", ")
+        "set ytics (" + rowLabels.enumerated().map { "\(tic($1)) \($0)" }.joined(separator: ", ")
           + ")")
       cmd("set xlabel 'predicted'; set ylabel 'true'")
       for (r, row) in values.enumerated() {
         for (c, v) in row.enumerated() {
           cmd(
             """
-            set label '\(v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v))' at \
+            set label '\(v.isFinite && v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.2f", v))' at \
             \(c),\(r) center front
             """
           )
@@ -279,40 +319,63 @@ public final class Gnuplot: @unchecked Sendable {
       }
       cmd("plot '-' matrix with image")
       out.append(
-        Data(
-          (values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n")
-            + "\ne\n").utf8))
+        .data(
+          Data(
+            (values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n")
+              + "\ne\n").utf8)))
     case .scatter(let x, let y, let xl, let yl, _):
       cmd(screen.region(a))
-      cmd("set xlabel '\(esc(xl))'; set ylabel '\(esc(yl))'; set grid; unset key")
-      let lo = min(x.min() ?? 0, y.min() ?? 0), hi = max(x.max() ?? 1, y.max() ?? 1)
+      cmd("set xlabel \(q(xl)); set ylabel \(q(yl)); set grid; unset key")
+      var lo = min(x.min() ?? 0, y.min() ?? 0), hi = max(x.max() ?? 1, y.max() ?? 1)
+      if !(hi > lo) {  // all values equal: a range around them (gnuplot refuses an empty one)
+        let pad = max(abs(lo) * 0.05, 0.5)
+        (lo, hi) = (lo - pad, hi + pad)
+      }
       cmd("set xrange [\(lo):\(hi)]; set yrange [\(lo):\(hi)]")
       cmd("plot '-' with points pt 7 ps 0.6, x with lines dt 2")
-      out.append(Data((zip(x, y).map { "\($0) \($1)" }.joined(separator: "\n") + "\ne\n").utf8))
+      out.append(
+        .data(Data((zip(x, y).map { "\($0) \($1)" }.joined(separator: "\n") + "\ne\n").utf8)))
     }
     return out
   }
 
   /// The colour bar: the heat colours from low to high in `bar`, the scale written under it.
-  func colourBarPlot(_ scale: Figure.ColourScale, bar: Rect, labels: Rect, screen: Screen) -> [Data]
+  func colourBarPlot(_ scale: Figure.ColourScale, bar: Rect, labels: Rect, screen: Screen)
+    -> [GnuplotChunk]
   {
-    var out: [Data] = []
-    func cmd(_ s: String) { out.append(Data((s + "\n").utf8)) }
+    var out: [GnuplotChunk] = []
+    func cmd(_ s: String) { out.append(.command(s)) }
     let y = screen.y(labels.y + labels.height / 2)
     cmd("reset")
     cmd("unset key; unset tics; unset border; unset colorbox")
     cmd(screen.margins(bar))
-    cmd("set label '\(esc(tickText(scale.low)))' at screen \(screen.x(bar.x)), screen \(y) left")
+    cmd("set label \(q(tickText(scale.low))) at screen \(screen.x(bar.x)), screen \(y) left")
     cmd(
-      "set label '\(esc(tickText(scale.high)))' at screen \(screen.x(bar.right)), screen \(y) right"
+      "set label \(q(tickText(scale.high))) at screen \(screen.x(bar.right)), screen \(y) right"
     )
     cmd(
-      "set label '\(esc(scale.label))' at screen \(screen.x(bar.x + bar.width / 2)), screen \(y) "
+      "set label \(q(scale.label)) at screen \(screen.x(bar.x + bar.width / 2)), screen \(y) "
         + "center")
     cmd("set xrange [-0.5:\(bar.width)-0.5]; set yrange [-0.5:1.5]")
     cmd("plot '-' binary array=(\(bar.width),2) format='%uchar' with rgbimage")
-    out.append(Data(colourBar(width: bar.width, height: 2)))
+    out.append(.data(Data(colourBar(width: bar.width, height: 2))))
     return out
+  }
+}
+
+/// One piece of gnuplot's input: a command line, or an inline data block that a command announced.
+public enum GnuplotChunk: Sendable {
+  /// A command (a newline is added).
+  case command(String)
+  /// Data read by the preceding `plot '-'`.
+  case data(Data)
+
+  /// The bytes sent.
+  var bytes: Data {
+    switch self {
+    case .command(let s): return Data((s + "\n").utf8)
+    case .data(let d): return d
+    }
   }
 }
 

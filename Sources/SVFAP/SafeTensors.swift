@@ -49,10 +49,22 @@ public struct SafeTensorsFile {
       throw fail("header length \(n) exceeds the file size \(d.count)")
     }
     let headerData = d.subdata(in: 8..<(8 + Int(n)))
+    // UTF-8 JSON only (JSONSerialization would also take UTF-16 or a byte-order mark), each name
+    // once (it would keep the last of two).
+    guard let headerText = String(data: headerData, encoding: .utf8), !headerData.contains(0),
+      !headerData.starts(with: [0xEF, 0xBB, 0xBF])
+    else { throw fail("the header is not UTF-8 JSON") }
     guard let obj = try? JSONSerialization.jsonObject(with: headerData),
       let header = obj as? [String: Any]
     else {
       throw fail("the header is not a JSON object")
+    }
+    let names = topLevelKeys(headerText)
+    if let names, names.count != header.count {
+      let seen = Dictionary(grouping: names, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+      throw fail(
+        "the header names \(seen.prefix(3).map { "'\($0)'" }.joined(separator: ", ")) more than once"
+      )
     }
     dataStart = 8 + Int(n)
     let dataCount = d.count - dataStart
@@ -90,10 +102,22 @@ public struct SafeTensorsFile {
       }
       entries[name] = Entry(dtype: dtype, shape: shape, range: offs[0]..<offs[1])
     }
+    let end = entries.values.map(\.range.upperBound).max() ?? 0
+    guard end == dataCount else {
+      throw fail(
+        "\(dataCount - end) bytes after the last tensor's data (a truncated or padded file)")
+    }
     self.entries = entries
     self.metadata = meta
     self.data = d
   }
+
+  /// The metadata key of the data section's checksum.
+  public static let checksumKey = "svfap.data_fnv1a64"
+
+  /// The data section's checksum: FNV-1a over 8-byte words (then the tail bytes), as hex. Training
+  /// state files carry it (`svfap.data_fnv1a64`) and `resume` checks it: a flipped bit is caught.
+  public var dataChecksum: String { fnv1a64(data, from: dataStart) }
 
   /// Names, sorted.
   public var names: [String] { entries.keys.sorted() }
@@ -163,9 +187,17 @@ public struct SafeTensorsFile {
   /// Writes tensors (float32 or float64, as each is) to `path` atomically: a temporary file in the
   /// same folder, then a rename, so a crash never leaves a half-written file.
   public static func write(
-    _ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String
+    _ tensors: [String: Tensor], metadata: [String: String] = [:], checksum: Bool = false,
+    to path: String
   ) throws {
     var header: [String: Any] = [:]
+    var metadata = metadata
+    if checksum {
+      // The checksum of exactly the bytes written below (the data section), fed tensor by tensor.
+      var f = FNV1a64()
+      for name in tensors.keys.sorted() { tensors[name]?.withUnsafeBytes { f.add($0) } }
+      metadata[checksumKey] = f.hex
+    }
     if !metadata.isEmpty { header["__metadata__"] = metadata }
     var offset = 0
     let names = tensors.keys.sorted()
@@ -190,4 +222,91 @@ public struct SafeTensorsFile {
     }
     try writeAtomically(out, to: path)
   }
+}
+
+/// FNV-1a (64-bit) over 8-byte little-endian words, then the last bytes one by one: fed piece by
+/// piece (no copy of a large file's tensors), the same as over all the bytes at once.
+struct FNV1a64 {
+  private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+  private var pending: [UInt8] = []  // fewer than 8 bytes not yet hashed as a word
+  private static let prime: UInt64 = 0x0000_0100_0000_01b3
+
+  /// Feeds bytes.
+  mutating func add(_ bytes: UnsafeRawBufferPointer) {
+    var i = 0
+    while !pending.isEmpty && pending.count < 8 && i < bytes.count {
+      pending.append(bytes[i])
+      i += 1
+    }
+    if pending.count == 8 {
+      let word = pending.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+      h = (h ^ word) &* Self.prime
+      pending.removeAll()
+    }
+    while i &+ 8 <= bytes.count {
+      h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* Self.prime
+      i &+= 8
+    }
+    while i < bytes.count {
+      pending.append(bytes[i])
+      i &+= 1
+    }
+  }
+
+  /// The hash of everything fed, as hex.
+  var hex: String {
+    var v = h
+    for b in pending { v = (v ^ UInt64(b)) &* Self.prime }
+    return String(v, radix: 16)
+  }
+}
+
+/// FNV1a64 of `data[from...]`.
+func fnv1a64(_ data: Data, from start: Int) -> String {
+  var f = FNV1a64()
+  data.withUnsafeBytes { raw in
+    guard start <= raw.count else { return }
+    f.add(UnsafeRawBufferPointer(rebasing: raw[start...]))
+  }
+  return f.hex
+}
+
+/// The keys of a JSON object's top level, in order and as decoded, read off the text (nil when the
+/// text is not a JSON object as expected): `JSONSerialization` keeps one of two equal keys.
+func topLevelKeys(_ text: String) -> [String]? {
+  var keys: [String] = []
+  var depth = 0, inString = false, escaped = false, expectKey = false
+  var current = ""
+  for c in text.unicodeScalars {
+    if inString {
+      current.unicodeScalars.append(c)
+      if escaped {
+        escaped = false
+      } else if c == "\\" {
+        escaped = true
+      } else if c == "\"" {
+        inString = false
+        if depth == 1 && expectKey {
+          guard let data = "[\(current)]".data(using: .utf8),
+            let key = (try? JSONSerialization.jsonObject(with: data)) as? [String], key.count == 1
+          else { return nil }
+          keys.append(key[0])
+          expectKey = false
+        }
+      }
+      continue
+    }
+    switch c {
+    case "\"":
+      inString = true
+      current = "\""
+    case "{", "[":
+      depth += 1
+      expectKey = depth == 1 && c == "{"
+    case "}", "]": depth -= 1
+    case ",": if depth == 1 { expectKey = true }
+    default: break
+    }
+  }
+  return keys
 }

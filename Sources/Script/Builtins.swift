@@ -112,7 +112,9 @@ struct Append: ScriptCommand {
     params: [.positional("list", .list, "the list"), .positional("value", .any, "the new item")],
     returns: "list", example: "xs = append(xs, 4)")
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
-    .list(try a.list("list") + [a["value"]])
+    let xs = try a.list("list")
+    try interp.charge(Interpreter.listBytes(xs.count &+ 1), "a list", at: a.location)
+    return .list(xs + [a["value"]])
   }
 }
 

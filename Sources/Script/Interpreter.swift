@@ -1,4 +1,6 @@
 import Foundation
+import SafeFiles
+import StopRequests
 
 /// A handle that exposes read-only fields to scripts (`m.params`, `clip.frames`).
 public protocol ScriptFieldAccess {
@@ -35,6 +37,9 @@ public final class Interpreter {
   /// limit.
   public var maxSteps: Int?
   var steps = 0
+  /// The most bytes one string or list the language builds may take (`MemoryBudget`; the workbench
+  /// sets it with `set memory_limit:`).
+  public var memoryLimit = MemoryBudget.defaultBytes
 
   /// Counts one step against `maxSteps` and polls Ctrl-C.
   func tick(_ l: SourceLocation?) throws {
@@ -45,6 +50,39 @@ public final class Interpreter {
     }
   }
   let maxDepth = 200
+  /// The stack left to the thread running the outermost `run` (nil outside one).
+  var stack: StackGuard?
+  /// Nested `run`s now (a `source` runs one inside another).
+  var runs = 0
+
+  /// Levels of evaluation now (statements and expressions being evaluated inside one another,
+  /// through calls and sourced files alike).
+  var evaluationDepth = 0
+  /// One budget for every shape of depth: at most this many levels of evaluation.
+  public static let maxEvaluationDepth = 10_000
+
+  /// Enters one level of evaluation: past `maxEvaluationDepth` levels, or when the thread's stack is
+  /// nearly spent (whichever comes first), a located "nested too deeply" error instead of a stack
+  /// overflow. Callers leave with `evaluationDepth -= 1`.
+  func enterLevel(_ l: SourceLocation?) throws {
+    evaluationDepth += 1
+    if evaluationDepth > Self.maxEvaluationDepth {
+      evaluationDepth -= 1
+      throw ScriptError(
+        .runtime,
+        """
+        nested too deeply (more than \(Self.maxEvaluationDepth) levels of evaluation: expressions, \
+        calls and sourced files together)
+        """, at: l)
+    }
+    if let stack, stack.exhausted() {
+      evaluationDepth -= 1
+      throw ScriptError(
+        .runtime,
+        "nested too deeply for this thread's stack (expressions, calls and sourced files together)",
+        at: l)
+    }
+  }
   /// Files being sourced right now (a file that sources itself, directly or not, stops at
   /// `maxSourceDepth`).
   var sourceDepth = 0
@@ -80,6 +118,12 @@ public final class Interpreter {
   /// Parses and runs `source`; shown values go to `display`. Errors carry file:line:column.
   @discardableResult
   public func run(_ source: String, file: String = "<input>") throws -> Value {
+    if runs == 0 { stack = StackGuard() }
+    runs += 1
+    defer {
+      runs -= 1
+      if runs == 0 { stack = nil }
+    }
     sources[file] = source.split(separator: "\n", omittingEmptySubsequences: false)
     let program: [Stmt]
     do { program = try Parser.parse(source, file: file) } catch let e as ScriptError {
@@ -127,10 +171,9 @@ public final class Interpreter {
   /// Runs a file.
   @discardableResult
   public func runFile(_ path: String) throws -> Value {
-    guard let data = FileManager.default.contents(atPath: path),
-      let text = String(data: data, encoding: .utf8)
-    else {
-      throw ScriptError(.io, "cannot read script '\(path)'")
+    let text: String
+    do { text = try SafeFile.readText(path) } catch {
+      throw ScriptError(.io, "cannot read the script \(error)")
     }
     let old = currentDirectory
     currentDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -184,6 +227,8 @@ public final class Interpreter {
   }
 
   func execute(_ s: Stmt) throws -> Flow {
+    try enterLevel(location(of: s))
+    defer { evaluationDepth -= 1 }
     switch s {
     case .expression(let e, let hidden, _):
       let v = try evaluate(e)
@@ -262,10 +307,10 @@ public final class Interpreter {
       defer { sourceDepth -= 1 }
       let expanded = expandingTilde(path)
       let full = expanded.hasPrefix("/") ? expanded : currentDirectory + "/" + expanded
-      guard let data = FileManager.default.contents(atPath: full),
-        let text = String(data: data, encoding: .utf8)
-      else {
-        throw ScriptError(.io, "cannot read '\(path)' (looked in \(currentDirectory))", at: l)
+      let text: String
+      do { text = try SafeFile.readText(full) } catch {
+        throw ScriptError(
+          .io, "cannot read '\(path)' (looked in \(currentDirectory)): \(error.reason)", at: l)
       }
       sources[full] = text.split(separator: "\n", omittingEmptySubsequences: false)
       let program: [Stmt]
@@ -345,6 +390,8 @@ public final class Interpreter {
 
   /// Evaluates an expression.
   public func evaluate(_ e: Expr) throws -> Value {
+    try enterLevel(e.location)
+    defer { evaluationDepth -= 1 }
     switch e {
     case .number(let n): return .number(n)
     case .bool(let b): return .bool(b)
@@ -443,12 +490,22 @@ public final class Interpreter {
     case ("==", _, _): return .bool(a == b)
     case ("!=", _, _): return .bool(a != b)
     case ("+", .number(let x), .number(let y)): return .number(x + y)
-    case ("+", .string(let x), _): return .string(x + b.description)
-    case ("+", _, .string(let y)): return .string(a.description + y)
-    case ("+", .list(let x), .list(let y)): return .list(x + y)
+    case ("+", .string(let x), _):
+      let y = b.description
+      try charge(x.utf8.count &+ y.utf8.count, "a string", at: l)
+      return .string(x + y)
+    case ("+", _, .string(let y)):
+      let x = a.description
+      try charge(x.utf8.count &+ y.utf8.count, "a string", at: l)
+      return .string(x + y)
+    case ("+", .list(let x), .list(let y)):
+      try charge(Self.listBytes(x.count &+ y.count), "a list", at: l)
+      return .list(x + y)
     case ("-", .number(let x), .number(let y)): return .number(x - y)
     case ("*", .number(let x), .number(let y)): return .number(x * y)
     case ("*", .string(let s), .number(let n)) where n >= 0 && n == n.rounded() && n < 1e6:
+      let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: Int(n))
+      try charge(overflow ? -1 : bytes, "a string", at: l)
       return .string(String(repeating: s, count: Int(n)))
     case ("/", .number(let x), .number(let y)):
       if y == 0 { throw ScriptError(.runtime, "division by zero", at: l) }
@@ -517,6 +574,10 @@ public final class Interpreter {
     } catch var e as ScriptError {
       if e.location == nil { e.location = l }
       throw e
+    } catch let stop as StopRequest.Stopped {
+      // A pixel loop below stopped for Ctrl-C: the same interruption as at a statement boundary.
+      StopRequest.clear()
+      throw ScriptError(.interrupted, "interrupted (\(name): \(stop))", at: l)
     } catch {
       throw ScriptError(.runtime, "\(name): \(error)", at: l)
     }

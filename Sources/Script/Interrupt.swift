@@ -1,21 +1,20 @@
 import Glibc
-import Synchronization
+import StopRequests
 
 /// Ctrl-C: the SIGINT handler sets a flag; the interpreter and long-running commands poll it at
 /// safe points (statement boundaries, loop iterations, training steps) and stop there.
+/// The flag itself is `StopRequest`'s, which the layers below the language poll too.
 public enum Interrupt {
-  static let flag = Atomic<Bool>(false)
-
   /// Marks an interrupt request (async-signal-safe).
-  public static func request() { flag.store(true, ordering: .relaxed) }
+  public static func request() { StopRequest.request() }
   /// Whether an interrupt is pending.
-  public static var pending: Bool { flag.load(ordering: .relaxed) }
+  public static var pending: Bool { StopRequest.pending }
   /// Forgets a pending interrupt.
-  public static func clear() { flag.store(false, ordering: .relaxed) }
+  public static func clear() { StopRequest.clear() }
 
   /// Throws `.interrupted` (and clears the flag) when Ctrl-C was pressed.
   public static func check(at location: SourceLocation? = nil) throws {
-    if flag.exchange(false, ordering: .relaxed) {
+    if StopRequest.take() {
       throw ScriptError(.interrupted, "interrupted", at: location)
     }
   }

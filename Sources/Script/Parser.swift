@@ -17,6 +17,8 @@ public struct Parser {
   /// Depth of (), [] and record braces: newlines inside are skipped.
   var nesting = 0
   let file: String
+  /// The stack left to this thread (sub-parsers of `{…}` share their parent's).
+  var stack = StackGuard()
 
   /// Parses `source` (named `file` in errors).
   public static func parse(_ source: String, file: String) throws -> [Stmt] {
@@ -312,24 +314,41 @@ public struct Parser {
     if depth > Self.maxDepth {
       throw error("\(what) nested too deeply (more than \(Self.maxDepth) levels)")
     }
+    if stack.exhausted() { throw error("\(what) nested too deeply for this thread's stack") }
     return try body(&self)
   }
 
   mutating func expression() throws -> Expr { try deeper("expression") { try $0.orExpr() } }
 
+  /// One more link of a left-associative chain (`a + b + c`, `x[0][1]`, `x.a.b`): its tree, and
+  /// the evaluation and freeing that walk it, are one level deeper. The caller restores `depth`
+  /// when the chain ends.
+  mutating func link() throws {
+    depth += 1
+    if depth > Self.maxDepth {
+      throw error("expression nested too deeply (more than \(Self.maxDepth) levels)")
+    }
+  }
+
   mutating func orExpr() throws -> Expr {
+    let outer = depth
+    defer { depth = outer }
     var e = try andExpr()
     while isKeyword("or") {
       let l = advance().location
+      try link()
       e = .binary("or", e, try andExpr(), l)
     }
     return e
   }
 
   mutating func andExpr() throws -> Expr {
+    let outer = depth
+    defer { depth = outer }
     var e = try notExpr()
     while isKeyword("and") {
       let l = advance().location
+      try link()
       e = .binary("and", e, try notExpr(), l)
     }
     return e
@@ -366,20 +385,26 @@ public struct Parser {
   }
 
   mutating func sum() throws -> Expr {
+    let outer = depth
+    defer { depth = outer }
     var e = try product()
     while isSymbol(.plus) || isSymbol(.minus) {
       let t = advance()
       guard case .symbol(let op) = t.kind else { break }
+      try link()
       e = .binary(op.rawValue, e, try product(), t.location)
     }
     return e
   }
 
   mutating func product() throws -> Expr {
+    let outer = depth
+    defer { depth = outer }
     var e = try unary()
     while isSymbol(.star) || isSymbol(.slash) || isSymbol(.percent) {
       let t = advance()
       guard case .symbol(let op) = t.kind else { break }
+      try link()
       e = .binary(op.rawValue, e, try unary(), t.location)
     }
     return e
@@ -397,14 +422,17 @@ public struct Parser {
     let base = try postfix()
     if isSymbol(.caret) {
       let l = advance().location
-      return .binary("^", base, try unary(), l)
+      return .binary("^", base, try deeper("expression") { try $0.unary() }, l)
     }
     return base
   }
 
   mutating func postfix() throws -> Expr {
+    let outer = depth
+    defer { depth = outer }
     var e = try primary()
     while true {
+      if isSymbol(.leftParen) || isSymbol(.leftBracket) || isSymbol(.dot) { try link() }
       if isSymbol(.leftParen), !current.spaceBefore, case .variable(let name, let l) = e {
         e = .call(name, try callArguments(), l)
       } else if isSymbol(.leftBracket), !current.spaceBefore {
@@ -467,6 +495,8 @@ public struct Parser {
             sc.col = at.column
             var sub = Parser(tokens: try sc.tokens(), file: file)
             sub.nesting = 1
+            sub.depth = depth  // a string's `{…}` nests inside the expression that holds it
+            sub.stack = stack
             let e = try sub.expression()
             guard sub.atEnd else {
               throw sub.error("unexpected \(sub.describe(sub.current)) in '{…}' of a string")

@@ -303,32 +303,39 @@ extension Scalar {
   /// Σ term(j) over 0..<n: chunks of 4096 in parallel, terms in Self, 16-element partial sums in
   /// Self, the rest in Double, chunk totals added in a fixed order.
   @inline(__always) static func chunkedSum(_ n: Int, _ term: (Int) -> Self) -> Double {
-    let chunks = (n + 4095) / 4096
-    var partial = [Double](repeating: 0, count: chunks)
-    partial.withUnsafeMutableBufferPointer { out in
-      let slots = UncheckedSendable(out)  // each chunk writes its own slot
-      parallelRange(chunks, costPerItem: 4096) { s, e in
-        for c in s..<e {
-          var total = 0.0
-          var i = c &* 4096
-          let end = Swift.min(i &+ 4096, n)
-          while i &+ 16 <= end {
-            var block = Self.zero
-            for j in i..<(i &+ 16) { block += term(j) }
-            total += Double(block)
-            i &+= 16
-          }
-          while i < end {
-            total += Double(term(i))
-            i &+= 1
-          }
-          slots.value[c] = total
-        }
+    chunkTotals(n) { start, end in
+      var total = 0.0
+      var i = start
+      while i &+ 16 <= end {
+        var block = Self.zero
+        for j in i..<(i &+ 16) { block += term(j) }
+        total += Double(block)
+        i &+= 16
       }
+      while i < end {
+        total += Double(term(i))
+        i &+= 1
+      }
+      return total
     }
-    return partial.reduce(0, +)
   }
+}
 
+/// The sum over 0..<n of `total(start, end)` for chunks of 4096 computed in parallel and added in a
+/// fixed order (so the result does not depend on the thread count).
+@inline(__always) func chunkTotals(_ n: Int, _ total: (Int, Int) -> Double) -> Double {
+  let chunks = (n + 4095) / 4096
+  var partial = [Double](repeating: 0, count: chunks)
+  partial.withUnsafeMutableBufferPointer { out in
+    let slots = UncheckedSendable(out)  // each chunk writes its own slot
+    parallelRange(chunks, costPerItem: 4096) { s, e in
+      for c in s..<e { slots.value[c] = total(c &* 4096, Swift.min(c &* 4096 &+ 4096, n)) }
+    }
+  }
+  return partial.reduce(0, +)
+}
+
+extension Scalar {
   package static func scaledDifference(
     _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer, _ n: Int,
     scale: Double

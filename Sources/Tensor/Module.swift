@@ -53,6 +53,19 @@ open class Module {
     missing: [String], unexpected: [String]
   ) {
     let mine = namedParameters()
+    // NaN or Inf weights (a diverged run's file, a corrupt one) are refused before anything is
+    // copied, naming the tensors and how many values: the model keeps its weights.
+    let bad = mine.compactMap { name, _ -> String? in
+      guard let n = state[name]?.nonFiniteCount(), n > 0 else { return nil }
+      return "\(name) (\(n) of \(state[name]?.count ?? 0))"
+    }
+    if !bad.isEmpty {
+      throw TensorError.invalidArgument(
+        op: "load",
+        message:
+          "the checkpoint holds NaN or Inf in \(bad.count) tensor(s): \(bad.prefix(5).joined(separator: ", "))\(bad.count > 5 ? ", …" : ""); the model keeps its weights"
+      )
+    }
     var missing: [String] = []
     for (name, p) in mine {
       guard let src = state[name] else {

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// Where a step's time goes, by kind of work: the kernels time themselves into these counters
@@ -58,10 +59,30 @@ public enum Profile {
     return out
   }
 
-  /// Runs `body`, counting its wall time under `kind` while profiling is on.
+  /// The threads whose work counts (a thread-specific mark): the profiled run's own, so that work
+  /// other code does at the same time in this process (another session, a concurrent test) is not
+  /// counted as the run's.
+  private static let profiledKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
+
+  /// Counts the calling thread's work while profiling is on, until `leaveProfile`.
+  public static func joinProfile() {
+    pthread_setspecific(profiledKey, UnsafeMutableRawPointer(bitPattern: 1))
+  }
+
+  /// Stops counting the calling thread's work.
+  public static func leaveProfile() { pthread_setspecific(profiledKey, nil) }
+
+  /// Runs `body`, counting its wall time under `kind` while profiling is on and the calling thread
+  /// has joined the profile.
   @inline(__always)
   public static func measure<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
-    guard on.load(ordering: .relaxed) else { return try body() }
+    guard on.load(ordering: .relaxed), pthread_getspecific(profiledKey) != nil else {
+      return try body()
+    }
     let t0 = monotonicSeconds()
     defer {
       let ns = Int((monotonicSeconds() - t0) * 1e9)

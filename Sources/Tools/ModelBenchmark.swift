@@ -127,6 +127,9 @@ public enum ModelBenchmark {
     let ceilings = Timings(), attentionCeilings = Timings(), coldCeilings = Timings()
     if profile { GemmLog.start() }
     let results = ThreadGroup.run(size: members) { member in
+      // Only the benchmark's own threads count in its profile.
+      Profile.joinProfile()
+      defer { Profile.leaveProfile() }
       var (step, model) = try makeStep(
         cfg, task: task, mode: mode, batch: batch / members, maskRatio: maskRatio,
         seed: UInt64(1 + member.rank))

@@ -1,5 +1,6 @@
 import Foundation
 import SVFAP
+import SafeFiles
 import Script
 
 /// Jupyter notebooks (nbformat 4) whose code cells are in the command language: executed in one
@@ -16,8 +17,9 @@ public enum Notebook {
 
   /// Reads an .ipynb (nbformat 4, language svfap) or a percent-format script into notebook JSON.
   public static func load(_ path: String) throws -> [String: Any] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw Failure(message: "\(path): cannot read the notebook")
+    let data: Data
+    do { data = try SafeFile.read(path) } catch {
+      throw Failure(message: "cannot read the notebook \(error)")
     }
     if !path.hasSuffix(".ipynb") { return fromPercent(String(decoding: data, as: UTF8.self)) }
     guard let nb = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -110,9 +112,15 @@ public enum Notebook {
   /// longer than `cellTimeout` seconds is interrupted at its next safe point (as Ctrl-C would) and
   /// marked `CellTimeout`; Ctrl-C itself marks the running cell `KeyboardInterrupt` and stops the
   /// run, so the notebook written holds every cell that ran.
+  ///
+  /// `afterCell` receives the notebook as it stands after each cell (the cells that ran with their
+  /// outputs, the rest cleared), so a caller can write it as it runs: a process killed mid-run then
+  /// leaves the notebook up to its last finished cell. A cell whose `source` is not text, or whose
+  /// `cell_type` is none of code, markdown and raw, is an error of that cell, not skipped in silence.
   public static func execute(
     _ nbIn: [String: Any], directory: String, allowErrors: Bool,
-    parameters: [(String, String)] = [], cellTimeout: Double? = nil
+    parameters: [(String, String)] = [], cellTimeout: Double? = nil,
+    afterCell: (([String: Any]) -> Void)? = nil
   ) -> ([String: Any], Bool) {
     var nb = nbIn
     var cells = nb["cells"] as? [[String: Any]] ?? []
@@ -129,7 +137,30 @@ public enum Notebook {
     session.interpreter.currentDirectory = directory
     var ok = true, count = 0, stopped = false
     let watchdog = CellWatchdog()
-    for i in cells.indices where cells[i]["cell_type"] as? String == "code" {
+    /// The notebook with cells ..<done as they ran and the code cells after them cleared.
+    func snapshot(upTo done: Int) -> [String: Any] {
+      var out = nb, shown = cells
+      for j in shown.indices.dropFirst(done) where shown[j]["cell_type"] as? String == "code" {
+        shown[j]["outputs"] = []
+        shown[j]["execution_count"] = NSNull()
+      }
+      out["cells"] = shown
+      return out
+    }
+    for i in cells.indices {
+      let kind = cells[i]["cell_type"] as? String
+      if let problem = cellProblem(cells[i], index: i) {
+        ok = false
+        cells[i]["outputs"] = [
+          [
+            "output_type": "error", "ename": "NotebookError", "evalue": problem,
+            "traceback": [problem],
+          ] as [String: Any]
+        ]
+        afterCell?(snapshot(upTo: i + 1))
+        continue
+      }
+      guard kind == "code" else { continue }
       guard (ok || allowErrors) && !stopped else {
         cells[i]["outputs"] = []
         cells[i]["execution_count"] = NSNull()
@@ -144,9 +175,23 @@ public enum Notebook {
       let outputs = run.outputs
       cells[i]["outputs"] = outputs
       cells[i]["execution_count"] = count
+      afterCell?(snapshot(upTo: i + 1))
     }
     nb["cells"] = cells
     return (nb, ok)
+  }
+
+  /// Why a cell cannot run as it is (an unknown type, a source that is not text), or nil.
+  static func cellProblem(_ cell: [String: Any], index: Int) -> String? {
+    let kind = cell["cell_type"] as? String
+    guard let kind, ["code", "markdown", "raw"].contains(kind) else {
+      return
+        "cell \(index + 1) has cell_type \(kind.map { "'\($0)'" } ?? "missing"): a notebook has code, markdown and raw cells only"
+    }
+    let source = cell["source"]
+    if source == nil || source is String { return nil }
+    if let parts = source as? [Any], parts.allSatisfy({ $0 is String }) { return nil }
+    return "cell \(index + 1)'s source is not text (a string or a list of strings)"
   }
 
   /// Writes notebook JSON atomically (an earlier file is replaced only by a complete one).

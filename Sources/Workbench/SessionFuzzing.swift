@@ -22,12 +22,20 @@ public enum SessionFuzzing {
   static let numbers = [
     "0", "1", "2", "3", "-1", "0.5", "4", "32", "1e300", "-1e300", "10^400", "-(10^400)",
     "sqrt(-1)", "9007199254740993", "1e15", "0.99", "100000",
+    String(repeating: "1+", count: 300) + "1", String(repeating: "2^", count: 300) + "1",
   ]
   static let strings = [
     "\"\"", "\"svfap-nano\"", "\"x\"", "\"missing.mp4\"", "\"clip.mp4\"", "\"labels.csv\"",
     "\"/dev/null\"", "\".\"", "\"out/f.png\"", "\"pretrain\"",
     "\"finetune\"", "\"face\"", "\"center\"", "\"stop\"", "\"values\"", "\"state.safetensors\"",
     "\"ccc\"", "\"~/nothing\"",
+    // Hostile text (gnuplot's command stream, shells, FFmpeg protocols) and special files: a FIFO
+    // the harness makes in the folder, the program's own stdin.
+    "\"a\\n!touch /tmp/svfap-fuzz-pwned\\n\"", "\"`touch /tmp/svfap-fuzz-pwned`\"",
+    "\"x'; system('touch /tmp/svfap-fuzz-pwned'); '\"",
+    "\"%s%n\\u0000\"", "\"fifo\"", "\"/dev/stdin\"", "\"/proc/self/fd/0\"", "\"pipe:0\"",
+    // Depth: nested interpolation and a long chain (past the parser's 200 levels).
+    "\"{\"{\"{1}\"}\"}\"", "\"{" + String(repeating: "1+", count: 300) + "1}\"",
   ]
   static let lists = [
     "[]", "[0]", "[-1]", "[0, 1]", "[1e300]", "[c]", "0..3", "0..99999999999", "[[1, 2], [3]]",

@@ -23,6 +23,7 @@ let workFolder: String = {
   }
   try? "path,label\nclip.mp4,0\nclip.mp4,1\n".write(
     toFile: dir + "/labels.csv", atomically: true, encoding: .utf8)
+  mkfifo(dir + "/fifo", 0o600)  // a special file the generated programs name
   return dir
 }()
 

@@ -15,11 +15,16 @@ struct Kernel: ParsableCommand {
   func run() throws {
     Interrupt.installHandler()
     // When the kernel that started us is gone, nobody can use this session any more (not even to
-    // stop a runaway cell): end with it (the parent changes when we are re-parented).
+    // stop a runaway cell): end with it, even in the middle of a cell. Two signs, checked every
+    // 0.2 s: the parent changed (we were re-parented), or our stdin, its pipe, hung up (the writer
+    // is gone; POLLHUP is reported with no read, so the request loop's data stays where it is).
     let parent = getppid()
     Thread.detachNewThread {
-      while getppid() == parent { sleep(1) }
-      _exit(0)
+      while true {
+        if getppid() != parent { _exit(0) }
+        var p = pollfd(fd: 0, events: 0, revents: 0)
+        if poll(&p, 1, 200) > 0, p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { _exit(0) }
+      }
     }
     let out = FileHandle.standardOutput
     let kernel = KernelSession(directory: directory) { event in

@@ -28,6 +28,22 @@ enum ProcessGroup {
         Data("[rank \(world.rank)] the script failed (exit \(code)): ending all ranks\n".utf8))
       world.abort(code: code)
     }
+    // The last agreement: every rank has ended its script (see `RankAgreement`); a rank still in
+    // a train/finetune call meets this one instead and both sides stop.
+    let all: [[UInt8]]
+    do { all = try world.gather(RankAgreement.endOfScript) } catch { world.abort(code: 70) }
+    let busy = all.indices.filter { all[$0] != RankAgreement.endOfScript }
+    if !busy.isEmpty {
+      FileHandle.standardError.write(
+        Data(
+          """
+          [rank \(world.rank)] error: this rank finished the script while rank(s) \
+          \(busy.map(String.init).joined(separator: ", ")) call train/finetune: every rank must make \
+          the same training calls; ending all ranks
+
+          """.utf8))
+      world.abort(code: 70)
+    }
     world.finish()
   }
 }

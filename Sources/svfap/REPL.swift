@@ -1,5 +1,6 @@
 @preconcurrency import CReadline
 import Foundation
+import SafeFiles
 import Script
 import Synchronization
 import Workbench
@@ -28,8 +29,14 @@ enum REPL {
     rl_readline_name = UnsafePointer(strdup("svfap"))
     rl_attempted_completion_function = { text, start, end in REPL.complete(text, start, end) }
     using_history()
-    if !FileManager.default.fileExists(atPath: historyPath) { write_history(historyPath) }
-    read_history(historyPath)
+    // The history file must be a regular file (created when missing): a FIFO or device there would
+    // block readline forever; then the session runs without saved history and says so.
+    var keepHistory = true
+    do { close(try SafeFile.open(historyPath, flags: O_RDWR | O_CREAT, mode: 0o600)) } catch {
+      keepHistory = false
+      print("warning: history is not saved this session: \(error)")
+    }
+    if keepHistory { read_history(historyPath) }
     stifle_history(5000)
     signal(SIGINT) { _ in
       if REPL.atPrompt.load(ordering: .relaxed) {
@@ -51,10 +58,13 @@ enum REPL {
       let raw = readline(prompt)
       atPrompt.store(false, ordering: .relaxed)
       if dropPending.exchange(false, ordering: .relaxed) { pending = "" }
-      guard let raw else {
+      guard let raw else {  // Ctrl-D: ends the session only at an empty prompt
         print("")
-        break
-      }  // Ctrl-D
+        if pending.isEmpty { break }
+        pending = ""
+        print("(the unfinished input was dropped; Ctrl-D at an empty prompt ends the session)")
+        continue
+      }
       let line = String(cString: raw)
       free(raw)
       pending += (pending.isEmpty ? "" : "\n") + line
@@ -64,7 +74,7 @@ enum REPL {
       }
       if !interp.isComplete(pending) { continue }
       add_history(pending)
-      append_history(1, historyPath)
+      if keepHistory { append_history(1, historyPath) }
       Interrupt.clear()
       do { try interp.run(pending, file: "<input>") } catch let e as ScriptError {
         printError(e.description)
@@ -73,7 +83,7 @@ enum REPL {
       }
       pending = ""
     }
-    write_history(historyPath)
+    if keepHistory { write_history(historyPath) }
     return 0
   }
 

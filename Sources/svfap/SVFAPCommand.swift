@@ -5,6 +5,7 @@ import Foundation
 import Media
 import Plot
 import SVFAP
+import SafeFiles
 import Script
 import Tensor
 import Tools
@@ -15,6 +16,11 @@ import Workbench
 struct SVFAPCommand: ParsableCommand {
   /// Denormals flushed everywhere (OpenBLAS's pool included) before anything runs, then the command.
   static func main() {
+    // A SVFAP_CPU this CPU cannot run is refused before any kernel runs (no illegal instruction).
+    do { try KernelLevel.checkEnvironment() } catch {
+      FileHandle.standardError.write(Data("svfap: \(error)\n".utf8))
+      Foundation.exit(78)
+    }
     Threads.prepareBLASAtStart()
     var command: ParsableCommand
     do { command = try parseAsRoot() } catch { exit(withError: error) }
@@ -27,11 +33,14 @@ struct SVFAPCommand: ParsableCommand {
     discussion: """
       With no subcommand: the interactive workbench on a terminal (readline prompt), or the commands read \
       from standard input when it is not a terminal. `svfap -e 'CMDS'` runs commands; `svfap run FILE` a script.
-      Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 130 interrupted.
+      Exit codes: 0 ok, 64 usage, 65 script error, 70 runtime error, 74 I/O error, 78 a SVFAP_CPU this \
+      CPU cannot run, 130 interrupted.
+      Environment: SVFAP_CPU=v3|v4 picks the engine's kernel build (default: the highest the CPU runs).
       """,
     subcommands: [
       Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self,
       DatasetCommand.self, NotebookCommand.self, Doc.self, Kernel.self, JupyterCommand.self,
+      CPUCommand.self,
     ])
 
   @Option(name: .customShort("e"), help: "Run these commands and exit.") var commands: String?
@@ -138,6 +147,17 @@ struct Doc: ParsableCommand {
   func run() throws { print(Session().commandReference(), terminator: "") }
 }
 
+/// `svfap cpu`: the kernel path that runs and the CPU it runs on.
+struct CPUCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cpu",
+    abstract: """
+      Print which build of the engine's kernels runs (x86-64-v3 or x86-64-v4), why (SVFAP_CPU or \
+      the CPU's level) and the CPU's model.
+      """)
+  func run() throws { print(KernelLevel.summary) }
+}
+
 /// `svfap bench …`: figures as JSON lines.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -152,12 +172,14 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: """
         Matmul against raw sgemm on TPSBT-B shapes; the fused attention's GFLOP/s; ns/element of \
-        LayerNorm, GELU, softmax and ns/value of the pretraining target (one thread).
+        LayerNorm, GELU, softmax and ns/value of the pretraining target (one thread). The first line \
+        names the kernel path that ran (x86-64-v3 or v4, SVFAP_CPU) and the CPU.
         """)
     @Option(help: "Threads for the matmul and attention figures.") var threads = 2
     @Option(help: "Timed runs per figure (median reported).") var runs = 20
 
     func run() throws {
+      print(OpsBenchmark.kernelLine)
       try OpsBenchmark.run(threads: threads, runs: runs) { print($0.json) }
     }
   }
@@ -253,8 +275,9 @@ struct CheckFixture: ParsableCommand {
       structurally zero spatial_downsamples.*.mlp.fc2.bias gradients are compared absolutely against the \
       fc2.weight gradient's scale. Training fixtures (train_finetune, train_pretrain) replay several AdamW \
       steps of the authors' recipe with our trainers and compare every parameter after the recorded steps, \
-      each step's lr and gradient norm, and every parameter's lr scale and weight-decay flag (step losses \
-      within 1e-8). Variants of the authors' released pretraining code (pretrain_orig, \
+      each step's lr and gradient norm, and every parameter's lr scale and weight-decay flag, all within \
+      1e-7 * max|ref| in fp64 (Adam turns rounding-level gradients into lr-sized moves; a recipe error \
+      moves weights by >= 2e-5). Variants of the authors' released pretraining code (pretrain_orig, \
       pretrain_ctxfix) are not supported by design: they fail unless --skip-unsupported is given.
       """)
   @ArgumentParser.Argument(help: "Fixture .safetensors files.") var files: [String]
@@ -593,7 +616,11 @@ struct DatasetCommand: ParsableCommand {
   }
 
   func run() throws {
-    if name == "prepare" { return try DatasetPrepare.run(manifest: root, crops: crops, size: size) }
+    if name == "prepare" {
+      return try exitingOnMediaError {
+        try DatasetPrepare.run(manifest: root, crops: crops, size: size)
+      }
+    }
     try exitingOnMediaError {
       let m = try DatasetReaders.read(name, root: root)
       if let output {
@@ -669,7 +696,8 @@ struct NotebookRun: ParsableCommand {
     abstract:
       """
       Execute the code cells in one session and write their outputs (text, figures, errors) \
-      into the notebook.
+      into the notebook, rewritten (atomically) after every cell: a killed run leaves every cell \
+      that finished.
       """
   )
   @ArgumentParser.Argument(help: "An .ipynb or a percent-format script (# %% cells).") var input:
@@ -700,11 +728,21 @@ struct NotebookRun: ParsableCommand {
       return (String(p[..<eq]), String(p[p.index(after: eq)...]))
     }
     let dir = URL(fileURLWithPath: input).deletingLastPathComponent().path
-    let (done, ok) = Notebook.execute(
-      nb, directory: dir, allowErrors: allowErrors, parameters: params, cellTimeout: cellTimeout)
     let out =
       output
       ?? (input.hasSuffix(".ipynb") ? input : (input as NSString).deletingPathExtension + ".ipynb")
+    // Written after every cell (atomically), so a process killed mid-run leaves every cell that
+    // finished; a failed write is reported once and the run goes on to the final write.
+    var writeError: Error?
+    let (done, ok) = Notebook.execute(
+      nb, directory: dir, allowErrors: allowErrors, parameters: params, cellTimeout: cellTimeout
+    ) { partial in
+      guard writeError == nil else { return }
+      do { try Notebook.write(partial, to: out) } catch {
+        writeError = error
+        FileHandle.standardError.write(Data("error: \(error) (the run goes on)\n".utf8))
+      }
+    }
     do { try Notebook.write(done, to: out) } catch {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode(74)
@@ -739,6 +777,13 @@ struct NotebookHTML: ParsableCommand {
 /// Runs `body`; a video error is printed to stderr and becomes exit code 74 (I/O error).
 func exitingOnMediaError(_ body: () throws -> Void) throws {
   do { try body() } catch let e as MediaError {
+    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    throw ExitCode(74)
+  } catch let e as SafeFileError {
+    // A path that cannot be written: 73 (EX_CANTCREAT); one that cannot be read: 74 (EX_IOERR).
+    FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+    throw ExitCode(e.writing ? 73 : 74)
+  } catch let e as SVFAPError {
     FileHandle.standardError.write(Data("error: \(e)\n".utf8))
     throw ExitCode(74)
   }

@@ -79,6 +79,37 @@ import Testing
     #expect(model.encoder.spatialDownsamples[0].mlp.fc1.weight.grad != nil)
   }
 
+  /// The parameters whose true gradient is zero, which equivalence tests compare on Adam's scale
+  /// instead of the arithmetic's (DistributedTests): exactly the bottleneck MLPs' fc2 biases (each
+  /// adds one constant to all logits of a bottleneck token's softmax over the patches, which the
+  /// softmax ignores). In float64 their gradient is rounding noise, below 1e-6 of their layer's
+  /// weight gradient; every other parameter's gradient is above that share of its own layer's.
+  @Test func onlyTheBottleneckLogitBiasesHaveNoGradient() throws {
+    var cfg = try SVFAPConfig.preset("svfap-tiny")
+    (cfg.imgSize, cfg.patchSize) = (32, 8)
+    let model = try PretrainModel(cfg, dtype: .float64, seed: 1)
+    var rng = SplitMix64(seed: 6)
+    let clip = Tensor.randn([2, 3, 16, 32, 32], dtype: .float64, rng: &rng)
+    let mask = try TokenMask.tube(batch: 2, slices: 8, perSlice: 16, ratio: 0.75, rng: &rng)
+    try model.loss(clip, mask: mask).loss.backward()
+    let params = model.namedParameters()
+    func norm(_ t: Tensor?) -> Double {
+      (t?.toDoubles() ?? []).map { $0 * $0 }.reduce(0, +).squareRoot()
+    }
+    let byName = Dictionary(params.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    var zero: [String] = []
+    for (name, t) in params {
+      // Its layer's scale: the layer's weight gradient (or its own, for a weight or a lone tensor).
+      let layer = name.hasSuffix(".bias") ? String(name.dropLast(4)) + "weight" : name
+      let scale = norm(byName[layer]?.grad ?? t.grad)
+      if norm(t.grad) <= 1e-6 * scale || scale == 0 { zero.append(name) }
+    }
+    let expected = (0..<model.encoder.spatialDownsamples.count).map {
+      "encoder.spatial_downsamples.\($0).mlp.fc2.bias"
+    }
+    #expect(zero.sorted() == expected.sorted(), "no gradient: \(zero)")
+  }
+
   @Test func maskedPixelsDoNotReachTheEncoder() throws {
     // Paper-faithful model: the loss's gradient w.r.t. masked input pixels is exactly zero (defect
     // 1 of the released code leaked them).

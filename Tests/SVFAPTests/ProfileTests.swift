@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import Tensor
@@ -23,6 +24,19 @@ import Testing
     let idle = try ModelBenchmark.run(
       preset: "svfap-nano", task: .pretrain, mode: .train, batch: 1, threads: 1, runs: 1)
     #expect(idle.profileMs.isEmpty && !idle.json.contains("profile"))
+  }
+
+  /// Only threads that joined the profile count: work another thread does meanwhile (a concurrent
+  /// session or test) is not the profiled run's.
+  @Test func workOfThreadsOutsideTheProfileIsNotCounted() {
+    Profile.start()
+    _ = Profile.measure(.optimizer) { usleep(2000) }  // this thread has not joined: not counted
+    Profile.joinProfile()
+    _ = Profile.measure(.target) { usleep(2000) }
+    Profile.leaveProfile()
+    let seconds = Profile.stop()
+    #expect(seconds[.optimizer] == 0)
+    #expect((seconds[.target] ?? 0) >= 0.0015)
   }
 
   /// `split`: the training step `train` runs on a small model (replicas on threads, gradients

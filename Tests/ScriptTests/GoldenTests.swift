@@ -5,7 +5,8 @@ import Testing
 
 /// Golden tests, one file per language feature (Crafting Interpreters style): every `# expect:
 /// TEXT` comment is one expected output line, in order; `# expect error: TEXT` means the run must
-/// fail with an error whose message (file:line:column: error: …) contains TEXT.
+/// fail with an error whose message (file:line:column: error: …) contains TEXT. `⟨N×TEXT⟩` in a file
+/// stands for TEXT written N times (the limit tests' 10^5-level inputs, kept readable).
 @Suite struct GoldenTests {
   static let dir = Bundle.module.resourceURL!.appendingPathComponent("golden")
 
@@ -35,10 +36,28 @@ import Testing
     #expect(names.filter { $0.hasPrefix("regression/") }.count >= 5)
   }
 
+  /// The file with every `⟨N×TEXT⟩` replaced by TEXT repeated N times.
+  static func expand(_ text: String) -> String {
+    var out = "", rest = Substring(text)
+    while let open = rest.firstIndex(of: "⟨"), let close = rest[open...].firstIndex(of: "⟩"),
+      let times = rest[open..<close].firstIndex(of: "×"),
+      let n = Int(rest[rest.index(after: open)..<times])
+    {
+      out += rest[..<open]
+      out += String(repeating: String(rest[rest.index(after: times)..<close]), count: n)
+      rest = rest[rest.index(after: close)...]
+    }
+    return out + rest
+  }
+
+  @Test func expansionWritesRepeats() {
+    #expect(Self.expand("a⟨3×(⟩1⟨2×)⟩") == "a(((1))")
+  }
+
   @Test(arguments: files())
   func golden(file: String) throws {
     let path = Self.dir.appendingPathComponent(file).path
-    let text = try String(contentsOfFile: path, encoding: .utf8)
+    let text = Self.expand(try String(contentsOfFile: path, encoding: .utf8))
     var expected: [String] = []
     var expectedError: String? = nil
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {

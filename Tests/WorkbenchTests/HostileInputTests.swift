@@ -34,6 +34,17 @@ import Testing
       "svfap-hostile-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
+    // Special files for special_files.svfap: a FIFO with no writer, a frame folder whose member is a
+    // FIFO, a manifest row that names a FIFO (each would block a plain open forever).
+    mkfifo(work.appendingPathComponent("fifo").path, 0o600)
+    mkfifo(work.appendingPathComponent("fifo.jsonl").path, 0o600)
+    let frames = work.appendingPathComponent("frames")
+    try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+    mkfifo(frames.appendingPathComponent("000001.png").path, 0o600)
+    try "path,label\nfifo,0\n".write(
+      to: work.appendingPathComponent("fifo-rows.csv"), atomically: true, encoding: .utf8)
+    try "path,label\nclip.mp4\u{0}.evil,0\n".write(
+      to: work.appendingPathComponent("nul-rows.csv"), atomically: true, encoding: .utf8)
     let session = Session()
     session.interpreter.output = { _ in }
     session.interpreter.currentDirectory = work.path
@@ -87,6 +98,7 @@ import Testing
     try w.finish()
     try "path,label\nclip.mp4,0\nclip.mp4,1\n".write(
       to: work.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+    mkfifo(work.appendingPathComponent("fifo").path, 0o600)
     let commands = Array(Session().interpreter.commands.values)
     var state: UInt64 = 42
     var distinct = Set<String>()
@@ -101,6 +113,8 @@ import Testing
       }
       SessionFuzzing.run(program, in: work.path)
     }
+    // No hostile string ran a shell command (the generator's strings touch this file).
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/svfap-fuzz-pwned"))
     // The generator reaches most of the language's commands.
     #expect(
       distinct.count >= commands.count / 2, "only \(distinct.count) distinct commands generated")

@@ -104,6 +104,68 @@ struct JupyterKernelTests {
     return dir
   }
 
+  /// Starts the kernel, runs a cell that never ends, prints the kernel's and svfap's pids, and
+  /// leaves without a word (as a killed Jupyter or nbconvert would).
+  static let orphaning = #"""
+    import json, os, sys, time, queue
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="svfap", startup_timeout=60)
+    kc.execute('print "go"\nn = 0\nwhile true { n = n + 1 }')
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        if msg["msg_type"] == "stream" and "go" in msg["content"]["text"]:
+            break
+    kernel = km.provisioner.process.pid
+    svfap = [int(p) for p in os.listdir("/proc") if p.isdigit()
+             and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(kernel)]
+    print(json.dumps({"kernel": kernel, "svfap": svfap}), flush=True)
+    os._exit(0)
+    """#
+
+  /// Whether a process still runs (not gone, not a zombie).
+  static func running(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+      return false
+    }
+    return stat.split(separator: ")").last?.split(separator: " ").first != "Z"
+  }
+
+  @Test func anOrphanedKernelEndsWithItsParent() throws {
+    // Jupyter (here: the driver) goes while a cell runs forever: the kernel process and the svfap
+    // session under it end within seconds instead of burning a core.
+    let dir = try Self.installedKernel("orphan")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try Self.orphaning.write(toFile: dir + "/orphan.py", atomically: true, encoding: .utf8)
+    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
+    setenv("JUPYTER_RUNTIME_DIR", dir + "/runtime", 1)
+    defer {
+      unsetenv("JUPYTER_PATH")
+      unsetenv("JUPYTER_RUNTIME_DIR")
+    }
+    var status: Int32 = 0
+    waitpid(
+      try spawnProcess("python3", [dir + "/orphan.py"], stdout: dir + "/pids.json"), &status, 0)
+    let data = FileManager.default.contents(atPath: dir + "/pids.json") ?? Data()
+    let pids = try #require(
+      try JSONSerialization.jsonObject(with: data) as? [String: Any],
+      "driver said: \(String(decoding: data, as: UTF8.self))")
+    let kernel = Int32(pids["kernel"] as? Int ?? 0)
+    let svfap = (pids["svfap"] as? [Int] ?? []).map { Int32($0) }
+    #expect(kernel > 0 && svfap.count == 1, "\(pids)")
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline && ([kernel] + svfap).contains(where: Self.running) { usleep(100_000) }
+    #expect(!Self.running(kernel), "the kernel process outlived its parent")
+    for pid in svfap {
+      #expect(!Self.running(pid), "the svfap session outlived its kernel")
+      if Self.running(pid) { kill(pid, SIGKILL) }
+    }
+    if Self.running(kernel) { kill(kernel, SIGKILL) }
+  }
+
   @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
     let dir = try Self.installedKernel("jupyter")
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -94,6 +94,53 @@ struct NotebookTests {
     #expect(try validate(dir + "/long.ipynb").contains("valid"))
   }
 
+  @Test func aKilledRunLeavesTheCellsThatFinished() throws {
+    // SIGKILL (as a crash or the OOM killer would end it) while the third cell runs: the notebook
+    // on disk holds the first two cells' outputs and the rest cleared, and is valid.
+    let dir = try tmp()
+    try
+      "# %%\nprint \"first\"\n# %%\nprint \"second\"\n# %%\nwhile true { x = 1 }\n# %%\nprint \"never\"\n"
+      .write(toFile: dir + "/long.svfap", atomically: true, encoding: .utf8)
+    let pid = try spawnProcess(
+      REPLTests.svfap, ["notebook", "run", dir + "/long.svfap", "-o", dir + "/long.ipynb"],
+      stdout: dir + "/out.txt")
+    let path = dir + "/long.ipynb"
+    for _ in 0..<300 where !FileManager.default.fileExists(atPath: path) { usleep(20_000) }
+    usleep(500_000)
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let nb = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    let cells = nb?["cells"] as? [[String: Any]] ?? []
+    let texts = cells.map {
+      (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { ($0["text"] as? [String])?.joined() }
+    }
+    #expect(texts == [["first\n"], ["second\n"], [], []], "\(texts)")
+    #expect(cells.count == 4 && cells[2]["execution_count"] is NSNull)
+    #expect(try validate(path).contains("valid"))
+  }
+
+  @Test func cellsThatCannotRunAreErrorsNotSkipped() throws {
+    let dir = try tmp()
+    var nb = Notebook.fromPercent("# %%\nprint 1\n")
+    var cells = nb["cells"] as? [[String: Any]] ?? []
+    cells.append(["cell_type": "code", "source": 42, "metadata": [:], "outputs": []])
+    cells.append(["cell_type": "sql", "source": "select 1", "metadata": [:]])
+    nb["cells"] = cells
+    var seen: [Int] = []
+    let (done, ok) = Notebook.execute(nb, directory: dir, allowErrors: true) { partial in
+      seen.append((partial["cells"] as? [[String: Any]] ?? []).count)
+    }
+    #expect(!ok)
+    let errors = (done["cells"] as? [[String: Any]] ?? []).map {
+      (($0["outputs"] as? [[String: Any]]) ?? []).compactMap { $0["evalue"] as? String }
+    }
+    #expect(errors[1].first?.contains("source is not text") == true, "\(errors)")
+    #expect(errors[2].first?.contains("cell_type 'sql'") == true, "\(errors)")
+    #expect(seen == [3, 3, 3], "a snapshot after each cell: \(seen)")
+  }
+
   @Test func textFigureAndErrorCells() throws {
     let dir = try tmp()
     let nb = Notebook.fromPercent(source)

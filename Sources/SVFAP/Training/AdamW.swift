@@ -66,26 +66,11 @@ public final class AdamW {
       guard let g = p.tensor.grad else { continue }
       let rate = lr * lrScale[k]
       let decay = decays[k] ? 1 - rate * settings.weightDecay : 1
-      let eps = settings.eps, n = p.tensor.count
+      let constants: AdamWConstants = (b1, b2, c1, c2, settings.eps, decay, rate)
       m[k].withUnsafeMutableBufferPointer { mk in
         v[k].withUnsafeMutableBufferPointer { vk in
-          // The same arithmetic for both dtypes, in Double; typed loops avoid per-element dispatch.
-          func run<T: BinaryFloatingPoint>(
-            _ w: UnsafeMutablePointer<T>, _ gp: UnsafeMutablePointer<T>
-          ) {
-            for i in 0..<n {
-              let gi = Double(gp[i])
-              mk[i] = b1 * mk[i] + (1 - b1) * gi
-              vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
-              let update = (mk[i] / c1) / ((vk[i] / c2).squareRoot() + eps)
-              w[i] = T(Double(w[i]) * decay - rate * update)
-            }
-          }
-          if p.tensor.dtype == .float32 {
-            run(p.tensor.pointer(Float.self), g.pointer(Float.self))
-          } else {
-            run(p.tensor.pointer(Double.self), g.pointer(Double.self))
-          }
+          guard let mp = mk.baseAddress, let vp = vk.baseAddress else { return }  // empty
+          p.tensor.adamWUpdate(grad: g, m: mp, v: vp, constants)
         }
       }
       p.tensor.grad = nil

@@ -99,3 +99,13 @@ public struct Shard: Sendable, Equatable {
     return index * b..<(index + 1) * b
   }
 }
+
+/// What ranks tell each other so that no rank waits forever on another: every `train`/`finetune`
+/// call begins with an agreement on the run (model, settings, step count), and a script's end is
+/// one more agreement, carrying this marker. A rank that ends its script while another starts a
+/// call, or the reverse, meets the other in that agreement and every rank stops with an error
+/// naming the ranks, instead of one spinning in a collective the other never joins.
+public enum RankAgreement {
+  /// The bytes a rank contributes to the last agreement, at the end of its script.
+  public static let endOfScript = Array("svfap: end of script".utf8)
+}

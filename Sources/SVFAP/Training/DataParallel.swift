@@ -46,6 +46,18 @@ struct DataParallel {
   func synchronize(_ run: TrainingRunState, model: Module, signature: Signature) throws {
     let mine = try JSONEncoder().encode(signature)
     let all = try world.gather(Array(mine))
+    // A rank that has finished its script meets this call in its last agreement (`RankAgreement`):
+    // the call runs on some ranks only.
+    let finished = all.indices.filter { all[$0] == RankAgreement.endOfScript }
+    if !finished.isEmpty {
+      let training = all.indices.filter { !finished.contains($0) }
+      throw SVFAPError.badConfig(
+        """
+        rank(s) \(finished.map(String.init).joined(separator: ", ")) finished the script while \
+        rank(s) \(training.map(String.init).joined(separator: ", ")) call train/finetune: every rank \
+        must make the same training calls (a call inside `if rank == 0` trains alone)
+        """)
+    }
     let decoder = JSONDecoder()
     let reference = try decoder.decode(Signature.self, from: Data(all[0]))
     for (r, bytes) in all.enumerated().dropFirst() {

@@ -59,7 +59,8 @@ extension TrainingRunState {
         signature: DataParallel.Signature(
           config: config,
           parameters: optimizer.parameters.map { "\($0.name) \($0.tensor.shape)" },
-          run: signature + " schedule \(schedule) accumulate \(micro) clip \(clipGrad ?? 0)"))
+          run: signature
+            + " steps \(steps) schedule \(schedule) accumulate \(micro) clip \(clipGrad ?? 0)"))
     }
     // The parameters found once per call (reflection over the model takes milliseconds).
     let parameters = model.parameters()

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import Tensor
 
 /// What one training step recorded (also written as a JSON line to a run's log file, which the plot
@@ -130,16 +131,14 @@ public protocol TrainingRun: TrainingRunState {
   func replica() throws -> Self
 }
 
-/// Appends one JSON object and a newline to a file (created when missing).
+/// Appends one JSON object and a newline to a regular file (created when missing) in one
+/// `O_APPEND` write: two processes logging to one file never overwrite or split each other's lines;
+/// a FIFO, device or folder is refused, never waited on.
 func appendJSONLine<T: Encodable>(_ entry: T, to path: String) throws {
   var data = try JSONEncoder().encode(entry)
   data.append(0x0A)
-  if let h = FileHandle(forWritingAtPath: path) {
-    defer { try? h.close() }
-    try h.seekToEnd()
-    try h.write(contentsOf: data)
-  } else {
-    try data.write(to: URL(fileURLWithPath: path))
+  do { try SafeFile.append(data, to: path) } catch {
+    throw SVFAPError.badFile(path: path, message: "cannot append to the log: \(error.reason)")
   }
 }
 
@@ -166,7 +165,54 @@ struct TrainingState: Codable {
   var modelRNG: [UInt64]? = nil
 }
 
-/// Writes weights, optimizer moments and the JSON state under `key`, atomically.
+extension TrainingState {
+  /// Every field of a state file checked like a preset's config, the range named in the error: a
+  /// file is edited text, and a bad value would train on in silence (a negative step gives a
+  /// negative lr, a batch of 0 a peak lr of 0, a batch of 10^9 a peak lr of 1171).
+  func validate(path: String) throws {
+    var problems: [String] = []
+    func need(_ ok: Bool, _ what: String) { if !ok { problems.append(what) } }
+    func finite(_ x: Double, in r: ClosedRange<Double>) -> Bool { x.isFinite && r.contains(x) }
+    need((0...1_000_000_000).contains(step), "step \(step) must be in 0...10^9")
+    let sch = schedule
+    need((1...65_536).contains(sch.batch), "schedule batch \(sch.batch) must be in 1...65536")
+    need(
+      (1...1_000_000_000).contains(sch.totalSteps),
+      "schedule total \(sch.totalSteps) must be in 1...10^9")
+    need(
+      (0...max(sch.totalSteps, 0)).contains(sch.warmupSteps),
+      "schedule warmup \(sch.warmupSteps) must be in 0...total (\(sch.totalSteps))")
+    need(finite(sch.baseLR, in: 0...10), "schedule base lr \(sch.baseLR) must be in 0...10")
+    need(
+      finite(sch.minLR, in: 0...max(sch.baseLR, 0)),
+      "schedule min lr \(sch.minLR) must be in 0...base lr")
+    if let r = maskRatio {
+      need(finite(r, in: 0.01...0.99), "mask ratio \(r) must be in 0.01...0.99")
+    }
+    if let c = clipGrad { need(finite(c, in: 1e-12...1e12), "clip_grad \(c) must be positive") }
+    if let a = accumulate { need((1...4096).contains(a), "accumulate \(a) must be in 1...4096") }
+    let o = optimizer
+    need(finite(o.beta1, in: 0...0.999_999), "beta1 \(o.beta1) must be in [0, 1)")
+    need(finite(o.beta2, in: 0...0.999_999_9), "beta2 \(o.beta2) must be in [0, 1)")
+    need(finite(o.eps, in: 1e-30...1), "eps \(o.eps) must be in 1e-30...1")
+    need(finite(o.weightDecay, in: 0...10), "weight decay \(o.weightDecay) must be in 0...10")
+    if let p = dataPosition { need(p >= 0, "data position \(p) must be at least 0") }
+    if let m = mixup { need(finite(m, in: 0...100), "mixup \(m) must be in 0...100") }
+    if let c = cutmix { need(finite(c, in: 0...100), "cutmix \(c) must be in 0...100") }
+    if let scales = lrScale {
+      need(scales.allSatisfy { finite($0, in: 0...1) }, "lr scales must be in 0...1")
+    }
+    do { try config.validate() } catch { problems.append("config: \(error)") }
+    guard problems.isEmpty else {
+      throw SVFAPError.badFile(
+        path: path,
+        message: "the training state is not usable: " + problems.prefix(4).joined(separator: "; "))
+    }
+  }
+}
+
+/// Writes weights, optimizer moments and the JSON state under `key`, atomically, with the data
+/// section's checksum (`svfap.data_fnv1a64`) that `readTrainingCheckpoint` verifies.
 func writeTrainingCheckpoint(
   model: Module, optimizer: AdamW, state: TrainingState, key: String, to path: String
 ) throws {
@@ -174,7 +220,7 @@ func writeTrainingCheckpoint(
   for (k, t) in model.stateDict() { tensors["model." + k] = t }
   for (k, t) in try optimizer.stateTensors() { tensors["opt." + k] = t }
   let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
-  try SafeTensorsFile.write(tensors, metadata: [key: json], to: path)
+  try SafeTensorsFile.write(tensors, metadata: [key: json], checksum: true, to: path)
 }
 
 /// Reads a training checkpoint: the JSON state under `key`, the weights and the optimizer moments.
@@ -199,6 +245,14 @@ func readTrainingCheckpoint(_ path: String, key: String) throws -> (
   let state: TrainingState
   do { state = try JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) } catch {
     throw SVFAPError.badFile(path: path, message: "unreadable \(key) metadata: \(error)")
+  }
+  try state.validate(path: path)
+  if let sum = file.metadata[SafeTensorsFile.checksumKey], sum != file.dataChecksum {
+    throw SVFAPError.badFile(
+      path: path,
+      message:
+        "its data does not match its checksum (\(SafeTensorsFile.checksumKey)): the file was changed or damaged after it was saved"
+    )
   }
   var weights: [String: Tensor] = [:], opt: [String: Tensor] = [:]
   for name in file.names {

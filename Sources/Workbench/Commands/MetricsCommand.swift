@@ -70,6 +70,13 @@ struct MetricsCommand: ScriptCommand {
         predicted: p.map { Int($0[0]) }, actual: t.map { Int($0[0]) }, classes: k
       ).value
     case .values:
+      // Sums of squares and differences stay finite only for values within ±1e150: beyond, MAE,
+      // PCC and CCC would come out ±inf or NaN as if they were scores.
+      for (name, rows) in [("predicted", p), ("actual", t)] {
+        if let i = rows.firstIndex(where: { $0.contains { !$0.isFinite || abs($0) > 1e150 } }) {
+          throw a.error("\(name)[\(i)] holds a value that is not a finite number within ±1e150")
+        }
+      }
       let names = width == 1 ? ["value"] : (0..<width).map { "target\($0)" }
       return Scores(outputs: p, actual: t, classification: false, classes: width, labelNames: names)
         .value

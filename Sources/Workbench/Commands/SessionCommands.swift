@@ -45,6 +45,14 @@ struct SetSettings: SessionCommand {
         results)
         """,
         default: .nilValue),
+      .option(
+        "memory_limit", .integer,
+        """
+        the most MiB one string or list the session's language builds may take (default: a \
+        quarter of the memory available at start); beyond it, a located error naming the budget
+        """,
+        default: .nilValue
+      ).within(1...1_073_741_824),
       .choice(
         "inline", TerminalImages.Setting.self,
         """
@@ -57,6 +65,7 @@ struct SetSettings: SessionCommand {
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     if let n = try a.intIfGiven("threads") { Threads.count = n }
+    if let mib = try a.intIfGiven("memory_limit") { interp.memoryLimit = mib << 20 }
     if a.has("split") { session.splitThreads = try a.bool("split") }
     if a.has("inline") {
       session.inlineImages = try a.choice("inline", as: TerminalImages.Setting.self)
@@ -71,6 +80,7 @@ struct SetSettings: SessionCommand {
     var fields: [(String, Value)] = [
       ("threads", .number(Double(Threads.count))), ("split", .bool(session.splitThreads)),
       ("inline", .string(session.inlineImages.rawValue)),
+      ("memory_limit", .number(Double(interp.memoryLimit >> 20))),
     ]
     if let save = session.autosave {
       fields += [

@@ -1,0 +1,1 @@
+../KernelsX86V3/FloatKernels.swift

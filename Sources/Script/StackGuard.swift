@@ -1,0 +1,36 @@
+import Glibc
+
+/// How much stack the current thread has left: the parser and the interpreter ask before each level
+/// of nesting, so that input of any shape (deep expressions, long chains, recursion whose body is
+/// deep, nested `source`) ends in a located "too deeply nested" error, never a stack overflow,
+/// whatever thread runs it (the main thread's 8 MiB, a pool thread's 512 KiB).
+struct StackGuard {
+  /// Below this address the thread's stack is too close to its end to go deeper.
+  let floor: UInt
+
+  /// The guard for the calling thread: its stack's low end plus a reserve for the commands that a
+  /// level may run (a quarter of the stack, at most 1 MiB).
+  init() {
+    var attr = pthread_attr_t()
+    var address: UnsafeMutableRawPointer?
+    var size = 0
+    if threadAttributes(pthread_self(), &attr) == 0 {
+      pthread_attr_getstack(&attr, &address, &size)
+      pthread_attr_destroy(&attr)
+    }
+    let low = UInt(bitPattern: address)
+    floor = low == 0 ? 0 : low + UInt(min(1 << 20, size / 4))
+  }
+
+  /// Whether the calling thread's stack pointer is below the floor (on the guard's own thread).
+  @inline(never) func exhausted() -> Bool {
+    var probe: UInt8 = 0
+    return withUnsafeMutablePointer(to: &probe) { UInt(bitPattern: $0) } < floor
+  }
+}
+
+/// glibc's `pthread_getattr_np` (a GNU extension the Glibc module does not export): the attributes,
+/// stack included, of a running thread.
+@_silgen_name("pthread_getattr_np")
+private func threadAttributes(_ thread: pthread_t, _ attr: UnsafeMutablePointer<pthread_attr_t>)
+  -> Int32
