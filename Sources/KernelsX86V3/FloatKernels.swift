@@ -305,7 +305,8 @@ public typealias AdamWConstants = (
   decay: Double, rate: Double
 )
 
-/// AdamW over n Float weights with Double moments, all arithmetic in Double.
+/// AdamW over n Float weights with Double moments, all arithmetic in Double (memory-bound: 36 bytes
+/// per parameter; explicit 8-lane vectors measured no faster than this loop).
 public func adamW(
   _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Double>,
   _ v: UnsafeMutablePointer<Double>, _ n: Int, _ k: AdamWConstants

@@ -119,6 +119,18 @@ public enum OpsBenchmark {
     perElement("softmax.backward") {
       K.softmaxBackward(y.raw, g.raw, gx.raw, rows: rows, cols: cols, scale: 0.125)
     }
+    perElement("mse.forward") { _ = K.squaredDistance(x.raw, g.raw, rows * cols) }
+    perElement("mse.backward") { K.scaledDifference(x.raw, g.raw, gx.raw, rows * cols, scale: 0.5) }
+    // AdamW per parameter (a 1600 × 512 Float weight, Double moments): a tiny lr keeps it stable.
+    var m = [Double](repeating: 0, count: rows * cols), v = m
+    m.withUnsafeMutableBufferPointer { mp in
+      v.withUnsafeMutableBufferPointer { vp in
+        guard let mb = mp.baseAddress, let vb = vp.baseAddress else { return }
+        perElement("adamw.update") {
+          y.adamWUpdate(grad: g, m: mb, v: vb, (0.9, 0.95, 0.1, 0.05, 1e-8, 1, 1e-12))
+        }
+      }
+    }
     try targetFigure(runs: runs, rng: &rng, emit: emit)
   }
 

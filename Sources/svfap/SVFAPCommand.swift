@@ -172,7 +172,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: """
         Matmul against raw sgemm on TPSBT-B shapes; the fused attention's GFLOP/s; ns/element of \
-        LayerNorm, GELU, softmax and ns/value of the pretraining target (one thread). The first line \
+        LayerNorm, GELU, softmax, the MSE, AdamW and ns/value of the pretraining target (one thread). The first line \
         names the kernel path that ran (x86-64-v3 or v4, SVFAP_CPU) and the CPU.
         """)
     @Option(help: "Threads for the matmul and attention figures.") var threads = 2
