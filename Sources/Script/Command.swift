@@ -55,22 +55,21 @@ public struct CommandDeclaration: Sendable {
   public var help: String {
     var s = "\(usage)\n  \(summary)\n"
     if !params.isEmpty {
-      let width = params.map(\.name.count).max() ?? 0
+      func defaultText(_ p: Param) -> String {
+        if p.variadic { return "any number" }
+        if let d = p.defaultValue { return "default \(d.render(top: false))" }
+        return "required"
+      }
+      // Every column as wide as its widest entry: whole words, never cut.
+      let nameWidth = params.map(\.name.count).max() ?? 0
+      let typeWidth = max(8, params.map(\.type.description.count).max() ?? 0)
+      let defaultWidth = max(16, params.map { defaultText($0).count }.max() ?? 0)
       for p in params {
-        let def: String
-        if p.variadic {
-          def = "any number"
-        } else if let d = p.defaultValue {
-          def = "default \(d.render(top: false))"
-        } else {
-          def = "required"
-        }
         let allowed = p.rangeText.map { " (\($0))" } ?? ""
         s +=
           """
-            \(p.name.padding(toLength: width, withPad: " ", startingAt: 0))  \
-          \(p.type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \
-          \(def.padding(toLength: 16, withPad: " ", startingAt: 0)) \(p.help)\(allowed)\n
+            \(padded(p.name, nameWidth))  \(padded(p.type.description, typeWidth)) \
+          \(padded(defaultText(p), defaultWidth)) \(p.help)\(allowed)\n
           """
       }
     }
@@ -182,4 +181,9 @@ public enum Ranks: String, CaseIterable, Sendable {
 
   /// The `on` parameter's help.
   static let help = "under mpirun: \"root\" (rank 0 alone) or \"all\" ranks do it"
+}
+
+/// `s` followed by spaces up to `width` characters (never cut: a longer `s` stays whole).
+func padded(_ s: String, _ width: Int) -> String {
+  s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }

@@ -20,11 +20,10 @@ enum Help {
     switch name {
     case .nilValue:
       var s = "Commands by topic (help NAME for details; help syntax for the language):\n"
+      let width = max(16, interp.commands.keys.map(\.count).max() ?? 0)
       for (topic, commands) in interp.commandsByTopic {
         s += "\n\(topic):\n"
-        for c in commands {
-          s += "  \(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.summary)\n"
-        }
+        for c in commands { s += "  \(padded(c.name, width)) \(c.summary)\n" }
       }
       return s
     case .string(let n): return try helpText(forName: n, interp)

@@ -37,6 +37,10 @@ public final class Interpreter {
   /// limit.
   public var maxSteps: Int?
   var steps = 0
+  /// Whether a command that stopped early for Ctrl-C (a training call, at a step boundary, its work
+  /// kept) ends the whole run: true for scripts, `-e` and notebooks, where nothing after it may run
+  /// as if it had finished; false at the prompt, which goes on.
+  public var endOnInterrupt = false
   /// The most bytes one string or list the language builds may take (`MemoryBudget`; the workbench
   /// sets it with `set memory_limit:`).
   public var memoryLimit = MemoryBudget.defaultBytes
@@ -577,7 +581,7 @@ public final class Interpreter {
     } catch let stop as StopRequest.Stopped {
       // A pixel loop below stopped for Ctrl-C: the same interruption as at a statement boundary.
       StopRequest.clear()
-      throw ScriptError(.interrupted, "interrupted (\(name): \(stop))", at: l)
+      throw ScriptError(.interrupted, "\(name): \(stop)", at: l)
     } catch {
       throw ScriptError(.runtime, "\(name): \(error)", at: l)
     }

@@ -65,7 +65,10 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
   public var description: String {
     var s = ""
     if let l = location { s += "\(l): " }
-    s += kind == .interrupted ? "interrupted" : "error: \(message)"
+    // An interruption says what it stopped, when it says more than the word.
+    s +=
+      kind == .interrupted
+      ? (message == "interrupted" ? message : "interrupted: \(message)") : "error: \(message)"
     if let line = sourceLine, let l = location {
       s += "\n  " + line + "\n  " + String(repeating: " ", count: max(l.column - 1, 0)) + "^"
     }

@@ -135,6 +135,7 @@ public enum Notebook {
     }
     let session = Session()
     session.interpreter.currentDirectory = directory
+    session.interpreter.endOnInterrupt = true  // Ctrl-C ends the notebook's run, not one cell
     var ok = true, count = 0, stopped = false
     let watchdog = CellWatchdog()
     /// The notebook with cells ..<done as they ran and the code cells after them cleared.

@@ -32,11 +32,21 @@ struct TrainingProgress {
   }
 
   /// The message and record field for how a call ended.
-  static func ended(_ stop: TrainingStop, step: Int, interp: Interpreter) -> String {
+  /// In a script (`Interpreter.endOnInterrupt`) an interruption ends the run here: an
+  /// `.interrupted` error once the run and its autosave are kept, so nothing after it runs.
+  static func ended(_ stop: TrainingStop, step: Int, interp: Interpreter) throws -> String {
     switch stop {
     case .finished: return "finished"
     case .interrupted:
       Interrupt.clear()
+      if interp.endOnInterrupt {
+        throw ScriptError(
+          .interrupted,
+          """
+          stopped by Ctrl-C after step \(step): the model, the optimizer and the autosave are kept, \
+          and the script ends here
+          """)
+      }
       interp.output(
         """
         stopped by Ctrl-C after step \(step); the model and optimizer are kept (save_state to \

@@ -10,6 +10,7 @@ enum Batch {
   /// Returns the exit code.
   static func run(_ text: String, file: String, session: Session, keepGoing: Bool) -> Int32 {
     let interp = session.interpreter
+    interp.endOnInterrupt = true  // Ctrl-C ends a script (exit 130), even inside a training call
     var worst: Int32 = 0
     var chunk = ""
     var startLine = 1, lineNo = 0

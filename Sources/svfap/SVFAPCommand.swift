@@ -114,22 +114,40 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run a script file; its arguments are the list `args`.")
   @ArgumentParser.Argument(help: "The script (.svfap).") var file: String
-  @ArgumentParser.Argument(parsing: .captureForPassthrough, help: "Arguments for the script.")
+  @ArgumentParser.Argument(
+    parsing: .captureForPassthrough,
+    help: "Arguments for the script (after `--`, every word is the script's, --keep-going too).")
   var args: [String] = []
   @Flag(help: "Continue after an error; the exit code reports the worst error.") var keepGoing =
     false
+
+  /// `svfap run`'s own options among the words after the file (`--keep-going`, as README writes
+  /// it) and the script's arguments: everything after a `--` is the script's.
+  static func split(_ words: [String]) -> (keepGoing: Bool, scriptArgs: [String]) {
+    var keep = false, out: [String] = []
+    var rest = words[...]
+    while let w = rest.popFirst() {
+      if w == "--" {
+        out += rest
+        break
+      }
+      if w == "--keep-going" { keep = true } else { out.append(w) }
+    }
+    return (keep, out)
+  }
 
   func run() throws {
     let session = Session()
     session.autosave = Autosave(root: Autosave.defaultRoot)
     Interrupt.installHandler()
-    guard let data = FileManager.default.contents(atPath: file),
-      let text = String(data: data, encoding: .utf8)
-    else {
-      FileHandle.standardError.write(Data("\(file): error: cannot read the script\n".utf8))
+    let text: String
+    do { text = try SafeFile.readText(file) } catch {
+      FileHandle.standardError.write(Data("error: cannot read the script \(error)\n".utf8))
       throw ExitCode(74)
     }
-    session.interpreter.globals["args"] = .list(args.map { .string($0) })
+    let (ownKeepGoing, scriptArgs) = Self.split(args)
+    let keepGoing = keepGoing || ownKeepGoing
+    session.interpreter.globals["args"] = .list(scriptArgs.map { .string($0) })
     session.interpreter.currentDirectory =
       URL(fileURLWithPath: file).deletingLastPathComponent().path
     let world = try ProcessGroup.join(session)

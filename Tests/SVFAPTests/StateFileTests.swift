@@ -85,6 +85,20 @@ import Testing
     }
   }
 
+  @Test func aSaveCleansEveryStaleTemporaryInItsFolder() throws {
+    // A save killed before its rename leaves `.NAME.tmp-PID`; any later save in the folder removes
+    // those of processes that are gone, whatever name they were for (and keeps a live one's).
+    let dir = try tempDir()
+    let stale = dir.appendingPathComponent(".other.safetensors.tmp-999999999").path
+    let live = dir.appendingPathComponent(".busy.safetensors.tmp-\(getpid() == 1 ? 2 : 1)").path
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: stale))
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: live))
+    try SafeTensorsFile.write(
+      ["w": try Tensor([1, 2], shape: [2])], to: dir.appendingPathComponent("new.safetensors").path)
+    #expect(!FileManager.default.fileExists(atPath: stale))
+    #expect(FileManager.default.fileExists(atPath: live), "pid 1's temporary is not stale")
+  }
+
   @Test func aFlippedDataBitIsCaught() throws {
     let path = try Self.savedState()
     var bytes = try Data(contentsOf: URL(fileURLWithPath: path))

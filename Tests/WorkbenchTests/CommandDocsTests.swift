@@ -17,6 +17,23 @@ import Testing
     }
   }
 
+  @Test func helpShowsWholeWords() {
+    // Columns grow to their content: choices, defaults and names are never cut (they were cut at 8
+    // and 16 characters: `task "pretrai default "pretrai`, `inspect_checkpoi`).
+    let session = Session()
+    let listing = (try? Help.helpText(.nilValue, session.interpreter)) ?? ""
+    for c in session.interpreter.commands.values {
+      #expect(listing.contains("  \(c.name) "), "the listing cuts \(c.name)")
+      let h = c.declaration.help
+      for p in c.params {
+        #expect(h.contains(p.type.description), "\(c.name).\(p.name): type cut in \(h)")
+        if let d = p.defaultValue, !p.variadic {
+          #expect(h.contains("default \(d.render(top: false))"), "\(c.name).\(p.name): default cut")
+        }
+      }
+    }
+  }
+
   @Test func languageReferenceIsGeneratedFromTheDeclarations() throws {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent()

@@ -6,7 +6,8 @@ import Testing
 @testable import Datasets
 
 /// A real `svfap run` process interrupted by SIGINT while it trains: it stops at a step boundary,
-/// the script goes on to write a checkpoint, and that checkpoint resumes at the step the log shows.
+/// keeps the run in its autosave, and ends the script there with exit 130 (nothing after the call
+/// runs as if it had finished); the autosave resumes at the step the log shows.
 @Suite(.serialized) struct InterruptedTrainingTests {
   @Test(arguments: ["pretrain", "finetune"]) func ctrlCDuringTrainingLeavesALoadableCheckpoint(
     task: String
@@ -33,8 +34,10 @@ import Testing
       .write(
         toFile: dir + "/run.svfap", atomically: true, encoding: .utf8)
     let out = dir + "/out.txt"
+    let root = dir + "/autosave"
     let pid = try spawnProcess(
-      REPLTests.svfap, ["run", dir + "/run.svfap"], stdout: out, keepStderr: true)
+      "env", ["SVFAP_AUTOSAVE_DIR=" + root, REPLTests.svfap, "run", dir + "/run.svfap"],
+      stdout: out, keepStderr: true)
     // Wait for three logged steps, then Ctrl-C.
     let deadline = Date().addingTimeInterval(120)
     while Date() < deadline {
@@ -48,16 +51,22 @@ import Testing
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    #expect((status >> 8) & 0xFF == 130, "exit status \(status)")
     #expect(text.contains("stopped by Ctrl-C after step"), "output:\n\(text)")
-    #expect(text.contains("stopped: interrupted"), "output:\n\(text)")
+    #expect(text.contains("the script ends here"), "output:\n\(text)")
+    #expect(!text.contains("stopped: interrupted"), "the script went on:\n\(text)")
+    #expect(!FileManager.default.fileExists(atPath: dir + "/state.safetensors"))
     let logged = try String(contentsOfFile: dir + "/log.jsonl", encoding: .utf8).split(
       separator: "\n"
     ).count
+    let saved = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
+      .filter { $0.hasSuffix(".safetensors") }
+    let autosave = root + "/" + (try #require(saved.first, "no autosave under \(root)"))
     let step: Int
     if task == "pretrain" {
-      step = try Pretrainer.resume(from: dir + "/state.safetensors").step
+      step = try Pretrainer.resume(from: autosave).step
     } else {
-      step = try Finetuner.resume(from: dir + "/state.safetensors").step
+      step = try Finetuner.resume(from: autosave).step
     }
     #expect(step == logged && step >= 3)
     #expect(

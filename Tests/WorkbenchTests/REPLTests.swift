@@ -81,6 +81,13 @@ struct REPLTests {
     _ = try waitFor(name, "interrupted")
     try keys(name, "print x + 1", "Enter")
     _ = try waitFor(name, "42")
+    // Ctrl-D inside an open block drops the block, not the session.
+    try keys(name, "for i in 1..2 {", "Enter")
+    _ = try waitFor(name, "...>")
+    try keys(name, "C-d")
+    _ = try waitFor(name, "the unfinished input was dropped")
+    try keys(name, "print x + 2", "Enter")
+    _ = try waitFor(name, "43")
     // `live:` on a terminal draws the loss while the run's log grows (once an exclusivity trap).
     try keys(name, "m = model \"svfap-tiny\" seed: 1", "Enter")
     try keys(

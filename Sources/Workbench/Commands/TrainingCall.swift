@@ -37,7 +37,7 @@ struct TrainingCall {
       try body(member, index == 0 ? report : { _ in })
     }
     session.autosaveStep(run, name: name, enabled: autosave, force: true)
-    return TrainingProgress.ended(stop, step: run.step, interp: interp)
+    return try TrainingProgress.ended(stop, step: run.step, interp: interp)
   }
 
   /// Where a data source reports skipped rows: the session (every rank) for the main run; kept
