@@ -41,6 +41,9 @@ public final class Interpreter {
   /// kept) ends the whole run: true for scripts, `-e` and notebooks, where nothing after it may run
   /// as if it had finished; false at the prompt, which goes on.
   public var endOnInterrupt = false
+  /// How an interruption is named in messages ("Ctrl-C"; a kernel's: "the interrupt"), and what it
+  /// ends when `endOnInterrupt` ("the script", "the notebook", "the cell").
+  public var interruptName = "Ctrl-C", interruptEnds = "the script"
   /// The most bytes one string or list the language builds may take (`MemoryBudget`; the workbench
   /// sets it with `set memory_limit:`).
   public var memoryLimit = MemoryBudget.defaultBytes

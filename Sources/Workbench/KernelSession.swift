@@ -22,6 +22,12 @@ public final class KernelSession {
   public init(directory: String, emit: @escaping ([String: Any]) -> Void) {
     session = Session()
     session.interpreter.currentDirectory = directory
+    // As IPython: an interrupted cell ends with an error (KeyboardInterrupt), so the front end
+    // drops the queued cells instead of running them on a half-trained model.
+    session.interpreter.endOnInterrupt = true
+    (session.interpreter.interruptName, session.interpreter.interruptEnds) = (
+      "the interrupt", "the cell"
+    )
     self.emit = emit
   }
 

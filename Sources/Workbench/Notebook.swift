@@ -136,6 +136,7 @@ public enum Notebook {
     let session = Session()
     session.interpreter.currentDirectory = directory
     session.interpreter.endOnInterrupt = true  // Ctrl-C ends the notebook's run, not one cell
+    session.interpreter.interruptEnds = "the notebook's run"
     var ok = true, count = 0, stopped = false
     let watchdog = CellWatchdog()
     /// The notebook with cells ..<done as they ran and the code cells after them cleared.

@@ -43,14 +43,14 @@ struct TrainingProgress {
         throw ScriptError(
           .interrupted,
           """
-          stopped by Ctrl-C after step \(step): the model, the optimizer and the autosave are kept, \
-          and the script ends here
+          stopped by \(interp.interruptName) after step \(step): the model, the optimizer and the \
+          autosave are kept, and \(interp.interruptEnds) ends here
           """)
       }
       interp.output(
         """
-        stopped by Ctrl-C after step \(step); the model and optimizer are kept (save_state to \
-        keep them on disk)
+        stopped by \(interp.interruptName) after step \(step); the model and optimizer are kept \
+        (save_state to keep them on disk)
         """
       )
       return "interrupted"
