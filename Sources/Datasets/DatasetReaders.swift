@@ -269,7 +269,7 @@ public enum DatasetReaders {
             scores[c[0], default: [:]][t] = Double(c[i])
           }
         }
-      } else if let data = FileManager.default.contents(atPath: pkl) {
+      } else if let data = try? SafeFile.read(pkl) {
         let value: PickleValue
         do { value = try RestrictedUnpickler.load(data, source: pkl) } catch let e as PickleError {
           throw MediaError(pkl, e.message)

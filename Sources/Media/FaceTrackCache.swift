@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// Face tracks on disk, one JSON file per (video content, detection settings): a face crop computes
 /// a video's track once, and every later clip of it — this session or the next — reads its boxes.
@@ -53,7 +54,7 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
     let settings = "haar \(w)x\(h) every \(Self.every) min 1/6 of the short side"
     let hash = try Self.contentHash(path)
     let file = "\(folder)/\(hash)-\(Self.fnv(Array(settings.utf8))).json"
-    if let data = FileManager.default.contents(atPath: file),
+    if let data = try? SafeFile.read(file),
       let entry = try? JSONDecoder().decode(Entry.self, from: data),
       entry.version == Self.version, entry.contentHash == hash, entry.settings == settings,
       entry.track.frameCount == max(reader.info.frameCount, 1), entry.track.width == w,

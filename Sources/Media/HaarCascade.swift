@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// A Viola-Jones face detector evaluated in Swift from OpenCV's Haar cascade XML files (Debian's
 /// `opencv-data`): integral images, boosted stumps per stage, variance normalization, scanning
@@ -44,7 +45,7 @@ public struct HaarCascade: Sendable {
   /// Reads a cascade XML (OpenCV's new format with stumps); anything else is an error naming the
   /// file.
   public init(path: String = HaarCascade.defaultPath) throws {
-    guard let data = FileManager.default.contents(atPath: path),
+    guard let data = try? SafeFile.read(path),
       let text = String(data: data, encoding: .utf8)
     else {
       throw MediaError(

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The Jupyter display data of a `figure: PATH` line that a figure command printed — PNG (or SVG
 /// for .svg files) plus the line as text/plain — shared by the notebook runner and the kernel.
@@ -7,10 +8,10 @@ enum FigureDisplay {
   static func data(forLine line: String) -> [String: Any]? {
     guard line.hasPrefix("figure: ") else { return nil }
     let path = String(line.dropFirst(8))
-    if path.hasSuffix(".png"), let png = FileManager.default.contents(atPath: path) {
+    if path.hasSuffix(".png"), let png = try? SafeFile.read(path, limit: 1 << 28) {
       return ["image/png": png.base64EncodedString(), "text/plain": [line]]
     }
-    if path.hasSuffix(".svg"), let svg = try? String(contentsOfFile: path, encoding: .utf8) {
+    if path.hasSuffix(".svg"), let svg = try? SafeFile.readText(path, limit: 1 << 28) {
       return ["image/svg+xml": svg, "text/plain": [line]]
     }
     return nil

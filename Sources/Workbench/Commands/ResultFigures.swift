@@ -1,6 +1,7 @@
 import Foundation
 import Plot
 import SVFAP
+import SafeFiles
 import Script
 
 /// `show_curves`: training curves of several runs.
@@ -30,7 +31,10 @@ struct ShowCurves: SessionCommand {
         }
         runs.append((m.runName(), log))
       case .string(let p):
-        let text = (try? String(contentsOfFile: session.resolve(p), encoding: .utf8)) ?? ""
+        let text: String
+        do { text = try SafeFile.readText(session.resolve(p)) } catch {
+          throw a.error("cannot read the log \(error)")
+        }
         let logs = text.split(separator: "\n").compactMap {
           try? JSONDecoder().decode(StepLog.self, from: Data($0.utf8))
         }
