@@ -5,7 +5,7 @@ import Glibc
 /// started on first use, restarted when it has died (the failing figure reports gnuplot's message).
 public final class Gnuplot: @unchecked Sendable {
   /// Output kinds.
-  public enum Terminal: String, Sendable { case png, svg, sixel, dumb }
+  public enum Terminal: String, Sendable { case png, svg, pdf, sixel, dumb }
 
   private var process: Process?
   private var input: FileHandle?
@@ -170,6 +170,11 @@ public final class Gnuplot: @unchecked Sendable {
     switch terminal {
     case .png: cmd("set terminal pngcairo size \(w),\(h) font 'sans,9' noenhanced")
     case .svg: cmd("set terminal svg size \(w),\(h) font 'sans,9' noenhanced")
+    case .pdf:
+      // pdfcairo measures in inches: the figure's pixels at 96 per inch.
+      cmd(
+        "set terminal pdfcairo size \(Double(w) / 96)in,\(Double(h) / 96)in font 'sans,9' noenhanced"
+      )
     case .sixel: cmd("set terminal sixelgd size \(w),\(h) truecolor font 'sans,9' noenhanced")
     case .dumb:
       cmd(

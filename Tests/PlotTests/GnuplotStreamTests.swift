@@ -75,6 +75,17 @@ import Testing
     unlink(marker)
   }
 
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot")))
+  func aPDFFigureIsAPDF() throws {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "svfap-figure-\(UUID().uuidString).pdf"
+    ).path
+    defer { unlink(out) }
+    try Gnuplot().render(GnuplotAudit.figure("a figure"), to: out, terminal: .pdf)
+    let head = try Data(contentsOf: URL(fileURLWithPath: out)).prefix(5)
+    #expect(head == Data("%PDF-".utf8), "not a PDF: \(Array(head))")
+  }
+
   @Test func theCheckerSeesAnInjection() {
     // The checker itself can fail: the old escaping (quotes doubled, newlines kept) is caught.
     let old = "set label '" + "a\n!touch X\n".replacingOccurrences(of: "'", with: "''") + "' at 0,0"

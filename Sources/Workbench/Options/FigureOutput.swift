@@ -8,7 +8,9 @@ enum FigureOutput {
   /// The option every figure command takes.
   static let params: [Param] = [
     .option(
-      "file", .string, "output .png or .svg (default: figures/fig-NNN.png)", default: .nilValue)
+      "file", .string,
+      "output .png, .svg or .pdf (default: figures/fig-NNN.png; another extension is refused)",
+      default: .nilValue)
   ]
 
   /// The path the call's figure goes to (its folder created).
@@ -39,8 +41,19 @@ enum FigureOutput {
     _ f: Figure, _ a: Arguments, _ interp: Interpreter, session: Session, text: Bool = false
   ) throws -> Value {
     let path = try path(a, session: session)
+    // The file is what its name says: PNG, SVG or PDF (a PNG named .pdf misled).
+    let ext = (path as NSString).pathExtension.lowercased()
+    let terminal: Gnuplot.Terminal
+    switch ext {
+    case "svg": terminal = .svg
+    case "pdf": terminal = .pdf
+    case "png", "": terminal = .png
+    default:
+      throw a.error(
+        "file: '\(path)': figures are written as .png, .svg or .pdf, not .\(ext)", io: true)
+    }
     do {
-      try Gnuplot.shared.render(f, to: path, terminal: path.hasSuffix(".svg") ? .svg : .png)
+      try Gnuplot.shared.render(f, to: path, terminal: terminal)
       if text || (a.values["text"].map { $0 == .bool(true) } ?? false) {
         interp.output(try Gnuplot.shared.render(f, to: nil, terminal: .dumb))
       }
