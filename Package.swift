@@ -38,7 +38,8 @@ let package = Package(
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
     .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-    // What CPUID and XGETBV say (the kernel level, the CPU's name): header-only C.
+    // What CPUID and XGETBV say (the kernel level, the CPU's name), and the frame address the
+    // language's stack guard reads: header-only C.
     .systemLibrary(name: "CCPU"),
     // One source file (Sources/KernelsX86V3/FloatKernels.swift), two builds: KernelsX86V4's file
     // is a symbolic link to it.
@@ -61,7 +62,7 @@ let package = Package(
     .target(name: "SafeFiles"),
     // Ctrl-C as one flag every layer polls (the language, training, pixel loops).
     .target(name: "StopRequests"),
-    .target(name: "Script", dependencies: ["SafeFiles", "StopRequests"]),
+    .target(name: "Script", dependencies: ["SafeFiles", "StopRequests", "CCPU"]),
     .target(name: "Pickle"),
     .target(name: "Plot"),
     .target(

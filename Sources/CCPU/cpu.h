@@ -41,3 +41,9 @@ static inline void svfap_cpu_brand(char out[49]) {
     __get_cpuid(0x80000002 + i, &r[4 * i], &r[4 * i + 1], &r[4 * i + 2], &r[4 * i + 3]);
   memcpy(out, r, 48);
 }
+
+// An address in the calling function's real stack frame (not a local variable's address, which
+// AddressSanitizer may move to a heap-allocated "fake stack"): how deep the thread's stack is.
+static inline unsigned long svfap_frame_address(void) {
+  return (unsigned long)__builtin_frame_address(0);
+}

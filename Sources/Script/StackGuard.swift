@@ -1,3 +1,4 @@
+import CCPU
 import Glibc
 
 /// How much stack the current thread has left: the parser and the interpreter ask before each level
@@ -7,6 +8,8 @@ import Glibc
 struct StackGuard {
   /// Below this address the thread's stack is too close to its end to go deeper.
   let floor: UInt
+  /// The stack's range (an address outside it says nothing about this stack).
+  let stack: ClosedRange<UInt>
 
   /// The guard for the calling thread: its stack's low end plus a reserve for the commands that a
   /// level may run (a quarter of the stack, at most 1 MiB).
@@ -20,12 +23,15 @@ struct StackGuard {
     }
     let low = UInt(bitPattern: address)
     floor = low == 0 ? 0 : low + UInt(min(1 << 20, size / 4))
+    stack = low...(low + UInt(max(size, 0)))
   }
 
-  /// Whether the calling thread's stack pointer is below the floor (on the guard's own thread).
+  /// Whether the calling thread's stack is below the floor (on the guard's own thread). Measured
+  /// at the frame address, which stays on the real stack under AddressSanitizer (a local's address
+  /// may lie on its heap-allocated fake stack).
   @inline(never) func exhausted() -> Bool {
-    var probe: UInt8 = 0
-    return withUnsafeMutablePointer(to: &probe) { UInt(bitPattern: $0) } < floor
+    let here = UInt(svfap_frame_address())
+    return stack.contains(here) && here < floor
   }
 }
 
