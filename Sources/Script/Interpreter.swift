@@ -597,7 +597,7 @@ public final class Interpreter {
     guard frames.count < maxDepth else {
       throw ScriptError(
         .runtime,
-        "too many nested calls (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l)
+        "calls nested too deeply (more than \(maxDepth)): runaway recursion in '\(p.name)'?", at: l)
     }
     guard positional.count <= p.params.count else {
       throw ScriptError(
