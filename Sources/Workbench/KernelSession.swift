@@ -97,14 +97,11 @@ public final class KernelSession {
 
   /// Names that complete the word before the cursor.
   func completion(_ code: String, _ cursor: Int) -> [String: Any] {
-    let (word, start) = Interpreter.word(in: code, at: cursor)
-    let before = String(code.prefix(start))
-    let line =
-      before.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+    // The REPL's completion by context: paths in strings, fields after a dot, options, names.
+    let r = session.interpreter.completion(in: code, at: cursor)
     return [
-      "type": "reply", "status": "ok",
-      "matches": session.interpreter.completions(of: word, after: line),
-      "cursor_start": start, "cursor_end": start + word.count,
+      "type": "reply", "status": "ok", "matches": r.matches, "cursor_start": r.start,
+      "cursor_end": r.end,
     ]
   }
 

@@ -100,8 +100,14 @@ enum REPL {
       return nil
     }
     rl_attempted_completion_over = 1
-    let word = text.map { String(cString: $0) } ?? ""
-    let matches = interpreter?.completions(of: word, after: before) ?? []
+    // The shared completion (the kernel's too); readline replaces its own word from `start`, which
+    // may begin before ours (it keeps `clip.fa` whole): the matches carry that head.
+    let upToCursor = String(line.prefix(Int(end)))
+    let result = interpreter?.completion(in: upToCursor, at: upToCursor.count)
+    let head =
+      result.map { String(upToCursor.dropFirst(Int(start)).prefix(max(0, $0.start - Int(start)))) }
+      ?? ""
+    let matches = (result?.matches ?? []).map { head + $0 }
     candidates = matches
     candidateIndex = 0
     if candidates.count == 1, candidates[0].hasSuffix(":") { rl_completion_append_character = 32 }
