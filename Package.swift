@@ -64,7 +64,7 @@ let package = Package(
     .target(name: "StopRequests"),
     .target(name: "Script", dependencies: ["SafeFiles", "StopRequests", "CCPU"]),
     .target(name: "Pickle"),
-    .target(name: "Plot"),
+    .target(name: "Plot", dependencies: ["SafeFiles"]),
     .target(
       name: "Media", dependencies: ["CFFmpeg", "Tensor", "SafeFiles", "StopRequests"],
       swiftSettings: optimizedKernels),

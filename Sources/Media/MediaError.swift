@@ -1,4 +1,5 @@
 import CFFmpeg
+import SafeFiles
 
 /// A video that cannot be used, naming the file and what is wrong.
 public struct MediaError: Error, CustomStringConvertible, Sendable {
@@ -17,12 +18,8 @@ public struct MediaError: Error, CustomStringConvertible, Sendable {
   /// `?`.
   public var description: String { "\(Self.printable(path)): \(message)" }
 
-  /// A path as it may be shown: control characters as `?`.
-  public static func printable(_ path: String) -> String {
-    String(
-      String.UnicodeScalarView(
-        path.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
-  }
+  /// A path as it may be shown: control characters as `?` (`SafeFile.printable`).
+  public static func printable(_ path: String) -> String { SafeFile.printable(path) }
 }
 
 /// FFmpeg's message for an error code.

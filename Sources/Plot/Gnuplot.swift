@@ -1,6 +1,10 @@
 import Foundation
 import Glibc
 
+#if canImport(SafeFiles)  // scripts/fuzz compiles Plot and SafeFiles as one module
+  import SafeFiles
+#endif
+
 /// One long-lived gnuplot process (Debian's gnuplot-nox) that renders figures to PNG, SVG or text;
 /// started on first use, restarted when it has died (the failing figure reports gnuplot's message).
 public final class Gnuplot: @unchecked Sendable {
@@ -221,12 +225,7 @@ public final class Gnuplot: @unchecked Sendable {
   }
 
   /// A path in a message: quoted, control characters shown as `?`.
-  static func quotedPath(_ p: String) -> String {
-    "'"
-      + String(
-        String.UnicodeScalarView(p.unicodeScalars.map { GnuplotText.isControl($0) ? "?" : $0 }))
-      + "'"
-  }
+  static func quotedPath(_ p: String) -> String { "'" + SafeFile.printable(p) + "'" }
 
   /// Pixel positions as gnuplot's screen coordinates (0…1, y up).
   struct Screen {

@@ -197,10 +197,15 @@ public struct SafeFileError: Error, CustomStringConvertible, Equatable, Sendable
     (self.path, self.reason, self.writing) = (path, reason, writing)
   }
   /// "'PATH': REASON", control characters of the path shown as `?`.
-  public var description: String {
-    let shown = String(
+  public var description: String { "'\(SafeFile.printable(path))': \(reason)" }
+}
+
+extension SafeFile {
+  /// A path as a message may show it: C0 control characters and DEL (a NUL, a newline in a file
+  /// name) as `?`, so an error line stays one line and names what it can.
+  public static func printable(_ path: String) -> String {
+    String(
       String.UnicodeScalarView(
         path.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
-    return "'\(shown)': \(reason)"
   }
 }

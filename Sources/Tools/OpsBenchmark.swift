@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 import Glibc
 import SVFAP
 import Tensor
@@ -29,24 +30,15 @@ func format3(_ v: Double) -> String {
 /// target on one thread.
 public enum OpsBenchmark {
   /// The first line of `bench ops`: which kernel build ran and on what CPU, as JSON
-  /// (`{"kernels": "v4", "supported": "v4", "svfap_cpu": null, "cpu": "…"}`), so a log says which
+  /// (`{"cpu": "…", "kernels": "v4", "supported": "v4", "svfap_cpu": null}`), so a log says which
   /// machine and path its figures come from.
   public static var kernelLine: String {
-    func quoted(_ s: String) -> String {
-      let body = s.unicodeScalars.map { c -> String in
-        switch c {
-        case "\"", "\\": return "\\" + String(c)
-        case _ where c.value < 0x20:
-          let hex = String(c.value, radix: 16)
-          return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: return String(c)
-        }
-      }.joined()
-      return "\"" + body + "\""
-    }
-    let forced = KernelLevel.requested.map(quoted) ?? "null"
-    return
-      "{\"kernels\": \"\(KernelLevel.active.rawValue)\", \"supported\": \"\(KernelLevel.supported.rawValue)\", \"svfap_cpu\": \(forced), \"cpu\": \(quoted(KernelLevel.cpuModel))}"
+    let fields: [String: Any] = [
+      "kernels": KernelLevel.active.rawValue, "supported": KernelLevel.supported.rawValue,
+      "svfap_cpu": KernelLevel.requested ?? NSNull(), "cpu": KernelLevel.cpuModel,
+    ]
+    let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+    return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
   }
 
   /// The (M, K, N) shapes of TPSBT-B's hot products (visible tokens x C, all tokens x C, MLP).

@@ -8,7 +8,10 @@ import Workbench
 /// kernel in jupyter/svfap_kernel.py drives it; KernelSession documents the messages).
 struct Kernel: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Serve one session as JSON lines on stdin/stdout (what the Jupyter kernel talks to).")
+    abstract: """
+      Serve one session as JSON lines on stdin/stdout (what the Jupyter kernel talks to); it ends \
+      when its parent goes or its stdin closes, even during a cell.
+      """)
   @Option(help: "The folder relative paths resolve against.") var directory = FileManager.default
     .currentDirectoryPath
 
