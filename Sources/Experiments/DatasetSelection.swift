@@ -10,6 +10,17 @@ public struct DatasetSelection: Sendable {
   public let rows: [ManifestRow]
   /// The folder relative paths resolve against.
   public let root: String
+  /// Whether a named split was asked of a manifest without a split column and every row was
+  /// taken (`MissingSplit.allRows`): the caller says so.
+  public private(set) var tookAllRows = false
+
+  /// What a named split means in a manifest without a split column.
+  public enum MissingSplit: Sendable {
+    /// An error naming the ways out (evaluating every row would score the training rows).
+    case refuse
+    /// Every row (training on all rows), with `tookAllRows` set.
+    case allRows
+  }
 
   /// Whether the manifest holds classes (named classes, or one "label" column) rather than targets.
   public var isClassification: Bool {
@@ -32,7 +43,7 @@ public struct DatasetSelection: Sendable {
   /// manifest of one row).
   public init(
     path: String, root: String?, split: String, fold: Int? = nil, foldIsTest: Bool = false,
-    allowVideo: Bool = false
+    allowVideo: Bool = false, missingSplit: MissingSplit = .refuse
   ) throws {
     if allowVideo && !["csv", "txt"].contains((path as NSString).pathExtension.lowercased()) {
       manifest = Manifest(labelNames: [], rows: [ManifestRow(path: path, labels: [])])
@@ -44,6 +55,21 @@ public struct DatasetSelection: Sendable {
     self.root = root ?? (path as NSString).deletingLastPathComponent
     if let k = fold {
       rows = manifest.rows.filter { ($0.fold == k) == foldIsTest }
+    } else if !split.isEmpty, !manifest.rows.contains(where: { $0.split != nil }),
+      !allowVideo || manifest.rows.count > 1
+    {
+      guard missingSplit == .allRows else {
+        let folds = manifest.rows.contains { $0.fold != nil }
+        throw ExperimentError(
+          """
+          split: "\(split)" names rows of a split, but \((path as NSString).lastPathComponent) has \
+          no split column: every row would count, the training rows too. Pass split: "" to use \
+          all rows knowingly, \(folds ? "fold: K (it has a fold column)" : "fold: K with a fold column"), \
+          or make a held-out split (svfap synth --test-identities N)
+          """)
+      }
+      rows = manifest.rows
+      tookAllRows = true
     } else {
       rows = manifest.rows.filter { split.isEmpty || $0.split == nil || $0.split == split }
     }

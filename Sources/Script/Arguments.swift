@@ -6,6 +6,15 @@ public struct Arguments {
   public let command: String
   /// Where the call is.
   public let location: SourceLocation?
+  /// The names the call gave (not filled in from defaults).
+  public var given: Set<String> = []
+
+  /// Bound arguments; `given` names those the call wrote.
+  public init(
+    values: [String: Value], command: String, location: SourceLocation?, given: Set<String> = []
+  ) {
+    (self.values, self.command, self.location, self.given) = (values, command, location, given)
+  }
 
   /// A value by parameter name.
   public subscript(_ name: String) -> Value { values[name] ?? .nilValue }
@@ -112,6 +121,8 @@ public struct Arguments {
   public func numberIfGiven(_ name: String) throws -> Double? { has(name) ? try number(name) : nil }
   /// An optional string (nil when not given).
   public func stringIfGiven(_ name: String) throws -> String? { has(name) ? try string(name) : nil }
+  /// Whether the call wrote the argument itself (a default does not count).
+  public func wasGiven(_ name: String) -> Bool { given.contains(name) }
   /// Whether the caller gave the argument (or it has a non-nil default).
   public func has(_ name: String) -> Bool {
     if case .nilValue = self[name] { return false }

@@ -113,6 +113,7 @@ public struct CommandDeclaration: Sendable {
       if values[n] != nil { throw ScriptError(.runtime, "'\(name)': '\(n)' given twice", at: l) }
       values[n] = v
     }
+    let given = Set(values.keys)
     for p in params {
       if let v = values[p.name] {
         if !p.variadic, !p.type.accepts(v), !(v == .nilValue && p.defaultValue == .nilValue) {
@@ -142,7 +143,7 @@ public struct CommandDeclaration: Sendable {
           .runtime, "'\(name)' needs '\(p.name)' (\(p.help)); usage: \(usage)", at: loc)
       }
     }
-    return Arguments(values: values, command: name, location: loc)
+    return Arguments(values: values, command: name, location: loc, given: given)
   }
 }
 

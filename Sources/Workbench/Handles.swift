@@ -75,11 +75,34 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
 
   public var typeName: String { "model" }
   public var summary: String {
-    String(
+    let model = String(
       format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task.rawValue,
       Double(module.parameterCount) / 1e6, config.dim,
       config.stageDepths.map(String.init).joined(separator: "/"))
+    return model + "; " + runSummary
   }
+
+  /// Where the weights came from when not from training in this session: pretrained weights or
+  /// a checkpoint file (nil: the seed's random initialization).
+  public var weightsFrom: String?
+
+  /// The model's state in a few words, as figures and `print` name it: its step and last loss, or
+  /// the weights it was given, or "untrained".
+  var provenance: String {
+    let source = weightsFrom.map { "weights from \($0)" }
+    guard let run, run.step > 0 else { return source ?? "untrained (random weights)" }
+    let loss = run.log.last.map { ", loss \(Value.format(($0.loss * 1e4).rounded() / 1e4))" } ?? ""
+    return "step \(run.step)\(loss)" + (source.map { " (\($0))" } ?? "")
+  }
+
+  /// The model's run in a few words: its provenance and, once trained, its schedule.
+  var runSummary: String {
+    guard let run, run.step > 0 else { return provenance }
+    let s = run.settings.schedule
+    return
+      "\(provenance), \(s.totalSteps)-step schedule, peak lr \(Value.format(s.peakLR)), lr now \(Value.format(s.lr(at: run.step)))"
+  }
+
   public var fieldNames: [String] {
     [
       "preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses",

@@ -134,7 +134,7 @@ import Testing
       r2 = finetune(f, "expressions.csv", split: "", epochs: 1, batch: 4, frames: 16, stride: 1, log: "ft.jsonl")
       save_state f "ft-state.safetensors"
       g = resume("ft-state.safetensors")
-      p = linear_probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1)
+      p = linear_probe(f, "expressions.csv", train: "", test: "", clips: 1, frames: 16, stride: 1, same_rows: true)
       """)
     guard case .record(let r2)? = session.interpreter.globals["r2"],
       case .record(let p)? = session.interpreter.globals["p"]

@@ -37,7 +37,17 @@ struct DataParallel {
   struct Signature: Codable, Equatable {
     let config: SVFAPConfig
     let parameters: [String]
-    let run: String
+    /// The run's settings (their data seed left out: rank 0's is broadcast).
+    let run: RunSettings
+    /// Steps of this call.
+    let steps: Int
+
+    /// A run's settings as ranks compare them.
+    static func comparable(_ s: RunSettings) -> RunSettings {
+      var s = s
+      s.dataSeed = 0
+      return s
+    }
   }
 
   /// Checks that every process holds the same model and run settings (an error naming the first
@@ -98,7 +108,9 @@ struct DataParallel {
       let right = k < b.parameters.count ? b.parameters[k] : "nothing"
       return "parameter \(k) is \(left) on rank 0 and \(right) there"
     }
-    return "the run settings differ (rank 0: \(a.run); there: \(b.run))"
+    if a.steps != b.steps { return "this call's steps: \(a.steps) on rank 0, \(b.steps) there" }
+    let named = a.run.differences(from: b.run)
+    return "the run settings differ (rank 0's ≠ there): " + named.prefix(4).joined(separator: "; ")
   }
 
   /// Rank 0's values of a tensor on every process, in place.

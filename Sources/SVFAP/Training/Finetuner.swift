@@ -27,6 +27,23 @@ public final class Finetuner: TrainingRunState, TrainingRun {
   /// ½ when both are on; labels become mixed, label-smoothed soft targets. Classification only.
   public var mixupAlpha = 0.0, cutmixAlpha = 0.0
 
+  /// The run's settings, the task, lr scales, mixup and cutmix included (the task is fixed when
+  /// the run is made: settings of another task are refused by `resume`).
+  public override var settings: RunSettings {
+    get {
+      var s = super.settings
+      (s.task, s.lrScale, s.mixup, s.cutmix) = (task, optimizer.lrScale, mixupAlpha, cutmixAlpha)
+      return s
+    }
+    set {
+      super.settings = newValue
+      if let scales = newValue.lrScale, scales.count == optimizer.lrScale.count {
+        optimizer.lrScale = scales
+      }
+      (mixupAlpha, cutmixAlpha) = (newValue.mixup ?? 0, newValue.cutmix ?? 0)
+    }
+  }
+
   /// A fine-tuner for `totalSteps` steps of `batch` clips.
   /// `warmupSteps` nil = 5% of the steps; `frozenEncoder` trains only fc_norm and the head.
   public init(
@@ -39,18 +56,25 @@ public final class Finetuner: TrainingRunState, TrainingRun {
     var s = AdamW.Settings()
     s.beta2 = 0.999
     let optimizer = AdamW(model, settings: s)
-    let names = optimizer.parameters.map(\.name)
-    optimizer.lrScale = layerDecayScales(
-      names: names, stageDepths: model.config.stageDepths, decay: layerDecay)
-    if frozenEncoder {
-      optimizer.lrScale = zip(names, optimizer.lrScale).map { n, s in
-        n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0
-      }
-    }
+    optimizer.lrScale = Self.lrScales(
+      names: optimizer.parameters.map(\.name), config: model.config, layerDecay: layerDecay,
+      frozenEncoder: frozenEncoder)
     let schedule = CosineSchedule(
       baseLR: baseLR, minLR: 1e-6, warmupSteps: warmupSteps ?? max(totalSteps / 20, 0),
       totalSteps: totalSteps, batch: batch)
     super.init(optimizer: optimizer, schedule: schedule, seed: seed)
+  }
+
+  /// Per-parameter lr scales: layer-wise decay, and 0 for all but fc_norm and the head when the
+  /// encoder is frozen.
+  public static func lrScales(
+    names: [String], config: SVFAPConfig, layerDecay: Double, frozenEncoder: Bool
+  ) -> [Double] {
+    let scales = layerDecayScales(names: names, stageDepths: config.stageDepths, decay: layerDecay)
+    guard frozenEncoder else { return scales }
+    return zip(names, scales).map { n, s in
+      n.hasPrefix("fc_norm.") || n.hasPrefix("head.") ? s : 0
+    }
   }
 
   /// The loss of outputs (B, K) against targets (class index, or K values per clip).
@@ -114,7 +138,7 @@ public final class Finetuner: TrainingRunState, TrainingRun {
     model.train(true)
     let dtype = model.head.weight.dtype
     return try runTrainingSteps(
-      steps, model: model, config: model.config, signature: "fine-tuning, task \(task)",
+      steps, model: model, config: model.config,
       shouldStop: shouldStop, progress: progress
     ) { slot in
       guard let (clips, targets) = try next(slot) else { return nil }
@@ -215,7 +239,6 @@ public final class Finetuner: TrainingRunState, TrainingRun {
       model: try FinetuneModel(model.config, dtype: model.head.weight.dtype), task: task,
       totalSteps: schedule.totalSteps, batch: schedule.batch)
     copy.copySettings(from: self)
-    (copy.mixupAlpha, copy.cutmixAlpha) = (mixupAlpha, cutmixAlpha)
     copy.model.train(model.training)
     return copy
   }
@@ -226,10 +249,7 @@ public final class Finetuner: TrainingRunState, TrainingRun {
   /// scales, config, log), written atomically; the clips are not stored (pass them again to
   /// `train`).
   public func save(to path: String) throws {
-    var state = state(config: model.config, maskRatio: nil, modelRNG: [model.rng.state])
-    (state.task, state.lrScale, state.mixup, state.cutmix) = (
-      task, optimizer.lrScale, mixupAlpha, cutmixAlpha
-    )
+    let state = state(config: model.config, modelRNG: [model.rng.state])
     try writeTrainingCheckpoint(
       model: model, optimizer: optimizer, state: state, key: "svfap.finetuning", to: path)
   }
@@ -237,7 +257,7 @@ public final class Finetuner: TrainingRunState, TrainingRun {
   /// A fine-tuner restored from `save(to:)`: continues exactly where the saved one stopped.
   public static func resume(from path: String) throws -> Finetuner {
     let (meta, weights, opt) = try readTrainingCheckpoint(path, key: "svfap.finetuning")
-    guard let task = meta.task, let scales = meta.lrScale else {
+    guard let task = meta.settings.task, let scales = meta.settings.lrScale else {
       throw SVFAPError.badFile(
         path: path, message: "fine-tuning checkpoint without task or lr scales")
     }
@@ -246,14 +266,13 @@ public final class Finetuner: TrainingRunState, TrainingRun {
     let model = try FinetuneModel(meta.config, dtype: dtype)
     try model.load(weights, strict: true)
     let t = Finetuner(
-      model: model, task: task, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch)
+      model: model, task: task, totalSteps: meta.settings.schedule.totalSteps,
+      batch: meta.settings.schedule.batch)
     guard scales.count == t.optimizer.lrScale.count else {
       throw SVFAPError.badFile(
         path: path, message: "\(scales.count) lr scales for \(t.optimizer.lrScale.count) parameters"
       )
     }
-    t.optimizer.lrScale = scales
-    (t.mixupAlpha, t.cutmixAlpha) = (meta.mixup ?? 0, meta.cutmix ?? 0)
     try t.restore(meta, moments: opt)
     if let r = meta.modelRNG?.first { t.model.rng.state = r }
     return t

@@ -13,6 +13,19 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
   /// Mask ratio (tube masking).
   public var maskRatio: Double
 
+  /// The run's settings, the mask ratio included.
+  public override var settings: RunSettings {
+    get {
+      var s = super.settings
+      s.maskRatio = maskRatio
+      return s
+    }
+    set {
+      super.settings = newValue
+      if let r = newValue.maskRatio { maskRatio = r }
+    }
+  }
+
   /// A trainer with the SVFAP pretraining recipe (AdamW β 0.9/0.95, wd 0.05, base lr 3e-4 per 256
   /// clips, cosine to 1e-5 with 5% warmup) for `totalSteps` steps of `batch` clips.
   public init(
@@ -84,7 +97,7 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
   ) throws -> Stop {
     let dtype = model.maskToken.dtype
     return try runTrainingSteps(
-      steps, model: model, config: model.config, signature: "pretraining, mask \(maskRatio)",
+      steps, model: model, config: model.config,
       shouldStop: shouldStop, progress: progress
     ) { slot in
       guard let (clips, mask) = try next(slot) else { return nil }
@@ -110,9 +123,7 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
   /// safetensors, and step, RNG state, schedule, settings and config in the JSON metadata; written
   /// atomically.
   public func save(to path: String) throws {
-    let state = state(
-      config: model.config, maskRatio: maskRatio,
-      modelRNG: [model.encoder.rng.state, model.rng.state])
+    let state = state(config: model.config, modelRNG: [model.encoder.rng.state, model.rng.state])
     try writeTrainingCheckpoint(
       model: model, optimizer: optimizer, state: state, key: "svfap.training", to: path)
   }
@@ -125,8 +136,8 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
     let model = try PretrainModel(meta.config, dtype: dtype)
     try model.load(weights, strict: true)
     let t = Pretrainer(
-      model: model, totalSteps: meta.schedule.totalSteps, batch: meta.schedule.batch,
-      maskRatio: meta.maskRatio ?? 0.9)
+      model: model, totalSteps: meta.settings.schedule.totalSteps,
+      batch: meta.settings.schedule.batch)
     try t.restore(meta, moments: opt)
     if let r = meta.modelRNG, r.count == 2 {
       (t.model.encoder.rng.state, t.model.rng.state) = (r[0], r[1])

@@ -45,7 +45,7 @@ extension TrainingRunState {
   /// outcome is agreed by all (any process's stop, error or non-finite loss stops every process),
   /// gradients are averaged over the processes before clipping, and rank 0 alone writes the log.
   func runTrainingSteps(
-    _ steps: Int, model: Module, config: SVFAPConfig, signature: String,
+    _ steps: Int, model: Module, config: SVFAPConfig,
     shouldStop: () -> Bool,
     progress: (StepLog) -> Void,
     microBatch: (MicroBatch) throws -> (loss: Tensor, clips: Int)?
@@ -59,8 +59,7 @@ extension TrainingRunState {
         signature: DataParallel.Signature(
           config: config,
           parameters: optimizer.parameters.map { "\($0.name) \($0.tensor.shape)" },
-          run: signature
-            + " steps \(steps) schedule \(schedule) accumulate \(micro) clip \(clipGrad ?? 0)"))
+          run: DataParallel.Signature.comparable(settings), steps: steps))
     }
     // The parameters found once per call (reflection over the model takes milliseconds).
     let parameters = model.parameters()

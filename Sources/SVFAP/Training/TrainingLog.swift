@@ -84,40 +84,52 @@ public class TrainingRunState {
   init(optimizer: AdamW, schedule: CosineSchedule, seed: UInt64) {
     (self.optimizer, self.schedule) = (optimizer, schedule)
     rng = SplitMix64(seed: seed)
-    dataSeed = seed &+ 0x5EED
+    dataSeed = Self.dataSeed(seed)
   }
 
-  /// Takes `other`'s schedule, optimizer settings and lr scales, clipping, accumulation and data
-  /// seed (not its log file: one writer per run).
+  /// The data seed of a run made with `seed`.
+  static func dataSeed(_ seed: UInt64) -> UInt64 { seed &+ 0x5EED }
+
+  /// Whether the run has said that a call goes past its schedule's end (said once per run).
+  public var warnedPastSchedule = false
+
+  /// The run's settings as one value (each trainer adds its own fields).
+  public var settings: RunSettings {
+    get {
+      RunSettings(
+        schedule: schedule, optimizer: optimizer.settings, clipGrad: clipGrad,
+        accumulate: accumulate, dataSeed: dataSeed)
+    }
+    set {
+      (schedule, optimizer.settings, clipGrad) = (
+        newValue.schedule, newValue.optimizer, newValue.clipGrad
+      )
+      (accumulate, dataSeed) = (max(1, newValue.accumulate), newValue.dataSeed)
+    }
+  }
+
+  /// Takes `other`'s settings, generator and stream position (not its log file: one writer per
+  /// run).
   func copySettings(from other: TrainingRunState) {
-    schedule = other.schedule
-    optimizer.settings = other.optimizer.settings
-    optimizer.lrScale = other.optimizer.lrScale
-    (clipGrad, accumulate, dataSeed, dataPosition) = (
-      other.clipGrad, other.accumulate, other.dataSeed, other.dataPosition
-    )
-    rng = other.rng
+    settings = other.settings
+    (rng, dataPosition) = (other.rng, other.dataPosition)
   }
 
-  /// The shared part of the checkpoint state (the subclass adds its own fields).
-  func state(config: SVFAPConfig, maskRatio: Double?, modelRNG: [UInt64]) -> TrainingState {
-    var state = TrainingState(
-      step: step, rngState: rng.state, schedule: schedule, maskRatio: maskRatio, clipGrad: clipGrad,
-      accumulate: accumulate, optimizer: optimizer.settings, config: config, log: log)
-    (state.dataPosition, state.dataSeed, state.modelRNG) = (dataPosition, dataSeed, modelRNG)
-    return state
+  /// The checkpoint state of the run (the model's config and generators given by the trainer).
+  func state(config: SVFAPConfig, modelRNG: [UInt64]) -> TrainingState {
+    TrainingState(
+      step: step, rngState: rng.state, config: config, log: log, settings: settings,
+      dataPosition: dataPosition, modelRNG: modelRNG, logPath: logPath)
   }
 
-  /// Restores the shared part from a checkpoint's state and optimizer moments.
+  /// Restores the run from a checkpoint's state and optimizer moments.
   func restore(_ meta: TrainingState, moments: [String: Tensor]) throws {
-    schedule = meta.schedule
-    optimizer.settings = meta.optimizer
+    settings = meta.settings
     try optimizer.restore(moments, step: meta.step)
-    (clipGrad, accumulate) = (meta.clipGrad, meta.accumulate ?? 1)
     rng.state = meta.rngState
     log = meta.log
     dataPosition = meta.dataPosition ?? 0
-    if let seed = meta.dataSeed { dataSeed = seed }
+    logPath = meta.logPath
   }
 }
 
@@ -131,38 +143,102 @@ public protocol TrainingRun: TrainingRunState {
   func replica() throws -> Self
 }
 
-/// Appends one JSON object and a newline to a regular file (created when missing) in one
-/// `O_APPEND` write: two processes logging to one file never overwrite or split each other's lines;
-/// a FIFO, device or folder is refused, never waited on.
+/// Appends one JSON object (keys sorted) and a newline to a regular file (created when missing) in
+/// one `O_APPEND` write: two processes logging to one file never overwrite or split each other's
+/// lines; a FIFO, device or folder is refused, never waited on.
 func appendJSONLine<T: Encodable>(_ entry: T, to path: String) throws {
-  var data = try JSONEncoder().encode(entry)
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = .sortedKeys
+  var data = try encoder.encode(entry)
   data.append(0x0A)
   do { try SafeFile.append(data, to: path) } catch {
     throw SVFAPError.badFile(path: path, message: "cannot append to the log: \(error.reason)")
   }
 }
 
+/// Keeps the lines of a run's JSON-lines log up to `step` (a resumed run continues from its
+/// checkpoint's step, and the log of a killed process may be ahead of it): the file is rewritten
+/// atomically; lines that are not step records are kept. Returns how many lines were dropped.
+@discardableResult
+public func trimTrainingLog(_ path: String, toStep step: Int) throws -> Int {
+  guard FileManager.default.fileExists(atPath: path) else { return 0 }
+  let text: String
+  do { text = try SafeFile.readText(path, limit: 1 << 30) } catch {
+    throw SVFAPError.badFile(path: path, message: "cannot read the log: \(error.reason)")
+  }
+  var kept: [Substring] = [], dropped = 0
+  for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+    if let entry = try? JSONDecoder().decode(StepLog.self, from: Data(line.utf8)),
+      entry.step > step
+    {
+      dropped += 1
+    } else {
+      kept.append(line)
+    }
+  }
+  guard dropped > 0 else { return 0 }
+  let out = kept.map { $0 + "\n" }.joined()
+  do { try SafeFile.writeAtomically(Data(out.utf8), to: path) } catch {
+    throw SVFAPError.badFile(path: path, message: "cannot rewrite the log: \(error.reason)")
+  }
+  return dropped
+}
+
 /// The training-checkpoint half that is not tensors: what `Pretrainer` and `Finetuner` store as
-/// JSON metadata next to weights (`model.*`) and optimizer moments (`opt.*`).
+/// JSON metadata next to weights (`model.*`) and optimizer moments (`opt.*`): the position of the
+/// run and its `RunSettings`, whose fields sit beside the others in the JSON object.
 struct TrainingState: Codable {
   let step: Int
   let rngState: UInt64
-  let schedule: CosineSchedule
-  let maskRatio: Double?
-  let clipGrad: Double?
-  let accumulate: Int?
-  let optimizer: AdamW.Settings
   let config: SVFAPConfig
   let log: [StepLog]
-  /// Fine-tuning only: the task, per-parameter lr scales, mixup and cutmix α.
-  var task: Finetuner.Task? = nil
-  var lrScale: [Double]? = nil
-  var mixup: Double? = nil, cutmix: Double? = nil
-  /// Streamed data: samples consumed and the stream's seed.
-  var dataPosition: Int? = nil, dataSeed: UInt64? = nil
+  /// The run's settings.
+  var settings: RunSettings
+  /// Streamed data: samples consumed.
+  var dataPosition: Int? = nil
   /// The models' own generators (drop-path masks): the encoder's, then the decoder's when
   /// pretraining.
   var modelRNG: [UInt64]? = nil
+  /// The run's JSON-lines log, continued by a resumed run.
+  var logPath: String? = nil
+
+  private enum CodingKeys: String, CodingKey {
+    case step, rngState, config, log, dataPosition, modelRNG, logPath
+  }
+
+  init(
+    step: Int, rngState: UInt64, config: SVFAPConfig, log: [StepLog], settings: RunSettings,
+    dataPosition: Int?, modelRNG: [UInt64]?, logPath: String?
+  ) {
+    (self.step, self.rngState, self.config, self.log, self.settings) = (
+      step, rngState, config, log, settings
+    )
+    (self.dataPosition, self.modelRNG, self.logPath) = (dataPosition, modelRNG, logPath)
+  }
+
+  init(from decoder: Swift.Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    step = try c.decode(Int.self, forKey: .step)
+    rngState = try c.decode(UInt64.self, forKey: .rngState)
+    config = try c.decode(SVFAPConfig.self, forKey: .config)
+    log = try c.decode([StepLog].self, forKey: .log)
+    dataPosition = try c.decodeIfPresent(Int.self, forKey: .dataPosition)
+    modelRNG = try c.decodeIfPresent([UInt64].self, forKey: .modelRNG)
+    logPath = try c.decodeIfPresent(String.self, forKey: .logPath)
+    settings = try RunSettings(from: decoder)
+  }
+
+  func encode(to encoder: Swift.Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(step, forKey: .step)
+    try c.encode(rngState, forKey: .rngState)
+    try c.encode(config, forKey: .config)
+    try c.encode(log, forKey: .log)
+    try c.encodeIfPresent(dataPosition, forKey: .dataPosition)
+    try c.encodeIfPresent(modelRNG, forKey: .modelRNG)
+    try c.encodeIfPresent(logPath, forKey: .logPath)
+    try settings.encode(to: encoder)
+  }
 }
 
 extension TrainingState {
@@ -174,7 +250,7 @@ extension TrainingState {
     func need(_ ok: Bool, _ what: String) { if !ok { problems.append(what) } }
     func finite(_ x: Double, in r: ClosedRange<Double>) -> Bool { x.isFinite && r.contains(x) }
     need((0...1_000_000_000).contains(step), "step \(step) must be in 0...10^9")
-    let sch = schedule
+    let sch = settings.schedule
     need((1...65_536).contains(sch.batch), "schedule batch \(sch.batch) must be in 1...65536")
     need(
       (1...1_000_000_000).contains(sch.totalSteps),
@@ -186,20 +262,24 @@ extension TrainingState {
     need(
       finite(sch.minLR, in: 0...max(sch.baseLR, 0)),
       "schedule min lr \(sch.minLR) must be in 0...base lr")
-    if let r = maskRatio {
+    if let r = settings.maskRatio {
       need(finite(r, in: 0.01...0.99), "mask ratio \(r) must be in 0.01...0.99")
     }
-    if let c = clipGrad { need(finite(c, in: 1e-12...1e12), "clip_grad \(c) must be positive") }
-    if let a = accumulate { need((1...4096).contains(a), "accumulate \(a) must be in 1...4096") }
-    let o = optimizer
+    if let c = settings.clipGrad {
+      need(finite(c, in: 1e-12...1e12), "clip_grad \(c) must be positive")
+    }
+    need(
+      (1...4096).contains(settings.accumulate),
+      "accumulate \(settings.accumulate) must be in 1...4096")
+    let o = settings.optimizer
     need(finite(o.beta1, in: 0...0.999_999), "beta1 \(o.beta1) must be in [0, 1)")
     need(finite(o.beta2, in: 0...0.999_999_9), "beta2 \(o.beta2) must be in [0, 1)")
     need(finite(o.eps, in: 1e-30...1), "eps \(o.eps) must be in 1e-30...1")
     need(finite(o.weightDecay, in: 0...10), "weight decay \(o.weightDecay) must be in 0...10")
     if let p = dataPosition { need(p >= 0, "data position \(p) must be at least 0") }
-    if let m = mixup { need(finite(m, in: 0...100), "mixup \(m) must be in 0...100") }
-    if let c = cutmix { need(finite(c, in: 0...100), "cutmix \(c) must be in 0...100") }
-    if let scales = lrScale {
+    if let m = settings.mixup { need(finite(m, in: 0...100), "mixup \(m) must be in 0...100") }
+    if let c = settings.cutmix { need(finite(c, in: 0...100), "cutmix \(c) must be in 0...100") }
+    if let scales = settings.lrScale {
       need(scales.allSatisfy { finite($0, in: 0...1) }, "lr scales must be in 0...1")
     }
     do { try config.validate() } catch { problems.append("config: \(error)") }

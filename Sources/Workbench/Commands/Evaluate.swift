@@ -79,6 +79,10 @@ struct LinearProbeCommand: SessionCommand {
       .option("clips", .integer, "clips per video, averaged", default: .number(2)).within(
         Limits.clipsPerVideo),
       .option("l2", .number, "L2 penalty of the probe", default: .number(1e-3)).within(0...1e6),
+      .option(
+        "same_rows", .bool,
+        "allow fitting and scoring the same rows (a score of the fit, not of held-out data)",
+        default: .bool(false)),
     ] + ClipOptions.params,
     returns: "like evaluate, plus train_war (classes) — the probe's fit on its own rows",
     example: "r = linear_probe f \"synth/expressions.csv\"")
@@ -90,6 +94,24 @@ struct LinearProbeCommand: SessionCommand {
       a, session: session, split: try a.string("train"), foldIsTest: false)
     let test = try options.select(
       a, session: session, split: try a.string("test"), foldIsTest: true)
+    let fold = try a.intIfGiven("fold")
+    func which(_ split: String, _ rows: Int, test: Bool) throws -> String {
+      if let fold { return "\(rows) rows (\(test ? "fold \(fold)" : "every fold but \(fold)"))" }
+      return "\(rows) rows (split \(split.isEmpty ? "\"\" = all" : "\"\(split)\""))"
+    }
+    interp.output(
+      """
+      linear probe: fit on \(try which(a.string("train"), train.rows.count, test: false)), \
+      scored on \(try which(a.string("test"), test.rows.count, test: true))
+      """)
+    if Set(train.rows.map(\.path)) == Set(test.rows.map(\.path)), try !a.bool("same_rows") {
+      throw a.error(
+        """
+        the probe would be fit and scored on the same \(train.rows.count) rows (its score would \
+        be the fit's, not a held-out one): name other rows with train:/test: or fold:, or pass \
+        same_rows: true
+        """)
+    }
     let (k, l2) = (try a.int("clips"), try a.number("l2"))
     let (scores, trainWAR) = try a.located {
       try Evaluation.linearProbe(

@@ -68,9 +68,6 @@ struct Finetune: SessionCommand {
         clips that need more than three quarters of the memory available is refused)
         """,
         default: .bool(false)),
-      .option(
-        "restart", .bool, "start a new run even if this model was fine-tuned in this session",
-        default: .bool(false)),
     ] + AugmentOptions.params + RunOptions.params + ClipOptions.params,
     returns: "record {step, loss, clips (videos used), stopped}",
     example: "finetune f \"synth/expressions.csv\" steps: 200 batch: 4")
@@ -93,6 +90,30 @@ struct Finetune: SessionCommand {
     return s
   }
 
+  /// Whether a new-run option given to a continuing call differs from the run's value.
+  func differs(
+    _ name: String, run: Finetuner, plan: StepPlan, settings s: FinetuneSettings,
+    model: FinetuneModel
+  ) -> Bool {
+    let schedule = run.settings.schedule
+    switch name {
+    case "lr": return s.baseLR != schedule.baseLR
+    case "total", "total_epochs": return plan.total != schedule.totalSteps
+    case "warmup", "warmup_epochs": return plan.warmup != schedule.warmupSteps
+    case "smoothing", "loss":
+      switch (run.task, s.task) {
+      case (.classification(let x), .classification(let y)): return x != y
+      case (.regression(let x), .regression(let y)): return x != y
+      default: return name == "loss" ? false : true
+      }
+    default:  // layer_decay, freeze_encoder: the lr scales they give
+      let scales = Finetuner.lrScales(
+        names: run.optimizer.parameters.map(\.name), config: model.config,
+        layerDecay: s.layerDecay, frozenEncoder: s.freezeEncoder)
+      return scales != run.optimizer.lrScale
+    }
+  }
+
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let h = try a.handle("model", as: ModelHandle.self)
     let (model, existing) = try h.finetuning(for: a)
@@ -100,7 +121,15 @@ struct Finetune: SessionCommand {
     let clipOptions = try ClipOptions(a, session: session),
       options = try RunOptions(a, session: session)
     let selection = try clipOptions.select(
-      a, session: session, split: try a.string("split"), foldIsTest: false)
+      a, session: session, split: try a.string("split"), foldIsTest: false, missingSplit: .allRows)
+    if selection.tookAllRows {
+      interp.output(
+        """
+        finetune: \((try a.string("manifest") as NSString).lastPathComponent) has no split column: \
+        training on all \(selection.rows.count) rows (evaluate on these rows scores the training \
+        data)
+        """)
+    }
     let manifestPath = try a.string("manifest")
     try a.located {
       try TrainingData.checkLabels(
@@ -123,10 +152,26 @@ struct Finetune: SessionCommand {
     let videos = data?.views.count ?? selection.rows.count
     let plan = try options.plan(a, clips: videos, batch: batch) { $0 }
     let s = try settings(a, classification: selection.isClassification, options: options)
+    let start = RunStart(a: a, interp: interp)
+    let continuing = try a.bool("restart") ? nil : existing
+    if let continuing {
+      try start.refuseNewRunOptions(
+        continuing: continuing,
+        names: RunStart.scheduleOptions + ["smoothing", "loss", "layer_decay", "freeze_encoder"]
+      ) { name in
+        differs(name, run: continuing, plan: plan, settings: s, model: model)
+      }
+    }
+    try start.prepareLog(options.logPath, newRun: continuing == nil)
     let ft =
-      (try a.bool("restart") ? nil : existing)
-      ?? Finetuner.start(model, s, plan: plan, batch: batch, seed: session.nextSeed())
+      continuing ?? Finetuner.start(model, s, plan: plan, batch: batch, seed: session.nextSeed())
     ft.apply(s)
+    if continuing == nil {
+      start.announce(ft, kind: "fine-tuning")
+    } else {
+      start.noteBatchChange(ft, clipsPerUpdate: batch * ft.accumulate)
+    }
+    start.warnPastSchedule(ft, steps: plan.steps)
     h.state = .finetuning(model, run: ft)
     let call = TrainingCall(session: session, interp: interp, options: options, name: "finetune")
     let stopped = try a.located {

@@ -64,6 +64,7 @@ struct BuildModel: SessionCommand {
     if try a.bool("pretrained") {
       let report = try PretrainedWeights.load(preset: preset, config: cfg, into: handle.module, a)
       interp.output("pretrained weights: \(report)")
+      handle.weightsFrom = "the pretrained \(preset)"
     }
     return .handle(handle)
   }

@@ -74,6 +74,7 @@ struct LoadWeights: SessionCommand {
       try Checkpoint.load(try Checkpoint.readTensors(path), into: m.module)
     }
     interp.output(report.description)
+    m.weightsFrom = (path as NSString).lastPathComponent
     return .record(
       Record([
         ("loaded", .number(Double(report.loaded.count))),

@@ -92,10 +92,29 @@ struct Pretrain: SessionCommand {
       try a.number("lr"), maskRatio, options.accumulate
     )
     (settings.clipGrad, settings.logPath) = (options.clipGrad, options.logPath)
+    let start = RunStart(a: a, interp: interp)
+    let continuing = try a.bool("restart") ? nil : existing
+    if let continuing {
+      try start.refuseNewRunOptions(continuing: continuing, names: RunStart.scheduleOptions) {
+        let schedule = continuing.settings.schedule
+        switch $0 {
+        case "lr": return settings.baseLR != schedule.baseLR
+        case "total", "total_epochs": return plan.total != schedule.totalSteps
+        default: return plan.warmup != schedule.warmupSteps
+        }
+      }
+    }
+    try start.prepareLog(options.logPath, newRun: continuing == nil)
     let t =
-      existing
+      continuing
       ?? Pretrainer.start(model, settings, plan: plan, batch: batch, seed: session.nextSeed())
     t.apply(settings)
+    if continuing == nil {
+      start.announce(t, kind: "pretraining")
+    } else {
+      start.noteBatchChange(t, clipsPerUpdate: batch * t.accumulate)
+    }
+    start.warnPastSchedule(t, steps: plan.steps)
     m.state = .pretraining(model, run: t)
     let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
     let call = TrainingCall(session: session, interp: interp, options: options, name: "pretrain")

@@ -45,15 +45,32 @@ struct Resume: SessionCommand {
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let path = try session.existingFile(a)
+    let handle: ModelHandle
     do {
       if try SafeTensorsFile(path: path).metadata["svfap.finetuning"] != nil {
         let t = try Finetuner.resume(from: path)
-        return .handle(
-          ModelHandle(preset: t.model.config.presetName ?? "resumed", .finetuning(t.model, run: t)))
+        handle = ModelHandle(
+          preset: t.model.config.presetName ?? "resumed", .finetuning(t.model, run: t))
+      } else {
+        let t = try Pretrainer.resume(from: path)
+        handle = ModelHandle(
+          preset: t.model.config.presetName ?? "resumed", .pretraining(t.model, run: t))
       }
-      let t = try Pretrainer.resume(from: path)
-      return .handle(
-        ModelHandle(preset: t.model.config.presetName ?? "resumed", .pretraining(t.model, run: t)))
     } catch let e as SVFAPError { throw a.error("\(e)", io: true) }
+    guard let run = handle.run else { return .handle(handle) }
+    interp.output("resumed at step \(run.step): \(run.settings.scheduleLine)")
+    // The run continues its own log, which a killed process may have left ahead of this
+    // checkpoint: its later steps are dropped so that no step is logged twice.
+    if let log = run.logPath, session.collective.isRoot {
+      do {
+        let dropped = try trimTrainingLog(log, toStep: run.step)
+        if dropped > 0 {
+          interp.output(
+            "log: \(log) continues; dropped \(dropped) step(s) after \(run.step) that this checkpoint does not hold"
+          )
+        }
+      } catch { interp.output("log: \(error) (the run goes on without it)") }
+    }
+    return .handle(handle)
   }
 }

@@ -43,14 +43,15 @@ struct ClipOptions {
   /// the rest).
   func select(
     _ a: Arguments, session: Session, manifest: String = "manifest", split: String,
-    foldIsTest: Bool? = nil, allowVideo: Bool = false
+    foldIsTest: Bool? = nil, allowVideo: Bool = false,
+    missingSplit: DatasetSelection.MissingSplit = .refuse
   ) throws -> DatasetSelection {
     let path = session.resolve(try a.string(manifest))
     let fold = foldIsTest == nil ? nil : try a.intIfGiven("fold")
     return try a.located {
       try DatasetSelection(
         path: path, root: root, split: split, fold: fold, foldIsTest: foldIsTest ?? false,
-        allowVideo: allowVideo)
+        allowVideo: allowVideo, missingSplit: missingSplit)
     }
   }
 

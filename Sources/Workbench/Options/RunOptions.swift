@@ -1,6 +1,16 @@
 import Experiments
 import Script
 
+/// What a new run does with a log file that already holds steps.
+enum LogMode: String, CaseIterable {
+  /// Refuse it (one run per log file).
+  case new
+  /// Empty it first.
+  case overwrite
+  /// Add this run after the steps in it.
+  case append
+}
+
 /// The options every training command shares: how long (steps or epochs), the schedule of a new
 /// run, clipping, accumulation, logging, progress and autosave.
 struct RunOptions {
@@ -26,6 +36,13 @@ struct RunOptions {
     )
     .within(Limits.accumulate),
     .option("log", .string, "JSON-lines log file, one object per step", default: .nilValue),
+    .choice(
+      "log_mode", LogMode.self,
+      """
+      a new run's log that already holds steps: "new" refuses it, "overwrite" empties it, \
+      "append" adds this run after it
+      """,
+      default: .new),
     .option(
       "every", .integer, "print a progress line every N steps (off a terminal)",
       default: .number(10)
@@ -37,6 +54,10 @@ struct RunOptions {
       autosave_minutes:)
       """,
       default: .bool(true)),
+    .option(
+      "restart", .bool,
+      "start a new run even if this model was trained in this session (its schedule from this call)",
+      default: .bool(false)),
   ]
 
   /// Steps or epochs of this call and the schedule of a new run.
