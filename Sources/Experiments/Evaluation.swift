@@ -13,19 +13,21 @@ public enum Evaluation {
   public static func evaluate(
     _ run: Finetuner, on selection: DatasetSelection, spec: ClipSpec, clipsPerVideo k: Int,
     crops: Int = 1, reader: RowReader
-  ) throws -> Scores {
-    var out: [[Double]] = [], actual: [[Double]] = []
+  ) throws -> (scores: Scores, rows: [ManifestRow]) {
+    var out: [[Double]] = [], actual: [[Double]] = [], scored: [ManifestRow] = []
     for r in selection.rows {
       guard let clips = try reader.clips(r, of: selection, spec: spec, k: k, crops: crops) else {
         continue
       }
       out += try run.predict(videos: [clips.map(\.tensor)])
       actual.append(r.labels)
+      scored.append(r)
     }
-    return Scores(
+    let scores = Scores(
       outputs: out, actual: actual, classification: selection.isClassification,
       classes: run.model.config.numClasses,
       labelNames: selection.manifest.labelNames)
+    return (scores, scored)
   }
 
   /// The pooled, normalized feature of each chosen row's video (mean over K clips spread over it),
@@ -57,7 +59,7 @@ public enum Evaluation {
     _ model: FinetuneModel, train: DatasetSelection, test: DatasetSelection, spec: ClipSpec,
     clipsPerVideo k: Int, l2: Double,
     reader: RowReader
-  ) throws -> (scores: Scores, trainWAR: Double?) {
+  ) throws -> (scores: Scores, trainWAR: Double?, scored: [ManifestRow]) {
     let (trainX, trainRows) = try videoFeatures(
       model, of: train, spec: spec, clipsPerVideo: k, reader: reader)
     let (testX, testRows) = try videoFeatures(
@@ -74,14 +76,14 @@ public enum Evaluation {
       let scores = Scores(
         outputs: probe.predict(testX), actual: testRows.map(\.labels), classification: true,
         classes: classes, labelNames: names)
-      return (scores, Metrics.war(predicted: fit, actual: labels))
+      return (scores, Metrics.war(predicted: fit, actual: labels), testRows)
     }
     let probe = try LinearProbe.regressor(
       features: trainX, targets: trainRows.map(\.labels), l2: l2)
     return (
       Scores(
         outputs: probe.predict(testX), actual: testRows.map(\.labels), classification: false,
-        classes: 0, labelNames: names), nil
+        classes: 0, labelNames: names), nil, testRows
     )
   }
 }

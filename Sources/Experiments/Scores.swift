@@ -32,6 +32,10 @@ public enum Scores: Sendable, Equatable {
     public let ccc: Double
     /// 1 − mean absolute error.
     public let oneMinusMAE: Double
+    /// The predicted value of each item.
+    public var predicted: [Double] = []
+    /// The true value of each item.
+    public var actual: [Double] = []
   }
 
   /// Class scores of predicted against true class indices over `classes` classes (more when a true
@@ -63,7 +67,7 @@ public enum Scores: Sendable, Equatable {
       targets.append(
         TargetScores(
           name: name, pcc: Metrics.pcc(x, y), ccc: Metrics.ccc(x, y),
-          oneMinusMAE: Metrics.oneMinusMAE(x, y)))
+          oneMinusMAE: Metrics.oneMinusMAE(x, y), predicted: x, actual: y))
     }
     var mean: TargetScores?
     if targets.count > 1 {

@@ -31,8 +31,8 @@ struct Evaluate: SessionCommand {
     ] + ClipOptions.params,
     returns:
       """
-      record {uar, war, weighted_f1, predicted, actual} or per target {pcc, ccc, one_minus_mae} \
-      and their mean over targets
+      record {uar, war, weighted_f1, predicted, actual, videos} or per target {pcc, ccc, \
+      one_minus_mae, predicted, actual}, their mean over targets and videos (the scored rows' paths)
       """,
     example: "r = evaluate f \"synth/expressions.csv\" split: \"test\"")
 
@@ -46,12 +46,12 @@ struct Evaluate: SessionCommand {
       selection.isClassification ? .classification(smoothing: 0) : .regression(loss: .mse)
     let run = existing ?? Finetuner(model: model, task: task, totalSteps: 1, batch: 1)
     let (k, crops) = (try a.int("clips"), try a.int("crops"))
-    return try a.located {
+    let (scores, scored) = try a.located {
       try Evaluation.evaluate(
         run, on: selection, spec: options.spec, clipsPerVideo: k, crops: crops,
-        reader: options.reader(a, interp)
-      ).value
+        reader: options.reader(a, interp))
     }
+    return scores.value(videos: scored.map(\.path))
   }
 }
 
@@ -113,12 +113,13 @@ struct LinearProbeCommand: SessionCommand {
         """)
     }
     let (k, l2) = (try a.int("clips"), try a.number("l2"))
-    let (scores, trainWAR) = try a.located {
+    let (scores, trainWAR, scored) = try a.located {
       try Evaluation.linearProbe(
         model, train: train, test: test, spec: options.spec, clipsPerVideo: k, l2: l2,
         reader: options.reader(a, interp))
     }
-    guard let trainWAR, case .record(var r) = scores.value else { return scores.value }
+    let value = scores.value(videos: scored.map(\.path))
+    guard let trainWAR, case .record(var r) = value else { return value }
     r["train_war"] = .number(trainWAR)
     return .record(r)
   }

@@ -48,7 +48,11 @@ struct ReadDataset: SessionCommand {
       .positional(
         "root", .string, "the dataset's root folder (for a reader)", default: .string(".")),
     ],
-    returns: "record {rows, labels, classes, paths}",
+    returns:
+      """
+      record {rows, labels, classes, paths, values (a list per label: d.values.valence), splits \
+      ("" where none)}
+      """,
     example: "d = dataset \"ravdess\" \"/data/RAVDESS\"")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -58,12 +62,18 @@ struct ReadDataset: SessionCommand {
         ? try Manifest.read(session.resolve(name)).manifest
         : try DatasetReaders.read(name, root: root)
     }
+    // Each label's values as a column (`d.values.valence`), rows in the manifest's order.
+    let columns = m.labelNames.enumerated().map { j, name in
+      (name, Value.list(m.rows.map { .number(j < $0.labels.count ? $0.labels[j] : .nan) }))
+    }
     return .record(
       Record([
         ("rows", .number(Double(m.rows.count))),
         ("labels", .list(m.labelNames.map { .string($0) })),
         ("classes", .list(m.classNames.map { .string($0) })),
-        ("paths", .list(m.rows.prefix(1000).map { .string($0.path) })),
+        ("paths", .list(m.rows.map { .string($0.path) })),
+        ("values", .record(Record(columns))),
+        ("splits", .list(m.rows.map { .string($0.split ?? "") })),
       ]))
   }
 }

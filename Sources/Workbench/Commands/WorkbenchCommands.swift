@@ -22,7 +22,8 @@ enum WorkbenchCommands {
     let train: [any ScriptCommand] = [
       Pretrain(session: s), Finetune(session: s), SaveState(session: s), Resume(session: s),
       Evaluate(session: s),
-      LinearProbeCommand(session: s), ExportFeatures(session: s), MetricsCommand(),
+      LinearProbeCommand(session: s), ExportFeatures(session: s), Export(session: s),
+      MetricsCommand(),
     ]
     let plot: [any ScriptCommand] = [
       Show(session: s), ShowMask(session: s), ShowCurves(session: s), ShowConfusion(session: s),
