@@ -2,6 +2,7 @@ import Foundation
 import Media
 import Plot
 import SVFAP
+import Script
 import Tensor
 
 /// Builds figures from clips, masks, predictions and models (the plot layer only sees pixels and
@@ -147,9 +148,9 @@ enum Figures {
   }
 
   /// The first frame of each time slice with its masked tubes greyed.
-  static func maskFigure(_ clip: Tensor, mask: TokenMask, config c: SVFAPConfig) -> (
-    Figure, greyFraction: Double
-  ) {
+  static func maskFigure(
+    _ clip: Tensor, mask: TokenMask, config c: SVFAPConfig, frameNumbers: [Int]? = nil
+  ) -> (Figure, greyFraction: Double) {
     let (h, w) = (clip.shape[3], clip.shape[4])
     var panels: [Figure.Panel] = []
     var grey = 0, total = 0
@@ -169,7 +170,9 @@ enum Figures {
       grey += mask.masked[0].filter { $0 / c.tokensPerSlice == t }.count
       total += c.tokensPerSlice
       panels.append(
-        .image(rgb: rgb, width: w, height: h, title: "slice \(t) (frame \(t * c.tubelet))"))
+        .image(
+          rgb: rgb, width: w, height: h,
+          title: "slice \(t) (\(frameLabel(t * c.tubelet, frameNumbers)))"))
     }
     let frac = Double(grey) / Double(max(total, 1))
     return (
@@ -246,7 +249,8 @@ enum Figures {
   /// each hidden patch's squared error in the target space as heat over the frame.
   static func reconstruction(
     _ clip: Tensor, prediction: Tensor, mask: TokenMask, config c: SVFAPConfig,
-    mode: ReconstructionMode, frames: [Int], errorMap: Bool = false
+    mode: ReconstructionMode, frames: [Int], errorMap: Bool = false, frameNumbers: [Int]? = nil,
+    model: String = ""
   ) -> Figure {
     let (h, w, T) = (clip.shape[3], clip.shape[4], clip.shape[2])
     let shown = reconstructedFrames(
@@ -272,7 +276,7 @@ enum Figures {
       let image = { (rgb: [UInt8], title: String) in
         Figure.Panel.image(rgb: rgb, width: w, height: h, title: title)
       }
-      panels.append(image(original, "frame \(f): original"))
+      panels.append(image(original, "\(frameLabel(f, frameNumbers)): original"))
       panels.append(image(masked, "masked"))
       if mode == .normalized {
         panels += [image(target, "target (normalized)"), image(onlyPred, "prediction")]
@@ -305,14 +309,15 @@ enum Figures {
       (drawn as value x 0.2 + 0.5, grey = 0); the target beside the model's prediction
       """
     let figure = Figure(
-      title: title, panels: panels, columns: errorMap ? 5 : 4, panelWidth: 170, panelHeight: 170)
+      title: model.isEmpty ? title : model + ": " + title, panels: panels,
+      columns: errorMap ? 5 : 4, panelWidth: 170, panelHeight: 170)
     return errorMap
       ? figure.with(Figure.ColourScale(low: lo, high: hi, label: "squared error per hidden patch"))
       : figure
   }
 
   /// Loss, learning rate and gradient norm against step, one line per run.
-  static func trainingCurves(_ runs: [(String, [StepLog])]) -> Figure {
+  static func trainingCurves(_ runs: [(String, [StepLog])], title: String = "training") -> Figure {
     func series(_ key: (StepLog) -> Double) -> [(name: String, x: [Double], y: [Double])] {
       runs.map { (name: $0.0, x: $0.1.map { Double($0.step) }, y: $0.1.map(key)) }
     }
@@ -328,7 +333,7 @@ enum Figures {
         ))
     }
     return Figure(
-      title: "training",
+      title: title,
       panels: [
         .curves(series: loss, xLabel: "step", yLabel: "loss", logY: false, title: "loss"),
         .curves(
@@ -355,24 +360,57 @@ enum Figures {
   }
 
   /// Heat maps over the frames: one value per token (T' × S, or rows × T' × S with `rowNames`),
-  /// drawn on the first frame of each slice on one colour scale.
+  /// drawn on the first frame of each slice (labelled with the video's frame number when
+  /// `frameNumbers` gives them). The colour scale is shared, or each row's own with `perRowScale`
+  /// (each row's range in its name). The marked token (a rollout's query, whose weight on itself
+  /// dwarfs the rest) stays off the scale when `unscaledMark`. A scale whose values spread less
+  /// than 5 % of their size is drawn from 0 and the title says the map is nearly uniform.
   static func tokenHeat(
     _ clip: Tensor, values: [Double], slices: Int, config c: SVFAPConfig, title: String,
     opacity: Double = 0.55, marked: (slice: Int, token: Int)? = nil,
-    scaleLabel: String = "weight", rowNames: [String]? = nil, slicesToShow: [Int]? = nil
+    scaleLabel: String = "weight", rowNames: [String]? = nil, slicesToShow: [Int]? = nil,
+    frameNumbers: [Int]? = nil, perRowScale: Bool = false, unscaledMark: Bool = false
   ) -> Figure {
     let (h, w) = (clip.shape[3], clip.shape[4])
-    let lo = values.min() ?? 0, hi = values.max() ?? 1
     let names = rowNames ?? [""]
     let perSlice = values.count / max(slices * names.count, 1)
+    let perRow = slices * perSlice
+    let markIndex = marked.map { $0.slice * perSlice + $0.token }
+    /// The scale of a set of indices: (low, high), the mark left out when asked; from 0 when
+    /// nearly uniform.
+    func scale(_ range: Range<Int>) -> (lo: Double, hi: Double, uniform: Bool, marked: Double?) {
+      var lo = Double.infinity, hi = -Double.infinity, mark: Double?
+      for i in range where i < values.count {
+        if unscaledMark, let m = markIndex, (i - range.lowerBound) == m {
+          mark = values[i]
+          continue
+        }
+        (lo, hi) = (min(lo, values[i]), max(hi, values[i]))
+      }
+      guard lo.isFinite, hi.isFinite else { return (0, 1, false, mark) }
+      let uniform = hi - lo < 0.05 * max(abs(hi), abs(lo), 1e-300)
+      return (uniform ? min(0, lo) : lo, hi, uniform, mark)
+    }
+    let rowScales = (0..<names.count).map { r in
+      perRowScale ? scale(r * perRow..<(r + 1) * perRow) : scale(0..<values.count)
+    }
     let shown = slicesToShow ?? Array(0..<slices)
     var panels: [Figure.Panel] = []
     for (r, name) in names.enumerated() {
+      let sc = rowScales[r]
+      var rowName = name
+      if perRowScale && !name.isEmpty {
+        rowName += " (\(Value.format(round4(sc.lo)))–\(Value.format(round4(sc.hi))))"
+      }
       for t in shown {
         let base = (r * slices + t) * perSlice
-        let heat = (0..<perSlice).map { (values[base + $0] - lo) / max(hi - lo, 1e-12) }
+        let heat = (0..<perSlice).map {
+          min(max((values[base + $0] - sc.lo) / max(sc.hi - sc.lo, 1e-12), 0), 1)
+        }
         let frame = min(t * (c.frames / max(slices, 1)), c.frames - 1)
-        let label = (name.isEmpty ? "" : name + ", ") + "slice \(t)"
+        let label =
+          (rowName.isEmpty ? "" : rowName + ", ")
+          + "slice \(t) (\(frameLabel(frame, frameNumbers)))"
         panels.append(
           .image(
             rgb: overlay(
@@ -382,9 +420,38 @@ enum Figures {
             width: w, height: h, title: marked?.slice == t ? label + " (query)" : label))
       }
     }
-    return Figure(
-      title: title, panels: panels, columns: min(shown.count, 8), panelWidth: 150,
-      panelHeight: 150
-    ).with(Figure.ColourScale(low: lo, high: hi, label: scaleLabel))
+    var fullTitle = title
+    if let mark = rowScales.first?.marked, !perRowScale || names.count == 1 {
+      fullTitle +=
+        "; the query's own token (\(Value.format(round4(mark)))) is left off the colour scale"
+    }
+    if rowScales.contains(where: \.uniform) {
+      let sc = rowScales.first(where: \.uniform) ?? rowScales[0]
+      fullTitle +=
+        "; nearly uniform: the values span less than 5 % (up to \(Value.format(round4(sc.hi)))), drawn from 0"
+    }
+    let figure = Figure(
+      title: fullTitle, panels: panels, columns: min(shown.count, 8), panelWidth: 150,
+      panelHeight: 150)
+    if perRowScale && names.count > 1 {
+      return figure.with(
+        Figure.ColourScale(low: 0, high: 1, label: scaleLabel + ", each head's own min to max"))
+    }
+    let sc = rowScales[0]
+    return figure.with(Figure.ColourScale(low: sc.lo, high: sc.hi, label: scaleLabel))
+  }
+
+  /// A value to four significant digits.
+  static func round4(_ x: Double) -> Double {
+    guard x != 0, x.isFinite else { return x }
+    let scale = pow(10, 3 - floor(log10(abs(x))))
+    return (x * scale).rounded() / scale
+  }
+
+  /// A clip frame's label: the video's frame number when known ("frame 17"), else its index in
+  /// the clip ("clip frame 4").
+  static func frameLabel(_ f: Int, _ numbers: [Int]?) -> String {
+    guard let numbers, f >= 0, f < numbers.count else { return "clip frame \(f)" }
+    return "frame \(numbers[f])"
   }
 }

@@ -95,6 +95,9 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     return "step \(run.step)\(loss)" + (source.map { " (\($0))" } ?? "")
   }
 
+  /// How figures name the model: its preset and provenance ("svfap-tiny, step 400, loss 0.2113").
+  var figureName: String { "\(preset), \(provenance)" }
+
   /// The model's run in a few words: its provenance and, once trained, its schedule.
   var runSummary: String {
     guard let run, run.step > 0 else { return provenance }

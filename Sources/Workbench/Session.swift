@@ -21,6 +21,8 @@ public final class Session {
   public var lastFigure: String?
   /// The last figure's layout (where its title, labels and panels are; tests check it).
   public var lastLayout: FigureLayout?
+  /// The last figure drawn, as it was described to gnuplot (tests read its titles and scale).
+  public var lastFigureDrawn: Figure?
   /// Whether figures are also drawn in the terminal (`set inline:`).
   public var inlineImages = TerminalImages.Setting.auto
   /// The terminal's image kind once probed (`.some(nil)`: it draws none).

@@ -4,11 +4,35 @@ import SVFAP
 import Script
 
 /// Progress of a training call: a bar redrawn in place on a terminal (step/total, loss, lr,
-/// clips/s, ETA), plain lines every N steps elsewhere.
-struct TrainingProgress {
+/// clips/s, ETA; the rest of the line cleared, and the line ended before any other message),
+/// plain lines every N steps elsewhere.
+final class TrainingProgress {
   let steps: Int, startStep: Int, every: Int, clipsPerStep: Int
   let terminal: Bool
   let interp: Interpreter
+  /// Whether the bar's line is on screen without its line end.
+  private(set) var lineOpen = false
+  /// Where the bar is written (the terminal, unbuffered).
+  let write: (String) -> Void
+
+  init(
+    steps: Int, startStep: Int, every: Int, clipsPerStep: Int, terminal: Bool,
+    interp: Interpreter,
+    write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
+  ) {
+    self.write = write
+    (self.steps, self.startStep, self.every, self.clipsPerStep) = (
+      steps, startStep, every, clipsPerStep
+    )
+    (self.terminal, self.interp) = (terminal, interp)
+  }
+
+  /// Ends the bar's line if it is open (before another message, or when the call ends early).
+  func endLine() {
+    guard lineOpen else { return }
+    lineOpen = false
+    write("\n")
+  }
 
   /// Reports one step.
   func report(_ e: StepLog) {
@@ -19,10 +43,11 @@ struct TrainingProgress {
       let bar =
         String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
       let line = String(
-        format: "\r[%@] %d/%d  loss %.4f  lr %.2e  %.1f clips/s  ETA %.0fs", bar, done, steps,
-        e.loss, e.lr, e.clipsPerSecond, eta)
-      FileHandle.standardOutput.write(Data(line.utf8))
-      if done == steps { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        format: "\r[%@] %d/%d  loss %.4f  lr %.2e  %.1f clips/s  ETA %.0fs\u{1B}[K", bar, done,
+        steps, e.loss, e.lr, e.clipsPerSecond, eta)
+      write(line)
+      lineOpen = true
+      if done == steps { endLine() }
     } else if e.step % every == 0 {
       interp.output(
         String(

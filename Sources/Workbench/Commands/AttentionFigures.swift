@@ -3,6 +3,14 @@ import SVFAP
 import Script
 import Tensor
 
+/// The colour scale of per-head maps.
+enum HeadScale: String, CaseIterable {
+  /// Each head from its own minimum to its maximum.
+  case perHead = "per_head"
+  /// One scale for every head.
+  case shared
+}
+
 /// `show_attention`: a stage-1 layer's attention (or rollout) on the frames.
 struct ShowAttention: SessionCommand {
   unowned let session: Session
@@ -43,8 +51,15 @@ struct ShowAttention: SessionCommand {
         "slices", .list, "time slices to draw, 0-based (default: all)", default: .nilValue),
       .option(
         "per_head", .bool,
-        "small multiples: one row of slices per head, on one colour scale (instead of the mean)",
+        "small multiples: one row of slices per head (instead of the mean)",
         default: .bool(false)),
+      .choice(
+        "scale", HeadScale.self,
+        """
+        with per_head: each head on its own colour scale (per_head: its range in the row's name) \
+        or all on one (shared: a head of small weights looks blank)
+        """,
+        default: .perHead),
     ] + FigureOutput.params,
     returns: "nil (prints the figure's path)",
     example: "show_attention m clip layer: 1 query: [3, 5, 5]",
@@ -87,9 +102,10 @@ struct ShowAttention: SessionCommand {
         query: query)
     }
     var title =
-      rollout
-      ? "attention rollout over stage-1 layers \(span.lowerBound)...\(span.upperBound)"
-      : "attention, stage 1 layer \(layer)"
+      m.figureName + ": "
+      + (rollout
+        ? "attention rollout over stage-1 layers \(span.lowerBound)...\(span.upperBound)"
+        : "attention, stage 1 layer \(layer)")
     let g = c.gridSide
     title +=
       query.map { ", query [\($0 / (g * g)), \($0 / g % g), \($0 % g)] (token \($0))" }
@@ -104,7 +120,10 @@ struct ShowAttention: SessionCommand {
         marked: query.map { (slice: $0 / perSlice, token: $0 % perSlice) },
         scaleLabel: rollout ? "rollout weight" : "attention weight",
         rowNames: perHead ? heads.map { "head \($0 ?? 0)" } : nil,
-        slicesToShow: a.has("slices") ? try a.indices("slices", below: c.timeSlices) : nil),
+        slicesToShow: a.has("slices") ? try a.indices("slices", below: c.timeSlices) : nil,
+        frameNumbers: (clip as? ClipHandle)?.clip.frameIndices,
+        perRowScale: perHead && (try a.choice("scale", as: HeadScale.self)) == .perHead,
+        unscaledMark: rollout && query != nil),
       a, interp, session: session)
   }
 
@@ -193,14 +212,16 @@ struct ShowBottleneck: SessionCommand {
     let (t, g, s) = (w.shape[1], w.shape[2], w.shape[3]), v = w.toDoubles()
     let values = (0..<t).flatMap { ti in (0..<s).map { v[(ti * g + token) * s + $0] } }
     let title =
-      """
-      bottleneck token \(token) of stage \(stage): weights over the spatial tokens per time \
-      slice
-      """
+      m.figureName + ": "
+        + """
+        bottleneck token \(token) of stage \(stage): weights over the spatial tokens per time \
+        slice
+        """
     return try FigureOutput.save(
       Figures.tokenHeat(
         clip.tensor, values: values, slices: t, config: model.config, title: title,
-        opacity: try a.number("opacity"), scaleLabel: "bottleneck attention weight"),
+        opacity: try a.number("opacity"), scaleLabel: "bottleneck attention weight",
+        frameNumbers: (clip as? ClipHandle)?.clip.frameIndices),
       a, interp, session: session)
   }
 }

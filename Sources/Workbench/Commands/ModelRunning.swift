@@ -59,7 +59,8 @@ struct Reconstruct: SessionCommand {
         "mask", .handle("mask"), "the mask (default: tube 0.9 with the session's next seed)",
         default: .nilValue),
     ],
-    returns: "record {loss, prediction, target, mask, clip, model}",
+    returns:
+      "record {loss, prediction, target, mask, clip, model, model_state (the model when it ran)}",
     example: "r = reconstruct(m, clip, mask: tube(0.9, seed: 2))")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -72,7 +73,7 @@ struct Reconstruct: SessionCommand {
         ("loss", .number(try loss.item())),
         ("prediction", .handle(TensorHandle(output, kind: "prediction"))),
         ("target", .handle(TensorHandle(target, kind: "target"))), ("mask", .handle(recipe)),
-        ("clip", .handle(clip)), ("model", .handle(m)),
+        ("clip", .handle(clip)), ("model", .handle(m)), ("model_state", .string(m.figureName)),
       ]))
   }
 }

@@ -29,7 +29,9 @@ struct Show: SessionCommand {
       .option(
         "frames", .list, "frames of a reconstruction to show",
         default: .list([0, 4, 8, 12].map { .number(Double($0)) })),
-      .option("text", .bool, "also print a text rendering (curves)", default: .bool(false)),
+      .option(
+        "text", .bool, "also print a text rendering (curves: printed unless text: false)",
+        default: .bool(false)),
       .option(
         "name", .string,
         "models: the run's name in the legend (default: its log file's stem, or the preset)",
@@ -64,8 +66,9 @@ struct Show: SessionCommand {
         throw a.error("the model has no training log yet (train it first)")
       }
       return try FigureOutput.save(
-        Figures.trainingCurves([(m.runName(try a.stringIfGiven("name")), t.log)]), a, interp,
-        session: session, text: true)
+        Figures.trainingCurves(
+          [(m.runName(try a.stringIfGiven("name")), t.log)], title: "training of \(m.figureName)"),
+        a, interp, session: session, text: true)
     case .record(let r):
       return try FigureOutput.save(try reconstruction(r, a), a, interp, session: session)
     default:
@@ -89,9 +92,13 @@ struct Show: SessionCommand {
       let mask = try mk.realize(batch: clip.tensor.shape.first ?? 1, config: m.config)
       try Figures.check(
         reconstructionOf: clip.tensor, prediction: p.tensor, mask: mask, config: m.config)
+      // The model as it was when it reconstructed (it may have trained since).
+      var name = m.figureName
+      if case .string(let s)? = r["model_state"] { name = s }
       return Figures.reconstruction(
         clip.tensor, prediction: p.tensor, mask: mask, config: m.config, mode: mode, frames: frames,
-        errorMap: try a.bool("error_map"))
+        errorMap: try a.bool("error_map"), frameNumbers: (clip as? ClipHandle)?.clip.frameIndices,
+        model: name)
     }
   }
 }
@@ -120,7 +127,8 @@ struct ShowMask: SessionCommand {
       let cfg = try model?.config ?? Figures.grid(for: clip.tensor)
       try Figures.check(clip: clip.tensor, fits: cfg)
       return Figures.maskFigure(
-        clip.tensor, mask: try mk.realize(batch: 1, config: cfg), config: cfg
+        clip.tensor, mask: try mk.realize(batch: 1, config: cfg), config: cfg,
+        frameNumbers: (clip as? ClipHandle)?.clip.frameIndices
       ).0
     }
     return try FigureOutput.save(fig, a, interp, session: session)

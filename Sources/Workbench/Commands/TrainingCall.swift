@@ -33,9 +33,20 @@ struct TrainingCall {
       extra(e)
       session.autosaveStep(run, name: name, enabled: autosave)
     }
+    // Any message during the call first ends the progress bar's line.
+    let print = interp.output
+    interp.output = { text in
+      progress.endLine()
+      print(text)
+    }
+    defer {
+      interp.output = print
+      progress.endLine()
+    }
     let stop = try SplitTraining.run(run, members: split) { member, index in
       try body(member, index == 0 ? report : { _ in })
     }
+    progress.endLine()
     session.autosaveStep(run, name: name, enabled: autosave, force: true)
     return try TrainingProgress.ended(stop, step: run.step, interp: interp)
   }

@@ -54,13 +54,16 @@ enum FigureOutput {
     }
     do {
       try Gnuplot.shared.render(f, to: path, terminal: terminal)
-      if text || (a.values["text"].map { $0 == .bool(true) } ?? false) {
+      // `text:` as the call gave it wins over the figure's own default.
+      let printText = a.wasGiven("text") ? (a.values["text"] == .bool(true)) : text
+      if printText {
         interp.output(try Gnuplot.shared.render(f, to: nil, terminal: .dumb))
       }
     } catch let e as PlotError { throw a.error("\(e)", io: true) }
     interp.output("figure: \(path)")
     session.lastFigure = path
     session.lastLayout = FigureLayout(f)
+    session.lastFigureDrawn = f
     if let kind = session.inlineImageKind() {
       do {
         session.writeTerminal(try inline(f, path: path, kind: kind))
