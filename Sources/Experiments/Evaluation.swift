@@ -23,6 +23,7 @@ public enum Evaluation {
       actual.append(r.labels)
       scored.append(r)
     }
+    reader.sayFaceSummary()
     let scores = Scores(
       outputs: out, actual: actual, classification: selection.isClassification,
       classes: run.model.config.numClasses,
@@ -49,6 +50,7 @@ public enum Evaluation {
       feats.append(sum.map { $0 / Double(max(clips.count, 1)) })
       kept.append(r)
     }
+    reader.sayFaceSummary()
     return (feats, kept)
   }
 

@@ -10,13 +10,29 @@ public struct RowReader {
   public let beforeRow: () throws -> Void
   /// Where skipped rows are reported.
   public let report: (String) -> Void
+  /// The face checks of face-cropped clips.
+  public let faces: FaceChecks
 
-  /// A reader with its policy, interruption check and report.
+  /// A reader with its policy, interruption check, report and face checks.
   public init(
     policy: ClipLoader.BadRowPolicy, beforeRow: @escaping () throws -> Void,
-    report: @escaping (String) -> Void
+    report: @escaping (String) -> Void, faces: FaceChecks = FaceChecks(policy: .warn)
   ) {
-    (self.policy, self.beforeRow, self.report) = (policy, beforeRow, report)
+    (self.policy, self.beforeRow, self.report, self.faces) = (policy, beforeRow, report, faces)
+  }
+
+  /// The clips `read` cuts from the row's video, judged by the face checks (nil when the row
+  /// fails, or its faces are doubtful and the policy leaves it out).
+  public func readClips(
+    _ row: ManifestRow, of selection: DatasetSelection, _ read: (VideoReader) throws -> [Clip]
+  ) throws -> [Clip]? {
+    guard let clips = try self.read(row, of: selection, read) else { return nil }
+    return try faces.keep(clips, path: row.path) ? clips : nil
+  }
+
+  /// Says the face checks' summary line, if any.
+  public func sayFaceSummary() {
+    if let line = faces.takeSummary() { report(line) }
   }
 
   /// `read` applied to the row's video; nil when it fails and the policy skips it.
@@ -45,7 +61,7 @@ public struct RowReader {
     let positions =
       crops <= 1 || spec.crop != .center
       ? [0.5] : (0..<crops).map { Double($0) / Double(crops - 1) }
-    return try read(row, of: selection) { reader in
+    return try readClips(row, of: selection) { reader in
       let starts = ClipSampler.uniformStarts(
         k: k, frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount)
       return try starts.flatMap { start in

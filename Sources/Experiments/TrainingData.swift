@@ -50,19 +50,20 @@ public enum TrainingData {
     try checkMemory(rows: selection.rows.count, views: views, spec: spec)
     var clips: [[Tensor]] = [], targets: [[Double]] = []
     for r in selection.rows {
-      let decoded = try reader.read(r, of: selection) { video in
+      let decoded = try reader.readClips(r, of: selection) { video in
         views == 1
-          ? [try video.clip(spec).tensor]
+          ? [try video.clip(spec)]
           : try ClipSampler.uniformStarts(
             k: views, frames: spec.frames, stride: spec.stride, frameCount: video.info.frameCount
           ).map {
-            try video.clip(spec, start: $0).tensor
+            try video.clip(spec, start: $0)
           }
       }
       guard let decoded else { continue }
-      clips.append(decoded)
+      clips.append(decoded.map(\.tensor))
       targets.append(r.labels)
     }
+    reader.sayFaceSummary()
     return (clips, targets)
   }
 }

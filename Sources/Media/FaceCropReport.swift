@@ -112,17 +112,19 @@ public struct FaceCropReport: Sendable, Equatable {
 }
 
 extension VideoReader {
-  /// A face-cropped clip that lies within one shot: when the clip from `start` runs across a shot
-  /// change, the clip right after the change is taken instead (or the one ending before it when the
-  /// video ends too soon), up to `tries` times. Returns the clip and each move as (last frame
-  /// before the change, first after it, the new start).
-  public func clipWithinOneShot(_ spec: ClipSpec, start: Int?, tries: Int = 2) throws -> (
-    clip: Clip, moves: [(before: Int, after: Int, start: Int)]
-  ) {
+  /// A face-cropped clip that lies within one shot and shows the face: when the clip from `start`
+  /// runs across a shot change, the clip right after the change is taken instead (or the one
+  /// ending before it when the video ends too soon), up to `tries` times; when the clip is still
+  /// across a change or has a face on under 80 % of its frames, the best of `candidates` windows
+  /// spread over the video (within one shot first, then the most frames with a face) is taken.
+  /// Returns the clip and each move, in words.
+  public func clipWithinOneShot(
+    _ spec: ClipSpec, start: Int?, tries: Int = 2, candidates: Int = 8
+  ) throws -> (clip: Clip, moves: [String]) {
     var checked = spec
     (checked.crop, checked.faceReport) = (.face, true)
     var clip = try self.clip(checked, start: start)
-    var moves: [(before: Int, after: Int, start: Int)] = []
+    var moves: [String] = []
     let span = (spec.frames - 1) * spec.stride + 1, last = info.frameCount - span
     for _ in 0..<tries {
       guard let report = clip.faceReport, let cut = report.cuts.first else { break }
@@ -130,10 +132,33 @@ extension VideoReader {
       guard let next = [after, before - span + 1].first(where: { $0 >= 0 && $0 <= last }) else {
         break
       }
-      moves.append((before, after, next))
+      moves.append(
+        "the clip runs across a shot cut between frames \(before) and \(after); taking frames from \(next)"
+      )
       clip = try self.clip(checked, start: next)
     }
-    return (clip, moves)
+    func score(_ c: Clip) -> (Int, Double) {
+      guard let r = c.faceReport else { return (0, 0) }
+      return (r.cuts.isEmpty ? 1 : 0, r.fraction)
+    }
+    guard score(clip) < (1, FaceCropReport.enoughFaces), last > 0 else { return (clip, moves) }
+    var best = clip
+    let starts = ClipSampler.uniformStarts(
+      k: candidates, frames: spec.frames, stride: spec.stride, frameCount: info.frameCount)
+    for s in starts where s != clip.frameIndices.first {
+      let c = try self.clip(checked, start: s)
+      if score(c) > score(best) { best = c }
+    }
+    if best.frameIndices.first != clip.frameIndices.first, let r = best.faceReport {
+      moves.append(
+        """
+        the clip \(clip.faceReport.map { $0.cuts.isEmpty ? "" : "runs across a shot cut and " } ?? "")\
+        shows a face on \(Int(((clip.faceReport?.fraction ?? 0) * 100).rounded())) % of its frames; \
+        taking frames from \(best.frameIndices.first ?? 0) (a face on \(Int((r.fraction * 100).rounded())) %\
+        \(r.cuts.isEmpty ? ", one shot" : ""), the best of \(starts.count) windows)
+        """)
+    }
+    return (best, moves)
   }
 }
 

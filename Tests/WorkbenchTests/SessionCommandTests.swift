@@ -242,7 +242,7 @@ import Testing
       Issue.record("no trait scores")
       return
     }
-    #expect(rt.keys.count == 6)
+    #expect(rt.keys.count == 7)  // five traits, their mean, the videos scored
     if case .number(let acc)? = mean["one_minus_mae"], case .number(let accO)? = o["one_minus_mae"]
     {
       #expect((0...1).contains(acc) && (0...1).contains(accO))

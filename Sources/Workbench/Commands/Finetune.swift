@@ -136,6 +136,7 @@ struct Finetune: SessionCommand {
         selection, outputs: model.config.numClasses, manifestPath: manifestPath)
     }
     let stream = try a.bool("stream"), views = try a.int("views"), batch = try a.int("batch")
+    if stream { clipOptions.noteStreamedFaces(interp) }
     try a.located {  // before any clip is read: an absurd batch gets an error, not the OOM killer
       try MemoryEstimate.check(
         model.config, model: "this model", task: .finetune, training: true,

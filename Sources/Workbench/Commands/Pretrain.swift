@@ -77,6 +77,7 @@ struct Pretrain: SessionCommand {
     let m = try a.handle("model", as: ModelHandle.self)
     let (model, existing) = try m.pretraining(for: a)
     let (clips, streamed, clipOptions) = try source(a)
+    if streamed != nil { clipOptions.noteStreamedFaces(interp) }
     let options = try RunOptions(a, session: session), batch = try a.int("batch")
     let maskRatio = try a.number("mask_ratio")
     try a.located {  // an absurd batch gets an error, not the out-of-memory killer

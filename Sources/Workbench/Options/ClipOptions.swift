@@ -19,6 +19,13 @@ struct ClipOptions {
     .choice(
       "on_error", ClipLoader.BadRowPolicy.self,
       "a row whose video fails: skip it (reported) or stop", default: .skip),
+    .choice(
+      "on_bad_face", BadFacePolicy.self,
+      """
+      with crop: "face", a video with a face on under 80 % of sampled frames or a shot change in \
+      a clip: keep it (warn), leave it out (skip) or stop; one summary line names the worst
+      """,
+      default: .warn),
   ]
 
   /// The clip recipe.
@@ -27,6 +34,8 @@ struct ClipOptions {
   let root: String?
   /// What to do with unreadable rows.
   let onError: ClipLoader.BadRowPolicy
+  /// What to do with videos whose face crop is doubtful.
+  let onBadFace: BadFacePolicy
 
   /// Reads the options of a call.
   init(_ a: Arguments, session: Session) throws {
@@ -34,9 +43,11 @@ struct ClipOptions {
     (s.frames, s.stride, s.crop) = (
       try a.int("frames"), try a.int("stride"), try a.choice("crop", as: ClipSpec.Crop.self)
     )
+    s.faceReport = s.crop == .face
     spec = s
     root = try a.stringIfGiven("root").map(session.resolve)
     onError = try a.choice("on_error", as: ClipLoader.BadRowPolicy.self)
+    onBadFace = try a.choice("on_bad_face", as: BadFacePolicy.self)
   }
 
   /// The rows a call works on: a manifest's split, or a fold (`foldIsTest`: the fold itself; else
@@ -59,6 +70,17 @@ struct ClipOptions {
   func reader(_ a: Arguments, _ interp: Interpreter) -> RowReader {
     RowReader(
       policy: onError, beforeRow: { try Interrupt.check(at: a.location) },
-      report: { interp.output($0) })
+      report: { interp.output($0) }, faces: FaceChecks(policy: onBadFace))
+  }
+
+  /// Says, once per call, that streamed clips skip the face checks (they are cut on worker threads
+  /// as training goes).
+  func noteStreamedFaces(_ interp: Interpreter) {
+    guard spec.crop == .face else { return }
+    interp.output(
+      """
+      note: streamed clips are face-cropped without the face checks (coverage, shot changes): \
+      check the manifest once with clips(…, crop: "face") or features
+      """)
   }
 }
