@@ -149,8 +149,12 @@ class SvfapKernel(Kernel):
             elif kind == "execute_result":
                 self.send_response(self.iopub_socket, "execute_result", {
                     "execution_count": self.execution_count, "data": event["data"], "metadata": {}})
-            elif kind == "display_data":
-                self.send_response(self.iopub_socket, "display_data", {"data": event["data"], "metadata": event.get("metadata", {})})
+            elif kind in ("display_data", "update_display_data"):
+                # Progress and live curves carry a display_id: the front end updates them in place.
+                content = {"data": event["data"], "metadata": event.get("metadata", {})}
+                if "transient" in event:
+                    content["transient"] = event["transient"]
+                self.send_response(self.iopub_socket, kind, content)
             elif kind == "error":
                 self.send_response(self.iopub_socket, "error", {
                     "ename": event["ename"], "evalue": event["evalue"], "traceback": event["traceback"]})

@@ -28,6 +28,11 @@ public final class Interpreter {
   private var allRanksCalls = 0
   /// How a shown value is written (defaults to `output` of its description).
   public var display: ((Value) -> Void)?
+  /// Jupyter's rule (IPython's): of a run, only the value of its last statement, when that is a
+  /// shown expression, is displayed, once, when the run ends without an error.
+  public var displayLastOnly = false
+  /// The value a `displayLastOnly` run will display.
+  private var pendingShow: Value?
   /// Directory of the file being run, for relative paths in `source`.
   public var currentDirectory: String = FileManager.default.currentDirectoryPath
   /// Source lines by file name, for carets in errors.
@@ -137,9 +142,11 @@ public final class Interpreter {
       throw decorate(e)
     }
     var last = Value.nilValue
+    let top = runs == 1
     do {
       steps = 0
       for s in program {
+        if top { pendingShow = nil }
         try tick(location(of: s))
         if case .returnValue(_, let l) = s {
           throw ScriptError(.runtime, "'return' outside a procedure", at: l)
@@ -149,11 +156,20 @@ public final class Interpreter {
           throw ScriptError(.runtime, "'break' or 'continue' outside a loop", at: location(of: s))
         default: break
         }
-        if case .expression(_, _, _) = s { last = globals["ans"] ?? .nilValue }
+        if case .expression(_, _, _) = s {
+          last = globals["ans"] ?? .nilValue
+        } else if top {
+          pendingShow = nil  // a loop's or block's inner values are not the run's result
+        }
       }
     } catch let e as ScriptError {
       frames.removeAll()
+      if top { pendingShow = nil }
       throw decorate(e)
+    }
+    if top, displayLastOnly, let v = pendingShow {
+      pendingShow = nil
+      if let display { display(v) } else { output(v.description) }
     }
     return last
   }
@@ -340,6 +356,10 @@ public final class Interpreter {
 
   /// Shows a value (REPL echo).
   public func show(_ v: Value) {
+    if displayLastOnly && runs > 0 {
+      pendingShow = v
+      return
+    }
     if let display { display(v) } else { output(v.description) }
   }
 

@@ -7,9 +7,11 @@ import Script
 /// Requests: `{"type": "execute", "code"}`, `{"type": "complete", "code", "cursor"}`,
 /// `{"type": "inspect", "code", "cursor"}`, `{"type": "is_complete", "code"}`, `{"type": "history"}`,
 /// `{"type": "shutdown"}`. Execute answers with `stream` (stdout text, line by line as it is printed),
-/// `display_data` (each figure: PNG, SVG where made, text/plain), `error` (ename, evalue, traceback)
-/// `execute_result` (the value of a bare expression statement, text/plain) and finally `done`
-/// (status, execution_count); the others answer with one `reply`.
+/// `display_data` (each figure: PNG, SVG where made, text/plain; progress and live curves with a
+/// `transient.display_id`, then `update_display_data` for the same id), `error` (ename, evalue,
+/// traceback), `execute_result` (the value of the cell's last statement when it is an expression:
+/// text/plain, and text/html for records) and finally `done` (status, execution_count); the others
+/// answer with one `reply`.
 public final class KernelSession {
   /// The session cells run in.
   public let session: Session
@@ -28,7 +30,14 @@ public final class KernelSession {
     (session.interpreter.interruptName, session.interpreter.interruptEnds) = (
       "the interrupt", "the cell"
     )
+    session.interpreter.displayLastOnly = true  // one result per cell, the last expression's
     self.emit = emit
+    session.notebookDisplay = { id, data, update in
+      emit([
+        "type": update ? "update_display_data" : "display_data", "data": data,
+        "metadata": [String: Any](), "transient": ["display_id": id],
+      ])
+    }
   }
 
   /// Handles one request line; returns false after `shutdown`.
@@ -74,7 +83,7 @@ public final class KernelSession {
     session.interpreter.display = { [emit, executionCount] value in
       emit([
         "type": "execute_result", "execution_count": executionCount,
-        "data": ["text/plain": value.description],
+        "data": RichOutput.bundle(value),
       ])
     }
     var status = "ok"
@@ -105,12 +114,10 @@ public final class KernelSession {
     ]
   }
 
-  /// `help NAME` of the word at the cursor.
+  /// What Shift-Tab shows at the cursor: a variable's value, a command's help, or the help of the
+  /// call around the cursor with its current option marked.
   func inspection(_ code: String, _ cursor: Int) -> [String: Any] {
-    var (word, start) = Interpreter.word(in: code, at: cursor)
-    let rest = code.dropFirst(start + word.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-    word += rest
-    guard !word.isEmpty, let text = session.interpreter.help(for: word) else {
+    guard let text = session.interpreter.inspection(in: code, at: cursor) else {
       return ["type": "reply", "status": "ok", "found": false]
     }
     return ["type": "reply", "status": "ok", "found": true, "text": text]

@@ -21,6 +21,9 @@ public final class Session {
   public var lastFigure: String?
   /// The last figure's layout (where its title, labels and panels are; tests check it).
   public var lastLayout: FigureLayout?
+  /// Displays updated in place in a notebook (progress, live curves); nil at the REPL and in
+  /// scripts.
+  public var notebookDisplay: NotebookDisplay?
   /// The last figure drawn, as it was described to gnuplot (tests read its titles and scale).
   public var lastFigureDrawn: Figure?
   /// Whether figures are also drawn in the terminal (`set inline:`).

@@ -2,6 +2,7 @@ import Foundation
 import Plot
 import SVFAP
 import Script
+import Tensor
 
 /// Progress of a training call: a bar redrawn in place on a terminal (step/total, loss, lr,
 /// clips/s, ETA; the rest of the line cleared, and the line ended before any other message),
@@ -14,13 +15,17 @@ final class TrainingProgress {
   private(set) var lineOpen = false
   /// Where the bar is written (the terminal, unbuffered).
   let write: (String) -> Void
+  /// In a notebook: the display updated in place instead of lines or a bar.
+  let notebook: NotebookDisplay?
+  private let displayID = "svfap-progress-\(UUID().uuidString)"
+  private var shown = false, lastShown = 0.0
 
   init(
     steps: Int, startStep: Int, every: Int, clipsPerStep: Int, terminal: Bool,
-    interp: Interpreter,
+    interp: Interpreter, notebook: NotebookDisplay? = nil,
     write: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
   ) {
-    self.write = write
+    (self.write, self.notebook) = (write, notebook)
     (self.steps, self.startStep, self.every, self.clipsPerStep) = (
       steps, startStep, every, clipsPerStep
     )
@@ -37,7 +42,13 @@ final class TrainingProgress {
   /// Reports one step.
   func report(_ e: StepLog) {
     let done = e.step - startStep
-    if terminal {
+    if let notebook {
+      // Four updates a second at most, and always the first and the last step.
+      let now = monotonicSeconds()
+      guard !shown || done == steps || now - lastShown >= 0.25 else { return }
+      notebook(displayID, display(e, done: done), shown)
+      (shown, lastShown) = (true, now)
+    } else if terminal {
       let width = 24, filled = width * done / max(steps, 1)
       let eta = Double(steps - done) * Double(clipsPerStep) / max(e.clipsPerSecond, 1e-9)
       let bar =
@@ -54,6 +65,20 @@ final class TrainingProgress {
           format: "step %5d  loss %.4f  lr %.2e  grad %.3f  %.1f clips/s", e.step, e.loss, e.lr,
           e.gradNorm, e.clipsPerSecond))
     }
+  }
+
+  /// The progress display of a step: step/total, percentage, rate, ETA and loss, as text and as an
+  /// HTML progress bar.
+  func display(_ e: StepLog, done: Int) -> [String: Any] {
+    let percent = 100 * done / max(steps, 1)
+    let eta = Double(steps - done) * Double(clipsPerStep) / max(e.clipsPerSecond, 1e-9)
+    let text = String(
+      format: "step %d/%d (%d %%, run step %d)  loss %.4f  lr %.2e  %.1f clips/s  ETA %.0f s",
+      done, steps, percent, e.step, e.loss, e.lr, e.clipsPerSecond, eta)
+    let html =
+      "<progress value=\"\(done)\" max=\"\(max(steps, 1))\" style=\"width:16em\"></progress> "
+      + "<code>\(RichOutput.escape(text))</code>"
+    return ["text/plain": text, "text/html": html]
   }
 
   /// The message and record field for how a call ended.

@@ -77,7 +77,9 @@ struct JupyterInstall: ParsableCommand {
     let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("jupyter")
-    for file in ["svfap_kernel.py", "svfap_wire.py", "logo-64x64.png"] {
+    for file in [
+      "svfap_kernel.py", "svfap_wire.py", "logo-32x32.png", "logo-64x64.png", "logo-svg.svg",
+    ] {
       let from = source.appendingPathComponent(file).path, to = folder + "/" + file
       guard FileManager.default.fileExists(atPath: from) else {
         throw ValidationError(

@@ -105,8 +105,8 @@ struct FigureHonestyTests {
     var written = ""
     let interp = Interpreter()
     let bar = TrainingProgress(
-      steps: 3, startStep: 0, every: 1, clipsPerStep: 1, terminal: true, interp: interp
-    ) { written += $0 }
+      steps: 3, startStep: 0, every: 1, clipsPerStep: 1, terminal: true, interp: interp,
+      write: { written += $0 })
     bar.report(StepLog(step: 1, loss: 0.5, lr: 1e-3, gradNorm: 1, clipsPerSecond: 2))
     #expect(written.hasPrefix("\r[") && written.hasSuffix("\u{1B}[K"))
     #expect(bar.lineOpen)

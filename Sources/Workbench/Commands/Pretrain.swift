@@ -118,13 +118,15 @@ struct Pretrain: SessionCommand {
     start.warnPastSchedule(t, steps: plan.steps)
     m.state = .pretraining(model, run: t)
     let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
+    let inPlace = terminal || session.notebookDisplay != nil
+    let liveDisplay = LiveDisplay()
     let call = TrainingCall(session: session, interp: interp, options: options, name: "pretrain")
     let stopped = try a.located {
       try call.run(
         t, steps: plan.steps, clipsPerStep: batch * t.accumulate,
         split: session.split(model.config, batch: batch), terminalBar: live == 0
       ) {
-        if live > 0 && terminal && $0.step % live == 0 { drawLive(t, interp) }
+        if live > 0 && inPlace && $0.step % live == 0 { drawLive(t, interp, display: liveDisplay) }
       } _: { run, report in
         guard let streamed else {
           return try run.train(
@@ -140,7 +142,7 @@ struct Pretrain: SessionCommand {
       }
     }
     call.flushRowReports()
-    if live > 0 && !terminal && !t.log.isEmpty { drawLive(t, interp) }
+    if live > 0 && !inPlace && !t.log.isEmpty { drawLive(t, interp, display: liveDisplay) }
     return .record(
       Record([
         ("step", .number(Double(t.step))), ("loss", .number(t.log.last?.loss ?? .nan)),
@@ -148,8 +150,31 @@ struct Pretrain: SessionCommand {
       ]))
   }
 
-  /// A text plot of the run's loss so far.
-  func drawLive(_ t: Pretrainer, _ interp: Interpreter) {
+  /// The run's loss so far: in a notebook the curves figure as a PNG updated in place, else a
+  /// text plot.
+  func drawLive(_ t: Pretrainer, _ interp: Interpreter, display: LiveDisplay) {
+    if let notebook = session.notebookDisplay {
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "svfap-live-\(getpid())-\(UUID().uuidString).png"
+      ).path
+      defer { unlink(path) }
+      let figure = Figures.trainingCurves(
+        [(fileStem(t.logPath ?? "loss"), t.log)], title: "live: step \(t.step)")
+      guard (try? Gnuplot.shared.render(figure, to: path, terminal: .png)) != nil,
+        let png = FileManager.default.contents(atPath: path)
+      else { return }
+      notebook(
+        display.id,
+        ["image/png": png.base64EncodedString(), "text/plain": "loss curves at step \(t.step)"],
+        display.shown)
+      display.shown = true
+      return
+    }
+    text(t, interp)
+  }
+
+  /// A text plot of the run's loss so far (no form feed).
+  func text(_ t: Pretrainer, _ interp: Interpreter) {
     let xs = t.log.map { Double($0.step) }, ys = t.log.map(\.loss)
     let fig = Figure(
       title: "loss",
@@ -159,6 +184,16 @@ struct Pretrain: SessionCommand {
           title: "")
       ],
       columns: 1, panelWidth: 560, panelHeight: 160)
-    if let text = try? Gnuplot.shared.render(fig, to: nil, terminal: .dumb) { interp.output(text) }
+    if let text = try? Gnuplot.shared.render(fig, to: nil, terminal: .dumb) {
+      interp.output(text.replacingOccurrences(of: "\u{0C}", with: ""))
+    }
   }
+}
+
+/// One call's live curves display in a notebook: its id, and whether it is shown yet.
+final class LiveDisplay {
+  /// The display's id.
+  let id = "svfap-live-\(UUID().uuidString)"
+  /// Whether the first image went out (later ones update it).
+  var shown = false
 }

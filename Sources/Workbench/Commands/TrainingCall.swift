@@ -26,7 +26,8 @@ struct TrainingCall {
     run.collective = session.collective
     let progress = TrainingProgress(
       steps: steps, startStep: run.step, every: options.every, clipsPerStep: clipsPerStep,
-      terminal: isatty(1) == 1 && session.interactive && terminalBar, interp: interp)
+      terminal: isatty(1) == 1 && session.interactive && terminalBar, interp: interp,
+      notebook: session.notebookDisplay)
     let (session, autosave, name) = (session, options.autosave, name)
     let report: (StepLog) -> Void = { e in
       progress.report(e)
