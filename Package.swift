@@ -69,6 +69,8 @@ let package = Package(
     .target(
       name: "Media", dependencies: ["CFFmpeg", "Tensor", "SafeFiles", "StopRequests"],
       swiftSettings: optimizedKernels),
+    // MTCNN face detection with landmarks on the engine's GEMM (inference only).
+    .target(name: "Faces", dependencies: ["Tensor", "StopRequests"], swiftSettings: optimizedKernels),
     .target(
       name: "Datasets", dependencies: ["Media", "Tensor", "Pickle", "SafeFiles"],
       swiftSettings: optimizedKernels
@@ -77,7 +79,8 @@ let package = Package(
     // Data-parallel training over Open MPI (started only under mpirun).
     .target(name: "Distributed", dependencies: ["CMPI", "SVFAP"]),
     .target(
-      name: "Tools", dependencies: ["SVFAP", "Media", "Experiments", "Tensor", "COpenBLAS"],
+      name: "Tools",
+      dependencies: ["SVFAP", "Media", "Experiments", "Tensor", "COpenBLAS", "Faces"],
       swiftSettings: optimizedKernels),
     .target(
       name: "Workbench",
@@ -98,6 +101,8 @@ let package = Package(
     // Tags and tool checks every test target shares (a library target only test targets use).
     .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+    .testTarget(
+      name: "FacesTests", dependencies: ["TestSupport", "Faces", "Tools", "SVFAP", "Media"]),
     .testTarget(
       name: "SVFAPTests", dependencies: ["TestSupport", "SVFAP", "Tools", "Tensor", "Pickle"]),
     .testTarget(name: "PickleTests", dependencies: ["TestSupport", "Pickle"]),

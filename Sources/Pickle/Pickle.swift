@@ -156,6 +156,17 @@ public struct RestrictedUnpickler {
     return try r.run()
   }
 
+  /// The pickle starting at byte `offset` of `bytes` (files that hold several in a row, as the
+  /// legacy torch.save format does) and the offset just after its STOP.
+  public static func load(_ bytes: [UInt8], at offset: Int, source: String = "<pickle>") throws
+    -> (value: PickleValue, end: Int)
+  {
+    var r = Reader(bytes: bytes, source: source)
+    r.pos = max(0, min(offset, bytes.count))
+    let v = try r.run()
+    return (v, r.pos)
+  }
+
   struct Reader {
     let bytes: [UInt8]
     let source: String
@@ -300,10 +311,16 @@ public struct RestrictedUnpickler {
           }
         case 0x51:  // BINPERSID
           let pid = try pop()
-          guard case .tuple(let t) = pid, t.count == 5, t[0].string == "storage",
+          // ('storage', type, key, location, count), and in the legacy format a sixth entry, the
+          // view's geometry, which must be None (views of storages are not read).
+          guard case .tuple(let t) = pid, t.count == 5 || t.count == 6, t[0].string == "storage",
             case .global(_, let type) = t[1],
             let key = t[2].string, case .int(let n) = t[4]
           else { throw fail("unknown persistent id \(pid)") }
+          if t.count == 6, case .none = t[5] {
+          } else if t.count == 6 {
+            throw fail("a storage view (\(t[5])) is not supported")
+          }
           stack.append(.storage(key: key, type: type, count: n))
         default:
           throw fail(String(format: "opcode 0x%02X is not allowed", op))

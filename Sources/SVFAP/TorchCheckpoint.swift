@@ -1,5 +1,6 @@
 import Foundation
 import Pickle
+import SafeFiles
 import Tensor
 import ZIPFoundation
 
@@ -19,6 +20,10 @@ public struct TorchCheckpoint {
     var st = stat()
     guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
       throw SVFAPError.badFile(path: path, message: "is not a readable regular file")
+    }
+    if let legacy = try Self.legacyBytes(path) {
+      try readLegacy(legacy, path: path)
+      return
     }
     let archive: Archive
     do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
@@ -116,6 +121,90 @@ public struct TorchCheckpoint {
         storages[ref.key] = storage
       }
       tensors[name] = try Self.materialize(ref, storage, name: name, path: path)
+    }
+  }
+
+  /// The first pickle of the legacy (non-zip) torch.save format: the magic number
+  /// 0x1950a86a20f9469cfc6c as a protocol-2 LONG1.
+  static let legacyMagic: [UInt8] = [
+    0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E,
+  ]
+
+  /// The file's bytes when it is a legacy torch.save file (at most 1 GiB), else nil.
+  static func legacyBytes(_ path: String) throws -> [UInt8]? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    guard let head = try? handle.read(upToCount: legacyMagic.count), [UInt8](head) == legacyMagic
+    else { return nil }
+    let data: Data
+    do { data = try SafeFile.read(path, limit: 1 << 30) } catch {
+      throw SVFAPError.badFile(path: path, message: "cannot read it: \(error.reason)")
+    }
+    return [UInt8](data)
+  }
+
+  /// Reads the legacy format: the magic pickle, the protocol version, the system info, the
+  /// state_dict (storages by persistent id), the list of storage keys, then each storage as an
+  /// 8-byte little-endian element count and its raw little-endian elements.
+  mutating func readLegacy(_ bytes: [UInt8], path: String) throws {
+    do {
+      var offset = Self.legacyMagic.count
+      var (version, end) = try RestrictedUnpickler.load(bytes, at: offset, source: path)
+      guard case .int(1001) = version else {
+        throw SVFAPError.badFile(path: path, message: "legacy format version \(version), not 1001")
+      }
+      let (info, afterInfo) = try RestrictedUnpickler.load(bytes, at: end, source: path)
+      if case .dict(let d) = info, case .bool(false)? = d["little_endian"] {
+        throw SVFAPError.badFile(path: path, message: "big-endian checkpoints are not supported")
+      }
+      let root: PickleValue
+      (root, end) = try RestrictedUnpickler.load(bytes, at: afterInfo, source: path)
+      let keysValue: PickleValue
+      (keysValue, offset) = try RestrictedUnpickler.load(bytes, at: end, source: path)
+      guard case .list(let keyList) = keysValue else {
+        throw SVFAPError.badFile(path: path, message: "no list of storage keys after the state")
+      }
+      guard case .dict(let state) = root else {
+        throw SVFAPError.badFile(path: path, message: "the pickle holds \(root), not a dict")
+      }
+      var refs: [(String, TorchTensorRef)] = []
+      for (k, v) in state.pairs {
+        guard let name = k.string else { continue }
+        if case .tensor(let ref) = v { refs.append((name, ref)) } else { extras[name] = v }
+      }
+      var storages: [String: Data] = [:]
+      for item in keyList.items {
+        guard let key = item.string else {
+          throw SVFAPError.badFile(path: path, message: "a storage key is \(item)")
+        }
+        guard let type = refs.first(where: { $0.1.key == key })?.1.storageType,
+          let size = RestrictedUnpickler.storageTypes[type]
+        else {
+          throw SVFAPError.badFile(path: path, message: "storage \(key) has no known element type")
+        }
+        guard offset + 8 <= bytes.count else {
+          throw SVFAPError.badFile(path: path, message: "storage \(key) is cut short")
+        }
+        let count = bytes[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        offset += 8
+        let (length, overflow) = Int(clamping: count).multipliedReportingOverflow(by: size)
+        guard !overflow, length <= bytes.count - offset else {
+          throw SVFAPError.badFile(
+            path: path, message: "storage \(key) claims \(count) elements, more than the file holds"
+          )
+        }
+        storages[key] = Data(bytes[offset..<offset + length])
+        offset += length
+      }
+      for (name, ref) in refs {
+        guard let storage = storages[ref.key] else {
+          throw SVFAPError.badFile(
+            path: path, message: "storage \(ref.key) of '\(name)' is missing")
+        }
+        tensors[name] = try Self.materialize(ref, storage, name: name, path: path)
+      }
+    } catch let e as PickleError {
+      throw SVFAPError.badFile(path: path, message: e.message)
     }
   }
 
