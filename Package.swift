@@ -86,6 +86,7 @@ let package = Package(
       name: "Workbench",
       dependencies: [
         "Script", "SVFAP", "Tensor", "Media", "Datasets", "Experiments", "Tools", "Plot", "SafeFiles",
+        "Faces",
       ]),
     .executableTarget(name: "svfap-fuzz", dependencies: ["Script"]),
     .executableTarget(name: "svfap-figure-fuzz", dependencies: ["Plot"]),

@@ -38,7 +38,8 @@ struct SVFAPCommand: ParsableCommand {
       Environment: SVFAP_CPU=v3|v4 picks the engine's kernel build (default: the highest the CPU runs).
       """,
     subcommands: [
-      Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, ClipCommand.self, Synth.self,
+      Run.self, Bench.self, CheckFixture.self, Flops.self, Probe.self, FacesCommand.self,
+      ClipCommand.self, Synth.self,
       DatasetCommand.self, NotebookCommand.self, Doc.self, Kernel.self, JupyterCommand.self,
       CPUCommand.self,
     ])
@@ -398,6 +399,36 @@ struct Probe: ParsableCommand {
       let enc = JSONEncoder()
       enc.outputFormatting = [.sortedKeys]
       print(String(decoding: try enc.encode(info), as: UTF8.self))
+    }
+  }
+}
+
+/// `svfap faces FILE [--frame N]`: MTCNN's faces as JSON lines.
+struct FacesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "faces",
+    abstract:
+      """
+      Print the faces MTCNN finds in an image or a video's frame: one JSON line per face \
+      {box: [x0, y0, x1, y1], score, landmarks: [[x, y] x 5]} in source pixels, largest first.
+      """)
+  @ArgumentParser.Argument(help: "An image, a video file or a folder of frames.") var file: String
+  @Option(help: "The frame (0-based decode index; an image is frame 0).") var frame = 0
+
+  func run() throws {
+    do {
+      let result = try FaceSearch.faces(in: file, frame: frame)
+      for f in result.faces {
+        let data = try JSONSerialization.data(
+          withJSONObject: FaceSearch.json(f), options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+      }
+    } catch let e as MediaError {
+      printError("svfap faces: \(e)")
+      throw ExitCode(74)
+    } catch {
+      printError("svfap faces: \(error)")
+      throw ExitCode(66)
     }
   }
 }

@@ -12,7 +12,7 @@ struct Show: SessionCommand {
     summary:
       """
       Draw a value: a clip (montage of its frames, or with boxes: true its crop box on the \
-      uncropped frames), a reconstruct result (original | masked | reconstruction | with visible \
+      uncropped frames), faces' results (their frame with boxes and landmarks), a reconstruct result (original | masked | reconstruction | with visible \
       pasted per frame; in mode "normalized" original | masked | target | prediction; error_map: \
       true adds each hidden patch's error) or a trained model (loss with its running mean, lr, \
       grad norm, throughput).
@@ -69,12 +69,24 @@ struct Show: SessionCommand {
         Figures.trainingCurves(
           [(m.runName(try a.stringIfGiven("name")), t.log)], title: "training of \(m.figureName)"),
         a, interp, session: session, text: true)
+    case .record(let r) where r["landmarks"] != nil:
+      return try FigureOutput.save(try faces([.record(r)], a), a, interp, session: session)
+    case .list(let items) where !items.isEmpty && items.allSatisfy(FacesFigure.isFace):
+      return try FigureOutput.save(try faces(items, a), a, interp, session: session)
     case .record(let r):
       return try FigureOutput.save(try reconstruction(r, a), a, interp, session: session)
     default:
       throw a.error(
         "cannot draw a \(a["value"].typeName) (a clip, a reconstruct result or a trained model)")
     }
+  }
+
+  /// The frame of `faces` results with their boxes (yellow) and landmarks (red).
+  func faces(_ items: [Value], _ a: Arguments) throws -> Figure {
+    guard case .record(let first) = items[0], case .string(let source)? = first["source"],
+      case .number(let frame)? = first["frame"]
+    else { throw a.error("these face records have no source and frame (make them with faces)") }
+    return try a.located { try FacesFigure.figure(items, source: source, frame: Int(frame)) }
   }
 
   /// The figure of a reconstruct result, checked against its model's grid.

@@ -16,7 +16,7 @@ enum WorkbenchCommands {
       SetSeed(session: s), SetSettings(session: s), RankValue(session: s), WorldSize(session: s),
     ]
     let video: [any ScriptCommand] = [
-      Probe(session: s), ReadDataset(session: s), LoadClip(session: s),
+      Probe(session: s), FindFaces(session: s), ReadDataset(session: s), LoadClip(session: s),
       LoadManifestClips(session: s),
     ]
     let train: [any ScriptCommand] = [
