@@ -159,7 +159,7 @@ struct Pretrain: SessionCommand {
       ).path
       defer { unlink(path) }
       let figure = Figures.trainingCurves(
-        [(fileStem(t.logPath ?? "loss"), t.log)], title: "live: step \(t.step)")
+        [(t.logPath.map(fileStem) ?? "this run", t.log)], title: "live: step \(t.step)")
       guard (try? Gnuplot.shared.render(figure, to: path, terminal: .png)) != nil,
         let png = FileManager.default.contents(atPath: path)
       else { return }
