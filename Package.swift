@@ -117,6 +117,7 @@ let package = Package(
       dependencies: [
         "TestSupport",
         "Workbench", "Script", "SVFAP", "Media", "Datasets", "Experiments", "Plot", "Tensor",
+        "Tools",
       ],
       exclude: ["hostile", "jupyter", "distributed"]),
     .testTarget(name: "ArchitectureTests"),
