@@ -14,7 +14,8 @@ public struct ClipSpec: Sendable, Equatable {
     case center
     /// Resize the whole frame to size × size (aspect ratio not kept).
     case none
-    /// Detect the main face (Haar cascade), smooth its box over time, crop a square around it.
+    /// Detect the main face (`ClipSpec.detector`), smooth its box over time, crop a square around
+    /// it.
     case face
   }
   /// Frames per clip.
@@ -33,6 +34,8 @@ public struct ClipSpec: Sendable, Equatable {
   /// With `crop = .face`: also check the crop (faces found, shot cuts, the box on the face) into
   /// `Clip.faceReport` (runs the detector on the sampled frames even when a face track is cached).
   public var faceReport = false
+  /// With `crop = .face`: which detector finds the faces.
+  public var detector = FaceDetectors.Kind.haar
   /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
   public init() {}
 }
@@ -101,7 +104,7 @@ extension VideoReader {
     let (w, h, box): (Int, Int, [Int])
     switch spec.crop {
     case .face:
-      let detector = try HaarCascade.shared()
+      let detector = try FaceDetectors.finder(spec.detector)
       // Videos read their boxes from the face-track cache; a folder of frames detects per clip.
       let track =
         frameFiles == nil ? try FaceTrackCache.shared.track(for: self, detector: detector) : nil

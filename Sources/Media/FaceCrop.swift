@@ -14,7 +14,7 @@ extension VideoReader {
   /// naming the file, unless `fallbackToCenter` is set (then the center crop is used and the count
   /// is 0).
   public func faceClip(
-    _ spec: ClipSpec, start: Int? = nil, detector: HaarCascade, margin: Double = 1.3,
+    _ spec: ClipSpec, start: Int? = nil, detector: any FaceFinder, margin: Double = 1.3,
     fallbackToCenter: Bool = false, track: FaceTrack? = nil
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
     let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)

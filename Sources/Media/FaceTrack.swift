@@ -27,7 +27,7 @@ public struct FaceTrack: Codable, Sendable, Equatable {
 extension VideoReader {
   /// The face track of this video, the detector running on every `every`-th frame (decoded in
   /// chunks, detected on both cores).
-  public func faceTrack(detector: HaarCascade, every: Int = 8) throws -> FaceTrack {
+  public func faceTrack(detector: any FaceFinder, every: Int = 8) throws -> FaceTrack {
     let (w, h) = trackSize
     let count = max(info.frameCount, 1), step = max(every, 1)
     let scanned = Array(stride(from: 0, to: count, by: step))
@@ -88,26 +88,28 @@ extension VideoReader {
 
   /// The main face of each RGB frame (nil: none), detected on both cores; Ctrl-C stops it after
   /// the frames under way (`StopRequest.Stopped`).
-  static func detect(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: HaarCascade)
+  static func detect(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: any FaceFinder)
     throws -> [HaarCascade.Face?]
   {
     var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
+    var failures = [String?](repeating: nil, count: rgbFrames.count)
     found.withUnsafeMutableBufferPointer { out in
-      let slots = UncheckedSendable(out)  // each iteration writes its own slot
-      DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in
-        if StopRequest.pending { return }
-        let rgb = rgbFrames[f]
-        var gray = [UInt8](repeating: 0, count: w * h)
-        for p in 0..<(w * h) {
-          let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]),
-            b: Int = 114 * Int(rgb[3 * p + 2])
-          gray[p] = UInt8(Swift.min(255, (r + g + b) / 1000))
+      failures.withUnsafeMutableBufferPointer { errors in
+        let slots = UncheckedSendable(out), errorSlots = UncheckedSendable(errors)
+        DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in  // own slots each
+          if StopRequest.pending { return }
+          do {
+            slots.value[f] = try detector.mainFace(rgb: rgbFrames[f], width: w, height: h)
+          } catch {
+            errorSlots.value[f] = "\(error)"
+          }
         }
-        slots.value[f] =
-          detector.detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
       }
     }
     try StopRequest.check("face detection")
+    if let failure = failures.compactMap({ $0 }).first {
+      throw MediaError("face detection", "\(detector.name): \(failure)")
+    }
     return found
   }
 }

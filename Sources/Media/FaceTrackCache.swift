@@ -43,15 +43,15 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
   }
 
   /// The track of `reader`'s video: from memory, from its file, or computed (and stored).
-  public func track(for reader: VideoReader, detector: HaarCascade) throws -> FaceTrack {
+  public func track(for reader: VideoReader, detector: any FaceFinder) throws -> FaceTrack {
     let path = reader.info.path
     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
     let stamp =
-      "\(path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|"
+      "\(detector.name)|\(path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|"
       + "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
     if let known = locked({ memory[stamp] }) { return known }
     let (w, h) = reader.trackSize
-    let settings = "haar \(w)x\(h) every \(Self.every) min 1/6 of the short side"
+    let settings = "\(detector.name) \(w)x\(h) every \(Self.every) min 1/6 of the short side"
     let hash = try Self.contentHash(path)
     let file = "\(folder)/\(hash)-\(Self.fnv(Array(settings.utf8))).json"
     if let data = try? SafeFile.read(file),

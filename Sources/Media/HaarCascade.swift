@@ -133,6 +133,11 @@ public struct HaarCascade: Sendable {
     public var x, y, width, height: Double
     /// Supporting windows.
     public var neighbors: Int
+
+    /// A face box (and its support; 0 for other detectors).
+    public init(x: Double, y: Double, width: Double, height: Double, neighbors: Int) {
+      (self.x, self.y, self.width, self.height, self.neighbors) = (x, y, width, height, neighbors)
+    }
   }
 
   /// Faces in a grayscale image (row-major, width × height), largest support first.

@@ -1,5 +1,6 @@
 import Faces
 import Foundation
+import Media
 import SVFAP
 
 /// Where MTCNN's weights live and how they are read: facenet-pytorch 2.6.0's `pnet.pt`, `rnet.pt`
@@ -58,5 +59,29 @@ public enum MTCNNWeights {
       throw FaceError(
         "MTCNN weights in \(folder): \(e.description) (fetch them again with scripts/fetch-mtcnn)")
     }
+  }
+}
+
+/// MTCNN as the face crop's detector: the largest face of a frame.
+public struct MTCNNFinder: FaceFinder {
+  /// The detector.
+  public let mtcnn: MTCNN
+  /// The largest face as the crop's box (left, top, width, height).
+  public func mainFace(rgb: [UInt8], width: Int, height: Int) throws -> HaarCascade.Face? {
+    guard let f = try mtcnn.detect(rgb: rgb, width: width, height: height).first else {
+      return nil
+    }
+    return HaarCascade.Face(
+      x: f.box[0], y: f.box[1], width: f.box[2] - f.box[0], height: f.box[3] - f.box[1],
+      neighbors: 0)
+  }
+  /// "mtcnn".
+  public var name: String { "mtcnn" }
+}
+
+extension MTCNNWeights {
+  /// Makes `detector: "mtcnn"` available to the face crop (its weights read when first used).
+  public static func register() {
+    FaceDetectors.registerMTCNN { MTCNNFinder(mtcnn: try MTCNNWeights.shared()) }
   }
 }

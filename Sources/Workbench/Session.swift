@@ -5,6 +5,7 @@ import Plot
 import SVFAP
 import Script
 import Tensor
+import Tools
 
 /// A workbench session: the interpreter with every workbench command registered, the session's seed
 /// stream, and the folder relative paths resolve against.
@@ -53,6 +54,7 @@ public final class Session {
   /// A new session (threads: both cores).
   public init() {
     Threads.count = min(2, max(1, Threads.available))
+    MTCNNWeights.register()  // detector: "mtcnn" for face crops (weights read when first used)
     for c in WorkbenchCommands.all(self) { interpreter.register(c) }
   }
 

@@ -67,4 +67,33 @@ struct FacesCommandTests {
     #expect((face["landmarks"] as? [[Double]])?.count == 5)
     #expect((face["score"] as? Double ?? 0) > 0.99)
   }
+
+  /// `crop: "face" detector: "mtcnn"`: the clip's crop boxes come from MTCNN and hold its face.
+  @Test func faceCropsWithMTCNN() throws {
+    let dir = try scratchFolder("faces-crop")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let session = quietSession(in: dir)
+    try session.interpreter.run(
+      """
+      c = load "\(exampleVideo("single_face.mp4"))" crop: "face" detector: "mtcnn" frames: 8 stride: 4
+      fraction = c.face.fraction
+      box = c.boxes[0]
+      first = c.frames[0]
+      f = faces("\(exampleVideo("single_face.mp4"))", frame: first)
+      face = f[0].box
+      """)
+    let g = session.interpreter.globals
+    #expect(g["fraction"] == .number(1))
+    func numbers(_ v: Value?) -> [Double] {
+      guard case .list(let xs)? = v else { return [] }
+      return xs.compactMap { if case .number(let x) = $0 { x } else { nil } }
+    }
+    let crop = numbers(g["box"]), face = numbers(g["face"])  // crop: x, y, w, h; face: x0, y0, x1, y1
+    #expect(crop.count == 4 && face.count == 4)
+    if crop.count == 4 && face.count == 4 {
+      let (cx, cy) = ((face[0] + face[2]) / 2, (face[1] + face[3]) / 2)
+      #expect(cx > crop[0] && cx < crop[0] + crop[2] && cy > crop[1] && cy < crop[1] + crop[3])
+      #expect(crop[2] >= face[2] - face[0], "the crop holds the whole face width")
+    }
+  }
 }

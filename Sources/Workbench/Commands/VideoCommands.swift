@@ -106,6 +106,10 @@ struct LoadClip: SessionCommand {
         "start", .integer, "first frame (default: the clip centred in the video)",
         default: .nilValue
       ).within(Limits.index),
+      .choice(
+        "detector", FaceDetectors.Kind.self,
+        "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks)",
+        default: .haar),
       .option(
         "face_fallback", .bool,
         "with crop: \"face\", use the center crop when no face is found instead of failing",
@@ -138,6 +142,7 @@ struct LoadClip: SessionCommand {
     try Limits.checkClip([1, 3, spec.frames, spec.size, spec.size], a)
     spec.crop = try a.choice("crop", as: ClipSpec.Crop.self)
     spec.faceFallback = try a.bool("face_fallback")
+    spec.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
     spec.faceReport = spec.crop == .face
     let start = try a.intIfGiven("start")
     let avoidCuts = try a.bool("avoid_cuts")

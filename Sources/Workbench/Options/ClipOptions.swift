@@ -17,6 +17,10 @@ struct ClipOptions {
     .choice(
       "crop", ClipSpec.Crop.self, "how frames are cropped to the square input", default: .center),
     .choice(
+      "detector", FaceDetectors.Kind.self,
+      "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks; scripts/fetch-mtcnn)",
+      default: .haar),
+    .choice(
       "on_error", ClipLoader.BadRowPolicy.self,
       "a row whose video fails: skip it (reported) or stop", default: .skip),
     .choice(
@@ -44,6 +48,7 @@ struct ClipOptions {
       try a.int("frames"), try a.int("stride"), try a.choice("crop", as: ClipSpec.Crop.self)
     )
     s.faceReport = s.crop == .face
+    s.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
     spec = s
     root = try a.stringIfGiven("root").map(session.resolve)
     onError = try a.choice("on_error", as: ClipLoader.BadRowPolicy.self)
