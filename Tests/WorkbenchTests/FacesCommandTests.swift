@@ -88,7 +88,8 @@ struct FacesCommandTests {
       guard case .list(let xs)? = v else { return [] }
       return xs.compactMap { if case .number(let x) = $0 { x } else { nil } }
     }
-    let crop = numbers(g["box"]), face = numbers(g["face"])  // crop: x, y, w, h; face: x0, y0, x1, y1
+    // The crop box is x, y, w, h; the face x0, y0, x1, y1.
+    let crop = numbers(g["box"]), face = numbers(g["face"])
     #expect(crop.count == 4 && face.count == 4)
     if crop.count == 4 && face.count == 4 {
       let (cx, cy) = ((face[0] + face[2]) / 2, (face[1] + face[3]) / 2)
