@@ -87,11 +87,23 @@ extension VideoReader {
       tensor: tensor, frameIndices: idx, cropBox: mid, info: info, crop: .face,
       sourceBoxes: source)
     if spec.faceReport {
-      clip.faceReport = FaceCropReport.make(
+      var report = FaceCropReport.make(
         frames: idx, rgb: rgbFrames, width: w, height: h,
         detected: try detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
+      report.addCuts(try contentCuts(idx))
+      clip.faceReport = report
     }
     return (clip, detected, source)
+  }
+
+  /// The cuts of every decoded frame from the clip's first to its last (thumbnails, the adaptive
+  /// content detector), as frame indices f: a cut between frames f − 1 and f.
+  func contentCuts(_ idx: [Int]) throws -> [Int] {
+    guard let first = idx.min(), let last = idx.max(), last > first else { return [] }
+    let every = Array(first...min(last, first + 4096))
+    let (tw, th) = ContentCuts.thumbnailSize(width: info.width, height: info.height)
+    let thumbs = try frames(every, width: tw, height: th)
+    return ContentCuts.cuts(thumbs, width: tw, height: th).map { every[$0] }
   }
 
   /// Frame i's square crop box from face boxes (x, y, width, height): the centre averaged over

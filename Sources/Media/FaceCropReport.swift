@@ -9,8 +9,10 @@ public struct FaceCropReport: Sendable, Equatable {
   /// Per sampled frame, whether the detector found a face on it.
   public let found: [Bool]
   /// Shot changes inside the clip: the last clip position before each and the first after it (a
-  /// cut spans one step; a fade or dissolve, several).
-  public let cuts: [Cut]
+  /// cut spans one step; a fade or dissolve, several): from the sampled frames' colours, from
+  /// every decoded frame between them (the adaptive content detector), and from jumps of the
+  /// detected face by more than its width between sampled frames (another person).
+  public private(set) var cuts: [Cut]
 
   /// A shot change between clip positions `before` and `after`.
   public struct Cut: Sendable, Equatable {
@@ -32,6 +34,8 @@ public struct FaceCropReport: Sendable, Equatable {
   public static let enoughFaces = 0.8
   /// A face moving more than this many face widths between sampled frames is worth a warning.
   public static let fastMovement = 0.5
+  /// A face moving more than this many face widths between sampled frames is another face: a cut.
+  public static let identityJump = 1.0
 
   /// The report's warnings (empty for a clean clip).
   public var warnings: [String] {
@@ -63,6 +67,16 @@ public struct FaceCropReport: Sendable, Equatable {
           format: "the face moves up to %.1f face widths between sampled frames", movement))
     }
     return out
+  }
+
+  /// Adds cuts found at video frame indices (each f: between frames f − 1 and f) as the clip
+  /// positions around them, joined with the cuts already known.
+  public mutating func addCuts(_ frameIndices: [Int]) {
+    var positions = Set(cuts.flatMap { c in ((c.before + 1)...c.after).map { $0 } })
+    for f in frameIndices {
+      if let after = frames.firstIndex(where: { $0 >= f }), after > 0 { positions.insert(after) }
+    }
+    cuts = Self.group(positions.sorted())
   }
 
   /// Cut positions (each i: between i−1 and i) with neighbours joined into one change.
@@ -97,16 +111,21 @@ public struct FaceCropReport: Sendable, Equatable {
       let iy = max(0, min(f.y + f.height, b[1] + b[3]) - max(f.y, b[1]))
       if ix * iy < 0.5 * f.width * f.height { offFace.append(i) }
     }
-    var movement = 0.0
+    var movement = 0.0, jumps: [Int] = []
     for i in detected.indices.dropFirst() {
       guard let a = detected[i - 1], let b = detected[i] else { continue }
       let d = hypot(
         (a.x + a.width / 2) - (b.x + b.width / 2), (a.y + a.height / 2) - (b.y + b.height / 2))
-      movement = max(movement, d / max((a.width + b.width) / 2, 1))
+      let moved = d / max((a.width + b.width) / 2, 1)
+      movement = max(movement, moved)
+      // The face jumps by more than its width, or its size changes by half: another face.
+      let sizeRatio = max(a.width, b.width) / max(min(a.width, b.width), 1)
+      if moved > identityJump || sizeRatio > 1.5 { jumps.append(i) }
     }
+    let colourCuts = ShotCuts.between(rgb, width: width, height: height)
     return FaceCropReport(
       frames: indices, found: detected.map { $0 != nil },
-      cuts: Self.group(ShotCuts.between(rgb, width: width, height: height)), movement: movement,
+      cuts: Self.group(Array(Set(colourCuts + jumps)).sorted()), movement: movement,
       offFace: offFace)
   }
 }
