@@ -36,6 +36,9 @@ public struct ClipSpec: Sendable, Equatable {
   public var faceReport = false
   /// With `crop = .face`: which detector finds the faces.
   public var detector = FaceDetectors.Kind.haar
+  /// With `crop = .face`: warp each frame so its five landmarks sit on a canonical template
+  /// (needs a detector with landmarks: MTCNN), instead of the box crop the authors' data use.
+  public var align = false
   /// The SVFAP default: 16 frames, stride 4, 160 × 160, center crop.
   public init() {}
 }
@@ -106,8 +109,10 @@ extension VideoReader {
     case .face:
       let detector = try FaceDetectors.finder(spec.detector)
       // Videos read their boxes from the face-track cache; a folder of frames detects per clip.
+      // Aligned crops need each sampled frame's landmarks, which tracks do not keep.
       let track =
-        frameFiles == nil ? try FaceTrackCache.shared.track(for: self, detector: detector) : nil
+        frameFiles == nil && !spec.align
+        ? try FaceTrackCache.shared.track(for: self, detector: detector) : nil
       return try faceClip(
         spec, start: start, detector: detector, fallbackToCenter: spec.faceFallback, track: track
       ).clip

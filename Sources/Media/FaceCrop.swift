@@ -80,7 +80,24 @@ extension VideoReader {
         detectedBoxes, at: $0, centreRadius: 2, sideRadius: faces.count, margin: margin,
         width: w, height: h)
     }
-    let tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
+    var tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
+    if spec.align {
+      let target = FaceAlignment.target(size: spec.size)
+      let transforms = try faces.map { face -> FaceAlignment.Similarity in
+        guard let marks = face.landmarks,
+          let t = FaceAlignment.similarity(from: marks, to: target)
+        else {
+          throw MediaError(
+            info.path,
+            "align: true needs five landmarks per face: use detector: \"mtcnn\" (\(detector.name) gives boxes only)"
+          )
+        }
+        return t
+      }
+      tensor = FaceAlignment.warp(
+        rgbFrames, width: w, height: h, transforms: FaceAlignment.smoothed(transforms),
+        size: spec.size)
+    }
     let mid = boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }
     let source = boxes.map { $0.map { $0 / scale } }
     var clip = Clip(

@@ -133,10 +133,16 @@ public struct HaarCascade: Sendable {
     public var x, y, width, height: Double
     /// Supporting windows.
     public var neighbors: Int
+    /// Five landmarks (eyes, nose, mouth corners) when the detector gives them (MTCNN).
+    public var landmarks: [[Double]]? = nil
 
-    /// A face box (and its support; 0 for other detectors).
-    public init(x: Double, y: Double, width: Double, height: Double, neighbors: Int) {
+    /// A face box (and its support; 0 for other detectors) and its landmarks.
+    public init(
+      x: Double, y: Double, width: Double, height: Double, neighbors: Int,
+      landmarks: [[Double]]? = nil
+    ) {
       (self.x, self.y, self.width, self.height, self.neighbors) = (x, y, width, height, neighbors)
+      self.landmarks = landmarks
     }
   }
 

@@ -73,7 +73,7 @@ public struct MTCNNFinder: FaceFinder {
     }
     return HaarCascade.Face(
       x: f.box[0], y: f.box[1], width: f.box[2] - f.box[0], height: f.box[3] - f.box[1],
-      neighbors: 0)
+      neighbors: 0, landmarks: f.landmarks)
   }
   /// "mtcnn".
   public var name: String { "mtcnn" }

@@ -15,6 +15,9 @@ public enum MediaBenchmark {
     public let faceClipsPerSecond: Double
     /// Clips/s, decode + sample + face crop with the video's face track cached (random starts).
     public let trackedFaceClipsPerSecond: Double
+    /// Clips/s, decode + sample + face crop by MTCNN on the sampled frames (nil without its
+    /// weights).
+    public let mtcnnFaceClipsPerSecond: Double?
     /// Clips/s from the video face-cropped ahead by `dataset prepare --crops` (random starts,
     /// the crops read as they are).
     /// nil when the video has no face.
@@ -44,6 +47,12 @@ public enum MediaBenchmark {
       let resize = try median { _ = try VideoReader(path: path).clip(spec) }
       let face = try median {
         _ = try VideoReader(path: path).faceClip(spec, detector: cascade, fallbackToCenter: true)
+      }
+      let mtcnn = try? MTCNNFinder(mtcnn: MTCNNWeights.shared())
+      let mtcnnFace = try mtcnn.map { finder in
+        try median {
+          _ = try VideoReader(path: path).faceClip(spec, detector: finder, fallbackToCenter: true)
+        }
       }
       let track = try probe.faceTrack(detector: cascade)
       var rng = SplitMix64(seed: 3)
@@ -76,6 +85,7 @@ public enum MediaBenchmark {
       return Figure(
         file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize,
         faceClipsPerSecond: 1 / face, trackedFaceClipsPerSecond: 1 / tracked,
+        mtcnnFaceClipsPerSecond: mtcnnFace.map { 1 / $0 },
         preparedClipsPerSecond: fromCrops.map { 1 / $0 },
         indices: clip.frameIndices, resized: size)
     }

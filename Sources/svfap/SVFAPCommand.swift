@@ -616,6 +616,14 @@ extension Bench {
           \(r1(f.trackedFaceClipsPerSecond)), \"unit\": \"clips/s\"}
           """
         )
+        if let mtcnn = f.mtcnnFaceClipsPerSecond {
+          print(
+            """
+            {\"name\": \"media/ours face crop, MTCNN \(f.file)\", \"value\": \(r1(mtcnn)), \
+            \"unit\": \"clips/s\"}
+            """
+          )
+        }
         if let prepared = f.preparedClipsPerSecond {
           print(
             """

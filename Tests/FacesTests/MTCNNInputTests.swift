@@ -1,5 +1,6 @@
 import Faces
 import Foundation
+import Media
 import Testing
 import Tools
 
@@ -67,5 +68,68 @@ struct MTCNNInputTests {
     } catch {
       #expect("\(error)".contains("O-Net"), "\(error)")
     }
+  }
+}
+
+/// Aligned crops: the landmarks MTCNN finds again in an aligned clip's frames sit on the template.
+@Suite(
+  .enabled(
+    if: FileManager.default.fileExists(atPath: MTCNNWeights.folder + "/onet.pt")
+      && FileManager.default.fileExists(
+        atPath: MTCNNFixtureTests.media.appendingPathComponent("single_face.mp4").path),
+    "MTCNN's weights or the example media are not fetched (scripts/setup)"))
+struct AlignedCropTests {
+  @Test func theLandmarksOfAnAlignedCropSitOnTheTemplate() throws {
+    MTCNNWeights.register()
+    var spec = ClipSpec()
+    (spec.crop, spec.detector, spec.align, spec.frames, spec.size) = (.face, .mtcnn, true, 4, 160)
+    let reader = try VideoReader(
+      path: MTCNNFixtureTests.media.appendingPathComponent("single_face.mp4").path)
+    let clip = try reader.clip(spec)
+    let t = clip.tensor.toFloats(), (s, frames) = (spec.size, spec.frames)
+    let target = FaceAlignment.target(size: s)
+    // What alignment promises: the eyes where the template has them, level, at its distance
+    // (mouth corners move with the expression, so a 5-point fit leaves them off the template).
+    let (eyes, eyeDistance) = (
+      [(target[0][0] + target[1][0]) / 2, (target[0][1] + target[1][1]) / 2],
+      target[1][0] - target[0][0]
+    )
+    var worstCentre = 0.0, worstAngle = 0.0, worstScale = 0.0
+    for f in 0..<frames {
+      var rgb = [UInt8](repeating: 0, count: s * s * 3)
+      for y in 0..<s {
+        for x in 0..<s {
+          for c in 0..<3 {
+            let v = t[((c * frames + f) * s + y) * s + x] * imageNetStd[c] + imageNetMean[c]
+            rgb[(y * s + x) * 3 + c] = UInt8(min(max(v * 255, 0), 255).rounded())
+          }
+        }
+      }
+      let face = try #require(try MTCNNWeights.shared().detect(rgb: rgb, width: s, height: s).first)
+      let (l, r) = (face.landmarks[0], face.landmarks[1])
+      worstCentre = max(
+        worstCentre, hypot((l[0] + r[0]) / 2 - eyes[0], (l[1] + r[1]) / 2 - eyes[1]))
+      worstAngle = max(worstAngle, abs(atan2(r[1] - l[1], r[0] - l[0])) * 180 / .pi)
+      worstScale = max(worstScale, abs(hypot(r[0] - l[0], r[1] - l[1]) / eyeDistance - 1))
+    }
+    #expect(worstCentre < 5, "the eyes' centre up to \(worstCentre) px from the template's")
+    #expect(worstAngle < 5, "the eye line tilted up to \(worstAngle)°")
+    #expect(worstScale < 0.15, "the eye distance off by up to \(worstScale * 100) %")
+    // Without landmarks (the Haar cascade) alignment is refused, naming the way out.
+    spec.detector = .haar
+    #expect(throws: MediaError.self) { try reader.clip(spec) }
+  }
+
+  @Test func similarityFitsAKnownTransform() throws {
+    let truth = FaceAlignment.Similarity(a: 0.8, b: 0.3, tx: 5, ty: -7)
+    let source = FaceAlignment.template
+    let target = source.map(truth.apply)
+    let fit = try #require(FaceAlignment.similarity(from: source, to: target))
+    #expect(
+      abs(fit.a - 0.8) < 1e-9 && abs(fit.b - 0.3) < 1e-9 && abs(fit.tx - 5) < 1e-9
+        && abs(fit.ty + 7) < 1e-9)
+    #expect(FaceAlignment.similarity(from: [[1, 1], [1, 1]], to: [[0, 0], [2, 2]]) == nil)
+    let back = try #require(fit.inverse(fit.apply([3, 4])))
+    #expect(abs(back[0] - 3) < 1e-9 && abs(back[1] - 4) < 1e-9)
   }
 }

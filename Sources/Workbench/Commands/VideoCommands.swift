@@ -111,6 +111,13 @@ struct LoadClip: SessionCommand {
         "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks)",
         default: .haar),
       .option(
+        "align", .bool,
+        """
+        with crop: "face" and detector: "mtcnn": warp each frame so its five landmarks sit on a \
+        canonical template (smoothed over time) instead of the box crop
+        """,
+        default: .bool(false)),
+      .option(
         "face_fallback", .bool,
         "with crop: \"face\", use the center crop when no face is found instead of failing",
         default: .bool(false)),
@@ -143,6 +150,10 @@ struct LoadClip: SessionCommand {
     spec.crop = try a.choice("crop", as: ClipSpec.Crop.self)
     spec.faceFallback = try a.bool("face_fallback")
     spec.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
+    spec.align = try a.bool("align")
+    if spec.align && spec.crop != .face {
+      throw a.error("align: true goes with crop: \"face\" (it aligns the face's landmarks)")
+    }
     spec.faceReport = spec.crop == .face
     let start = try a.intIfGiven("start")
     let avoidCuts = try a.bool("avoid_cuts")
