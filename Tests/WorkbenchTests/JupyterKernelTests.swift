@@ -166,13 +166,13 @@ struct JupyterKernelTests {
     if Self.running(kernel) { kill(kernel, SIGKILL) }
   }
 
-  @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
-    let dir = try Self.installedKernel("jupyter")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+  /// Runs a jupyter_client driver script against the kernel installed in `dir` (its argument is
+  /// `dir`) and returns the JSON object it prints.
+  static func runDriver(_ script: String, in dir: String) throws -> [String: Any] {
     var status: Int32 = 0
     // posix_spawn with default signal handling: the kernel must see Jupyter's SIGINT, whatever the
     // test runner ignores or blocks.
-    try Self.driver.write(toFile: dir + "/driver.py", atomically: true, encoding: .utf8)
+    try script.write(toFile: dir + "/driver.py", atomically: true, encoding: .utf8)
     setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
     setenv("JUPYTER_RUNTIME_DIR", dir + "/runtime", 1)
     defer {
@@ -183,9 +183,15 @@ struct JupyterKernelTests {
       "python3", [dir + "/driver.py", dir], stdout: dir + "/result.json")
     waitpid(driver, &status, 0)
     let data = FileManager.default.contents(atPath: dir + "/result.json") ?? Data()
-    let r = try #require(
+    return try #require(
       try JSONSerialization.jsonObject(with: data) as? [String: Any],
       "driver said: \(String(decoding: data, as: UTF8.self))")
+  }
+
+  @Test func cellsCompletionInterruptAndRestartThroughJupyter() throws {
+    let dir = try Self.installedKernel("jupyter")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try Self.runDriver(Self.driver, in: dir)
     func cell(_ name: String) -> [String: Any] { r[name] as? [String: Any] ?? [:] }
     #expect(r["language"] as? String == "svfap .svfap")
     #expect(

@@ -5,13 +5,9 @@ import Testing
 /// Issue 32 items 3–6 through jupyter_client, as front ends talk to the kernel: inspection of
 /// variables and calls (and hostile cursors), training progress as one display updated in place,
 /// `live:` as an image/png updated in place, records as HTML tables, one result per cell, logos.
-@Suite(
-  .serialized, .tags(.python),
-  .enabled(
-    if: installed("python3") && installed("gnuplot"),
-    "python3 or gnuplot is not installed (scripts/setup installs them with jupyter_client)"))
-struct JupyterRichOutputTests {
-  static let driver = #"""
+/// Part of `JupyterKernelTests` (serialized: the kernels' tests set JUPYTER_PATH one at a time).
+extension JupyterKernelTests {
+  static let richDriver = #"""
     import json, sys
     from jupyter_client.manager import start_new_kernel
     km, kc = start_new_kernel(kernel_name="svfap", startup_timeout=60)
@@ -63,21 +59,7 @@ struct JupyterRichOutputTests {
     for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
       #expect(FileManager.default.fileExists(atPath: spec + "/" + logo), "\(logo) installed")
     }
-    try Self.driver.write(toFile: dir + "/driver.py", atomically: true, encoding: .utf8)
-    setenv("JUPYTER_PATH", dir + "/share/jupyter", 1)
-    setenv("JUPYTER_RUNTIME_DIR", dir + "/runtime", 1)
-    defer {
-      unsetenv("JUPYTER_PATH")
-      unsetenv("JUPYTER_RUNTIME_DIR")
-    }
-    var status: Int32 = 0
-    waitpid(
-      try spawnProcess("python3", [dir + "/driver.py", dir], stdout: dir + "/result.json"),
-      &status, 0)
-    let data = FileManager.default.contents(atPath: dir + "/result.json") ?? Data()
-    let r = try #require(
-      try JSONSerialization.jsonObject(with: data) as? [String: Any],
-      "driver said: \(String(decoding: data, as: UTF8.self))")
+    let r = try Self.runDriver(Self.richDriver, in: dir)
     // Progress: one display, shown then updated in place, ending at 40/40; no stream line per step.
     #expect(r["train_status"] as? String == "ok")
     let kinds = r["progress_kinds"] as? [String] ?? []
