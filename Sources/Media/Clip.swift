@@ -36,6 +36,8 @@ public struct ClipSpec: Sendable, Equatable {
   public var faceReport = false
   /// With `crop = .face`: which detector finds the faces.
   public var detector = FaceDetectors.Kind.haar
+  /// With `crop = .face`: which face a video's track follows when several are tracked.
+  public var face = FaceChoice.largest
   /// With `crop = .face`: warp each frame so its five landmarks sit on a canonical template
   /// (needs a detector with landmarks: MTCNN), instead of the box crop the authors' data use.
   public var align = false
@@ -112,7 +114,7 @@ extension VideoReader {
       // Aligned crops need each sampled frame's landmarks, which tracks do not keep.
       let track =
         frameFiles == nil && !spec.align
-        ? try FaceTrackCache.shared.track(for: self, detector: detector) : nil
+        ? try FaceTrackCache.shared.track(for: self, detector: detector, choice: spec.face) : nil
       return try faceClip(
         spec, start: start, detector: detector, fallbackToCenter: spec.faceFallback, track: track
       ).clip

@@ -4,20 +4,34 @@ import Foundation
 public protocol FaceFinder: Sendable {
   /// The main face of a frame (RGB, height × width × 3), nil when there is none; in its pixels.
   func mainFace(rgb: [UInt8], width: Int, height: Int) throws -> HaarCascade.Face?
+  /// Every face of a frame, the main one first.
+  func allFaces(rgb: [UInt8], width: Int, height: Int) throws -> [HaarCascade.Face]
   /// Its name (cache keys, messages).
   var name: String { get }
+}
+
+extension FaceFinder {
+  /// The main face only (detectors that find one).
+  public func allFaces(rgb: [UInt8], width: Int, height: Int) throws -> [HaarCascade.Face] {
+    try mainFace(rgb: rgb, width: width, height: height).map { [$0] } ?? []
+  }
 }
 
 extension HaarCascade: FaceFinder {
   /// The face with the most support, at least a sixth of the short side, on the grey frame.
   public func mainFace(rgb: [UInt8], width w: Int, height h: Int) throws -> HaarCascade.Face? {
+    try allFaces(rgb: rgb, width: w, height: h).first
+  }
+
+  /// Every face at least a sixth of the short side, the most supported first.
+  public func allFaces(rgb: [UInt8], width w: Int, height h: Int) throws -> [HaarCascade.Face] {
     var gray = [UInt8](repeating: 0, count: w * h)
     for p in 0..<min(w * h, rgb.count / 3) {
       let r: Int = 299 * Int(rgb[3 * p]), g: Int = 587 * Int(rgb[3 * p + 1]),
         b: Int = 114 * Int(rgb[3 * p + 2])
       gray[p] = UInt8(Swift.min(255, (r + g + b) / 1000))
     }
-    return detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6).first
+    return detect(gray: gray, width: w, height: h, minSize: min(w, h) / 6)
   }
 
   /// "haar".

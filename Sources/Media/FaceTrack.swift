@@ -3,9 +3,11 @@ import Foundation
 import StopRequests
 import Tensor
 
-/// The main face's box on every frame of a video, computed once: the Haar cascade runs on every
-/// `every`-th frame at the detector's resolution, boxes are interpolated linearly between
-/// detections and held before the first and after the last. Face crops of any clip of the video
+/// The chosen face's box on every frame of a video, computed once: the detector runs on every
+/// `every`-th frame at the track's resolution, its faces are linked from scan to scan into one
+/// track per person (the box overlapping the track's last by IoU ≥ 0.3, best pairs first), one
+/// track is chosen (`FaceChoice`), and its boxes are interpolated linearly between detections and
+/// held before the first and after the last. Face crops of any clip of the video
 /// then read their boxes from here instead of detecting again (`FaceTrackCache` keeps it on disk).
 public struct FaceTrack: Codable, Sendable, Equatable {
   /// Frames of the video.
@@ -19,6 +21,9 @@ public struct FaceTrack: Codable, Sendable, Equatable {
   /// Per frame, whether its box lies between two detections (or on one) rather than held beyond
   /// the first or last.
   public let covered: [Bool]
+  /// How many faces were tracked through the video (those seen on at least a fifth as many scans
+  /// as the chosen one); nil in tracks of one face.
+  public var faces: Int? = nil
 
   /// Whether any scanned frame had a face.
   public var hasFace: Bool { !boxes.isEmpty }
@@ -27,19 +32,30 @@ public struct FaceTrack: Codable, Sendable, Equatable {
 extension VideoReader {
   /// The face track of this video, the detector running on every `every`-th frame (decoded in
   /// chunks, detected on both cores).
-  public func faceTrack(detector: any FaceFinder, every: Int = 8) throws -> FaceTrack {
+  public func faceTrack(
+    detector: any FaceFinder, every: Int = 8, choice: FaceChoice = .largest
+  ) throws -> FaceTrack {
     let (w, h) = trackSize
     let count = max(info.frameCount, 1), step = max(every, 1)
     let scanned = Array(stride(from: 0, to: count, by: step))
-    var hits: [(frame: Int, box: [Double])] = []
+    var scans: [(frame: Int, faces: [[Double]])] = []
     for chunk in stride(from: 0, to: scanned.count, by: 64) {
       try StopRequest.check("face tracking")
       let indices = Array(scanned[chunk..<min(chunk + 64, scanned.count)])
-      let faces = try Self.detect(try frames(indices, width: w, height: h), w, h, detector)
+      let faces = try Self.detectAll(try frames(indices, width: w, height: h), w, h, detector)
       for (i, f) in zip(indices, faces) {
-        if let f { hits.append((i, [f.x, f.y, f.width, f.height])) }
+        scans.append((i, f.map { [$0.x, $0.y, $0.width, $0.height] }))
       }
     }
+    let tracks = FaceTracks.link(scans)
+    let (chosen, faces) = FaceTracks.choose(tracks, choice: choice, width: w, height: h)
+    if case .index(let n) = choice, chosen == nil, faces > 0 {
+      throw MediaError(
+        info.path,
+        "face: \(n) asks for a face that was not tracked: \(faces) face(s) in the video (0…\(faces - 1))"
+      )
+    }
+    let hits = chosen ?? []
     guard let first = hits.first, let last = hits.last else {
       return FaceTrack(
         frameCount: count, width: w, height: h, every: step, boxes: [], covered: [])
@@ -59,8 +75,10 @@ extension VideoReader {
       }
       covered.append(f >= first.frame && f <= last.frame)
     }
-    return FaceTrack(
+    var track = FaceTrack(
       frameCount: count, width: w, height: h, every: step, boxes: boxes, covered: covered)
+    track.faces = faces > 1 ? faces : nil
+    return track
   }
 
   /// Short side of the frames a track's detector scans (downscaled further than a clip's own
@@ -84,6 +102,32 @@ extension VideoReader {
       max(1, Int((Double(info.width) * scale).rounded())),
       max(1, Int((Double(info.height) * scale).rounded()))
     )
+  }
+
+  /// Every face of each RGB frame, detected on both cores.
+  static func detectAll(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: any FaceFinder)
+    throws -> [[HaarCascade.Face]]
+  {
+    var found = [[HaarCascade.Face]](repeating: [], count: rgbFrames.count)
+    var failures = [String?](repeating: nil, count: rgbFrames.count)
+    found.withUnsafeMutableBufferPointer { out in
+      failures.withUnsafeMutableBufferPointer { errors in
+        let slots = UncheckedSendable(out), errorSlots = UncheckedSendable(errors)
+        DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in  // own slots each
+          if StopRequest.pending { return }
+          do {
+            slots.value[f] = try detector.allFaces(rgb: rgbFrames[f], width: w, height: h)
+          } catch {
+            errorSlots.value[f] = "\(error)"
+          }
+        }
+      }
+    }
+    try StopRequest.check("face detection")
+    if let failure = failures.compactMap({ $0 }).first {
+      throw MediaError("face detection", "\(detector.name): \(failure)")
+    }
+    return found
   }
 
   /// The main face of each RGB frame (nil: none), detected on both cores; Ctrl-C stops it after
@@ -111,5 +155,96 @@ extension VideoReader {
       throw MediaError("face detection", "\(detector.name): \(failure)")
     }
     return found
+  }
+}
+
+/// Which face a video's track follows when several are tracked.
+public enum FaceChoice: Sendable, Equatable, CustomStringConvertible {
+  /// The face seen longest and largest (scans with it × its mean area).
+  case largest
+  /// Of the faces seen on at least half as many scans as the most seen, the one nearest the
+  /// frame's centre on average.
+  case center
+  /// The n-th face in the order of `largest` (0 is the largest).
+  case index(Int)
+
+  /// As the language writes it.
+  public var description: String {
+    switch self {
+    case .largest: return "\"largest\""
+    case .center: return "\"center\""
+    case .index(let n): return "\(n)"
+    }
+  }
+}
+
+/// Linking a video's detections into one track per person, and choosing one.
+enum FaceTracks {
+  /// A track: the frames it was detected on and its box (x, y, w, h) there.
+  typealias Track = [(frame: Int, box: [Double])]
+
+  /// Faces of consecutive scans linked by overlap: each face joins the track whose last box it
+  /// overlaps most (IoU ≥ 0.3, best pairs first, a track taking one face per scan), else starts
+  /// one; a track not seen for 4 scans ends.
+  static func link(_ scans: [(frame: Int, faces: [[Double]])]) -> [Track] {
+    var tracks: [Track] = [], missed: [Int] = []
+    for scan in scans {
+      let open = tracks.indices.filter { missed[$0] < 4 }
+      var pairs: [(iou: Double, track: Int, face: Int)] = []
+      for t in open {
+        guard let last = tracks[t].last?.box else { continue }
+        for (k, f) in scan.faces.enumerated() {
+          let o = iou(last, f)
+          if o >= 0.3 { pairs.append((o, t, k)) }
+        }
+      }
+      var usedTracks = Set<Int>(), usedFaces = Set<Int>()
+      for p in pairs.sorted(by: { $0.iou > $1.iou })
+      where !usedTracks.contains(p.track) && !usedFaces.contains(p.face) {
+        tracks[p.track].append((scan.frame, scan.faces[p.face]))
+        usedTracks.insert(p.track)
+        usedFaces.insert(p.face)
+      }
+      for t in open where !usedTracks.contains(t) { missed[t] += 1 }
+      for t in usedTracks { missed[t] = 0 }
+      for (k, f) in scan.faces.enumerated() where !usedFaces.contains(k) {
+        tracks.append([(scan.frame, f)])
+        missed.append(0)
+      }
+    }
+    return tracks
+  }
+
+  /// The chosen track and how many faces count as tracked (seen on at least a fifth as many scans
+  /// as the most seen).
+  static func choose(_ tracks: [Track], choice: FaceChoice, width: Int, height: Int) -> (
+    Track?, faces: Int
+  ) {
+    guard let most = tracks.map(\.count).max() else { return (nil, 0) }
+    let counted = tracks.filter { $0.count * 5 >= most }
+    func size(_ t: Track) -> Double {
+      Double(t.count) * t.map { $0.box[2] * $0.box[3] }.reduce(0, +) / Double(max(t.count, 1))
+    }
+    let bySize = counted.sorted { size($0) > size($1) }
+    switch choice {
+    case .largest: return (bySize.first, counted.count)
+    case .index(let n): return (n >= 0 && n < bySize.count ? bySize[n] : nil, counted.count)
+    case .center:
+      let (cx, cy) = (Double(width) / 2, Double(height) / 2)
+      func distance(_ t: Track) -> Double {
+        t.map { hypot($0.box[0] + $0.box[2] / 2 - cx, $0.box[1] + $0.box[3] / 2 - cy) }
+          .reduce(0, +) / Double(max(t.count, 1))
+      }
+      let candidates = counted.filter { $0.count * 2 >= most }
+      return (candidates.min { distance($0) < distance($1) }, counted.count)
+    }
+  }
+
+  /// Intersection over union of two (x, y, w, h) boxes.
+  static func iou(_ a: [Double], _ b: [Double]) -> Double {
+    let iw = max(min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]), 0)
+    let ih = max(min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]), 0)
+    let inter = iw * ih, union = a[2] * a[3] + b[2] * b[3] - inter
+    return union > 0 ? inter / union : 0
   }
 }

@@ -7,7 +7,7 @@ import SafeFiles
 /// not match is rebuilt, never used; a folder that cannot be written means no cache, said once.
 public final class FaceTrackCache: @unchecked Sendable {  // mutable state is guarded by `lock`
   /// The format of the files (a new version invalidates older files).
-  public static let version = 1
+  public static let version = 2
   /// Every how many frames the detector runs for a track.
   public static let every = 8
   /// The process-wide cache: `$SVFAP_CACHE_DIR/face-tracks`, else `$XDG_CACHE_HOME/svfap/…`, else
@@ -43,15 +43,18 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
   }
 
   /// The track of `reader`'s video: from memory, from its file, or computed (and stored).
-  public func track(for reader: VideoReader, detector: any FaceFinder) throws -> FaceTrack {
+  public func track(
+    for reader: VideoReader, detector: any FaceFinder, choice: FaceChoice = .largest
+  ) throws -> FaceTrack {
     let path = reader.info.path
     let attributes = try? FileManager.default.attributesOfItem(atPath: path)
     let stamp =
-      "\(detector.name)|\(path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|"
+      "\(detector.name)|\(choice)|\(path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|"
       + "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
     if let known = locked({ memory[stamp] }) { return known }
     let (w, h) = reader.trackSize
-    let settings = "\(detector.name) \(w)x\(h) every \(Self.every) min 1/6 of the short side"
+    let settings =
+      "\(detector.name) \(w)x\(h) every \(Self.every) min 1/6 of the short side, face \(choice)"
     let hash = try Self.contentHash(path)
     let file = "\(folder)/\(hash)-\(Self.fnv(Array(settings.utf8))).json"
     if let data = try? SafeFile.read(file),
@@ -65,7 +68,7 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
       locked { memory[stamp] = entry.track }
       return entry.track
     }
-    let track = try reader.faceTrack(detector: detector, every: Self.every)
+    let track = try reader.faceTrack(detector: detector, every: Self.every, choice: choice)
     store(
       Entry(version: Self.version, contentHash: hash, settings: settings, track: track), to: file)
     locked { memory[stamp] = track }

@@ -68,12 +68,16 @@ public struct MTCNNFinder: FaceFinder {
   public let mtcnn: MTCNN
   /// The largest face as the crop's box (left, top, width, height).
   public func mainFace(rgb: [UInt8], width: Int, height: Int) throws -> HaarCascade.Face? {
-    guard let f = try mtcnn.detect(rgb: rgb, width: width, height: height).first else {
-      return nil
+    try allFaces(rgb: rgb, width: width, height: height).first
+  }
+
+  /// Every face, largest first, with its landmarks.
+  public func allFaces(rgb: [UInt8], width: Int, height: Int) throws -> [HaarCascade.Face] {
+    try mtcnn.detect(rgb: rgb, width: width, height: height).map { f in
+      HaarCascade.Face(
+        x: f.box[0], y: f.box[1], width: f.box[2] - f.box[0], height: f.box[3] - f.box[1],
+        neighbors: 0, landmarks: f.landmarks)
     }
-    return HaarCascade.Face(
-      x: f.box[0], y: f.box[1], width: f.box[2] - f.box[0], height: f.box[3] - f.box[1],
-      neighbors: 0, landmarks: f.landmarks)
   }
   /// "mtcnn".
   public var name: String { "mtcnn" }

@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Testing
 import Tools
 
@@ -96,5 +97,55 @@ struct FacesCommandTests {
       #expect(cx > crop[0] && cx < crop[0] + crop[2] && cy > crop[1] && cy < crop[1] + crop[3])
       #expect(crop[2] >= face[2] - face[0], "the crop holds the whole face width")
     }
+  }
+
+  /// A video with two people side by side (two example videos, each at 320 × 180): two faces are
+  /// tracked, the load says which it took and how to take the other, and face: picks.
+  @Test func twoFacesTrackedAndChosen() throws {
+    let dir = try scratchFolder("two-faces")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let (left, right) = (
+      try VideoReader(path: exampleVideo("single_face.mp4")),
+      try VideoReader(path: exampleVideo("WolfgangLanger_Pexels.mp4"))
+    )
+    let a = try left.frames(Array(0..<40), width: 320, height: 180)
+    let b = try right.frames(Array(0..<40), width: 320, height: 180)
+    let writer = try VideoWriter(path: dir + "/two.mp4", width: 640, height: 180)
+    for (fa, fb) in zip(a, b) {
+      var rgb = [UInt8](repeating: 0, count: 640 * 180 * 3)
+      for y in 0..<180 {
+        for x in 0..<320 {
+          for c in 0..<3 {
+            rgb[(y * 640 + x) * 3 + c] = fa[(y * 320 + x) * 3 + c]
+            rgb[(y * 640 + 320 + x) * 3 + c] = fb[(y * 320 + x) * 3 + c]
+          }
+        }
+      }
+      try writer.write(rgb: rgb)
+    }
+    try writer.finish()
+    let session = quietSession(in: dir)
+    var out: [String] = []
+    session.interpreter.output = { out.append($0) }
+    try session.interpreter.run(
+      """
+      big = load "two.mp4" crop: "face" detector: "mtcnn" frames: 4 stride: 8
+      other = load "two.mp4" crop: "face" detector: "mtcnn" frames: 4 stride: 8 face: 1
+      x_big = big.boxes[0][0]
+      x_other = other.boxes[0][0]
+      """)
+    #expect(out.contains { $0.contains("2 faces tracked in two.mp4; took the largest") })
+    guard case .number(let xBig)? = session.interpreter.globals["x_big"],
+      case .number(let xOther)? = session.interpreter.globals["x_other"]
+    else {
+      Issue.record("no boxes")
+      return
+    }
+    #expect(
+      (xBig < 320) != (xOther < 320), "the two choices crop different people: \(xBig), \(xOther)")
+    do {
+      try session.interpreter.run("load \"two.mp4\" crop: \"face\" detector: \"mtcnn\" face: 2")
+      Issue.record("a third face was taken")
+    } catch { #expect("\(error)".contains("face: 2 asks for a face that was not tracked")) }
   }
 }

@@ -111,6 +111,13 @@ struct LoadClip: SessionCommand {
         "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks)",
         default: .haar),
       .option(
+        "face", .any,
+        """
+        with crop: "face" on a video with several faces: "largest" (seen longest and largest), \
+        "center" (nearest the frame's centre) or N (the N-th largest, 0-based)
+        """,
+        default: .string("largest")),
+      .option(
         "align", .bool,
         """
         with crop: "face" and detector: "mtcnn": warp each frame so its five landmarks sit on a \
@@ -151,6 +158,14 @@ struct LoadClip: SessionCommand {
     spec.faceFallback = try a.bool("face_fallback")
     spec.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
     spec.align = try a.bool("align")
+    switch a["face"] {
+    case .string("largest"): spec.face = .largest
+    case .string("center"): spec.face = .center
+    case .number(let n) where n >= 0 && n < 1000 && n == n.rounded(): spec.face = .index(Int(n))
+    default:
+      throw a.error(
+        "face: must be \"largest\", \"center\" or a face's number 0, 1, …; got \(a["face"])")
+    }
     if spec.align && spec.crop != .face {
       throw a.error("align: true goes with crop: \"face\" (it aligns the face's landmarks)")
     }
@@ -166,6 +181,20 @@ struct LoadClip: SessionCommand {
       let (clip, moves) = try reader.clipWithinOneShot(spec, start: start)
       for m in moves { interp.output("load: " + m) }
       return clip
+    }
+    // A video with several faces: say which was taken and how to take another.
+    if spec.crop == .face, !spec.align, clip.info.format != "image folder",
+      let track = try? FaceTrackCache.shared.track(
+        for: try VideoReader(path: path), detector: try FaceDetectors.finder(spec.detector),
+        choice: spec.face),
+      let faces = track.faces, faces > 1
+    {
+      interp.output(
+        """
+        load: \(faces) faces tracked in \((path as NSString).lastPathComponent); took \
+        \(spec.face == .largest ? "the largest" : spec.face == .center ? "the most central" : "face \(spec.face)") \
+        (face: "largest", "center" or 0…\(faces - 1) takes another)
+        """)
     }
     if let report = clip.faceReport, !(try a.bool("quiet")) {
       for w in report.warnings {
