@@ -61,6 +61,8 @@ public struct Clip {
   public var sourceBoxes: [[Double]] = []
   /// What a face crop found out about itself, when asked for (`ClipSpec.faceReport`).
   public var faceReport: FaceCropReport? = nil
+  /// The face detector that cropped it ("haar", "mtcnn"; nil for other crops).
+  public var detector: String? = nil
 }
 
 /// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the

@@ -103,6 +103,7 @@ extension VideoReader {
     var clip = Clip(
       tensor: tensor, frameIndices: idx, cropBox: mid, info: info, crop: .face,
       sourceBoxes: source)
+    clip.detector = detector.name
     if spec.faceReport {
       var report = FaceCropReport.make(
         frames: idx, rgb: rgbFrames, width: w, height: h,

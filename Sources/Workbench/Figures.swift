@@ -41,7 +41,8 @@ enum Figures {
     let file = (c.info.path as NSString).lastPathComponent
     let i = c.frameIndices
     let step = i.count > 1 ? i[1] - i[0] : 0
-    return "\(file), \(c.crop.rawValue) crop, frames \(i.first ?? 0)…\(i.last ?? 0) every \(step)"
+    let crop = c.detector.map { "\(c.crop.rawValue) crop (\($0))" } ?? "\(c.crop.rawValue) crop"
+    return "\(file), \(crop), frames \(i.first ?? 0)…\(i.last ?? 0) every \(step)"
   }
 
   /// The uncropped frames of a loaded clip with its crop box drawn on each (yellow; red where the
@@ -65,7 +66,9 @@ enum Figures {
       }
       panels.append(.image(rgb: rgb, width: w, height: h, title: "frame \(c.frameIndices[k])"))
     }
-    var title = describe(c) + ": the crop box on the uncropped frames"
+    var title =
+      describe(c)
+      + ": the crop box on the uncropped frames (yellow: the detector found a face there; red: it did not, the box is carried from the nearest frame with one)"
     if let r = c.faceReport {
       title += String(
         format: "; face on %d of %d frames, %d cut(s)", r.withFace, r.found.count, r.cuts.count)
