@@ -108,7 +108,9 @@ struct DataParallel {
       let right = k < b.parameters.count ? b.parameters[k] : "nothing"
       return "parameter \(k) is \(left) on rank 0 and \(right) there"
     }
-    if a.steps != b.steps { return "this call's steps: \(a.steps) on rank 0, \(b.steps) there" }
+    if a.steps != b.steps {
+      return "this call runs steps \(a.steps) on rank 0 ≠ steps \(b.steps) there"
+    }
     let named = a.run.differences(from: b.run)
     return "the run settings differ (rank 0's ≠ there): " + named.prefix(4).joined(separator: "; ")
   }
