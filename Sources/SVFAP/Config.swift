@@ -42,6 +42,9 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
   public var headActivation: HeadActivation? = nil
   /// Drop-path rate (stochastic depth), increased linearly over the encoder's blocks.
   public var dropPath = 0.0
+  /// Which pretraining forward: the paper's (nil), or the authors' released code with its defects
+  /// (SPEC "Known defects"), for running their released checkpoint as it was trained.
+  public var variant: ModelVariant? = nil
 
   /// The authors' fine-tuning drop-path default (`run_class_finetuning.py --drop_path 0.1`).
   public static let finetuneDropPath = 0.1
@@ -107,13 +110,17 @@ public struct SVFAPConfig: Codable, Sendable, Equatable {
     tiny.decoderHeads = 3
     // The smallest model of the family (32 px, 4 frames, two stages): for tests and the session
     // fuzzer.
+    // The authors' released VoxCeleb2 pretraining model (scripts/voxceleb2/pretrain_svfap_base.sh):
+    // 768 wide, 12 heads, their released forward.
+    var released = SVFAPConfig()
+    (released.dim, released.heads, released.variant) = (768, 12, .released)
     var nano = SVFAPConfig()
     (nano.imgSize, nano.patchSize, nano.frames, nano.dim, nano.heads) = (32, 8, 4, 24, 2)
     (nano.stageDepths, nano.bottleneckTokens, nano.bottleneckHidden) = ([1, 1], 2, 16)
     (nano.decoderDim, nano.decoderDepth, nano.decoderHeads) = (16, 1, 2)
     return [
       "svfap-base": base, "svfap-small": small, "vit-base-512": vit, "svfap-tiny": tiny,
-      "svfap-nano": nano,
+      "svfap-nano": nano, "svfap-base-released": released,
     ]
   }()
 

@@ -13,6 +13,7 @@ extension SVFAPConfig {
       ("bottleneck_tokens", "\(bottleneckTokens)", "\(c.bottleneckTokens)"),
       ("bottleneck_hidden", "\(bottleneckHidden)", "\(c.bottleneckHidden)"),
       ("eps", "\(eps)", "\(c.eps)"),
+      ("variant", variant?.rawValue ?? "paper", c.variant?.rawValue ?? "paper"),
       ("decoder_dim", "\(decoderDim)", "\(c.decoderDim)"),
       ("decoder_depth", "\(decoderDepth)", "\(c.decoderDepth)"),
       ("decoder_heads", "\(decoderHeads)", "\(c.decoderHeads)"),

@@ -67,8 +67,11 @@ public class TPSBTEncoder: Module {
   }
 
   /// Runs every stage on tokens (B, t·S, C) with t time slices; returns each stage's output with
-  /// its number of time slices (the last is the encoder's output).
-  func stages(_ x0: Tensor, slices t0: Int) throws -> [(tokens: Tensor, slices: Int)] {
+  /// its number of time slices (the last is the encoder's output). `reverseContext` (the released
+  /// code's defect) replaces the bottleneck tokens as the reverse cross-self blocks' context.
+  func stages(_ x0: Tensor, slices t0: Int, reverseContext: Tensor? = nil) throws -> [(
+    tokens: Tensor, slices: Int
+  )] {
     var x = x0, t = t0, next = 0
     var rows = rowGenerators(batch: x0.shape[0])
     var outputs: [(Tensor, Int)] = []
@@ -88,7 +91,8 @@ public class TPSBTEncoder: Module {
           z = try blocks[next](z, context: before, rows: &rows)
           next += 1
         }
-        x = try blocks[next](before, context: z, rows: &rows)
+        // The released code's reverse block attends to `reverseContext` (every tubelet).
+        x = try blocks[next](before, context: reverseContext ?? z, rows: &rows)
         next += 1
       }
       outputs.append((x, t))

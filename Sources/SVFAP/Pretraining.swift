@@ -37,7 +37,10 @@ public final class PretrainEncoder: TPSBTEncoder {
     let x =
       try visible.linear(w.reshaped([c.dim, c.valuesPerTubelet]), patchEmbed.proj.bias)
       + pos.gatherRows(mask.visible)
-    let outs = try stages(x, slices: t)
+    // The released code's reverse blocks attend to every tubelet's embedding, masked ones too.
+    let context: Tensor? =
+      c.variant == .released ? try patchEmbed(video) + pos : nil  // (B, N, C)
+    let outs = try stages(x, slices: t, reverseContext: context)
     var fused = outs[0].tokens
     let v = mask.visiblePerSlice
     for (y, slices) in outs.dropFirst() {
@@ -45,9 +48,19 @@ public final class PretrainEncoder: TPSBTEncoder {
       guard slices * factor == t else {
         throw SVFAPError.badConfig("\(t) time slices are not a multiple of a stage's \(slices)")
       }
-      let up = try y.reshaped([b, slices, v, c.dim]).repeatInterleave(factor, axis: 1).reshaped([
-        b, t * v, c.dim,
-      ])
+      // The paper: slice s of the stage repeated `factor` times. The released code reshapes with
+      // the stage's pre-downsampling length (slices·k rows of V/k tokens) and repeats those rows.
+      let rows = c.variant == nil ? slices : slices * c.temporalKernel
+      guard (slices * v) % rows == 0 else {
+        throw SVFAPError.badConfig(
+          """
+          the released forward reshapes \(slices * v) tokens into \(rows) rows: it needs the \
+          visible tokens per slice (\(v)) to be a multiple of the temporal kernel \
+          (\(c.temporalKernel))
+          """)
+      }
+      let up = try y.reshaped([b, rows, slices * v / rows, c.dim]).repeatInterleave(factor, axis: 1)
+        .reshaped([b, t * v, c.dim])
       fused = try fused + up
     }
     return try norm(fused)

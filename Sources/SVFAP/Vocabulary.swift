@@ -47,3 +47,14 @@ public enum Precision: String, CaseIterable, Codable, Sendable {
   /// The tensor element type.
   public var dtype: DType { self == .float32 ? .float32 : .float64 }
 }
+
+/// Which pretraining forward a model runs.
+public enum ModelVariant: String, CaseIterable, Codable, Sendable {
+  /// The authors' released code as published: the reverse cross-self block of stages 2–3 attends to
+  /// every tubelet's embedding, masked ones included (context = x), and the multi-scale fusion
+  /// reshapes with the pre-downsampling length before repeating in time.
+  case released
+  /// The released code with only the context fixed (the reverse block attends to the bottleneck
+  /// tokens); the temporal up-sampling defect kept.
+  case releasedContextFixed = "released-context-fixed"
+}

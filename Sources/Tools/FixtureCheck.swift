@@ -47,24 +47,13 @@ public enum FixtureCheck {
     }
     let kind = side["kind"] as? String ?? "?"
     var report = Report(path: path)
-    if kind == "pretrain",
-      let variant = side["variant"] as? String ?? (path.contains("pretrain_orig") ? "orig" : nil),
-      variant != "paper"
-    {
-      report.unsupported =
-        """
-        variant '\(variant)' reproduces the authors' released code and its defects (SPEC 'Known \
-        defects'); not supported by design
-        """
-      return report
-    }
-    if kind == "pretrain" && side["variant"] == nil {
-      report.unsupported =
-        """
-        pretraining fixture without \"variant\": \"paper\" reproduces the released code; not \
-        supported by design
-        """
-      return report
+    if kind == "pretrain" {
+      // A fixture of the released code (variant "orig", or no variant) runs that forward.
+      let variant = side["variant"] as? String ?? "orig"
+      guard ["paper", "orig", "ctxfix"].contains(variant) else {
+        report.unsupported = "pretraining variant '\(variant)' is unknown (paper, orig, ctxfix)"
+        return report
+      }
     }
     let ref = try SafeTensorsFile(path: path)
     let dtype: DType =
@@ -267,7 +256,12 @@ public enum FixtureCheck {
   static func pretrain(_ side: [String: Any], _ src: SafeTensorsFile, _ dtype: DType) throws
     -> [String: Tensor]
   {
-    let c = try pretrainConfig(side)
+    var c = try pretrainConfig(side)
+    switch side["variant"] as? String ?? "orig" {
+    case "paper": c.variant = nil
+    case "ctxfix": c.variant = .releasedContextFixed
+    default: c.variant = .released
+    }
     let model = try PretrainModel(c, dtype: dtype)
     try loadWeights(model, src, prefix: "")
     let mask = try loadMask(src, "mask", slices: c.timeSlices)

@@ -79,7 +79,8 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
       format: "%@ %@, %.2f M parameters, C %d, stages %@", preset, task.rawValue,
       Double(module.parameterCount) / 1e6, config.dim,
       config.stageDepths.map(String.init).joined(separator: "/"))
-    return model + "; " + runSummary
+    let forward = config.variant.map { ", the \($0.rawValue) forward (SPEC's known defects)" } ?? ""
+    return model + forward + "; " + runSummary
   }
 
   /// Where the weights came from when not from training in this session: pretrained weights or

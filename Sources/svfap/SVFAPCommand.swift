@@ -296,13 +296,14 @@ struct CheckFixture: ParsableCommand {
       steps of the authors' recipe with our trainers and compare every parameter after the recorded steps, \
       each step's lr and gradient norm, and every parameter's lr scale and weight-decay flag, all within \
       1e-7 * max|ref| in fp64 (Adam turns rounding-level gradients into lr-sized moves; a recipe error \
-      moves weights by >= 2e-5). Variants of the authors' released pretraining code (pretrain_orig, \
-      pretrain_ctxfix) are not supported by design: they fail unless --skip-unsupported is given.
+      moves weights by >= 2e-5). Fixtures of the authors' released pretraining code (pretrain_orig; \
+      pretrain_ctxfix, its context fixed) run that forward (the model's variant "released" / \
+      "released-context-fixed"); a fixture of an unknown variant fails unless --skip-unsupported.
       """)
   @ArgumentParser.Argument(help: "Fixture .safetensors files.") var files: [String]
   @Option(help: "Write every computed tensor to this safetensors file (one input file only).")
   var dump: String?
-  @Flag(help: "Exit 0 for fixtures of the released-code variants, reporting them as skipped.")
+  @Flag(help: "Exit 0 for fixtures of unknown variants, reporting them as skipped.")
   var skipUnsupported = false
   @Flag(help: "Print every tensor, not just the worst and the failures.") var verbose = false
 

@@ -34,6 +34,13 @@ struct BuildModel: SessionCommand {
         default: .nilValue
       ).within(Limits.fraction),
       .choice(
+        "variant", ModelVariant.self,
+        """
+        pretraining forward: the paper's (default), or the authors' released code with its \
+        defects (released; released-context-fixed), to run their checkpoint as it was trained
+        """,
+        default: nil),
+      .choice(
         "dtype", Precision.self,
         """
         parameter precision: float32, or float64 for exact cross-checks (training converts the \
@@ -48,6 +55,14 @@ struct BuildModel: SessionCommand {
     var cfg = try a.located { try SVFAPConfig.preset(preset) }
     cfg.dropPath =
       try a.numberIfGiven("drop_path") ?? (task == .finetune ? SVFAPConfig.finetuneDropPath : 0)
+    if let variant = try a.choiceIfGiven("variant", as: ModelVariant.self) {
+      guard task == .pretrain else {
+        throw a.error(
+          "variant: \"\(variant.rawValue)\" is a pretraining forward; a fine-tuning model has one")
+      }
+      cfg.variant = variant
+    }
+    if task == .finetune { cfg.variant = nil }  // the released preset's encoder fine-tunes as any
     let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
     let dtype = try a.choice("dtype", as: Precision.self).dtype
     let handle: ModelHandle
