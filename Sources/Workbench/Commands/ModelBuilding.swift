@@ -1,3 +1,4 @@
+import Foundation
 import SVFAP
 import Script
 import Tensor
@@ -7,9 +8,18 @@ struct BuildModel: SessionCommand {
   unowned let session: Session
   let declaration = CommandDeclaration(
     "model", topic: "model",
-    summary: "Build a model from a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))).",
+    summary:
+      """
+      Build a model from a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))), or \
+      from: a checkpoint whose architecture is inferred from its keys and shapes (printed) and \
+      whose weights are loaded.
+      """,
     params: [
-      .positional("preset", .string, "the preset name"),
+      .positional("preset", .string, "the preset name (or give from:)", default: .string("")),
+      .option(
+        "from", .string,
+        "a .safetensors or .pth checkpoint: infer the architecture from it and load its weights",
+        default: .nilValue),
       .choice(
         "task", ModelTask.self,
         "the masked autoencoder (pretrain) or the classifier/regressor (finetune)",
@@ -51,8 +61,28 @@ struct BuildModel: SessionCommand {
     returns: "model", example: "m = model \"svfap-tiny\" task: \"pretrain\" seed: 1")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
-    let preset = try a.string("preset"), task = try a.choice("task", as: ModelTask.self)
-    var cfg = try a.located { try SVFAPConfig.preset(preset) }
+    var preset = try a.string("preset"), task = try a.choice("task", as: ModelTask.self)
+    var cfg: SVFAPConfig
+    var weights: (path: String, tensors: [String: Tensor])?
+    if let from = try a.stringIfGiven("from") {
+      guard preset.isEmpty else {
+        throw a.error("give a preset or from:, not both (from: infers the architecture)")
+      }
+      let path = session.resolve(from)
+      let tensors = try a.located { try Checkpoint.readTensors(path) }
+      let found = try a.located { try CheckpointArchitecture.infer(tensors) }
+      interp.output("inferred from \((path as NSString).lastPathComponent): \(found.description)")
+      cfg = found.config
+      preset = found.preset ?? "inferred"
+      if !a.wasGiven("task") { task = found.task }
+      weights = (path, tensors)
+    } else {
+      guard !preset.isEmpty else {
+        throw a.error(
+          "name a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))) or give from: a checkpoint")
+      }
+      cfg = try a.located { try SVFAPConfig.preset(preset) }
+    }
     cfg.dropPath =
       try a.numberIfGiven("drop_path") ?? (task == .finetune ? SVFAPConfig.finetuneDropPath : 0)
     if let variant = try a.choiceIfGiven("variant", as: ModelVariant.self) {
@@ -75,6 +105,11 @@ struct BuildModel: SessionCommand {
       cfg.headActivation = try a.choiceIfGiven("activation", as: HeadActivation.self)
       let m = try a.located { try FinetuneModel(cfg, dtype: dtype, seed: seed) }
       handle = ModelHandle(preset: preset, .finetuning(m, run: nil))
+    }
+    if let weights {
+      let report = try a.located { try Checkpoint.load(weights.tensors, into: handle.module) }
+      interp.output(report.description)
+      handle.weightsFrom = (weights.path as NSString).lastPathComponent
     }
     if try a.bool("pretrained") {
       let report = try PretrainedWeights.load(preset: preset, config: cfg, into: handle.module, a)

@@ -70,8 +70,16 @@ struct LoadWeights: SessionCommand {
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let m = try a.handle("model", as: ModelHandle.self)
     let path = try session.existingFile(a)
-    let report = try a.located {
-      try Checkpoint.load(try Checkpoint.readTensors(path), into: m.module)
+    let tensors = try a.located { try Checkpoint.readTensors(path) }
+    let report: LoadReport
+    do { report = try Checkpoint.load(tensors, into: m.module) } catch let e as SVFAPError {
+      // Another architecture: say what the file holds and how to load it.
+      guard let found = try? CheckpointArchitecture.infer(tensors) else { throw a.error("\(e)") }
+      throw a.error(
+        """
+        \(e); the file holds a \(found.description)\(found.preset.map { " (\($0))" } ?? ""): load it \
+        with m = model from: "\(try a.string("path"))"\(m.task == .finetune && found.task == .pretrain ? " task: \"finetune\"" : "")
+        """)
     }
     interp.output(report.description)
     m.weightsFrom = (path as NSString).lastPathComponent
