@@ -79,7 +79,8 @@ struct BuildModel: SessionCommand {
     } else {
       guard !preset.isEmpty else {
         throw a.error(
-          "name a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))) or give from: a checkpoint")
+          "name a preset (\(SVFAPConfig.presetNames.joined(separator: ", "))) or give from: a checkpoint"
+        )
       }
       cfg = try a.located { try SVFAPConfig.preset(preset) }
     }
