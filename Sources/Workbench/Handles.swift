@@ -97,7 +97,10 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   }
 
   /// How figures name the model: its preset and provenance ("svfap-tiny, step 400, loss 0.2113").
-  var figureName: String { "\(preset), \(provenance)" }
+  var figureName: String {
+    let forward = config.variant.map { " (the authors' \($0.rawValue) forward)" } ?? ""
+    return "\(preset)\(forward), \(provenance)"
+  }
 
   /// The model's run in a few words: its provenance and, once trained, its schedule.
   var runSummary: String {
