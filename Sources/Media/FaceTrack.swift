@@ -21,8 +21,8 @@ public struct FaceTrack: Codable, Sendable, Equatable {
   /// Per frame, whether its box lies between two detections (or on one) rather than held beyond
   /// the first or last.
   public let covered: [Bool]
-  /// How many faces were tracked through the video (those seen on at least a fifth as many scans
-  /// as the chosen one); nil in tracks of one face.
+  /// How many faces were tracked through the video (those seen on at least half as many scans
+  /// as the most seen); nil in tracks of one face.
   public var faces: Int? = nil
 
   /// Whether any scanned frame had a face.
@@ -162,8 +162,7 @@ extension VideoReader {
 public enum FaceChoice: Sendable, Equatable, CustomStringConvertible {
   /// The face seen longest and largest (scans with it × its mean area).
   case largest
-  /// Of the faces seen on at least half as many scans as the most seen, the one nearest the
-  /// frame's centre on average.
+  /// The face nearest the frame's centre on average.
   case center
   /// The n-th face in the order of `largest` (0 is the largest).
   case index(Int)
@@ -188,7 +187,8 @@ enum FaceTracks {
   /// one; a track not seen for 4 scans ends.
   static func link(_ scans: [(frame: Int, faces: [[Double]])]) -> [Track] {
     var tracks: [Track] = [], missed: [Int] = []
-    for scan in scans {
+    for var scan in scans {
+      scan.faces = dropNested(scan.faces)
       let open = tracks.indices.filter { missed[$0] < 4 }
       var pairs: [(iou: Double, track: Int, face: Int)] = []
       for t in open {
@@ -215,13 +215,15 @@ enum FaceTracks {
     return tracks
   }
 
-  /// The chosen track and how many faces count as tracked (seen on at least a fifth as many scans
+  /// The chosen track and how many faces count as tracked (seen on at least half as many scans
   /// as the most seen).
   static func choose(_ tracks: [Track], choice: FaceChoice, width: Int, height: Int) -> (
     Track?, faces: Int
   ) {
     guard let most = tracks.map(\.count).max() else { return (nil, 0) }
-    let counted = tracks.filter { $0.count * 5 >= most }
+    // A face that is there: seen on at least half as many scans as the most seen one (a detector's
+    // passing false positive is not a person).
+    let counted = tracks.filter { $0.count * 2 >= most }
     func size(_ t: Track) -> Double {
       Double(t.count) * t.map { $0.box[2] * $0.box[3] }.reduce(0, +) / Double(max(t.count, 1))
     }
@@ -235,9 +237,23 @@ enum FaceTracks {
         t.map { hypot($0.box[0] + $0.box[2] / 2 - cx, $0.box[1] + $0.box[3] / 2 - cy) }
           .reduce(0, +) / Double(max(t.count, 1))
       }
-      let candidates = counted.filter { $0.count * 2 >= most }
-      return (candidates.min { distance($0) < distance($1) }, counted.count)
+      return (counted.min { distance($0) < distance($1) }, counted.count)
     }
+  }
+
+  /// A scan's faces without those lying mostly (60 %) inside a larger one: a detector's hit on an
+  /// eye or a mouth is part of the face around it, not another person.
+  static func dropNested(_ faces: [[Double]]) -> [[Double]] {
+    var kept: [[Double]] = []
+    for f in faces.sorted(by: { $0[2] * $0[3] > $1[2] * $1[3] }) {
+      let inside = kept.contains { k in
+        let iw = max(min(k[0] + k[2], f[0] + f[2]) - max(k[0], f[0]), 0)
+        let ih = max(min(k[1] + k[3], f[1] + f[3]) - max(k[1], f[1]), 0)
+        return iw * ih >= 0.6 * f[2] * f[3]
+      }
+      if !inside { kept.append(f) }
+    }
+    return kept
   }
 
   /// Intersection over union of two (x, y, w, h) boxes.
