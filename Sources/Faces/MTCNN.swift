@@ -90,8 +90,10 @@ public struct MTCNN: Sendable {
           found.append(Candidate(box: [q1x, q1y, q2x, q2y], score: p, reg: r))
         }
       }
-      candidates += Self.nms(found, threshold: 0.5).map { found[$0] }
+      let proposals = Self.best(found)
+      candidates += Self.nms(proposals, threshold: 0.5).map { proposals[$0] }
     }
+    candidates = Self.best(candidates)
     candidates = Self.nms(candidates, threshold: 0.7).map { candidates[$0] }
     var boxes = candidates.map { c -> Candidate in
       let w = c.box[2] - c.box[0], h = c.box[3] - c.box[1]
@@ -145,6 +147,17 @@ public struct MTCNN: Sendable {
     var box: [Float]
     var score: Float
     var reg: [Float]
+  }
+
+  /// At most this many proposals enter a suppression (its cost grows with their square): a
+  /// textured 8192-pixel image cannot stall the detector; real frames stay far below it.
+  static let mostProposals = 4000
+
+  /// The proposals, the `mostProposals` most probable kept when there are more (in their order).
+  static func best(_ boxes: [Candidate]) -> [Candidate] {
+    guard boxes.count > mostProposals else { return boxes }
+    let keep = Set(boxes.indices.sorted { boxes[$0].score > boxes[$1].score }.prefix(mostProposals))
+    return boxes.indices.filter { keep.contains($0) }.map { boxes[$0] }
   }
 
   /// (x − 127.5) / 128 of planes (1, c, h, w).

@@ -1,8 +1,9 @@
-import Faces
 import Foundation
 import Media
 import Testing
 import Tools
+
+@testable import Faces
 
 /// MTCNN on images of any size and content: a result or a clear error, never a trap; missing or
 /// corrupt weights name the file and how to fetch it.
@@ -131,5 +132,23 @@ struct AlignedCropTests {
     #expect(FaceAlignment.similarity(from: [[1, 1], [1, 1]], to: [[0, 0], [2, 2]]) == nil)
     let back = try #require(fit.inverse(fit.apply([3, 4])))
     #expect(abs(back[0] - 3) < 1e-9 && abs(back[1] - 4) < 1e-9)
+  }
+}
+
+/// A large textured image: the proposals entering a suppression are capped, so detection ends.
+@Suite(
+  .enabled(
+    if: FileManager.default.fileExists(atPath: MTCNNWeights.folder + "/onet.pt"),
+    "MTCNN's weights are not fetched (scripts/setup runs scripts/fetch-mtcnn)"))
+struct MTCNNBoundTests {
+  @Test func manyProposalsAreCapped() throws {
+    let many = (0..<10_000).map { k in
+      MTCNN.Candidate(box: [Float(k), 0, Float(k) + 10, 10], score: Float(k % 97) / 97, reg: [])
+    }
+    let best = MTCNN.best(many)
+    #expect(best.count == MTCNN.mostProposals)
+    #expect(
+      best.map(\.score).min() ?? 0 >= many.map(\.score).sorted(by: >)[MTCNN.mostProposals - 1])
+    #expect(MTCNN.best(Array(many.prefix(10))).count == 10)
   }
 }
