@@ -104,7 +104,8 @@ extension VideoReader {
     )
   }
 
-  /// Every face of each RGB frame, detected on both cores.
+  /// Every face of each RGB frame (the main one first), detected on both cores; Ctrl-C stops it
+  /// after the frames under way (`StopRequest.Stopped`), a detector's error is thrown.
   static func detectAll(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: any FaceFinder)
     throws -> [[HaarCascade.Face]]
   {
@@ -130,31 +131,11 @@ extension VideoReader {
     return found
   }
 
-  /// The main face of each RGB frame (nil: none), detected on both cores; Ctrl-C stops it after
-  /// the frames under way (`StopRequest.Stopped`).
+  /// The main face of each RGB frame (nil: none): the first of `detectAll`'s.
   static func detect(_ rgbFrames: [[UInt8]], _ w: Int, _ h: Int, _ detector: any FaceFinder)
     throws -> [HaarCascade.Face?]
   {
-    var found = [HaarCascade.Face?](repeating: nil, count: rgbFrames.count)
-    var failures = [String?](repeating: nil, count: rgbFrames.count)
-    found.withUnsafeMutableBufferPointer { out in
-      failures.withUnsafeMutableBufferPointer { errors in
-        let slots = UncheckedSendable(out), errorSlots = UncheckedSendable(errors)
-        DispatchQueue.concurrentPerform(iterations: rgbFrames.count) { f in  // own slots each
-          if StopRequest.pending { return }
-          do {
-            slots.value[f] = try detector.mainFace(rgb: rgbFrames[f], width: w, height: h)
-          } catch {
-            errorSlots.value[f] = "\(error)"
-          }
-        }
-      }
-    }
-    try StopRequest.check("face detection")
-    if let failure = failures.compactMap({ $0 }).first {
-      throw MediaError("face detection", "\(detector.name): \(failure)")
-    }
-    return found
+    try detectAll(rgbFrames, w, h, detector).map(\.first)
   }
 }
 

@@ -95,9 +95,12 @@ public struct RunSettings: Codable, Sendable, Equatable {
   public var scheduleLine: String {
     let s = schedule
     let clips = s.batch
+    // The authors scale by what a step's batch counts: clips when pretraining, videos (each giving
+    // `repeats` augmented clips) when fine-tuning.
+    let unit = task == nil ? "clip" : "video"
     var line =
-      "peak lr \(Self.short(s.peakLR)) (lr \(Self.short(s.baseLR)) per 256 clips × \(clips) "
-      + "clip\(clips == 1 ? "" : "s") per update / 256, the authors' linear scaling), "
+      "peak lr \(Self.short(s.peakLR)) (lr \(Self.short(s.baseLR)) per 256 \(unit)s × \(clips) "
+      + "\(unit)\(clips == 1 ? "" : "s") per update / 256, the authors' linear scaling), "
       + "\(s.warmupSteps) warmup step\(s.warmupSteps == 1 ? "" : "s"), "
       + "cosine to min lr \(Self.short(s.endLR)) at step \(s.totalSteps), "
       + "batch \(clips / max(accumulate, 1)) × accumulate \(accumulate)"

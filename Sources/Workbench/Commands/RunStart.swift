@@ -40,13 +40,13 @@ struct RunStart {
     interp.output("new \(kind) run: \(s.scheduleLine)")
     let peak = s.schedule.peakLR
     guard peak < Self.smallestUsefulPeakLR else { return }
-    let clips = max(s.schedule.batch, 1)
+    let clips = max(s.schedule.batch, 1), unit = s.task == nil ? "clip" : "video"
     let suggested = 1e-3 * 256 / Double(clips)
     interp.output(
       """
-      warning: a peak lr of \(Value.format(peak)) barely moves the weights (lr: is per 256 clips \
-      and this run updates on \(clips) clip\(clips == 1 ? "" : "s")): pass a larger lr: \
-      (lr: \(Value.format(suggested)) gives a peak of 0.001)
+      warning: a peak lr of \(Value.format(peak)) barely moves the weights (lr: is per 256 \
+      \(unit)s and this run updates on \(clips) \(unit)\(clips == 1 ? "" : "s")): pass a larger \
+      lr: (lr: \(Value.format(suggested)) gives a peak of 0.001)
       """)
   }
 
@@ -66,11 +66,12 @@ struct RunStart {
   /// The batch a continuing call updates on, when its lr was scaled for another: said, since the
   /// rate keeps the run's scaling.
   func noteBatchChange(_ run: TrainingRunState, clipsPerUpdate: Int) {
-    let scaled = run.settings.schedule.batch
+    let settings = run.settings, scaled = settings.schedule.batch
     guard clipsPerUpdate != scaled else { return }
+    let unit = settings.task == nil ? "clips" : "videos"
     interp.output(
       """
-      note: this call updates on \(clipsPerUpdate) clips, the run's lr was scaled for \(scaled) \
+      note: this call updates on \(clipsPerUpdate) \(unit), the run's lr was scaled for \(scaled) \
       (its first call): the rate keeps that scaling (restart: true rescales)
       """)
   }
