@@ -63,6 +63,33 @@ public struct Clip {
   public var faceReport: FaceCropReport? = nil
   /// The face detector that cropped it ("haar", "mtcnn"; nil for other crops).
   public var detector: String? = nil
+  /// When the clip is a still set in motion (`animated`): how, in words.
+  public var animation: String? = nil
+
+  /// A still set in motion: frame `from` of this clip repeated `frames` times, each drawn through
+  /// its own step of a smooth random camera path (`ClipMotion.path`) — turn up to `strength` ×
+  /// 10°, zoom 1.1 ± `strength` × 0.08, shift up to `strength` × 6 % — so the result is a moving
+  /// shot of the still; the crop box stays that of the frame.
+  public func animated(from: Int, frames: Int, strength: Double, seed: UInt64) throws -> Clip {
+    guard (0..<tensor.shape[2]).contains(from) else {
+      throw MediaError(info.path, "frame \(from) of a clip of \(tensor.shape[2]) frames")
+    }
+    let still = try PixelClip(normalized: try tensor.slice(axis: 2, start: from, count: 1))
+    var rng = SplitMix64(seed: seed)
+    let range = ClipMotion.Range(
+      angle: strength * 10 * Double.pi / 180, zoom: strength * 0.08, shift: strength * 0.06,
+      baseZoom: 1.1)
+    let path = ClipMotion.path(
+      frames: frames, width: still.width, height: still.height, range: range, rng: &rng)
+    var out = Clip(
+      tensor: ClipMotion.warp(still, path).normalized(),
+      frameIndices: Array(repeating: frameIndices.indices.contains(from) ? frameIndices[from] : 0, count: frames),
+      cropBox: cropBox, info: info, crop: crop,
+      sourceBoxes: sourceBoxes.indices.contains(from) ? Array(repeating: sourceBoxes[from], count: frames) : [])
+    out.detector = detector
+    out.animation = "animated still (strength \(strength), seed \(seed))"
+    return out
+  }
 }
 
 /// Frame indices of clips. Short videos repeat their last frame (the authors' loaders clamp the

@@ -107,11 +107,28 @@ extension VideoReader {
     if spec.faceReport {
       var report = FaceCropReport.make(
         frames: idx, rgb: rgbFrames, width: w, height: h,
-        detected: try detections ?? Self.detect(rgbFrames, w, h, detector), boxes: boxes)
+        detected: try detections ?? Self.followed(Self.detectAll(rgbFrames, w, h, detector), boxes),
+        boxes: boxes)
       report.addCuts(try contentCuts(idx))
       clip.faceReport = report
     }
     return (clip, detected, source)
+  }
+
+  /// Per frame, the face the crop follows: of the frame's faces, the one overlapping its crop box
+  /// (x, y, width, height) most, or the main one when none overlaps (so a crop beside every face
+  /// is still reported).
+  static func followed(_ all: [[HaarCascade.Face]], _ boxes: [[Double]]) -> [HaarCascade.Face?] {
+    all.enumerated().map { i, faces in
+      guard i < boxes.count else { return faces.first }
+      let b = boxes[i]
+      func overlap(_ f: HaarCascade.Face) -> Double {
+        max(0, min(f.x + f.width, b[0] + b[2]) - max(f.x, b[0]))
+          * max(0, min(f.y + f.height, b[1] + b[3]) - max(f.y, b[1]))
+      }
+      let best = faces.max { overlap($0) < overlap($1) }
+      return best.map { overlap($0) > 0 } == true ? best : faces.first
+    }
   }
 
   /// The cuts of every decoded frame from the clip's first to its last (thumbnails, the adaptive

@@ -127,6 +127,24 @@ public final class VideoReader {
       frameCountExact: exact, duration: duration)
   }
 
+  /// Back to the first frame for another read: a seek, or — where the demuxer cannot go back (a
+  /// single image's, whose second read would find no frame) — the file opened again.
+  func rewind() throws {
+    guard let fmt = format else { return }
+    let single = info.format == "image2" || info.format.hasSuffix("_pipe")
+    if !single, av_seek_frame(fmt, streamIndex, 0, AVSEEK_FLAG_BACKWARD) >= 0 {
+      avcodec_flush_buffers(decoder)
+      return
+    }
+    let owner = try FormatContext(path: info.path, what: "a video")
+    let r = avformat_find_stream_info(owner.pointer, nil)
+    guard r >= 0 else {
+      throw MediaError(info.path, "cannot read stream information again (\(ffmpegMessage(r)))")
+    }
+    formatContext = owner
+    avcodec_flush_buffers(decoder)
+  }
+
   /// RGB24 frames (height × width × 3 bytes each) of the given frame indices, scaled to `width` ×
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
   /// short-video policy). Long videos are entered by seeking to the key frame before the first
@@ -158,9 +176,8 @@ public final class VideoReader {
         avcodec_flush_buffers(decoder)
         seeked = true
       }
-    } else if let fmt = format, used {
-      av_seek_frame(fmt, streamIndex, 0, AVSEEK_FLAG_BACKWARD)
-      avcodec_flush_buffers(decoder)
+    } else if used {
+      try rewind()
     }
     used = true
     guard let pkt = av_packet_alloc(), let frame = av_frame_alloc(),

@@ -15,14 +15,17 @@ public struct ModelCard: Codable, Sendable, Equatable {
   public var data: String
   /// Optimizer steps of pretraining.
   public var steps: Int
-  /// Mean loss of the last 100 steps.
-  public var finalLoss: Double
+  /// Mean loss of the last 100 steps (nil: not trained).
+  public var finalLoss: Double?
   /// The command that reproduces the weights.
   public var script: String
+  /// Further Markdown: how the weights were chosen and how they score on data they never saw.
+  public var notes: String?
 
   /// A card.
   public init(
-    preset: String, config: SVFAPConfig, data: String, steps: Int, finalLoss: Double, script: String
+    preset: String, config: SVFAPConfig, data: String, steps: Int, finalLoss: Double?,
+    script: String
   ) {
     (self.preset, self.config, self.data, self.steps, self.finalLoss, self.script) = (
       preset, config, data, steps, finalLoss, script
@@ -59,12 +62,12 @@ public struct ModelCard: Codable, Sendable, Equatable {
     | objective | masked video autoencoding, tube mask 0.9, normalized-pixel target |
     | data | \(data) |
     | steps | \(steps) |
-    | final loss (mean of the last 100 steps) | \(String(format: "%.4f", finalLoss)) |
+    | final loss (mean of the last 100 steps) | \(finalLoss.map { String(format: "%.4f", $0) } ?? "none (not trained)") |
     | reproduce | `\(script)` |
 
     Load it with `m = model "\(preset)" pretrained: true` (or `task: "finetune"` for its encoder).
     A checkpoint whose card disagrees with the preset's architecture is refused, naming the fields.
 
-    """
+    """ + (notes.map { "\($0)\n" } ?? "")
   }
 }

@@ -25,11 +25,13 @@ enum Figures {
   static func montage(_ clip: Tensor, source: Clip?) -> Figure {
     let (t, h, w) = (clip.shape[2], clip.shape[3], clip.shape[4])
     let indices = source?.frameIndices
-    let still = (source?.info.frameCount ?? 2) <= 1
+    let animated = source?.animation != nil
+    let still = (source?.info.frameCount ?? 2) <= 1 && !animated
     let panels = (0..<(still ? 1 : t)).map { f in
       Figure.Panel.image(
         rgb: frameRGB(clip, frame: f), width: w, height: h,
-        title: still ? "the image (all \(t) frames)" : "frame \(indices?[f] ?? f)")
+        title: still
+          ? "the image (all \(t) frames)" : animated ? "step \(f)" : "frame \(indices?[f] ?? f)")
     }
     return Figure(
       title: source.map(describe) ?? "clip \(clip.shape)", panels: panels,
@@ -42,6 +44,7 @@ enum Figures {
     let i = c.frameIndices
     let step = i.count > 1 ? i[1] - i[0] : 0
     let crop = c.detector.map { "\(c.crop.rawValue) crop (\($0))" } ?? "\(c.crop.rawValue) crop"
+    if let animation = c.animation { return "\(file), \(crop), frame \(i.first ?? 0) as an \(animation)" }
     return "\(file), \(crop), frames \(i.first ?? 0)…\(i.last ?? 0) every \(step)"
   }
 

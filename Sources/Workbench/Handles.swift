@@ -86,6 +86,9 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   /// Where the weights came from when not from training in this session: pretrained weights or
   /// a checkpoint file (nil: the seed's random initialization).
   public var weightsFrom: String?
+  /// The model card of the checkpoint the weights came from, if it had one (saving the weights
+  /// again with a card keeps its steps and final loss).
+  public var weightsCard: ModelCard?
 
   /// The model's state in a few words, as figures and `print` name it: its step and last loss, or
   /// the weights it was given, or "untrained".

@@ -35,7 +35,7 @@ import Testing
     let card = try #require(try ModelCard.read(dir + "/svfap-nano-pretrained.safetensors"))
     #expect(
       card.preset == "svfap-nano" && card.steps == 2 && card.data == "noise clips"
-        && card.finalLoss.isFinite)
+        && card.finalLoss?.isFinite == true)
     #expect(
       try String(contentsOfFile: dir + "/svfap-nano-pretrained.safetensors.md", encoding: .utf8)
         .contains("| steps | 2 |"))
@@ -74,5 +74,38 @@ import Testing
     #expect { try session.interpreter.run("q = model \"svfap-small\" pretrained: true") } throws: {
       "\($0)".contains("no pretrained weights for 'svfap-small'")
     }
+  }
+
+  /// A checkpoint chosen on held-out loss is saved again with its card: the steps and final loss
+  /// are those of the carded file it was loaded from, the notes are in the Markdown; an untrained
+  /// model's card says it was not trained (no NaN in the JSON).
+  @Test func aChosenCheckpointKeepsItsCardAndNotes() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let session = Session()
+    session.interpreter.output = { _ in }
+    session.interpreter.currentDirectory = dir
+    try session.interpreter.run(
+      """
+      m = model "svfap-nano" seed: 3
+      save m "untrained.safetensors" card_data: "nothing"
+      c = noise_clip(frames: 4, size: 32, seed: 1)
+      train m c steps: 3 total: 3 autosave: false
+      save m "best.safetensors" card_data: "best so far"
+      train m c steps: 0 autosave: false
+      chosen = model "svfap-nano" seed: 4
+      checkpoint chosen "best.safetensors"
+      save chosen "shipped.safetensors" card_data: "noise" card_notes: "## Held out\\n| a | b |"
+      """)
+    let untrained = try #require(try ModelCard.read(dir + "/untrained.safetensors"))
+    #expect(untrained.finalLoss == nil && untrained.steps == 0)
+    let best = try #require(try ModelCard.read(dir + "/best.safetensors"))
+    let shipped = try #require(try ModelCard.read(dir + "/shipped.safetensors"))
+    #expect(shipped.steps == 3 && shipped.finalLoss == best.finalLoss && best.finalLoss != nil)
+    let markdown = try String(contentsOfFile: dir + "/shipped.safetensors.md", encoding: .utf8)
+    #expect(markdown.contains("## Held out\n| a | b |") && markdown.contains("| steps | 3 |"))
+    #expect(
+      try String(contentsOfFile: dir + "/untrained.safetensors.md", encoding: .utf8)
+        .contains("none (not trained)"))
   }
 }

@@ -42,13 +42,17 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
       seed: seed)
   }
 
+  /// A sample's augmentation: a clip (1, 3, T, H, W) and the sample's own generator in, the
+  /// augmented clip out.
+  public typealias Augment = (Tensor, inout SplitMix64) throws -> Tensor
+
   /// Runs up to `steps` steps on batches drawn from `clips` (each (1, 3, T, H, W) or a batch);
-  /// `batch` clips per step. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every
-  /// step.
+  /// `batch` clips per step, each passed through `augment` (when given) with its sample's own
+  /// generator. `shouldStop` is polled between steps (Ctrl-C). `progress` sees every step.
   @discardableResult
   public func train(
-    clips: [Tensor], steps: Int, batch: Int, shouldStop: () -> Bool = { false },
-    progress: (StepLog) -> Void = { _ in }
+    clips: [Tensor], steps: Int, batch: Int, augment: Augment? = nil,
+    shouldStop: () -> Bool = { false }, progress: (StepLog) -> Void = { _ in }
   ) throws -> Stop {
     let singles = try clips.flatMap { c -> [Tensor] in
       guard c.rank == 5 else {
@@ -62,7 +66,12 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
       // The global batch's picks, the same on every process; this process takes its shard.
       var draw = sampleGenerator(slot, sample: -1, purpose: SamplePurpose.picks)
       let picks = (0..<batch).map { _ in Int(draw.next() % UInt64(singles.count)) }
-      return try Tensor.concat(mine.map { singles[picks[$0]] }, axis: 0)  // (b, 3, T, H, W)
+      let chosen = try mine.map { k -> Tensor in
+        guard let augment else { return singles[picks[k]] }
+        var rng = sampleGenerator(slot, sample: k, purpose: SamplePurpose.augment)
+        return try augment(singles[picks[k]], &rng)
+      }
+      return try Tensor.concat(chosen, axis: 0)  // (b, 3, T, H, W)
     }
   }
 

@@ -18,6 +18,8 @@ public enum SamplePurpose {
   public static let mask: UInt64 = 0x4D41_534B
   /// Drop-path coins of a sample.
   public static let dropPath: UInt64 = 0x4452_4F50
+  /// The augmentation draw of a sample.
+  public static let augment: UInt64 = 0x4155_474D
 }
 
 extension TrainingRunState {

@@ -12,7 +12,8 @@ struct SaveWeights: SessionCommand {
     summary: """
       Write a model's weights as safetensors (PyTorch state_dict names), atomically; with card_data: \
       also its model card (preset, architecture, data, steps, final loss, script) in the metadata \
-      and as PATH.md beside it.
+      and as PATH.md beside it (weights loaded by checkpoint from a carded file keep its steps and \
+      final loss).
       """,
     params: [
       .positional("model", .handle("model"), "the model"),
@@ -22,6 +23,10 @@ struct SaveWeights: SessionCommand {
         default: .nilValue),
       .option(
         "card_script", .string, "the command that reproduces the weights", default: .string("")),
+      .option(
+        "card_notes", .string,
+        "Markdown added to the card (how the weights were chosen, held-out scores)",
+        default: .nilValue),
     ],
     example: "save m \"runs/tiny.safetensors\"", rootOnly: true)
 
@@ -30,12 +35,16 @@ struct SaveWeights: SessionCommand {
     let path = session.resolve(try a.string("path"))
     var card: ModelCard?
     if let data = try a.stringIfGiven("card_data") {
+      // Trained in this session: its run; weights loaded from a carded checkpoint: that card's.
       let losses = (m.run?.log ?? []).suffix(100).map(\.loss)
+      let trained = m.run.map { $0.step > 0 } ?? false
       card = ModelCard(
         preset: m.config.presetName ?? m.preset, config: m.config, data: data,
-        steps: m.run?.step ?? 0,
-        finalLoss: losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+        steps: trained ? m.run?.step ?? 0 : m.weightsCard?.steps ?? 0,
+        finalLoss: trained && !losses.isEmpty
+          ? losses.reduce(0, +) / Double(losses.count) : m.weightsCard?.finalLoss,
         script: try a.string("card_script"))
+      card?.notes = try a.stringIfGiven("card_notes")
     }
     do {
       try Checkpoint.save(
@@ -83,6 +92,7 @@ struct LoadWeights: SessionCommand {
     }
     interp.output(report.description)
     m.weightsFrom = (path as NSString).lastPathComponent
+    m.weightsCard = path.hasSuffix(".safetensors") ? try? ModelCard.read(path) : nil
     return .record(
       Record([
         ("loaded", .number(Double(report.loaded.count))),

@@ -50,7 +50,8 @@ struct Reconstruct: SessionCommand {
     summary:
       """
       Run the masked autoencoder on clips: predictions of the masked tubelets (normalized-pixel \
-      target space), the targets and the loss.
+      target space), the targets, the loss and zero_loss: the loss of predicting zeros (the \
+      trivial baseline a trained model must beat).
       """,
     params: [
       .positional("model", .handle("model"), "a pretraining model"),
@@ -60,7 +61,10 @@ struct Reconstruct: SessionCommand {
         default: .nilValue),
     ],
     returns:
-      "record {loss, prediction, target, mask, clip, model, model_state (the model when it ran)}",
+      """
+      record {loss, zero_loss, prediction, target, mask, clip, model, model_state (the model when \
+      it ran)}
+      """,
     example: "r = reconstruct(m, clip, mask: tube(0.9, seed: 2))")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
@@ -71,6 +75,7 @@ struct Reconstruct: SessionCommand {
     return .record(
       Record([
         ("loss", .number(try loss.item())),
+        ("zero_loss", .number(try target.square().mean().item())),
         ("prediction", .handle(TensorHandle(output, kind: "prediction"))),
         ("target", .handle(TensorHandle(target, kind: "target"))), ("mask", .handle(recipe)),
         ("clip", .handle(clip)), ("model", .handle(m)), ("model_state", .string(m.figureName)),

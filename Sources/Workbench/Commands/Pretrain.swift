@@ -35,6 +35,14 @@ struct Pretrain: SessionCommand {
       ).within(Limits.steps),
       .option("mask_ratio", .number, "tube mask ratio", default: .number(0.9)).within(
         Limits.fraction),
+      .choice(
+        "augment", PretrainAugmentation.self,
+        """
+        each sample of each step drawn afresh: "authors" = VideoMAE's multi-scale crop (the \
+        authors' pretraining transform); "strong" = that crop, flip, camera motion, colour, grey, \
+        blur and noise (for small data)
+        """,
+        default: PretrainAugmentation.none),
     ] + RunOptions.params + [
       .option(
         "live", .integer,
@@ -80,6 +88,9 @@ struct Pretrain: SessionCommand {
     if streamed != nil { clipOptions.noteStreamedFaces(interp) }
     let options = try RunOptions(a, session: session), batch = try a.int("batch")
     let maskRatio = try a.number("mask_ratio")
+    let augmentation = try a.choice("augment", as: PretrainAugmentation.self)
+    let augment: Pretrainer.Augment? =
+      augmentation == .none ? nil : { try augmentation.apply($0, rng: &$1) }
     try a.located {  // an absurd batch gets an error, not the out-of-memory killer
       try MemoryEstimate.check(
         model.config, model: "this model", task: .pretrain, training: true, batch: batch,
@@ -116,6 +127,7 @@ struct Pretrain: SessionCommand {
       start.noteBatchChange(t, clipsPerUpdate: batch * t.accumulate)
     }
     start.warnPastSchedule(t, steps: plan.steps)
+    if augmentation != .none { interp.output("train: augmenting every sample: \(augmentation.description)") }
     m.state = .pretraining(model, run: t)
     let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
     let inPlace = terminal || session.notebookDisplay != nil
@@ -130,15 +142,24 @@ struct Pretrain: SessionCommand {
       } _: { run, report in
         guard let streamed else {
           return try run.train(
-            clips: clips, steps: plan.steps, batch: batch, shouldStop: { Interrupt.pending },
-            progress: report)
+            clips: clips, steps: plan.steps, batch: batch, augment: augment,
+            shouldStop: { Interrupt.pending }, progress: report)
         }
         let source = StreamedClips(
           manifest: streamed.unlabeled, root: streamed.root, spec: clipOptions.spec, batch: batch,
           onError: clipOptions.onError, run: run, report: call.rowReport(main: run === t))
         return try run.train(
           steps: plan.steps, shouldStop: { Interrupt.pending }, progress: report
-        ) { _ in try source.next()?.0 }
+        ) { slot in
+          guard let clips = try source.next()?.0 else { return nil }
+          guard let augment else { return clips }
+          let rows = run.globalSamples(localBatch: clips.shape[0])
+          return try Tensor.concat(
+            zip(0..<clips.shape[0], rows).map { k, sample in
+              var rng = run.sampleGenerator(slot, sample: sample, purpose: SamplePurpose.augment)
+              return try augment(try clips.slice(axis: 0, start: k, count: 1), &rng)
+            }, axis: 0)  // (b, 3, T, H, W)
+        }
       }
     }
     call.flushRowReports()

@@ -17,7 +17,7 @@ enum WorkbenchCommands {
     ]
     let video: [any ScriptCommand] = [
       Probe(session: s), FindFaces(session: s), ReadDataset(session: s), LoadClip(session: s),
-      LoadManifestClips(session: s),
+      LoadManifestClips(session: s), Animate(session: s),
     ]
     let train: [any ScriptCommand] = [
       Pretrain(session: s), Finetune(session: s), SaveState(session: s), Resume(session: s),

@@ -1,0 +1,54 @@
+import Media
+import Tensor
+
+/// Pretraining augmentation of one clip, drawn afresh for every sample of every step:
+/// - `authors`: VideoMAE's `GroupMultiScaleCrop` (the authors' pretraining transform), resized
+///   back to the clip's size;
+/// - `strong`: that crop, a horizontal flip (½), a slow camera move (turn ≤ 6°, zoom ±6 %, shift
+///   ≤ 4 %; ½), colour (brightness and contrast 0.7…1.3, saturation 0.5…1.5; 0.8), grey (0.1),
+///   Gaussian blur (σ 0.3…1.5 px; 0.3) and sensor noise (σ 2…8 levels; 0.3).
+public enum PretrainAugmentation: String, Sendable, CaseIterable {
+  /// No augmentation: the clips as they are.
+  case none
+  /// The authors' multi-scale crop.
+  case authors
+  /// The multi-scale crop plus flip, motion, colour, blur and noise.
+  case strong
+
+  /// One augmented copy of a normalized clip (1, 3, T, H, W).
+  public func apply(_ clip: Tensor, rng: inout SplitMix64) throws -> Tensor {
+    if self == .none { return clip }
+    var pixels = try PixelClip(normalized: clip)
+    let (w, h) = (pixels.width, pixels.height)
+    let box = PhotometricJitter.multiScaleCropBox(
+      width: w, height: h, output: min(w, h), rng: &rng)
+    pixels = SpatialAugment.cropResize(pixels, box, width: w, height: h)
+    guard self == .strong else { return pixels.normalized() }
+    func chance(_ p: Double) -> Bool { rng.nextDouble() < p }
+    func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * rng.nextDouble() }
+    if chance(0.5) { pixels = SpatialAugment.flipped(pixels) }
+    if chance(0.5) {
+      let range = ClipMotion.Range(angle: 6 * Double.pi / 180, zoom: 0.06, shift: 0.04, baseZoom: 1.06)
+      pixels = ClipMotion.warp(
+        pixels, ClipMotion.path(frames: pixels.frames, width: w, height: h, range: range, rng: &rng))
+    }
+    if chance(0.8) {
+      PhotometricJitter.colour(
+        &pixels, brightness: Float(uniform(0.7, 1.3)), contrast: Float(uniform(0.7, 1.3)),
+        saturation: Float(uniform(0.5, 1.5)))
+    }
+    if chance(0.1) { PhotometricJitter.colour(&pixels, brightness: 1, contrast: 1, saturation: 0) }
+    if chance(0.3) { PhotometricJitter.blur(&pixels, sigma: uniform(0.3, 1.5)) }
+    if chance(0.3) { PhotometricJitter.noise(&pixels, sigma: uniform(2, 8), rng: &rng) }
+    return pixels.normalized()
+  }
+
+  /// What the recipe does, in words (for the run's announcement).
+  public var description: String {
+    switch self {
+    case .none: return "none"
+    case .authors: return "the authors' multi-scale crop"
+    case .strong: return "multi-scale crop, flip, camera motion, colour, grey, blur and noise"
+    }
+  }
+}
