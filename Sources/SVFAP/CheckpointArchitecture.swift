@@ -11,6 +11,9 @@ public struct CheckpointArchitecture: Sendable {
   public var task: ModelTask
   /// The preset whose architecture it matches, if any.
   public var preset: String?
+  /// When no preset matches: the nearest preset and how it differs (`dim 96 ≠ 128`: the preset's
+  /// value, then the file's).
+  public var closest: (preset: String, differences: [String])? = nil
   /// What was inferred and what was assumed, in words.
   public var description: String
 
@@ -82,6 +85,11 @@ public struct CheckpointArchitecture: Sendable {
         \(c.imgSize) px assumed (not in the weights)
         """)
     }
+    var closest: (String, [String])? = nil
+    if match == nil {
+      closest = presets.map { ($0.key, $0.value.inferableDifferences(from: c, pretrain: pretrain)) }
+        .min { $0.1.count < $1.1.count || ($0.1.count == $1.1.count && $0.0 < $1.0) }
+    }
     let text =
       "\(pretrain ? "pretraining" : "fine-tuning") model, C \(c.dim), stages "
       + c.stageDepths.map(String.init).joined(separator: "/")
@@ -89,7 +97,30 @@ public struct CheckpointArchitecture: Sendable {
       + (pretrain ? ", decoder \(c.decoderDim) × \(c.decoderDepth)" : ", \(c.numClasses) outputs")
       + (c.variant.map { ", the \($0.rawValue) forward" } ?? "") + "; "
       + notes.joined(separator: "; ")
-    return CheckpointArchitecture(
+    var found = CheckpointArchitecture(
       config: c, task: pretrain ? .pretrain : .finetune, preset: match?.key, description: text)
+    found.closest = closest
+    return found
+  }
+}
+
+extension SVFAPConfig {
+  /// How a checkpoint's inferred architecture `c` differs from this preset in what the weights
+  /// show (widths, patch, depths, bottleneck, decoder; not heads, frames or size).
+  func inferableDifferences(from c: SVFAPConfig, pretrain: Bool) -> [String] {
+    var fields: [(String, String, String)] = [
+      ("dim", "\(dim)", "\(c.dim)"), ("patch_size", "\(patchSize)", "\(c.patchSize)"),
+      ("tubelet", "\(tubelet)", "\(c.tubelet)"),
+      ("stage_depths", "\(stageDepths)", "\(c.stageDepths)"),
+      ("temporal_kernel", "\(temporalKernel)", "\(c.temporalKernel)"),
+      ("bottleneck_tokens", "\(bottleneckTokens)", "\(c.bottleneckTokens)"),
+    ]
+    if pretrain {
+      fields += [
+        ("decoder_dim", "\(decoderDim)", "\(c.decoderDim)"),
+        ("decoder_depth", "\(decoderDepth)", "\(c.decoderDepth)"),
+      ]
+    }
+    return fields.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) ≠ \($0.2)" }
   }
 }

@@ -18,8 +18,18 @@ struct BuildModel: SessionCommand {
       .positional("preset", .string, "the preset name (or give from:)", default: .string("")),
       .option(
         "from", .string,
-        "a .safetensors or .pth checkpoint: infer the architecture from it and load its weights",
+        """
+        a .safetensors or .pth checkpoint: its architecture (as recorded in our files, else \
+        inferred from its keys and shapes) built and its weights loaded
+        """,
         default: .nilValue),
+      .option(
+        "assume", .bool,
+        """
+        with from: a checkpoint that matches no preset and records no architecture: build it \
+        with the heads (64 wide), frames and size assumed
+        """,
+        default: .bool(false)),
       .choice(
         "task", ModelTask.self,
         "the masked autoencoder (pretrain) or the classifier/regressor (finetune)",
@@ -71,9 +81,34 @@ struct BuildModel: SessionCommand {
       let path = session.resolve(from)
       let tensors = try a.located { try Checkpoint.readTensors(path) }
       let found = try a.located { try CheckpointArchitecture.infer(tensors) }
-      interp.output("inferred from \((path as NSString).lastPathComponent): \(found.description)")
-      cfg = found.config
-      preset = found.preset ?? "inferred"
+      let file = (path as NSString).lastPathComponent
+      if var recorded = RecordedConfig.read(path) {
+        // Our own files say what they are, heads and forward included.
+        if found.task == .finetune { recorded.numClasses = found.config.numClasses }
+        cfg = recorded
+        interp.output(
+          """
+          read from \(file): \(found.task == .pretrain ? "pretraining" : "fine-tuning") model, C \
+          \(cfg.dim), stages \(cfg.stageDepths.map(String.init).joined(separator: "/")), \
+          \(cfg.heads) heads, \(cfg.frames) frames of \(cfg.imgSize) px, \
+          \(RecordedConfig.forwardName(found.task == .pretrain ? cfg.variant : nil)) (recorded in \
+          the file)
+          """)
+      } else {
+        if found.preset == nil, !(try a.bool("assume")), let closest = found.closest {
+          throw a.error(
+            """
+            no preset matches \(file): it holds a \(found.description); the closest preset, \
+            \(closest.preset), differs in \(closest.differences.joined(separator: ", ")) (preset \
+            ≠ file). Heads, frames and size are not in the weights: add assume: true to build it \
+            with \(found.config.heads) heads, \(found.config.frames) frames of \
+            \(found.config.imgSize) px
+            """)
+        }
+        interp.output("inferred from \(file): \(found.description)")
+        cfg = found.config
+      }
+      preset = found.preset ?? cfg.presetName ?? "inferred"
       if !a.wasGiven("task") { task = found.task }
       weights = (path, tensors)
     } else {

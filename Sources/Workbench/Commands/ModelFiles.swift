@@ -80,6 +80,20 @@ struct LoadWeights: SessionCommand {
     let m = try a.handle("model", as: ModelHandle.self)
     let path = try session.existingFile(a)
     let tensors = try a.located { try Checkpoint.readTensors(path) }
+    // The same shapes run another forward: weights trained with one variant are refused by a
+    // model of another, naming both.
+    if m.task == .pretrain, let recorded = RecordedConfig.read(path),
+      recorded.variant != m.config.variant
+    {
+      throw a.error(
+        """
+        \((path as NSString).lastPathComponent) was trained with \
+        \(RecordedConfig.forwardName(recorded.variant)); this model runs \
+        \(RecordedConfig.forwardName(m.config.variant)): load it with m = model from: \
+        "\(try a.string("path"))" (which keeps the file's forward), or build the model with \
+        \(recorded.variant.map { "variant: \"\($0.rawValue)\"" } ?? "no variant:")
+        """)
+    }
     let report: LoadReport
     do { report = try Checkpoint.load(tensors, into: m.module) } catch let e as SVFAPError {
       // Another architecture: say what the file holds and how to load it.
