@@ -105,12 +105,24 @@ extension VideoReader {
       sourceBoxes: source)
     clip.detector = detector.name
     if spec.faceReport {
-      var report = FaceCropReport.make(
-        frames: idx, rgb: rgbFrames, width: w, height: h,
-        detected: try detections ?? Self.followed(Self.detectAll(rgbFrames, w, h, detector), boxes),
-        boxes: boxes)
-      report.addCuts(try contentCuts(idx))
-      clip.faceReport = report
+      if detections == nil, let track, let cuts = track.cuts, track.seen != nil {
+        // The track knows: the face's scans near the sampled frames and the video's cuts (no
+        // detection and no decoding beyond the clip's frames).
+        let seen = idx.indices.map { k in track.detectedNear(idx[k]) ? found[k] : nil }
+        var report = FaceCropReport.make(
+          frames: idx, rgb: rgbFrames, width: w, height: h, detected: seen, boxes: boxes)
+        let (first, last) = (idx.min() ?? 0, idx.max() ?? 0)
+        report.addCuts(cuts.filter { $0 > first && $0 <= last })
+        clip.faceReport = report
+      } else {
+        var report = FaceCropReport.make(
+          frames: idx, rgb: rgbFrames, width: w, height: h,
+          detected: try detections
+            ?? Self.followed(Self.detectAll(rgbFrames, w, h, detector), boxes),
+          boxes: boxes)
+        report.addCuts(try contentCuts(idx))
+        clip.faceReport = report
+      }
     }
     return (clip, detected, source)
   }

@@ -24,6 +24,22 @@ public struct FaceTrack: Codable, Sendable, Equatable {
   /// How many faces were tracked through the video (those seen on at least half as many scans
   /// as the most seen); nil in tracks of one face.
   public var faces: Int? = nil
+  /// The scanned frames on which the chosen face was detected (nil in tracks made without).
+  public var seen: [Int]? = nil
+  /// Shot changes over every frame of the video (the adaptive content detector on thumbnails):
+  /// each f is a cut between frames f − 1 and f (nil in tracks made without).
+  public var cuts: [Int]? = nil
+
+  /// Whether the chosen face shows on frame `f`: it was detected on the scan before `f` or the
+  /// one after, with no shot change between that scan and `f`.
+  public func detectedNear(_ f: Int) -> Bool {
+    guard let seen else { return covered.indices.contains(f) && covered[f] }
+    let step = max(every, 1), before = f / step * step, after = before + step
+    let cutsHere = cuts ?? []
+    func clear(_ a: Int, _ b: Int) -> Bool { !cutsHere.contains { $0 > a && $0 <= b } }
+    return (seen.contains(before) && clear(before, f))
+      || (after < frameCount && seen.contains(after) && clear(f, after))
+  }
 
   /// Whether any scanned frame had a face.
   public var hasFace: Bool { !boxes.isEmpty }
@@ -47,6 +63,7 @@ extension VideoReader {
         scans.append((i, f.map { [$0.x, $0.y, $0.width, $0.height] }))
       }
     }
+    let cuts = try wholeVideoCuts()
     let tracks = FaceTracks.link(scans)
     let (chosen, faces) = FaceTracks.choose(tracks, choice: choice, width: w, height: h)
     if case .index(let n) = choice, chosen == nil, faces > 0 {
@@ -57,8 +74,10 @@ extension VideoReader {
     }
     let hits = chosen ?? []
     guard let first = hits.first, let last = hits.last else {
-      return FaceTrack(
+      var empty = FaceTrack(
         frameCount: count, width: w, height: h, every: step, boxes: [], covered: [])
+      (empty.seen, empty.cuts) = ([], cuts)
+      return empty
     }
     var boxes: [[Double]] = [], covered: [Bool] = []
     var k = 0
@@ -78,7 +97,28 @@ extension VideoReader {
     var track = FaceTrack(
       frameCount: count, width: w, height: h, every: step, boxes: boxes, covered: covered)
     track.faces = faces > 1 ? faces : nil
+    (track.seen, track.cuts) = (hits.map(\.frame), cuts)
     return track
+  }
+
+  /// The shot changes over every frame of the video, in chunks of thumbnails overlapping by the
+  /// detector's window (memory bounded by the chunk, not the video).
+  func wholeVideoCuts() throws -> [Int] {
+    let (tw, th) = ContentCuts.thumbnailSize(width: info.width, height: info.height)
+    let count = max(info.frameCount, 1), chunk = 512, overlap = 2 * ContentCuts.window + 1
+    var found = Set<Int>()
+    var start = 0
+    while start < count {
+      try StopRequest.check("shot detection")
+      let end = min(start + chunk, count)
+      let from = max(start - overlap, 0), to = min(end + overlap, count)
+      let thumbs = try frames(Array(from..<to), width: tw, height: th)
+      for c in ContentCuts.cuts(thumbs, width: tw, height: th) where (start..<end).contains(from + c) {
+        found.insert(from + c)
+      }
+      start = end
+    }
+    return found.sorted()
   }
 
   /// Short side of the frames a track's detector scans (downscaled further than a clip's own

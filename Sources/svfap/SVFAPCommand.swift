@@ -1,4 +1,5 @@
 import ArgumentParser
+import CReadline
 import Datasets
 import Distributed
 import Foundation
@@ -15,7 +16,9 @@ import Workbench
 @main
 struct SVFAPCommand: ParsableCommand {
   /// Denormals flushed everywhere (OpenBLAS's pool included) before anything runs, then the command.
+  /// Output goes out line by line even into a file or pipe (a long run's log can be followed).
   static func main() {
+    svfap_line_buffered_stdout()
     // A SVFAP_CPU this CPU cannot run is refused before any kernel runs (no illegal instruction).
     do { try KernelLevel.checkEnvironment() } catch {
       FileHandle.standardError.write(Data("svfap: \(error)\n".utf8))
