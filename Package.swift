@@ -80,7 +80,7 @@ let package = Package(
     .target(name: "Distributed", dependencies: ["CMPI", "SVFAP"]),
     .target(
       name: "Tools",
-      dependencies: ["SVFAP", "Media", "Experiments", "Tensor", "COpenBLAS", "Faces"],
+      dependencies: ["SVFAP", "Media", "Datasets", "Experiments", "Tensor", "COpenBLAS", "Faces"],
       swiftSettings: optimizedKernels),
     .target(
       name: "Workbench",

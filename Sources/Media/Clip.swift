@@ -83,9 +83,11 @@ public struct Clip {
       frames: frames, width: still.width, height: still.height, range: range, rng: &rng)
     var out = Clip(
       tensor: ClipMotion.warp(still, path).normalized(),
-      frameIndices: Array(repeating: frameIndices.indices.contains(from) ? frameIndices[from] : 0, count: frames),
+      frameIndices: Array(
+        repeating: frameIndices.indices.contains(from) ? frameIndices[from] : 0, count: frames),
       cropBox: cropBox, info: info, crop: crop,
-      sourceBoxes: sourceBoxes.indices.contains(from) ? Array(repeating: sourceBoxes[from], count: frames) : [])
+      sourceBoxes: sourceBoxes.indices.contains(from)
+        ? Array(repeating: sourceBoxes[from], count: frames) : [])
     out.detector = detector
     out.animation = "animated still (strength \(strength), seed \(seed))"
     return out

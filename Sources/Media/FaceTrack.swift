@@ -113,7 +113,8 @@ extension VideoReader {
       let end = min(start + chunk, count)
       let from = max(start - overlap, 0), to = min(end + overlap, count)
       let thumbs = try frames(Array(from..<to), width: tw, height: th)
-      for c in ContentCuts.cuts(thumbs, width: tw, height: th) where (start..<end).contains(from + c) {
+      for c in ContentCuts.cuts(thumbs, width: tw, height: th)
+      where (start..<end).contains(from + c) {
         found.insert(from + c)
       }
       start = end

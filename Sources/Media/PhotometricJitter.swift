@@ -50,7 +50,9 @@ public enum PhotometricJitter {
         for y in 0..<h {
           for x in 0..<w {
             var s: Float = 0
-            for k in -radius...radius { s += weights[k + radius] * v[base + y * w + min(max(x + k, 0), w - 1)] }
+            for k in -radius...radius {
+              s += weights[k + radius] * v[base + y * w + min(max(x + k, 0), w - 1)]
+            }
             row[x] = s
           }
           for x in 0..<w { v[base + y * w + x] = row[x] }
@@ -58,7 +60,9 @@ public enum PhotometricJitter {
         for x in 0..<w {
           for y in 0..<h {
             var s: Float = 0
-            for k in -radius...radius { s += weights[k + radius] * v[base + min(max(y + k, 0), h - 1) * w + x] }
+            for k in -radius...radius {
+              s += weights[k + radius] * v[base + min(max(y + k, 0), h - 1) * w + x]
+            }
             row[y] = s
           }
           for y in 0..<h { v[base + y * w + x] = row[y] }

@@ -44,7 +44,9 @@ enum Figures {
     let i = c.frameIndices
     let step = i.count > 1 ? i[1] - i[0] : 0
     let crop = c.detector.map { "\(c.crop.rawValue) crop (\($0))" } ?? "\(c.crop.rawValue) crop"
-    if let animation = c.animation { return "\(file), \(crop), frame \(i.first ?? 0) as an \(animation)" }
+    if let animation = c.animation {
+      return "\(file), \(crop), frame \(i.first ?? 0) as an \(animation)"
+    }
     return "\(file), \(crop), frames \(i.first ?? 0)…\(i.last ?? 0) every \(step)"
   }
 

@@ -637,6 +637,16 @@ extension Bench {
           )
         }
       }
+      // The path train streams: the face videos through the loader's two workers.
+      let faces = zip(list, figures).filter { $0.1.preparedClipsPerSecond != nil }.map(\.0)
+      if !faces.isEmpty {
+        print(
+          """
+          {\"name\": \"media/streamed face crops (train's loader: 2 workers, tracks cached, face \
+          checks) over \(faces.count) face videos\", \"value\": \
+          \(r1(try MediaBenchmark.streamed(files: faces))), \"unit\": \"clips/s\"}
+          """)
+      }
     }
   }
 }

@@ -39,7 +39,8 @@ import Testing
       for y in 0..<clip.height {
         for x in 4..<clip.width {
           worst = max(
-            worst, abs(moved.values[moved.index(c, 1, y, x)] - clip.values[clip.index(c, 1, y, x - 4)]))
+            worst,
+            abs(moved.values[moved.index(c, 1, y, x)] - clip.values[clip.index(c, 1, y, x - 4)]))
         }
       }
     }
@@ -52,7 +53,8 @@ import Testing
     #expect(
       abs(turned.values[turned.index(0, 0, 0, 0)] - clip.values[clip.index(0, 0, n, 0)]) < 1e-2
         || abs(turned.values[turned.index(0, 0, 0, 0)] - clip.values[clip.index(0, 0, 0, n)])
-          < 1e-2)
+          < 1e-2
+    )
   }
 
   @Test func aStillSetInMotionChangesFromFrameToFrameAndRepeatsForItsSeed() throws {
@@ -71,7 +73,9 @@ import Testing
     let last = pixels.values.indices.filter { (($0 / (64 * 64)) % 8) == 7 }
     let moved = zip(first, last).map { abs(pixels.values[$0] - pixels.values[$1]) }.max() ?? 0
     #expect(moved > 20)  // the camera moved: some pixel changed by more than 20 levels
-    #expect(throws: MediaError.self) { try still.animated(from: 1, frames: 8, strength: 1, seed: 5) }
+    #expect(throws: MediaError.self) {
+      try still.animated(from: 1, frames: 8, strength: 1, seed: 5)
+    }
   }
 
   @Test func colourBlurNoiseAndTheMultiScaleCropDoWhatTheySay() throws {

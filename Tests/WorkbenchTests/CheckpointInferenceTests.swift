@@ -104,7 +104,8 @@ import Testing
     var c = try SVFAPConfig.preset("svfap-tiny")
     c.dim = 128
     c.heads = 2
-    try SafeTensorsFile.write(try PretrainModel(c).stateDict(), metadata: [:], to: dir + "/odd.safetensors")
+    try SafeTensorsFile.write(
+      try PretrainModel(c).stateDict(), metadata: [:], to: dir + "/odd.safetensors")
     let session = quietSession(in: dir)
     var out: [String] = []
     session.interpreter.output = { out.append($0) }

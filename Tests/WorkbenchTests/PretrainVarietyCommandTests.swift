@@ -35,6 +35,8 @@ import Tools
     #expect(strong == (try losses("strong")))  // same seed, same draws
     #expect(strong != (try losses("none")))
     #expect(try losses("authors") != (try losses("none")))
+    let faces = try losses("faces")
+    #expect(faces != (try losses("none")) && faces != strong)
   }
 
   @Test func reconstructNamesTheLossOfPredictingZeros() throws {

@@ -21,8 +21,10 @@ struct Animate: SessionCommand {
         .within(Limits.index),
       .option("strength", .number, "how far the camera moves (0 = a still)", default: .number(1))
         .within(0...3),
-      .option("seed", .integer, "seed of the path (default: the session's next seed)", default: .nilValue)
-        .within(Limits.seed),
+      .option(
+        "seed", .integer, "seed of the path (default: the session's next seed)", default: .nilValue
+      )
+      .within(Limits.seed),
     ],
     returns: "clip",
     example: "still = animate(load(\"face.jpg\", frames: 1, crop: \"face\"), seed: 3)")

@@ -40,7 +40,8 @@ struct Pretrain: SessionCommand {
         """
         each sample of each step drawn afresh: "authors" = VideoMAE's multi-scale crop (the \
         authors' pretraining transform); "strong" = that crop, flip, camera motion, colour, grey, \
-        blur and noise (for small data)
+        blur and noise (for small data); "faces" = the same without the crop and with slighter \
+        motion, blur and noise (face crops keep the face where test clips have it)
         """,
         default: PretrainAugmentation.none),
     ] + RunOptions.params + [
@@ -127,7 +128,9 @@ struct Pretrain: SessionCommand {
       start.noteBatchChange(t, clipsPerUpdate: batch * t.accumulate)
     }
     start.warnPastSchedule(t, steps: plan.steps)
-    if augmentation != .none { interp.output("train: augmenting every sample: \(augmentation.description)") }
+    if augmentation != .none {
+      interp.output("train: augmenting every sample: \(augmentation.description)")
+    }
     m.state = .pretraining(model, run: t)
     let live = try a.int("live"), terminal = isatty(1) == 1 && session.interactive
     let inPlace = terminal || session.notebookDisplay != nil
