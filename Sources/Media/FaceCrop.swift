@@ -18,6 +18,12 @@ extension VideoReader {
     fallbackToCenter: Bool = false, track: FaceTrack? = nil
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
     let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)
+    if let track, !spec.align, track.hasFace, frameFiles == nil,
+      track.boxes.count == track.frameCount, track.width > 0, track.height > 0,
+      !spec.faceReport || (track.cuts != nil && track.seen != nil)
+    {
+      return try trackedFaceClip(spec, idx, track: track, detector: detector.name, margin: margin)
+    }
     let (w, h) = detectionSize
     let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
     let rgbFrames = try frames(idx, width: w, height: h)
@@ -125,6 +131,59 @@ extension VideoReader {
       }
     }
     return (clip, detected, source)
+  }
+
+  /// A face crop whose boxes come from the video's track: the boxes are known before decoding, so
+  /// each sampled frame's box is converted straight from the decoded picture to the clip's size
+  /// (no frame-sized conversion), and the face report reads the track's scans and shot changes.
+  func trackedFaceClip(
+    _ spec: ClipSpec, _ idx: [Int], track: FaceTrack, detector: String, margin: Double
+  ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
+    let (w, h) = detectionSize
+    let scale = Double(Self.detectionShortSide) / Double(min(info.width, info.height))
+    let (sx, sy) = (Double(w) / Double(track.width), Double(h) / Double(track.height))
+    let detected = idx.map { i -> [Double] in
+      let b = track.boxes[min(max(i, 0), track.frameCount - 1)]
+      return [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]
+    }
+    let boxes = detected.indices.map {
+      Self.smoothedBox(
+        detected, at: $0, centreRadius: 2, sideRadius: detected.count, margin: margin, width: w,
+        height: h)
+    }
+    let source = boxes.map { $0.map { $0 / scale } }
+    var regions: [Int: [Double]] = [:]
+    for (i, b) in zip(idx, source) where regions[i] == nil { regions[i] = b }
+    let crops = try frames(idx, width: spec.size, height: spec.size, regions: regions)
+    let t = crops.count, size = spec.size
+    let tensor = Tensor.zeros([1, 3, t, size, size])  // (1, 3, T, size, size)
+    let p = tensor.pointer(Float.self)
+    for (f, rgb) in crops.enumerated() {
+      for c in 0..<3 {
+        let (mean, std) = (imageNetMean[c], imageNetStd[c])
+        let plane = p + (c * t + f) * size * size
+        for k in 0..<(size * size) { plane[k] = (Float(rgb[k * 3 + c]) / 255 - mean) / std }
+      }
+    }
+    let covered = idx.filter { track.covered[min(max($0, 0), track.frameCount - 1)] }.count
+    var clip = Clip(
+      tensor: tensor, frameIndices: idx,
+      cropBox: boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }, info: info, crop: .face,
+      sourceBoxes: source)
+    clip.detector = detector
+    if spec.faceReport, let cuts = track.cuts {
+      let seen = idx.indices.map { k -> HaarCascade.Face? in
+        guard track.detectedNear(idx[k]) else { return nil }
+        let d = detected[k]
+        return HaarCascade.Face(x: d[0], y: d[1], width: d[2], height: d[3], neighbors: 0)
+      }
+      var report = FaceCropReport.make(
+        frames: idx, rgb: crops, width: size, height: size, detected: seen, boxes: boxes)
+      let (first, last) = (idx.min() ?? 0, idx.max() ?? 0)
+      report.addCuts(cuts.filter { $0 > first && $0 <= last })
+      clip.faceReport = report
+    }
+    return (clip, covered, source)
   }
 
   /// Per frame, the face the crop follows: of the frame's faces, the one overlapping its crop box

@@ -149,9 +149,23 @@ public final class VideoReader {
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
   /// short-video policy). Long videos are entered by seeking to the key frame before the first
   /// index.
-  public func frames(_ indices: [Int], width: Int, height: Int) throws -> [[UInt8]] {
+  /// With `regions`, frame i's output is its region regions[i] (x, y, width, height in the video's
+  /// own pixels) scaled to `width` × `height`: converted straight from the decoded picture's
+  /// rectangle when its pixel format is planar 8-bit YUV (a face crop then costs a crop-sized
+  /// conversion, not a frame-sized one), else from the whole frame.
+  public func frames(
+    _ indices: [Int], width: Int, height: Int, regions: [Int: [Double]]? = nil
+  ) throws -> [[UInt8]] {
     guard width > 0, height > 0 else {
       throw MediaError(info.path, "bad output size \(width)x\(height)")
+    }
+    if let regions, !regions.isEmpty {
+      guard frameFiles == nil else {  // frame folders: the whole frames, then the regions
+        let whole = try frames(indices, width: info.width, height: info.height)
+        return zip(indices, whole).map { i, rgb in
+          Self.sampleRegion(rgb, info.width, info.height, regions[i], width, height)
+        }
+      }
     }
     if let files = frameFiles {
       return try indices.map { i in
@@ -195,9 +209,21 @@ public final class VideoReader {
     }
     var sws: OpaquePointer? = nil
     defer { sws_freeContext(sws) }
-    func convert(_ f: UnsafeMutablePointer<AVFrame>) throws -> [UInt8] {
+    func convert(_ f: UnsafeMutablePointer<AVFrame>, _ index: Int) throws -> [UInt8] {
+      guard let region = regions?[index] else { return try convert(f, rect: nil) }
+      if let rect = Self.planarRect(f, region) { return try convert(f, rect: rect) }
+      let whole = try convert(f, rect: nil, size: (Int(f.pointee.width), Int(f.pointee.height)))
+      return Self.sampleRegion(
+        whole, Int(f.pointee.width), Int(f.pointee.height), region, width, height)
+    }
+    /// The picture (or its rectangle x, y, w, h) scaled to `size` (default: the output's).
+    func convert(
+      _ f: UnsafeMutablePointer<AVFrame>, rect: (Int, Int, Int, Int)?, size: (Int, Int)? = nil
+    ) throws -> [UInt8] {
+      let (width, height) = size ?? (width, height)
+      let (x, y, w, h) = rect ?? (0, 0, Int(f.pointee.width), Int(f.pointee.height))
       sws = sws_getCachedContext(
-        sws, f.pointee.width, f.pointee.height, AVPixelFormat(f.pointee.format), Int32(width),
+        sws, Int32(w), Int32(h), AVPixelFormat(f.pointee.format), Int32(width),
         Int32(height),
         AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
       guard sws != nil else {
@@ -211,9 +237,21 @@ public final class VideoReader {
         var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
         var dstStride: [Int32] = [Int32(paddedRow), 0, 0, 0]
         withPlanes(of: f) { d, l in
-          _ = sws_scale(
-            sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0,
-            f.pointee.height, &dstData, &dstStride)
+          guard rect != nil, let desc = av_pix_fmt_desc_get(AVPixelFormat(f.pointee.format)) else {
+            _ = sws_scale(
+              sws, UnsafeRawPointer(d).assumingMemoryBound(to: UnsafePointer<UInt8>?.self), l, 0,
+              f.pointee.height, &dstData, &dstStride)
+            return
+          }
+          // The rectangle's first pixel in each plane (chroma planes subsampled).
+          var planes: [UnsafePointer<UInt8>?] = (0..<4).map { p in
+            guard let base = d[p] else { return nil }
+            let chroma = p == 1 || p == 2
+            let px = chroma ? x >> Int(desc.pointee.log2_chroma_w) : x
+            let py = chroma ? y >> Int(desc.pointee.log2_chroma_h) : y
+            return UnsafePointer(base + py * Int(l[p]) + px)
+          }
+          _ = sws_scale(sws, &planes, l, 0, Int32(h), &dstData, &dstStride)
         }
       }
       if paddedRow == row { return Array(padded.prefix(row * height)) }
@@ -237,7 +275,7 @@ public final class VideoReader {
         done = true
         return
       }
-      if wanted.contains(index) { got[index] = try convert(f) }
+      if wanted.contains(index) { got[index] = try convert(f, index) }
       av_frame_unref(lastFrame)
       av_frame_ref(lastFrame, f)
       lastIndex = index
@@ -263,11 +301,60 @@ public final class VideoReader {
     var tail: [UInt8]? = nil
     return try indices.map { i in
       if let f = got[i] { return f }
+      if regions?[i] != nil { return try convert(lastFrame, i) }  // each its own region
       if let t = tail { return t }
-      let t = try convert(lastFrame)
+      let t = try convert(lastFrame, i)
       tail = t
       return t
     }
+  }
+
+  /// The rectangle (x, y, w, h) of a decoded picture that holds `region` (x, y, w, h in its
+  /// pixels), its corner on the chroma grid; nil when the picture is not planar 8-bit YUV (or the
+  /// region is empty), where the whole frame is converted instead.
+  static func planarRect(_ f: UnsafeMutablePointer<AVFrame>, _ region: [Double]) -> (
+    Int, Int, Int, Int
+  )? {
+    guard region.count == 4, region.allSatisfy(\.isFinite),
+      let desc = av_pix_fmt_desc_get(AVPixelFormat(f.pointee.format))
+    else { return nil }
+    let flags = desc.pointee.flags
+    guard flags & UInt64(AV_PIX_FMT_FLAG_PLANAR) != 0, flags & UInt64(AV_PIX_FMT_FLAG_RGB) == 0,
+      desc.pointee.nb_components >= 3, desc.pointee.comp.0.depth == 8
+    else { return nil }
+    let (fw, fh) = (Int(f.pointee.width), Int(f.pointee.height))
+    let (ax, ay) = (1 << Int(desc.pointee.log2_chroma_w), 1 << Int(desc.pointee.log2_chroma_h))
+    let x0 = min(max(Int(region[0].rounded(.down)), 0), fw - 1) / ax * ax
+    let y0 = min(max(Int(region[1].rounded(.down)), 0), fh - 1) / ay * ay
+    let x1 = min(max(Int((region[0] + region[2]).rounded()), x0 + 1), fw)
+    let y1 = min(max(Int((region[1] + region[3]).rounded()), y0 + 1), fh)
+    guard x1 - x0 >= 2, y1 - y0 >= 2 else { return nil }
+    return (x0, y0, x1 - x0, y1 - y0)
+  }
+
+  /// The region (x, y, w, h; nil: the whole frame) of an RGB24 frame resized bilinearly to
+  /// width × height.
+  static func sampleRegion(
+    _ rgb: [UInt8], _ fw: Int, _ fh: Int, _ region: [Double]?, _ width: Int, _ height: Int
+  ) -> [UInt8] {
+    let r = region ?? [0, 0, Double(fw), Double(fh)]
+    var out = [UInt8](repeating: 0, count: width * height * 3)
+    let (sx, sy) = (r[2] / Double(width), r[3] / Double(height))
+    for y in 0..<height {
+      let fy = min(max(r[1] + (Double(y) + 0.5) * sy - 0.5, 0), Double(fh - 1))
+      let y0 = Int(fy), y1 = min(y0 + 1, fh - 1), wy = fy - Double(y0)
+      for x in 0..<width {
+        let fx = min(max(r[0] + (Double(x) + 0.5) * sx - 0.5, 0), Double(fw - 1))
+        let x0 = Int(fx), x1 = min(x0 + 1, fw - 1), wx = fx - Double(x0)
+        for c in 0..<3 {
+          let a = Double(rgb[(y0 * fw + x0) * 3 + c]), b = Double(rgb[(y0 * fw + x1) * 3 + c])
+          let d = Double(rgb[(y1 * fw + x0) * 3 + c]), e = Double(rgb[(y1 * fw + x1) * 3 + c])
+          let v = (a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy
+          out[(y * width + x) * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
+        }
+      }
+    }
+    return out
   }
 
   /// Decodes one image file; with a size, scaled to it.

@@ -116,7 +116,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
   public var fieldNames: [String] {
     [
       "preset", "task", "params", "dim", "heads", "stages", "frames", "size", "step", "losses",
-      "schedule",
+      "schedule", "card",
     ]
   }
   public func field(_ name: String) -> Value? {
@@ -131,6 +131,14 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
     case "size": return .number(Double(config.imgSize))
     case "step": return .number(Double(run?.step ?? 0))
     case "losses": return .list((run?.log ?? []).map { .number($0.loss) })
+    case "card":  // the card of the file the weights came from
+      guard let c = weightsCard else { return .nilValue }
+      return .record(
+        Record([
+          ("steps", .number(Double(c.steps))),
+          ("final_loss", c.finalLoss.map { .number($0) } ?? .nilValue),
+          ("data", .string(c.data)), ("script", .string(c.script)),
+        ]))
     case "schedule":
       guard let s = run?.schedule else { return .nilValue }
       return .record(

@@ -96,7 +96,9 @@ import Testing
       chosen = model "svfap-nano" seed: 4
       checkpoint chosen "best.safetensors"
       save chosen "shipped.safetensors" card_data: "noise" card_notes: "## Held out\\n| a | b |"
+      chosen_steps = chosen.card.steps
       """)
+    #expect(session.interpreter.globals["chosen_steps"] == .number(3))
     let untrained = try #require(try ModelCard.read(dir + "/untrained.safetensors"))
     #expect(untrained.finalLoss == nil && untrained.steps == 0)
     let best = try #require(try ModelCard.read(dir + "/best.safetensors"))
