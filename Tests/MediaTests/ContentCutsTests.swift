@@ -46,4 +46,30 @@ import Testing
       #expect(ContentCuts.cuts(frames, width: w, height: h) == expected, "\(name)")
     }
   }
+
+  /// A face track holds the video's cuts (found in overlapping chunks, so a cut at a chunk's edge
+  /// is not lost) and the scans that saw the face; a frame counts as showing the face when a scan
+  /// beside it saw the face with no cut between.
+  @Test(
+    .enabled(
+      if: FileManager.default.fileExists(
+        atPath: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path),
+      "the example media are not fetched (scripts/fetch-examples)"))
+  func aTrackHoldsTheCutsAndWhereTheFaceShows() throws {
+    let r = try VideoReader(
+      path: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path)
+    #expect(try r.wholeVideoCuts() == [73])
+    let track = try r.faceTrack(detector: try HaarCascade.shared())
+    #expect(track.cuts == [73])
+    let seen = try #require(track.seen)
+    #expect(seen.contains(64) && !seen.contains { $0 >= 80 })
+    #expect(track.detectedNear(66) && track.detectedNear(70))
+    #expect(!track.detectedNear(73) && !track.detectedNear(120))
+    // A cut one frame past a scan: the frame after it does not borrow the scan's face.
+    let made = FaceTrack(
+      frameCount: 32, width: 10, height: 10, every: 8, boxes: [], covered: [], faces: nil,
+      seen: [0, 8, 24], cuts: [9])
+    #expect(made.detectedNear(7) && made.detectedNear(8) && !made.detectedNear(9))
+    #expect(!made.detectedNear(15) && made.detectedNear(17) && made.detectedNear(31))
+  }
 }
