@@ -127,6 +127,36 @@ public final class VideoReader {
       frameCountExact: exact, duration: duration)
   }
 
+  /// Where to seek for a read whose first wanted frame is `first` (a timestamp in the stream's time
+  /// base), or nil to decode from the start: the index's last key frame at least 4 frames before
+  /// it, when that is not the first frame; without an index, a second before a frame over 4
+  /// seconds in. A file whose index shows uneven timing (key frames' times not a constant offset
+  /// from their numbers) is never sought: frames after a seek are numbered from their times, which
+  /// would name the wrong frames there.
+  func seekTarget(_ first: Int) -> Int64? {
+    guard first > 0, timeBase > 0, info.fps > 0, let fmt = format,
+      let stream = fmt.pointee.streams[Int(streamIndex)]
+    else { return nil }
+    let count = avformat_index_get_entries_count(stream)
+    guard count > 0 else {
+      guard Double(first) > info.fps * 4 else { return nil }
+      return max(Int64((startTime + Double(first) / info.fps - 1) / timeBase), 0)
+    }
+    // Index entries are in decoding order and carry decoding times: a steady file's key frame
+    // number i sits a constant offset (the reordering delay) from its time.
+    var offset: Double? = nil, best: Int64? = nil
+    for i in 0..<count {
+      guard let e = avformat_index_get_entry(stream, i), e.pointee.flags & AVINDEX_KEYFRAME != 0
+      else { continue }
+      let numbered = (Double(e.pointee.timestamp) * timeBase - startTime) * info.fps - Double(i)
+      if offset == nil { offset = numbered }
+      guard let offset, abs(numbered - offset) < 0.5 else { return nil }
+      guard Int(i) <= first - 4 else { break }
+      best = i == 0 ? nil : e.pointee.timestamp
+    }
+    return best
+  }
+
   /// Back to the first frame for another read: a seek, or — where the demuxer cannot go back (a
   /// single image's, whose second read would find no frame) — the file opened again.
   func rewind() throws {
@@ -182,11 +212,11 @@ public final class VideoReader {
     let firstIndex = indices.min() ?? 0
     var counter = 0, lastIndex = -1
     var seeked = false
-    // Seek only when the first wanted frame is far in: decoding from the start is cheaper
-    // otherwise.
-    if allowSeek, Double(firstIndex) > info.fps * 4, let fmt = format {
-      let target = Int64((startTime + Double(firstIndex) / info.fps - 1) / timeBase)
-      if av_seek_frame(fmt, streamIndex, max(target, 0), AVSEEK_FLAG_BACKWARD) >= 0 {
+    // Seek to the last key frame before the first wanted frame when the file's index names one
+    // (decoding starts there, not at the file's start); without an index, only when the first
+    // wanted frame is far in, a second early.
+    if allowSeek, let fmt = format, let target = seekTarget(firstIndex) {
+      if av_seek_frame(fmt, streamIndex, target, AVSEEK_FLAG_BACKWARD) >= 0 {
         avcodec_flush_buffers(decoder)
         seeked = true
       }
@@ -262,6 +292,7 @@ public final class VideoReader {
       return rgb
     }
     var done = false
+    var firstDecoded: Int? = nil
     func take(_ f: UnsafeMutablePointer<AVFrame>) throws {
       let index: Int
       let ts = f.pointee.best_effort_timestamp
@@ -270,6 +301,7 @@ public final class VideoReader {
       } else {
         index = counter
       }
+      if firstDecoded == nil { firstDecoded = index }
       counter = index + 1
       if index > maxIndex {
         done = true
@@ -293,6 +325,14 @@ public final class VideoReader {
     if !done {
       avcodec_send_packet(decoder, nil)
       while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
+    }
+    if seeked, let first = firstDecoded, first > firstIndex {
+      // The seek landed past a wanted frame (a stream whose key frame shows later than its index
+      // says): decode from the start instead.
+      let could = allowSeek
+      allowSeek = false
+      defer { allowSeek = could }
+      return try frames(indices, width: width, height: height, regions: regions)
     }
     guard lastIndex >= 0 else {
       throw MediaError(info.path, "no frame could be decoded (truncated or damaged file?)")

@@ -68,6 +68,6 @@ public struct ModelCard: Codable, Sendable, Equatable {
     Load it with `m = model "\(preset)" pretrained: true` (or `task: "finetune"` for its encoder).
     A checkpoint whose card disagrees with the preset's architecture is refused, naming the fields.
 
-    """ + (notes.map { "\($0)\n" } ?? "")
+    """ + (notes.map { "\n\($0)\n" } ?? "")
   }
 }
