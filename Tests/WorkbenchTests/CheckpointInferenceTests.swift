@@ -89,6 +89,8 @@ import Testing
       "\($0)".contains("paper.safetensors was trained with the paper's forward")
         && "\($0)".contains("this model runs the released forward")
     }
+    // On purpose (comparing the forwards on the same weights): loaded.
+    try session.interpreter.run("checkpoint p \"released.safetensors\" other_forward: true")
     guard case .handle(let back as ModelHandle)? = session.interpreter.globals["back"] else {
       throw ScriptError(.runtime, "no model")
     }

@@ -73,6 +73,13 @@ struct LoadWeights: SessionCommand {
     params: [
       .positional("model", .handle("model"), "the model"),
       .positional("path", .string, "a .safetensors or .pth file"),
+      .option(
+        "other_forward", .bool,
+        """
+        load weights trained with the other pretraining forward (paper or released) on purpose, \
+        to compare the forwards on the same weights
+        """,
+        default: .bool(false)),
     ],
     returns: "record {loaded, new, unused}", example: "checkpoint m \"pretrained.pth\"")
 
@@ -82,7 +89,8 @@ struct LoadWeights: SessionCommand {
     let tensors = try a.located { try Checkpoint.readTensors(path) }
     // The same shapes run another forward: weights trained with one variant are refused by a
     // model of another, naming both.
-    if m.task == .pretrain, let recorded = RecordedConfig.read(path),
+    if m.task == .pretrain, !(try a.bool("other_forward")),
+      let recorded = RecordedConfig.read(path),
       recorded.variant != m.config.variant
     {
       throw a.error(
@@ -90,8 +98,9 @@ struct LoadWeights: SessionCommand {
         \((path as NSString).lastPathComponent) was trained with \
         \(RecordedConfig.forwardName(recorded.variant)); this model runs \
         \(RecordedConfig.forwardName(m.config.variant)): load it with m = model from: \
-        "\(try a.string("path"))" (which keeps the file's forward), or build the model with \
-        \(recorded.variant.map { "variant: \"\($0.rawValue)\"" } ?? "no variant:")
+        "\(try a.string("path"))" (which keeps the file's forward), build the model with \
+        \(recorded.variant.map { "variant: \"\($0.rawValue)\"" } ?? "no variant:"), or give \
+        other_forward: true to compare the forwards on these weights
         """)
     }
     let report: LoadReport
