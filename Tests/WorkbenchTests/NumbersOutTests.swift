@@ -80,7 +80,7 @@ import Testing
     #expect(out["clip_shape"] as? [Int] == [1, 3, 4, 32, 32])
     #expect(out["clip_dtype"] as? String == "float32")
     #expect(abs((out["clip_mean"] as? Double ?? .nan) - mean) < 1e-5)
-    #expect(out["rec"] as? [String] == ["clip", "loss", "prediction", "target"])
+    #expect(out["rec"] as? [String] == ["clip", "loss", "prediction", "target", "zero_loss"])
     #expect(out["log_steps"] as? [Int] == [1, 2, 3])
     #expect(
       out["log_keys"] as? [String] == ["step", "loss", "lr", "grad_norm", "clips_per_second"])
