@@ -21,7 +21,7 @@ enum PretrainedWeights {
   /// Loads the shipped weights of `preset` into `module` (a pretraining model, or a fine-tuning
   /// model's encoder), after checking that the card's architecture is the preset's.
   static func load(preset: String, config: SVFAPConfig, into module: Module, _ a: Arguments) throws
-    -> LoadReport
+    -> (LoadReport, ModelCard)
   {
     let name = fileName(preset)
     guard
@@ -43,6 +43,8 @@ enum PretrainedWeights {
       throw a.error(
         "the model card of \(path) disagrees with preset '\(preset)': \(what)", io: true)
     }
-    return try a.located { try Checkpoint.load(try Checkpoint.readTensors(path), into: module) }
+    return (
+      try a.located { try Checkpoint.load(try Checkpoint.readTensors(path), into: module) }, card
+    )
   }
 }

@@ -44,7 +44,9 @@ import Testing
       """
       p = model "svfap-nano" seed: 9 pretrained: true
       f = model "svfap-nano" task: "finetune" seed: 9 pretrained: true
+      card_steps = p.card.steps
       """)
+    #expect(session.interpreter.globals["card_steps"] == .number(2))
     guard case .handle(let m as ModelHandle)? = session.interpreter.globals["m"],
       case .handle(let p as ModelHandle)? = session.interpreter.globals["p"],
       case .handle(let f as ModelHandle)? = session.interpreter.globals["f"]

@@ -148,9 +148,10 @@ struct BuildModel: SessionCommand {
       handle.weightsFrom = (weights.path as NSString).lastPathComponent
     }
     if try a.bool("pretrained") {
-      let report = try PretrainedWeights.load(preset: preset, config: cfg, into: handle.module, a)
+      let (report, card) = try PretrainedWeights.load(
+        preset: preset, config: cfg, into: handle.module, a)
       interp.output("pretrained weights: \(report)")
-      handle.weightsFrom = "the pretrained \(preset)"
+      (handle.weightsFrom, handle.weightsCard) = ("the pretrained \(preset)", card)
     }
     return .handle(handle)
   }
