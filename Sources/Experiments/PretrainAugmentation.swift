@@ -44,12 +44,14 @@ public enum PretrainAugmentation: String, Sendable, CaseIterable {
         pixels, ClipMotion.path(frames: pixels.frames, width: w, height: h, range: range, rng: &rng)
       )
     }
-    if chance(0.8) {
-      PhotometricJitter.colour(
-        &pixels, brightness: Float(uniform(0.7, 1.3)), contrast: Float(uniform(0.7, 1.3)),
-        saturation: Float(uniform(0.5, 1.5)))
+    if chance(0.8) {  // PIL's ImageEnhance blends, as RandAugment's ops
+      RandAugment.apply(
+        [
+          .brightness(Float(uniform(0.7, 1.3))), .contrast(Float(uniform(0.7, 1.3))),
+          .color(Float(uniform(0.5, 1.5))),
+        ], to: &pixels)
     }
-    if chance(0.1) { PhotometricJitter.colour(&pixels, brightness: 1, contrast: 1, saturation: 0) }
+    if chance(0.1) { RandAugment.apply([.color(0)], to: &pixels) }  // grey
     if chance(light ? 0.2 : 0.3) {
       PhotometricJitter.blur(&pixels, sigma: light ? uniform(0.3, 1) : uniform(0.3, 1.5))
     }

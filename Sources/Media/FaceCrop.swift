@@ -111,24 +111,13 @@ extension VideoReader {
       sourceBoxes: source)
     clip.detector = detector.name
     if spec.faceReport {
-      if detections == nil, let track, let cuts = track.cuts, track.seen != nil {
-        // The track knows: the face's scans near the sampled frames and the video's cuts (no
-        // detection and no decoding beyond the clip's frames).
-        let seen = idx.indices.map { k in track.detectedNear(idx[k]) ? found[k] : nil }
-        var report = FaceCropReport.make(
-          frames: idx, rgb: rgbFrames, width: w, height: h, detected: seen, boxes: boxes)
-        let (first, last) = (idx.min() ?? 0, idx.max() ?? 0)
-        report.addCuts(cuts.filter { $0 > first && $0 <= last })
-        clip.faceReport = report
-      } else {
-        var report = FaceCropReport.make(
-          frames: idx, rgb: rgbFrames, width: w, height: h,
-          detected: try detections
-            ?? Self.followed(Self.detectAll(rgbFrames, w, h, detector), boxes),
-          boxes: boxes)
-        report.addCuts(try contentCuts(idx))
-        clip.faceReport = report
-      }
+      var report = FaceCropReport.make(
+        frames: idx, rgb: rgbFrames, width: w, height: h,
+        detected: try detections
+          ?? Self.followed(Self.detectAll(rgbFrames, w, h, detector), boxes),
+        boxes: boxes)
+      report.addCuts(try contentCuts(idx))
+      clip.faceReport = report
     }
     return (clip, detected, source)
   }
@@ -154,17 +143,10 @@ extension VideoReader {
     let source = boxes.map { $0.map { $0 / scale } }
     var regions: [Int: [Double]] = [:]
     for (i, b) in zip(idx, source) where regions[i] == nil { regions[i] = b }
-    let crops = try frames(idx, width: spec.size, height: spec.size, regions: regions)
-    let t = crops.count, size = spec.size
-    let tensor = Tensor.zeros([1, 3, t, size, size])  // (1, 3, T, size, size)
-    let p = tensor.pointer(Float.self)
-    for (f, rgb) in crops.enumerated() {
-      for c in 0..<3 {
-        let (mean, std) = (imageNetMean[c], imageNetStd[c])
-        let plane = p + (c * t + f) * size * size
-        for k in 0..<(size * size) { plane[k] = (Float(rgb[k * 3 + c]) / 255 - mean) / std }
-      }
-    }
+    let size = spec.size
+    let crops = try frames(idx, width: size, height: size, regions: regions)
+    // (1, 3, T, size, size)
+    let tensor = Self.normalize(crops, width: size, box: [0, 0, size, size])
     let covered = idx.filter { track.covered[min(max($0, 0), track.frameCount - 1)] }.count
     var clip = Clip(
       tensor: tensor, frameIndices: idx,

@@ -1,39 +1,10 @@
 import Foundation
 import Tensor
 
-/// Photometric variety for a clip on values 0…255, the same draw for every frame: brightness,
-/// contrast and saturation (torchvision's ColorJitter blends), grey, Gaussian blur and sensor
-/// noise; and VideoMAE's multi-scale crop box.
+/// Photometric variety for a clip on values 0…255 beyond RandAugment's blends (brightness,
+/// contrast and colour are `AugmentOp`s): Gaussian blur and sensor noise; and VideoMAE's
+/// multi-scale crop box.
 public enum PhotometricJitter {
-  /// Brightness, contrast and saturation blends: v → degenerate + factor · (v − degenerate), with
-  /// black, the frame's mean luma and the pixel's own luma as the degenerate images; then clamped.
-  public static func colour(
-    _ clip: inout PixelClip, brightness: Float, contrast: Float, saturation: Float
-  ) {
-    let plane = clip.height * clip.width, n = clip.frames * plane
-    clip.values.withUnsafeMutableBufferPointer { v in
-      for f in 0..<clip.frames {
-        let (r, g, b) = (f * plane, n + f * plane, 2 * n + f * plane)
-        var mean: Float = 0
-        for i in 0..<plane {
-          for o in [r, g, b] { v[o + i] = min(max(v[o + i] * brightness, 0), 255) }
-          mean += 0.299 * v[r + i] + 0.587 * v[g + i] + 0.114 * v[b + i]
-        }
-        mean /= Float(plane)
-        for i in 0..<plane {
-          var (cr, cg, cb) = (v[r + i], v[g + i], v[b + i])
-          cr = mean + contrast * (cr - mean)
-          cg = mean + contrast * (cg - mean)
-          cb = mean + contrast * (cb - mean)
-          let luma = 0.299 * cr + 0.587 * cg + 0.114 * cb
-          v[r + i] = min(max(luma + saturation * (cr - luma), 0), 255)
-          v[g + i] = min(max(luma + saturation * (cg - luma), 0), 255)
-          v[b + i] = min(max(luma + saturation * (cb - luma), 0), 255)
-        }
-      }
-    }
-  }
-
   /// Every plane blurred by a normalized Gaussian of standard deviation `sigma` pixels (radius
   /// ⌈3σ⌉, edges repeated), separably.
   public static func blur(_ clip: inout PixelClip, sigma: Double) {

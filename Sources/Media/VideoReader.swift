@@ -179,8 +179,8 @@ public final class VideoReader {
   /// `height`, in the order asked. Indices past the last decodable frame repeat the last frame (the
   /// short-video policy). Long videos are entered by seeking to the key frame before the first
   /// index.
-  /// With `regions`, frame i's output is its region regions[i] (x, y, width, height in the video's
-  /// own pixels) scaled to `width` × `height`: converted straight from the decoded picture's
+  /// With `regions`, frame i's output is its square region regions[i] (x, y, side, side in the
+  /// video's own pixels) scaled to `width` × `height` (equal): converted straight from the decoded picture's
   /// rectangle when its pixel format is planar 8-bit YUV (a face crop then costs a crop-sized
   /// conversion, not a frame-sized one), else from the whole frame.
   public func frames(
@@ -190,12 +190,21 @@ public final class VideoReader {
       throw MediaError(info.path, "bad output size \(width)x\(height)")
     }
     if let regions, !regions.isEmpty {
+      guard width == height else {
+        throw MediaError(info.path, "regions are cropped square: asked for \(width)x\(height)")
+      }
       guard frameFiles == nil else {  // frame folders: the whole frames, then the regions
         let whole = try frames(indices, width: info.width, height: info.height)
         return zip(indices, whole).map { i, rgb in
-          Self.sampleRegion(rgb, info.width, info.height, regions[i], width, height)
+          Self.cropRGB(rgb, width: info.width, height: info.height, box: region(i), size: width)
         }
       }
+    }
+    /// Index i's square region, or the frame's central square.
+    func region(_ i: Int) -> [Double] {
+      if let r = regions?[i] { return r }
+      let side = Double(min(info.width, info.height))
+      return [(Double(info.width) - side) / 2, (Double(info.height) - side) / 2, side, side]
     }
     if let files = frameFiles {
       return try indices.map { i in
@@ -242,9 +251,9 @@ public final class VideoReader {
     func convert(_ f: UnsafeMutablePointer<AVFrame>, _ index: Int) throws -> [UInt8] {
       guard let region = regions?[index] else { return try convert(f, rect: nil) }
       if let rect = Self.planarRect(f, region) { return try convert(f, rect: rect) }
-      let whole = try convert(f, rect: nil, size: (Int(f.pointee.width), Int(f.pointee.height)))
-      return Self.sampleRegion(
-        whole, Int(f.pointee.width), Int(f.pointee.height), region, width, height)
+      let (fw, fh) = (Int(f.pointee.width), Int(f.pointee.height))
+      let whole = try convert(f, rect: nil, size: (fw, fh))
+      return Self.cropRGB(whole, width: fw, height: fh, box: region, size: width)
     }
     /// The picture (or its rectangle x, y, w, h) scaled to `size` (default: the output's).
     func convert(
@@ -370,31 +379,6 @@ public final class VideoReader {
     let y1 = min(max(Int((region[1] + region[3]).rounded()), y0 + 1), fh)
     guard x1 - x0 >= 2, y1 - y0 >= 2 else { return nil }
     return (x0, y0, x1 - x0, y1 - y0)
-  }
-
-  /// The region (x, y, w, h; nil: the whole frame) of an RGB24 frame resized bilinearly to
-  /// width × height.
-  static func sampleRegion(
-    _ rgb: [UInt8], _ fw: Int, _ fh: Int, _ region: [Double]?, _ width: Int, _ height: Int
-  ) -> [UInt8] {
-    let r = region ?? [0, 0, Double(fw), Double(fh)]
-    var out = [UInt8](repeating: 0, count: width * height * 3)
-    let (sx, sy) = (r[2] / Double(width), r[3] / Double(height))
-    for y in 0..<height {
-      let fy = min(max(r[1] + (Double(y) + 0.5) * sy - 0.5, 0), Double(fh - 1))
-      let y0 = Int(fy), y1 = min(y0 + 1, fh - 1), wy = fy - Double(y0)
-      for x in 0..<width {
-        let fx = min(max(r[0] + (Double(x) + 0.5) * sx - 0.5, 0), Double(fw - 1))
-        let x0 = Int(fx), x1 = min(x0 + 1, fw - 1), wx = fx - Double(x0)
-        for c in 0..<3 {
-          let a = Double(rgb[(y0 * fw + x0) * 3 + c]), b = Double(rgb[(y0 * fw + x1) * 3 + c])
-          let d = Double(rgb[(y1 * fw + x0) * 3 + c]), e = Double(rgb[(y1 * fw + x1) * 3 + c])
-          let v = (a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy
-          out[(y * width + x) * 3 + c] = UInt8(min(max(v.rounded(), 0), 255))
-        }
-      }
-    }
-    return out
   }
 
   /// Decodes one image file; with a size, scaled to it.

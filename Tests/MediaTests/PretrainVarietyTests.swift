@@ -81,11 +81,11 @@ import Testing
   @Test func colourBlurNoiseAndTheMultiScaleCropDoWhatTheySay() throws {
     let clip = try realClip()
     var grey = clip
-    PhotometricJitter.colour(&grey, brightness: 1, contrast: 1, saturation: 0)
+    RandAugment.apply([.color(0)], to: &grey)
     let plane = clip.frames * clip.height * clip.width
     #expect((0..<plane).allSatisfy { abs(grey.values[$0] - grey.values[plane + $0]) < 1e-3 })
     var same = clip
-    PhotometricJitter.colour(&same, brightness: 1, contrast: 1, saturation: 1)
+    RandAugment.apply([.brightness(1), .contrast(1), .color(1)], to: &same)
     #expect(maxDifference(same, clip) < 1e-3)
     // A blur keeps the mean (up to the repeated edges) and lowers the variation between pixels.
     var blurred = clip

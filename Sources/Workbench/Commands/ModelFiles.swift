@@ -68,7 +68,8 @@ struct LoadWeights: SessionCommand {
     summary:
       """
       Load weights into a model from .safetensors or the authors' .pth (restricted unpickler); \
-      reports new and unused tensors.
+      reports new and unused tensors; weights trained with the other pretraining forward (paper \
+      or released) are refused unless other_forward: true.
       """,
     params: [
       .positional("model", .handle("model"), "the model"),
