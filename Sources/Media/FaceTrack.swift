@@ -69,7 +69,7 @@ extension VideoReader {
     if case .index(let n) = choice, chosen == nil, faces > 0 {
       throw MediaError(
         info.path,
-        "face: \(n) asks for a face that was not tracked: \(faces) face(s) in the video (0…\(faces - 1))"
+        "face: \(n) asks for a face that was not \(count == 1 ? "found" : "tracked"): \(faces) face(s) in the \(count == 1 ? "picture" : "video") (0…\(faces - 1))"
       )
     }
     let hits = chosen ?? []

@@ -25,6 +25,10 @@ public final class VideoReader {
   /// Whether far-in frames are reached by seeking (tests turn it off to compare with plain
   /// decoding).
   public var allowSeek = true
+  /// The frame the last read started decoding at (a key frame where it sought; 0 from the start).
+  public private(set) var decodingStart: Int? = nil
+  /// How many frames the last read decoded.
+  public private(set) var decodedFrames = 0
 
   static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
 
@@ -152,7 +156,11 @@ public final class VideoReader {
       if offset == nil { offset = numbered }
       guard let offset, abs(numbered - offset) < 0.5 else { return nil }
       guard Int(i) <= first - 4 else { break }
-      best = i == 0 ? nil : e.pointee.timestamp
+      // av_seek_frame takes a presentation time; the index holds decoding times, which B-frame
+      // streams shift earlier (seeking to one lands a key frame early): the key frame's own
+      // presentation time (its number, the timing being steady), half a frame late.
+      best =
+        i == 0 ? nil : Int64(((startTime + (Double(i) + 0.5) / info.fps) / timeBase).rounded(.down))
     }
     return best
   }
@@ -302,6 +310,7 @@ public final class VideoReader {
     }
     var done = false
     var firstDecoded: Int? = nil
+    decodedFrames = 0
     func take(_ f: UnsafeMutablePointer<AVFrame>) throws {
       let index: Int
       let ts = f.pointee.best_effort_timestamp
@@ -311,6 +320,7 @@ public final class VideoReader {
         index = counter
       }
       if firstDecoded == nil { firstDecoded = index }
+      decodedFrames += 1
       counter = index + 1
       if index > maxIndex {
         done = true
@@ -322,12 +332,25 @@ public final class VideoReader {
       lastIndex = index
       if index == maxIndex { done = true }
     }
+    // After a seek frames are numbered by their times, so a frame nobody wants may go undecoded
+    // when nothing refers to it (a non-reference B-frame): the decoder is told so packet by packet.
+    // Not where the read reaches the video's end (its last decoded frame stands in for later ones).
+    let mayDiscard = seeked && maxIndex < info.frameCount - 1
+    defer { decoder?.pointee.skip_frame = AVDISCARD_DEFAULT }
     while !done {
       try StopRequest.check("decoding")
       let r = av_read_frame(format, pkt)
       if r < 0 { break }
       defer { av_packet_unref(pkt) }
       guard pkt.pointee.stream_index == streamIndex else { continue }
+      if mayDiscard, let ctx = decoder {
+        let pts = pkt.pointee.pts
+        let index =
+          pts == svfap_nopts_value()
+          ? nil : clampedIndex((Double(pts) * timeBase - startTime) * info.fps)
+        let unwanted = index.map { $0 < maxIndex && !wanted.contains($0) } ?? false
+        ctx.pointee.skip_frame = unwanted ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+      }
       if avcodec_send_packet(decoder, pkt) < 0 { continue }  // a damaged packet: skip it
       while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
     }
@@ -335,6 +358,7 @@ public final class VideoReader {
       avcodec_send_packet(decoder, nil)
       while !done && avcodec_receive_frame(decoder, frame) == 0 { try take(frame) }
     }
+    decodingStart = firstDecoded
     if seeked, let first = firstDecoded, first > firstIndex {
       // The seek landed past a wanted frame (a stream whose key frame shows later than its index
       // says): decode from the start instead.

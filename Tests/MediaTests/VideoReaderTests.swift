@@ -88,6 +88,30 @@ import Testing
     }
   }
 
+  /// A seek lands on the last key frame at least 4 frames before the first wanted one, not a key
+  /// frame earlier (the index's decoding times run ahead of presentation times in B-frame streams).
+  @Test func seeksLandOnTheNearestKeyFrame() throws {
+    let reader = try VideoReader(path: path("WolfgangLanger_Pexels.mp4"))
+    for (start, key) in [(76, 72), (150, 144), (300, 288), (430, 360), (440, 432), (20, 0)] {
+      _ = try reader.frames([start], width: 16, height: 16)
+      #expect(reader.decodingStart == key, "from \(start)")
+    }
+  }
+
+  /// A sought read leaves unwanted non-reference frames undecoded (WL's B-frames) and still gives
+  /// the frames decoding everything gives; a read from the start decodes every frame up to the last.
+  @Test func unwantedNonReferenceFramesAreSkipped() throws {
+    let seeking = try VideoReader(path: path("WolfgangLanger_Pexels.mp4"))
+    let plain = try VideoReader(path: path("WolfgangLanger_Pexels.mp4"))
+    plain.allowSeek = false
+    let wanted = Array(stride(from: 300, through: 330, by: 2))  // 16 frames at stride 2
+    let a = try seeking.frames(wanted, width: 32, height: 18)
+    #expect(seeking.decodingStart == 288)
+    #expect(seeking.decodedFrames >= wanted.count && seeking.decodedFrames < 330 - 288 + 1)
+    #expect(a == (try plain.frames(wanted, width: 32, height: 18)))
+    #expect(plain.decodedFrames == 331)
+  }
+
   @Test func shortVideoRepeatsItsLastFrame() throws {
     var spec = ClipSpec()
     (spec.frames, spec.stride, spec.size) = (16, 8, 32)
