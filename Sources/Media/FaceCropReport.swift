@@ -11,7 +11,8 @@ public struct FaceCropReport: Sendable, Equatable {
   /// Shot changes inside the clip: the last clip position before each and the first after it (a
   /// cut spans one step; a fade or dissolve, several): from the sampled frames' colours, from
   /// every decoded frame between them (the adaptive content detector), and from jumps of the
-  /// detected face by more than its width between sampled frames (another person).
+  /// detected face between sampled frames (another person): by more than its width, or of its
+  /// landmarks' geometry (MTCNN) by more than `FaceTracks.geometryJump`.
   public private(set) var cuts: [Cut]
 
   /// A shot change between clip positions `before` and `after`.
@@ -118,9 +119,12 @@ public struct FaceCropReport: Sendable, Equatable {
         (a.x + a.width / 2) - (b.x + b.width / 2), (a.y + a.height / 2) - (b.y + b.height / 2))
       let moved = d / max((a.width + b.width) / 2, 1)
       movement = max(movement, moved)
-      // The face jumps by more than its width, or its size changes by half: another face.
+      // The face jumps by more than its width, its size changes by half, or its landmarks'
+      // geometry changes abruptly: another face.
       let sizeRatio = max(a.width, b.width) / max(min(a.width, b.width), 1)
-      if moved > identityJump || sizeRatio > 1.5 { jumps.append(i) }
+      let reshaped =
+        FaceTracks.shapeDistance(FaceTracks.shape(a), FaceTracks.shape(b)) > FaceTracks.geometryJump
+      if moved > identityJump || sizeRatio > 1.5 || reshaped { jumps.append(i) }
     }
     let colourCuts = ShotCuts.between(rgb, width: width, height: height)
     return FaceCropReport(
