@@ -44,7 +44,8 @@ import Testing
   /// quarter of the box to the right, the mouth 0.15: 0.105 from frontal).
   func face(_ x: Double, _ y: Double, _ side: Double, turned: Bool = false) -> [Double] {
     let (dx, dm) = turned ? (0.25, 0.15) : (0, 0)
-    let marks: [Double] = [0.3 + dx, 0.4, 0.7 + dx, 0.4, 0.5 + dx, 0.6, 0.35 + dm, 0.8, 0.65 + dm, 0.8]
+    let eyesAndNose: [Double] = [0.3 + dx, 0.4, 0.7 + dx, 0.4, 0.5 + dx, 0.6]
+    let marks = eyesAndNose + [0.35 + dm, 0.8, 0.65 + dm, 0.8]
     return [x, y, side, side] + marks
   }
 
