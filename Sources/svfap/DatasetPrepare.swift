@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Media
 import SVFAP
+import Tools
 
 /// `svfap dataset prepare MANIFEST [--crops DIR]`: the face tracks of every video of a manifest
 /// (paths relative to the manifest's folder), computed once into the face-track cache — as the
@@ -10,10 +11,14 @@ import SVFAP
 /// manifest of the crops (train on it with crop: "center": the frames are already square faces);
 /// a progress bar; rows that fail are reported and skipped (exit 74).
 enum DatasetPrepare {
-  static func run(manifest: String, crops: String? = nil, size: Int = 160) throws {
+  static func run(
+    manifest: String, crops: String? = nil, size: Int = 160,
+    detector kind: FaceDetectors.Kind = .mtcnn
+  ) throws {
     let (m, _) = try Manifest.read(manifest)
     let base = URL(fileURLWithPath: manifest).deletingLastPathComponent().path
-    let detector = try HaarCascade.shared()
+    MTCNNWeights.register()
+    let detector = try FaceDetectors.finder(kind)
     if let crops {
       do {
         try FileManager.default.createDirectory(atPath: crops, withIntermediateDirectories: true)

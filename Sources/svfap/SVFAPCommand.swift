@@ -676,10 +676,20 @@ struct DatasetCommand: ParsableCommand {
       """)
   var crops: String?
   @Option(help: "With prepare --crops: the crops' side in pixels (even, 32...1024).") var size = 160
+  @Option(
+    help:
+      """
+      With prepare: the face detector of the tracks, mtcnn or haar (as load's and train's \
+      detector:, whose tracks these are).
+      """)
+  var detector = "mtcnn"
 
   func validate() throws {
     guard (32...1024).contains(size), size % 2 == 0 else {
       throw ValidationError("--size must be an even number of pixels in 32...1024, got \(size)")
+    }
+    guard FaceDetectors.Kind(rawValue: detector) != nil else {
+      throw ValidationError("--detector is mtcnn or haar, got \(detector)")
     }
     if crops != nil && name != "prepare" {
       throw ValidationError("--crops goes with `dataset prepare MANIFEST`")
@@ -689,7 +699,9 @@ struct DatasetCommand: ParsableCommand {
   func run() throws {
     if name == "prepare" {
       return try exitingOnMediaError {
-        try DatasetPrepare.run(manifest: root, crops: crops, size: size)
+        try DatasetPrepare.run(
+          manifest: root, crops: crops, size: size,
+          detector: FaceDetectors.Kind(rawValue: detector) ?? .mtcnn)
       }
     }
     try exitingOnMediaError {

@@ -98,7 +98,7 @@ struct LoadClip: SessionCommand {
       .choice(
         "crop", ClipSpec.Crop.self,
         """
-        face (Haar face detection, smoothed box), center (short side to size, central square) \
+        face (the face track's box: MTCNN by default), center (short side to size, central square) \
         or none (squash)
         """,
         default: .center),
@@ -108,8 +108,11 @@ struct LoadClip: SessionCommand {
       ).within(Limits.index),
       .choice(
         "detector", FaceDetectors.Kind.self,
-        "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks)",
-        default: .haar),
+        """
+        with crop: "face": mtcnn (a CNN with landmarks; scripts/fetch-mtcnn) or haar (OpenCV's \
+        cascade: frontal faces only, no weights to fetch)
+        """,
+        default: .mtcnn),
       .option(
         "face", .any,
         """

@@ -18,8 +18,11 @@ struct ClipOptions {
       "crop", ClipSpec.Crop.self, "how frames are cropped to the square input", default: .center),
     .choice(
       "detector", FaceDetectors.Kind.self,
-      "with crop: \"face\": haar (OpenCV's cascade) or mtcnn (a CNN with landmarks; scripts/fetch-mtcnn)",
-      default: .haar),
+      """
+      with crop: "face": mtcnn (a CNN with landmarks; scripts/fetch-mtcnn) or haar (OpenCV's \
+      cascade: frontal faces only, no weights to fetch)
+      """,
+      default: .mtcnn),
     .choice(
       "on_error", ClipLoader.BadRowPolicy.self,
       "a row whose video fails: skip it (reported) or stop", default: .skip),
