@@ -134,17 +134,24 @@ public final class VideoReader {
   /// Where to seek for a read whose first wanted frame is `first` (a timestamp in the stream's time
   /// base), or nil to decode from the start: the index's last key frame at least 4 frames before
   /// it, when that is not the first frame; without an index, a second before a frame over 4
-  /// seconds in. A file whose index shows uneven timing (key frames' times not a constant offset
-  /// from their numbers) is never sought: frames after a seek are numbered from their times, which
-  /// would name the wrong frames there.
-  func seekTarget(_ first: Int) -> Int64? {
+  /// seconds in. Frames after a seek are numbered from their times: by the frame rate where the
+  /// index shows steady timing (key frames' times a constant offset from their numbers), else by
+  /// their place among all frames' times (`FrameTimes`, read once per file; no seek without them).
+  func seekTarget(_ first: Int) -> (target: Int64, numbering: FrameTimes?)? {
     guard first > 0, timeBase > 0, info.fps > 0, let fmt = format,
       let stream = fmt.pointee.streams[Int(streamIndex)]
     else { return nil }
     let count = avformat_index_get_entries_count(stream)
     guard count > 0 else {
       guard Double(first) > info.fps * 4 else { return nil }
-      return max(Int64((startTime + Double(first) / info.fps - 1) / timeBase), 0)
+      return (max(Int64((startTime + Double(first) / info.fps - 1) / timeBase), 0), nil)
+    }
+    /// Uneven timing: the key frame and the numbering from the frames' own times (`FrameTimes`).
+    func byFrameTimes() -> (target: Int64, numbering: FrameTimes?)? {
+      guard let times = FrameTimes.of(path: info.path, stream: streamIndex),
+        let key = times.keyBefore(first)
+      else { return nil }
+      return (times.times[key], times)
     }
     // Index entries are in decoding order and carry decoding times: a steady file's key frame
     // number i sits a constant offset (the reordering delay) from its time.
@@ -154,7 +161,7 @@ public final class VideoReader {
       else { continue }
       let numbered = (Double(e.pointee.timestamp) * timeBase - startTime) * info.fps - Double(i)
       if offset == nil { offset = numbered }
-      guard let offset, abs(numbered - offset) < 0.5 else { return nil }
+      guard let offset, abs(numbered - offset) < 0.5 else { return byFrameTimes() }
       guard Int(i) <= first - 4 else { break }
       // av_seek_frame takes a presentation time; the index holds decoding times, which B-frame
       // streams shift earlier (seeking to one lands a key frame early): the key frame's own
@@ -162,7 +169,7 @@ public final class VideoReader {
       best =
         i == 0 ? nil : Int64(((startTime + (Double(i) + 0.5) / info.fps) / timeBase).rounded(.down))
     }
-    return best
+    return best.map { ($0, nil) }
   }
 
   /// Back to the first frame for another read: a seek, or — where the demuxer cannot go back (a
@@ -229,13 +236,14 @@ public final class VideoReader {
     let firstIndex = indices.min() ?? 0
     var counter = 0, lastIndex = -1
     var seeked = false
+    var numbering: FrameTimes? = nil
     // Seek to the last key frame before the first wanted frame when the file's index names one
     // (decoding starts there, not at the file's start); without an index, only when the first
     // wanted frame is far in, a second early.
-    if allowSeek, let fmt = format, let target = seekTarget(firstIndex) {
+    if allowSeek, let fmt = format, let (target, times) = seekTarget(firstIndex) {
       if av_seek_frame(fmt, streamIndex, target, AVSEEK_FLAG_BACKWARD) >= 0 {
         avcodec_flush_buffers(decoder)
-        seeked = true
+        (seeked, numbering) = (true, times)
       }
     } else if used {
       try rewind()
@@ -308,6 +316,11 @@ public final class VideoReader {
       }
       return rgb
     }
+    /// The number of the frame shown at `pts` after a seek: from the frames' own times where the
+    /// timing is uneven, else from the frame rate.
+    func number(_ pts: Int64) -> Int {
+      numbering?.frame(at: pts) ?? clampedIndex((Double(pts) * timeBase - startTime) * info.fps)
+    }
     var done = false
     var firstDecoded: Int? = nil
     decodedFrames = 0
@@ -315,7 +328,7 @@ public final class VideoReader {
       let index: Int
       let ts = f.pointee.best_effort_timestamp
       if seeked && ts != svfap_nopts_value() {
-        index = clampedIndex((Double(ts) * timeBase - startTime) * info.fps)
+        index = number(ts)
       } else {
         index = counter
       }
@@ -345,9 +358,7 @@ public final class VideoReader {
       guard pkt.pointee.stream_index == streamIndex else { continue }
       if mayDiscard, let ctx = decoder {
         let pts = pkt.pointee.pts
-        let index =
-          pts == svfap_nopts_value()
-          ? nil : clampedIndex((Double(pts) * timeBase - startTime) * info.fps)
+        let index = pts == svfap_nopts_value() ? nil : number(pts)
         let unwanted = index.map { $0 < maxIndex && !wanted.contains($0) } ?? false
         ctx.pointee.skip_frame = unwanted ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
       }

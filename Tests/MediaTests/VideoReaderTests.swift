@@ -70,7 +70,7 @@ import Testing
   /// Seeks land on the index's last key frame before the first wanted frame (WL: every 72 frames):
   /// frames just after a key frame, just before the next and far in come out as decoding from the
   /// start gives them; face_noface.mov (HEVC, uneven timing: frame times do not give frame
-  /// numbers) is never sought, so its far frames are right too.
+  /// numbers) is sought by its frames' own times, and its far frames are right too.
   @Test(arguments: [
     ("WolfgangLanger_Pexels.mp4", [1, 4, 70, 72, 73, 76, 80, 143, 300, 430]),
     ("face_noface.mov", [1, 30, 35, 64, 100, 140, 160]),
@@ -95,6 +95,12 @@ import Testing
     for (start, key) in [(76, 72), (150, 144), (300, 288), (430, 360), (440, 432), (20, 0)] {
       _ = try reader.frames([start], width: 16, height: 16)
       #expect(reader.decodingStart == key, "from \(start)")
+    }
+    // Uneven timing (key frames every 30): the key frame found from the frames' own times.
+    let uneven = try VideoReader(path: path("face_noface.mov"))
+    for (start, key) in [(35, 30), (100, 90), (160, 150), (20, 0)] {
+      _ = try uneven.frames([start], width: 16, height: 16)
+      #expect(uneven.decodingStart == key, "face_noface.mov from \(start)")
     }
   }
 
