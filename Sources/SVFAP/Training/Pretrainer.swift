@@ -58,6 +58,8 @@ public final class Pretrainer: TrainingRunState, TrainingRun {
       guard c.rank == 5 else {
         throw SVFAPError.badConfig("a clip must be (B, 3, T, H, W), got \(c.shape)")
       }
+      // A single clip is used as it is (a slice would copy it: the whole dataset twice in memory).
+      if c.shape[0] == 1 { return [c] }
       return try (0..<c.shape[0]).map { try c.slice(axis: 0, start: $0, count: 1) }
     }
     guard !singles.isEmpty else { throw SVFAPError.badConfig("no clips to train on") }
