@@ -8,6 +8,10 @@ import Testing
 /// frame 73 too (it reports 64, counting frames from timestamps at the file's average rate), and no
 /// cut in the other examples.
 @Suite struct ContentCutsTests {
+  /// Whether scripts/fetch-examples placed the example videos.
+  static let examplesFetched = FileManager.default.fileExists(
+    atPath: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path)
+
   func frame(_ r: UInt8, _ g: UInt8, _ b: UInt8, noise: Int = 0, seed: Int = 0) -> [UInt8] {
     (0..<(16 * 9)).flatMap { p -> [UInt8] in
       let n = noise == 0 ? 0 : (p * 7919 + seed * 104_729) % (2 * noise + 1) - noise
@@ -32,10 +36,8 @@ import Testing
   }
 
   @Test(
-    .enabled(
-      if: FileManager.default.fileExists(
-        atPath: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path),
-      "the example media are not fetched (scripts/fetch-examples)"))
+    .enabled(if: Self.examplesFetched, "the example media are not fetched (scripts/fetch-examples)")
+  )
   func theExamplesCutsAreFound() throws {
     for (name, expected) in [
       ("face_noface.mov", [73]), ("single_face.mp4", []), ("no_face.mp4", []),
@@ -51,10 +53,8 @@ import Testing
   /// is not lost) and the scans that saw the face; a frame counts as showing the face when a scan
   /// beside it saw the face with no cut between.
   @Test(
-    .enabled(
-      if: FileManager.default.fileExists(
-        atPath: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path),
-      "the example media are not fetched (scripts/fetch-examples)"))
+    .enabled(if: Self.examplesFetched, "the example media are not fetched (scripts/fetch-examples)")
+  )
   func aTrackHoldsTheCutsAndWhereTheFaceShows() throws {
     let r = try VideoReader(
       path: VideoReaderTests.media.appendingPathComponent("face_noface.mov").path)
