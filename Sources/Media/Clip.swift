@@ -65,6 +65,8 @@ public struct Clip {
   public var detector: String? = nil
   /// When the clip is a still set in motion (`animated`): how, in words.
   public var animation: String? = nil
+  /// Whether each frame was warped so its five landmarks sit on the template (`align: true`).
+  public var aligned = false
 
   /// A still set in motion: frame `from` of this clip repeated `frames` times, each drawn through
   /// its own step of a smooth random camera path (`ClipMotion.path`) — turn up to `strength` ×
@@ -89,6 +91,7 @@ public struct Clip {
       sourceBoxes: sourceBoxes.indices.contains(from)
         ? Array(repeating: sourceBoxes[from], count: frames) : [])
     out.detector = detector
+    out.aligned = aligned
     out.animation = "animated still (strength \(strength), seed \(seed))"
     return out
   }

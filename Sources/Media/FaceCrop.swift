@@ -110,6 +110,7 @@ extension VideoReader {
       tensor: tensor, frameIndices: idx, cropBox: mid, info: info, crop: .face,
       sourceBoxes: source)
     clip.detector = detector.name
+    clip.aligned = spec.align
     if spec.faceReport {
       var report = FaceCropReport.make(
         frames: idx, rgb: rgbFrames, width: w, height: h,

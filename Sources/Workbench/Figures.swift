@@ -43,7 +43,8 @@ enum Figures {
     let file = (c.info.path as NSString).lastPathComponent
     let i = c.frameIndices
     let step = i.count > 1 ? i[1] - i[0] : 0
-    let crop = c.detector.map { "\(c.crop.rawValue) crop (\($0))" } ?? "\(c.crop.rawValue) crop"
+    let kind = (c.aligned ? "aligned " : "") + "\(c.crop.rawValue) crop"
+    let crop = c.detector.map { "\(kind) (\($0))" } ?? kind
     if let animation = c.animation {
       return "\(file), \(crop), frame \(i.first ?? 0) as an \(animation)"
     }

@@ -514,7 +514,6 @@ struct Synth: ParsableCommand {
 }
 
 extension Bench {
-  /// `svfap bench media`.
   /// `svfap bench augment`.
   struct AugmentBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -532,18 +531,22 @@ extension Bench {
     }
   }
 
+  /// `svfap bench media`.
   struct MediaBench: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "media",
       abstract:
         """
-        Clips/s of decode + sample + crop of one 16x160 clip per example file: ours (resize, \
-        face) beside PyAV (resize), same files and frames.
+        Clips/s of decode + sample + crop of one 16x160 clip (stride 4) per example file: ours \
+        (resize, face) beside PyAV (resize), same files and frames.
         """
     )
     @ArgumentParser.Argument(help: "Video files (default: examples/media/*.mp4 and *.mov).")
     var files: [String] = []
-    @Option(help: "Timed runs per figure (median).") var runs = 5
+    @Option(
+      help:
+        "Timed runs per figure (median); the randomly started figures (track cached, prepared) are the rate over 4 × runs clips."
+    ) var runs = 5
 
     func run() throws {
       var list = files

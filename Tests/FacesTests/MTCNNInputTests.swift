@@ -87,6 +87,10 @@ struct AlignedCropTests {
     let reader = try VideoReader(
       path: MTCNNFixtureTests.media.appendingPathComponent("single_face.mp4").path)
     let clip = try reader.clip(spec)
+    // The clip says it is aligned (figure titles and summaries read it), and so does a still of
+    // it set in motion.
+    #expect(clip.aligned)
+    #expect(try clip.animated(from: 0, frames: 2, strength: 0.3, seed: 1).aligned)
     let t = clip.tensor.toFloats(), (s, frames) = (spec.size, spec.frames)
     let target = FaceAlignment.target(size: s)
     // What alignment promises: the eyes where the template has them, level, at its distance
@@ -119,6 +123,8 @@ struct AlignedCropTests {
     // Without landmarks (the Haar cascade) alignment is refused, naming the way out.
     spec.detector = .haar
     #expect(throws: MediaError.self) { try reader.clip(spec) }
+    spec.align = false
+    #expect(try !reader.clip(spec).aligned)
   }
 
   @Test func similarityFitsAKnownTransform() throws {
