@@ -448,15 +448,25 @@ struct ClipCommand: ParsableCommand {
   @Option(help: "Output height and width.") var size = 160
   @Option(help: "face, center or none.") var crop = "center"
   @Option(help: "First frame (default: centred).") var start: Int?
+  @Option(help: "With --crop face: the face detector, mtcnn or haar (as load's detector:).")
+  var detector = "mtcnn"
+  @Flag(
+    help: "With --crop face: warp each frame so its five landmarks sit on the template (mtcnn).")
+  var align = false
   @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
 
   func run() throws {
     var spec = ClipSpec()
-    (spec.frames, spec.stride, spec.size) = (frames, stride, size)
+    (spec.frames, spec.stride, spec.size, spec.align) = (frames, stride, size, align)
     guard let c = ClipSpec.Crop(rawValue: crop) else {
       throw ValidationError("--crop must be face, center or none")
     }
-    spec.crop = c
+    guard let kind = FaceDetectors.Kind(rawValue: detector) else {
+      throw ValidationError("--detector is mtcnn or haar, got \(detector)")
+    }
+    guard !align || c == .face else { throw ValidationError("--align needs --crop face") }
+    (spec.crop, spec.detector) = (c, kind)
+    MTCNNWeights.register()
     try exitingOnMediaError {
       let clip = try VideoReader(path: file).clip(spec, start: start)
       try SafeTensorsFile.write(
@@ -466,7 +476,8 @@ struct ClipCommand: ParsableCommand {
             clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
           "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4]),
         ],
-        metadata: ["source": file], to: output)
+        metadata: ["source": file, "crop": (clip.aligned ? "aligned " : "") + clip.crop.rawValue]
+          .merging(clip.detector.map { ["detector": $0] } ?? [:]) { a, _ in a }, to: output)
       print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import SVFAP
 import Testing
 import Tools
 
@@ -67,6 +68,28 @@ struct FacesCommandTests {
       } == true)
     #expect((face["landmarks"] as? [[Double]])?.count == 5)
     #expect((face["score"] as? Double ?? 0) > 0.99)
+  }
+
+  /// `svfap clip --crop face` crops as `load` does (MTCNN by default, `--align`) and writes what
+  /// it did into the file's metadata; `--align` without a face crop is a usage error.
+  @Test func svfapClipWritesAnAlignedFaceClip() throws {
+    let dir = try scratchFolder("clip-cli")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    func svfapClip(_ extra: [String]) throws -> Int32 {
+      var status: Int32 = 0
+      waitpid(
+        try spawnProcess(
+          REPLTests.svfap,
+          ["clip", exampleVideo("single_face.mp4"), "--frames", "2", "-o", dir + "/c.safetensors"]
+            + extra, stdout: dir + "/out.txt"), &status, 0)
+      return (status >> 8) & 0xFF
+    }
+    #expect(try svfapClip(["--crop", "face", "--align"]) == 0)
+    let file = try SafeTensorsFile(path: dir + "/c.safetensors")
+    #expect(file.metadata["crop"] == "aligned face" && file.metadata["detector"] == "mtcnn")
+    #expect(try file.tensor("clip").shape == [1, 3, 2, 160, 160])
+    #expect(try svfapClip(["--crop", "center", "--align"]) == 64)
+    #expect(try svfapClip(["--crop", "face", "--detector", "dlib"]) == 64)
   }
 
   /// `crop: "face" detector: "mtcnn"`: the clip's crop boxes come from MTCNN and hold its face.
