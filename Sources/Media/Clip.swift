@@ -70,9 +70,11 @@ public struct Clip {
 
   /// A still set in motion: frame `from` of this clip repeated `frames` times, each drawn through
   /// its own step of a smooth random camera path (`ClipMotion.path`) — turn up to `strength` ×
-  /// 10°, zoom 1.1 ± `strength` × 0.08, shift up to `strength` × 6 % — so the result is a moving
+  /// 10°, zoom `zoom` ± `strength` × 0.08, shift up to `strength` × 6 % — so the result is a moving
   /// shot of the still; the crop box stays that of the frame.
-  public func animated(from: Int, frames: Int, strength: Double, seed: UInt64) throws -> Clip {
+  public func animated(
+    from: Int, frames: Int, strength: Double, zoom: Double = 1.1, seed: UInt64
+  ) throws -> Clip {
     guard (0..<tensor.shape[2]).contains(from) else {
       throw MediaError(info.path, "frame \(from) of a clip of \(tensor.shape[2]) frames")
     }
@@ -80,7 +82,7 @@ public struct Clip {
     var rng = SplitMix64(seed: seed)
     let range = ClipMotion.Range(
       angle: strength * 10 * Double.pi / 180, zoom: strength * 0.08, shift: strength * 0.06,
-      baseZoom: 1.1)
+      baseZoom: zoom)
     let path = ClipMotion.path(
       frames: frames, width: still.width, height: still.height, range: range, rng: &rng)
     var out = Clip(
@@ -92,7 +94,8 @@ public struct Clip {
         ? Array(repeating: sourceBoxes[from], count: frames) : [])
     out.detector = detector
     out.aligned = aligned
-    out.animation = "animated still (strength \(strength), seed \(seed))"
+    out.animation =
+      "animated still (strength \(strength)\(zoom == 1.1 ? "" : ", zoom \(zoom)"), seed \(seed))"
     return out
   }
 }

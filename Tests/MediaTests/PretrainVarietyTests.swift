@@ -76,6 +76,21 @@ import Testing
     #expect(throws: MediaError.self) {
       try still.animated(from: 1, frames: 8, strength: 1, seed: 5)
     }
+    // Zoom 1 with no motion gives the still back (aligned faces stay on the template); the default
+    // zoom, 1.1, shows less of it.
+    let held = try still.animated(from: 0, frames: 2, strength: 0, zoom: 1, seed: 5)
+    let original = try still.tensor.toFloats()
+    let frames = try held.tensor.toFloats()
+    let plane = 64 * 64
+    var worst: Float = 0
+    for c in 0..<3 {
+      for i in 0..<plane {
+        worst = max(worst, abs(frames[(c * 2 + 1) * plane + i] - original[c * plane + i]))
+      }
+    }
+    #expect(worst < 1e-2, "zoom 1, strength 0 moved a pixel by \(worst)")
+    let zoomed = try still.animated(from: 0, frames: 2, strength: 0, seed: 5).tensor.toFloats()
+    #expect(zip(zoomed.prefix(plane), original.prefix(plane)).contains { abs($0 - $1) > 0.1 })
   }
 
   @Test func colourBlurNoiseAndTheMultiScaleCropDoWhatTheySay() throws {

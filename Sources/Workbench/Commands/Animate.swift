@@ -9,9 +9,10 @@ struct Animate: SessionCommand {
     summary:
       """
       A moving shot of one frame of a loaded clip (a photograph loaded with frames: 1, say): the \
-      frame drawn through a smooth random camera path — turn up to strength × 10°, zoom 1.1 ± \
-      strength × 0.08, shift up to strength × 6 % of the side, edges repeated — so stills can \
-      join video in pretraining.
+      frame drawn through a smooth random camera path — turn up to strength × 10°, zoom (1.1 by \
+      default) ± strength × 0.08, shift up to strength × 6 % of the side, edges repeated — so \
+      stills can join video in pretraining. zoom: 1 keeps the face at the size its crop gave it \
+      (aligned crops, whose faces sit on the template).
       """,
     params: [
       .positional("clip", .handle("clip"), "a loaded clip"),
@@ -21,6 +22,10 @@ struct Animate: SessionCommand {
         .within(Limits.index),
       .option("strength", .number, "how far the camera moves (0 = a still)", default: .number(1))
         .within(0...3),
+      .option(
+        "zoom", .number, "the zoom the path moves about (> 1 shows less, hiding the repeated edges)",
+        default: .number(1.1)
+      ).within(0.5...2),
       .option(
         "seed", .integer, "seed of the path (default: the session's next seed)", default: .nilValue
       )
@@ -40,7 +45,8 @@ struct Animate: SessionCommand {
     let seed = a.has("seed") ? try a.seed("seed") : session.nextSeed()
     let clip = try a.located {
       try source.clip.animated(
-        from: frame, frames: frames, strength: try a.number("strength"), seed: seed)
+        from: frame, frames: frames, strength: try a.number("strength"), zoom: try a.number("zoom"),
+        seed: seed)
     }
     return .handle(ClipHandle(clip))
   }
