@@ -92,6 +92,40 @@ struct FacesCommandTests {
     #expect(try svfapClip(["--crop", "face", "--detector", "dlib"]) == 64)
   }
 
+  /// Manifest commands take `align: true` as `load` does (every manifest command shares the
+  /// option): the clips are aligned and say so; without a face crop or with the cascade it is a
+  /// located error naming what it goes with.
+  @Test func manifestClipsAlign() throws {
+    let dir = try scratchFolder("clips-align")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try ("path\n" + exampleVideo("single_face.mp4") + "\n").write(
+      toFile: dir + "/rows.csv", atomically: true, encoding: .utf8)
+    let session = quietSession(in: dir)
+    try session.interpreter.run(
+      """
+      xs = clips("rows.csv", crop: "face", frames: 2, align: true)
+      ys = clips("rows.csv", crop: "face", frames: 2)
+      """)
+    guard case .list(let xs)? = session.interpreter.globals["xs"],
+      case .list(let ys)? = session.interpreter.globals["ys"],
+      case .handle(let x as ClipHandle)? = xs.first, case .handle(let y as ClipHandle)? = ys.first
+    else {
+      Issue.record("no clips")
+      return
+    }
+    #expect(x.clip.aligned && !y.clip.aligned)
+    #expect(x.summary.contains("aligned face crop (mtcnn)"), "\(x.summary)")
+    for bad in ["crop: \"center\"", "crop: \"face\", detector: \"haar\""] {
+      do {
+        try session.interpreter.run("clips(\"rows.csv\", \(bad), align: true)")
+        Issue.record("align: true with \(bad) went on")
+      } catch {
+        #expect("\(error)".contains("align: true goes with crop: \"face\""), "\(error)")
+        #expect("\(error)".contains("1:"), "located: \(error)")
+      }
+    }
+  }
+
   /// `crop: "face" detector: "mtcnn"`: the clip's crop boxes come from MTCNN and hold its face.
   @Test func faceCropsWithMTCNN() throws {
     let dir = try scratchFolder("faces-crop")

@@ -23,7 +23,8 @@ struct Animate: SessionCommand {
       .option("strength", .number, "how far the camera moves (0 = a still)", default: .number(1))
         .within(0...3),
       .option(
-        "zoom", .number, "the zoom the path moves about (> 1 shows less, hiding the repeated edges)",
+        "zoom", .number,
+        "the zoom the path moves about (> 1 shows less, hiding the repeated edges)",
         default: .number(1.1)
       ).within(0.5...2),
       .option(

@@ -23,6 +23,13 @@ struct ClipOptions {
       cascade: frontal faces only, no weights to fetch)
       """,
       default: .mtcnn),
+    .option(
+      "align", .bool,
+      """
+      with crop: "face" and detector: "mtcnn": warp each frame so its five landmarks sit on a \
+      canonical template, as load's align: (the landmarks are detected on each clip's frames)
+      """,
+      default: .bool(false)),
     .choice(
       "on_error", ClipLoader.BadRowPolicy.self,
       "a row whose video fails: skip it (reported) or stop", default: .skip),
@@ -52,6 +59,14 @@ struct ClipOptions {
     )
     s.faceReport = s.crop == .face
     s.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
+    s.align = try a.bool("align")
+    if s.align && (s.crop != .face || s.detector != .mtcnn) {
+      throw a.error(
+        """
+        align: true goes with crop: "face" and detector: "mtcnn" (it aligns the face's five \
+        landmarks); got crop: "\(s.crop.rawValue)", detector: "\(s.detector.rawValue)"
+        """)
+    }
     spec = s
     root = try a.stringIfGiven("root").map(session.resolve)
     onError = try a.choice("on_error", as: ClipLoader.BadRowPolicy.self)
