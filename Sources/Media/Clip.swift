@@ -147,10 +147,10 @@ extension VideoReader {
     switch spec.crop {
     case .face:
       let detector = try FaceDetectors.finder(spec.detector)
-      // Videos read their boxes from the face-track cache; a folder of frames detects per clip.
-      // Aligned crops need each sampled frame's landmarks, which tracks do not keep.
+      // Videos read their boxes (and, with MTCNN, landmarks for aligned crops) from the
+      // face-track cache; a folder of frames detects per clip.
       let track =
-        frameFiles == nil && !spec.align
+        frameFiles == nil
         ? try FaceTrackCache.shared.track(for: self, detector: detector, choice: spec.face) : nil
       return try faceClip(
         spec, start: start, detector: detector, fallbackToCenter: spec.faceFallback, track: track

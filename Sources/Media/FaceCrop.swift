@@ -18,9 +18,10 @@ extension VideoReader {
     fallbackToCenter: Bool = false, track: FaceTrack? = nil
   ) throws -> (clip: Clip, framesWithFace: Int, boxes: [[Double]]) {
     let idx = ClipSampler.indices(of: spec, start: start, frameCount: info.frameCount)
-    if let track, !spec.align, track.hasFace, frameFiles == nil,
+    if let track, track.hasFace, frameFiles == nil,
       track.boxes.count == track.frameCount, track.width > 0, track.height > 0,
-      !spec.faceReport || (track.cuts != nil && track.seen != nil)
+      !spec.faceReport || (track.cuts != nil && track.seen != nil),
+      !spec.align || track.landmarks?.count == track.frameCount
     {
       return try trackedFaceClip(spec, idx, track: track, detector: detector.name, margin: margin)
     }
@@ -145,15 +146,36 @@ extension VideoReader {
     var regions: [Int: [Double]] = [:]
     for (i, b) in zip(idx, source) where regions[i] == nil { regions[i] = b }
     let size = spec.size
-    let crops = try frames(idx, width: size, height: size, regions: regions)
-    // (1, 3, T, size, size)
-    let tensor = Self.normalize(crops, width: size, box: [0, 0, size, size])
+    let tensor: Tensor  // (1, 3, T, size, size)
+    let shown: (rgb: [[UInt8]], width: Int, height: Int)  // what the face report looks at
+    if spec.align, let marks = track.landmarks {
+      // Aligned: each sampled frame (at the detection size) warped by the similarity that puts the
+      // track's landmarks there on the template, smoothed over time.
+      let rgb = try frames(idx, width: w, height: h)
+      let target = FaceAlignment.target(size: size)
+      let transforms = try idx.map { i -> FaceAlignment.Similarity in
+        let m = marks[min(max(i, 0), track.frameCount - 1)]
+        let points = (0..<5).map { [m[2 * $0] * sx, m[2 * $0 + 1] * sy] }
+        guard let t = FaceAlignment.similarity(from: points, to: target) else {
+          throw MediaError(info.path, "the face's landmarks on frame \(i) are degenerate")
+        }
+        return t
+      }
+      tensor = FaceAlignment.warp(
+        rgb, width: w, height: h, transforms: FaceAlignment.smoothed(transforms), size: size)
+      shown = (rgb, w, h)
+    } else {
+      let crops = try frames(idx, width: size, height: size, regions: regions)
+      tensor = Self.normalize(crops, width: size, box: [0, 0, size, size])
+      shown = (crops, size, size)
+    }
     let covered = idx.filter { track.covered[min(max($0, 0), track.frameCount - 1)] }.count
     var clip = Clip(
       tensor: tensor, frameIndices: idx,
       cropBox: boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }, info: info, crop: .face,
       sourceBoxes: source)
     clip.detector = detector
+    clip.aligned = spec.align
     if spec.faceReport, let cuts = track.cuts {
       let seen = idx.indices.map { k -> HaarCascade.Face? in
         guard track.detectedNear(idx[k]) else { return nil }
@@ -161,7 +183,8 @@ extension VideoReader {
         return HaarCascade.Face(x: d[0], y: d[1], width: d[2], height: d[3], neighbors: 0)
       }
       var report = FaceCropReport.make(
-        frames: idx, rgb: crops, width: size, height: size, detected: seen, boxes: boxes)
+        frames: idx, rgb: shown.rgb, width: shown.width, height: shown.height, detected: seen,
+        boxes: boxes)
       let (first, last) = (idx.min() ?? 0, idx.max() ?? 0)
       report.addCuts(cuts.filter { $0 > first && $0 <= last })
       clip.faceReport = report

@@ -29,6 +29,10 @@ public struct FaceTrack: Codable, Sendable, Equatable {
   /// Shot changes over every frame of the video (the adaptive content detector on thumbnails):
   /// each f is a cut between frames f − 1 and f (nil in tracks made without).
   public var cuts: [Int]? = nil
+  /// Per frame, the chosen face's five landmarks (x0, y0, …, x4, y4 in detector pixels), each
+  /// scan's placed in its box and interpolated between scans as the boxes are; nil where the
+  /// detector gives no landmarks (the Haar cascade) or a scan of the track had none.
+  public var landmarks: [[Double]]? = nil
 
   /// Whether the chosen face shows on frame `f`: it was detected on the scan before `f` or the
   /// one after, with no shot change between that scan and `f`.
@@ -79,23 +83,32 @@ extension VideoReader {
       (empty.seen, empty.cuts) = ([], cuts)
       return empty
     }
-    var boxes: [[Double]] = [], covered: [Bool] = []
+    // Each scan's box, followed by its landmarks in detector pixels when every scan has them.
+    let withMarks = hits.allSatisfy { $0.shape?.count == 10 }
+    let points = hits.map { hit -> [Double] in
+      guard withMarks, let shape = hit.shape else { return hit.box }
+      let b = hit.box
+      return b
+        + shape.indices.map { i in i % 2 == 0 ? b[0] + shape[i] * b[2] : b[1] + shape[i] * b[3] }
+    }
+    var rows: [[Double]] = [], covered: [Bool] = []
     var k = 0
     for f in 0..<count {
       while k + 1 < hits.count && hits[k + 1].frame <= f { k += 1 }
       if f <= first.frame {
-        boxes.append(first.box)
+        rows.append(points[0])
       } else if f >= last.frame {
-        boxes.append(last.box)
+        rows.append(points[points.count - 1])
       } else {
-        let (a, b) = (hits[k], hits[k + 1])
-        let t = Double(f - a.frame) / Double(b.frame - a.frame)
-        boxes.append(zip(a.box, b.box).map { $0 + ($1 - $0) * t })
+        let t = Double(f - hits[k].frame) / Double(hits[k + 1].frame - hits[k].frame)
+        rows.append(zip(points[k], points[k + 1]).map { $0 + ($1 - $0) * t })
       }
       covered.append(f >= first.frame && f <= last.frame)
     }
     var track = FaceTrack(
-      frameCount: count, width: w, height: h, every: step, boxes: boxes, covered: covered)
+      frameCount: count, width: w, height: h, every: step, boxes: rows.map { Array($0.prefix(4)) },
+      covered: covered)
+    track.landmarks = withMarks ? rows.map { Array($0.dropFirst(4)) } : nil
     track.faces = faces > 1 ? faces : nil
     (track.seen, track.cuts) = (hits.map(\.frame), cuts)
     return track

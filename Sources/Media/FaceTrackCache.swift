@@ -7,7 +7,7 @@ import SafeFiles
 /// not match is rebuilt, never used; a folder that cannot be written means no cache, said once.
 public final class FaceTrackCache: @unchecked Sendable {  // mutable state is guarded by `lock`
   /// The format of the files (a new version invalidates older files).
-  public static let version = 5
+  public static let version = 6
   /// Every how many frames the detector runs for a track.
   public static let every = 8
   /// The process-wide cache: `$SVFAP_CACHE_DIR/face-tracks`, else `$XDG_CACHE_HOME/svfap/…`, else

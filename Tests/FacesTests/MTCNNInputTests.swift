@@ -127,6 +127,26 @@ struct AlignedCropTests {
     #expect(try !reader.clip(spec).aligned)
   }
 
+  /// Aligned crops take the face asked for (they read the video's track, landmarks included):
+  /// before session 15, `face:` was ignored with align: true and every face of a group photo gave
+  /// its largest.
+  @Test func anAlignedCropTakesTheFaceAskedFor() throws {
+    MTCNNWeights.register()
+    let path = MTCNNFixtureTests.media.appendingPathComponent("stills/multi_face.jpg").path
+    try #require(FileManager.default.fileExists(atPath: path))
+    var spec = ClipSpec()
+    (spec.crop, spec.detector, spec.frames) = (.face, .mtcnn, 1)
+    func box(_ face: Int, align: Bool) throws -> [Double] {
+      (spec.face, spec.align) = (.index(face), align)
+      let clip = try VideoReader(path: path).clip(spec)
+      #expect(clip.aligned == align)
+      return clip.sourceBoxes.first ?? []
+    }
+    let (first, second) = (try box(0, align: true), try box(1, align: true))
+    #expect(first.count == 4 && first != second, "faces 0 and 1 gave \(first) and \(second)")
+    #expect(second == (try box(1, align: false)), "the box crop's face 1 is another face")
+  }
+
   @Test func similarityFitsAKnownTransform() throws {
     let truth = FaceAlignment.Similarity(a: 0.8, b: 0.3, tx: 5, ty: -7)
     let source = FaceAlignment.template

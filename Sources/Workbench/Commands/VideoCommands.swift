@@ -186,7 +186,7 @@ struct LoadClip: SessionCommand {
       return clip
     }
     // A video with several faces: say which was taken and how to take another.
-    if spec.crop == .face, !spec.align, clip.info.format != "image folder",
+    if spec.crop == .face, clip.info.format != "image folder",
       let track = try? FaceTrackCache.shared.track(
         for: try VideoReader(path: path), detector: try FaceDetectors.finder(spec.detector),
         choice: spec.face),
