@@ -19,6 +19,9 @@ public enum MediaBenchmark {
     /// Clips/s, decode + sample + face crop by MTCNN on the sampled frames (nil without its
     /// weights).
     public let mtcnnFaceClipsPerSecond: Double?
+    /// Clips/s, decode + sample + aligned face crop from the video's MTCNN track (landmarks
+    /// included) cached, random starts (nil without MTCNN's weights or a face).
+    public let alignedTrackedClipsPerSecond: Double?
     /// Clips/s from the video face-cropped ahead by `dataset prepare --crops` (random starts,
     /// the crops read as they are).
     /// nil when the video has no face.
@@ -72,6 +75,21 @@ public enum MediaBenchmark {
         _ = try reader.faceClip(
           spec, start: start, detector: cascade, fallbackToCenter: true, track: track)
       }
+      // Aligned crops read the MTCNN track's landmarks (no detection per clip).
+      var alignedSpec = spec
+      (alignedSpec.align, alignedSpec.detector) = (true, .mtcnn)
+      let alignedTrack = try mtcnn.map { try probe.faceTrack(detector: $0) }
+      let aligned = try mtcnn.flatMap { finder -> Double? in
+        guard let alignedTrack, alignedTrack.hasFace else { return nil }
+        return try secondsPerClip(clips: 4 * max(runs, 1)) {
+          let reader = try VideoReader(path: path)
+          let start = ClipSampler.randomStart(
+            frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+          _ = try reader.faceClip(
+            alignedSpec, start: start, detector: finder, fallbackToCenter: true, track: alignedTrack
+          )
+        }
+      }
       let prepared = FileManager.default.temporaryDirectory.appendingPathComponent(
         "svfap-bench-crops-\(getpid())-\(UUID().uuidString).mp4"
       ).path
@@ -95,6 +113,7 @@ public enum MediaBenchmark {
         file: (path as NSString).lastPathComponent, resizeClipsPerSecond: 1 / resize,
         faceClipsPerSecond: 1 / face, trackedFaceClipsPerSecond: 1 / tracked,
         mtcnnFaceClipsPerSecond: mtcnnFace.map { 1 / $0 },
+        alignedTrackedClipsPerSecond: aligned.map { 1 / $0 },
         preparedClipsPerSecond: fromCrops.map { 1 / $0 },
         indices: clip.frameIndices, resized: size)
     }

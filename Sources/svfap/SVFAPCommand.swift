@@ -642,6 +642,14 @@ extension Bench {
             """
           )
         }
+        if let aligned = f.alignedTrackedClipsPerSecond {
+          print(
+            """
+            {\"name\": \"media/ours aligned face crop, MTCNN track cached \(f.file)\", \"value\": \
+            \(r1(aligned)), \"unit\": \"clips/s\"}
+            """
+          )
+        }
         if let prepared = f.preparedClipsPerSecond {
           print(
             """
