@@ -21,6 +21,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
   public var script: String
   /// Further Markdown: how the weights were chosen and how they score on data they never saw.
   public var notes: String?
+  /// How the pretraining clips were cropped: "aligned" (`crop: "face" align: true`) or "box"
+  /// (`crop: "face"`); nil where the card does not say.
+  public var crop: String?
 
   /// A card.
   public init(
@@ -50,6 +53,13 @@ public struct ModelCard: Codable, Sendable, Equatable {
     config.architectureDifferences(from: c)
   }
 
+  /// A crop as the card's reader should take it.
+  public static func describe(crop: String) -> String {
+    crop == "aligned"
+      ? "aligned face crops: load clips with `crop: \"face\" align: true`"
+      : "face box crops: load clips with `crop: \"face\"`"
+  }
+
   /// The Markdown card.
   public var markdown: String {
     """
@@ -63,7 +73,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     | data | \(data) |
     | steps | \(steps) |
     | final loss (mean of the last 100 steps) | \(finalLoss.map { String(format: "%.4f", $0) } ?? "none (not trained)") |
-    | reproduce | `\(script)` |
+    | reproduce | `\(script)` |\(crop.map { "\n| input | \(Self.describe(crop: $0)) |" } ?? "")
 
     Load it with `m = model "\(preset)" pretrained: true` (or `task: "finetune"` for its encoder).
     A checkpoint whose card disagrees with the preset's architecture is refused, naming the fields.

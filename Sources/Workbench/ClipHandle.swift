@@ -7,6 +7,9 @@ import Tensor
 public final class ClipHandle: TensorHandle {
   /// The clip.
   public let clip: Clip
+  /// Whether a model's note that this clip is cropped otherwise than its training clips was shown
+  /// (once per clip).
+  var cropNoteShown = false
 
   init(_ clip: Clip) {
     self.clip = clip

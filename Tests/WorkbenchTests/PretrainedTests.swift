@@ -111,5 +111,42 @@ import Testing
     #expect(
       try String(contentsOfFile: dir + "/untrained.safetensors.md", encoding: .utf8)
         .contains("none (not trained)"))
+    #expect(markdown.contains("` |\n\nLoad it with") && shipped.crop == nil)
+  }
+
+  /// A card says how its clips were cropped (card_crop:); reconstruct and loss note, once per clip,
+  /// a clip cropped otherwise; a crop that is neither is refused.
+  @Test func aCardSaysItsCropAndAMismatchIsNoted() throws {
+    let dir = try folder()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let session = Session()
+    var out: [String] = []
+    session.interpreter.output = { out.append($0) }
+    session.interpreter.currentDirectory = dir
+    try session.interpreter.run(
+      """
+      m = model "svfap-nano" seed: 3
+      save m "aligned.safetensors" card_data: "faces" card_crop: "aligned"
+      a = model "svfap-nano" seed: 4
+      checkpoint a "aligned.safetensors"
+      crop = a.card.crop
+      c = load("\(exampleVideo("single_face.mp4"))", frames: 4, size: 32)
+      r = reconstruct(a, c)
+      l = loss(a, c)
+      """)
+    #expect(session.interpreter.globals["crop"] == .string("aligned"))
+    let markdown = try String(contentsOfFile: dir + "/aligned.safetensors.md", encoding: .utf8)
+    #expect(
+      markdown.contains(
+        "` |\n| input | aligned face crops: load clips with `crop: \"face\" align: true` |\n\nLoad it"
+      ), "\(markdown)")
+    let notes = out.filter { $0.hasPrefix("note:") }
+    #expect(notes.count == 1, "\(notes)")
+    #expect(notes.first?.contains("pretrained on aligned face crops") == true)
+    #expect(notes.first?.contains("crop: \"face\" align: true") == true)
+    do {
+      try session.interpreter.run("save m \"x.safetensors\" card_data: \"x\" card_crop: \"tight\"")
+      Issue.record("card_crop: \"tight\" was taken")
+    } catch { #expect("\(error)".contains("card_crop: is \"aligned\" or \"box\"")) }
   }
 }

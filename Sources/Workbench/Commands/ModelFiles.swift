@@ -27,6 +27,13 @@ struct SaveWeights: SessionCommand {
         "card_notes", .string,
         "Markdown added to the card (how the weights were chosen, held-out scores)",
         default: .nilValue),
+      .option(
+        "card_crop", .string,
+        """
+        how the training clips were cropped, "aligned" or "box" (the card says it, and reconstruct \
+        and loss note a clip cropped otherwise)
+        """,
+        default: .nilValue),
     ],
     example: "save m \"runs/tiny.safetensors\"", rootOnly: true)
 
@@ -45,6 +52,12 @@ struct SaveWeights: SessionCommand {
           ? losses.reduce(0, +) / Double(losses.count) : m.weightsCard?.finalLoss,
         script: try a.string("card_script"))
       card?.notes = try a.stringIfGiven("card_notes")
+      if let crop = try a.stringIfGiven("card_crop") {
+        guard crop == "aligned" || crop == "box" else {
+          throw a.error("card_crop: is \"aligned\" or \"box\", got \"\(crop)\"")
+        }
+        card?.crop = crop
+      }
     }
     do {
       try Checkpoint.save(

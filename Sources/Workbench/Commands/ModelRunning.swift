@@ -21,6 +21,20 @@ private func maskedInputs(
   return (m, model, clip, recipe, mask)
 }
 
+/// A note, once per clip, when a clip is cropped otherwise than the clips the model's weights were
+/// pretrained on (their card's `crop`): aligned weights shown a box crop, or the reverse.
+private func noteCropMismatch(_ m: ModelHandle, _ clip: TensorHandle, _ interp: Interpreter) {
+  guard let crop = m.weightsCard?.crop, let handle = clip as? ClipHandle, !handle.cropNoteShown
+  else { return }
+  let c = handle.clip
+  guard c.aligned != (crop == "aligned") else { return }
+  handle.cropNoteShown = true
+  let shown = c.aligned ? "an aligned face crop" : "a \(c.crop.rawValue) crop, not aligned"
+  interp.output(
+    "note: \(m.figureName) was pretrained on \(crop == "aligned" ? "aligned face crops" : "face box crops") (its card) and this clip is \(shown); for what it learned, \(ModelCard.describe(crop: crop).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
+  )
+}
+
 /// `loss`: the pretraining loss of clips.
 struct PretrainingLoss: SessionCommand {
   unowned let session: Session
@@ -36,7 +50,8 @@ struct PretrainingLoss: SessionCommand {
     returns: "number", example: "loss m clip mask: tube(0.9, seed: 2)")
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
-    let (_, model, clip, _, mask) = try maskedInputs(a, session: session)
+    let (m, model, clip, _, mask) = try maskedInputs(a, session: session)
+    noteCropMismatch(m, clip, interp)
     return .number(
       try a.located { try withNoGrad { try model.loss(clip.tensor, mask: mask).loss.item() } })
   }
@@ -69,6 +84,7 @@ struct Reconstruct: SessionCommand {
 
   func run(_ a: Arguments, in interp: Interpreter) throws -> Value {
     let (m, model, clip, recipe, mask) = try maskedInputs(a, session: session)
+    noteCropMismatch(m, clip, interp)
     let (loss, output, target) = try a.located {
       try withNoGrad { try model.loss(clip.tensor, mask: mask) }
     }
