@@ -149,21 +149,25 @@ extension VideoReader {
     let tensor: Tensor  // (1, 3, T, size, size)
     let shown: (rgb: [[UInt8]], width: Int, height: Int)  // what the face report looks at
     if spec.align, let marks = track.landmarks {
-      // Aligned: each sampled frame (at the detection size) warped by the similarity that puts the
-      // track's landmarks there on the template, smoothed over time.
-      let rgb = try frames(idx, width: w, height: h)
+      // Aligned: each sampled frame warped by the similarity that puts the track's landmarks there
+      // on the template, smoothed over time. The frames are decoded large enough that the face is
+      // as wide as the template draws it (a small face of a large photograph is not blurred by the
+      // detection size), at most at the source's size and 4 megapixels.
+      let (dw, dh) = alignmentSize(faceWidth: detected.map { $0[2] }.max() ?? 0, at: (w, h), size)
+      let rgb = try frames(idx, width: dw, height: dh)
+      let (ax, ay) = (Double(dw) / Double(track.width), Double(dh) / Double(track.height))
       let target = FaceAlignment.target(size: size)
       let transforms = try idx.map { i -> FaceAlignment.Similarity in
         let m = marks[min(max(i, 0), track.frameCount - 1)]
-        let points = (0..<5).map { [m[2 * $0] * sx, m[2 * $0 + 1] * sy] }
+        let points = (0..<5).map { [m[2 * $0] * ax, m[2 * $0 + 1] * ay] }
         guard let t = FaceAlignment.similarity(from: points, to: target) else {
           throw MediaError(info.path, "the face's landmarks on frame \(i) are degenerate")
         }
         return t
       }
       tensor = FaceAlignment.warp(
-        rgb, width: w, height: h, transforms: FaceAlignment.smoothed(transforms), size: size)
-      shown = (rgb, w, h)
+        rgb, width: dw, height: dh, transforms: FaceAlignment.smoothed(transforms), size: size)
+      shown = (rgb, dw, dh)
     } else {
       let crops = try frames(idx, width: size, height: size, regions: regions)
       tensor = Self.normalize(crops, width: size, box: [0, 0, size, size])
@@ -190,6 +194,19 @@ extension VideoReader {
       clip.faceReport = report
     }
     return (clip, covered, source)
+  }
+
+  /// The frame size to decode for an aligned crop of `size` whose face is `faceWidth` pixels wide
+  /// in frames of `frame` size: scaled up until the face is as wide as the template draws it
+  /// (size / margin), but not past the source's own size or 4 megapixels.
+  func alignmentSize(faceWidth: Double, at frame: (Int, Int), _ size: Int) -> (Int, Int) {
+    let (w, h) = frame
+    let wanted = Double(size) / FaceAlignment.margin
+    let bySource = Double(min(info.width, info.height)) / Double(max(min(w, h), 1))
+    let byPixels = (4e6 / Double(max(w * h, 1))).squareRoot()
+    let k = min(max(wanted / max(faceWidth, 1), 1), max(bySource, 1), max(byPixels, 1))
+    guard k > 1.01 else { return frame }
+    return scaledSize(shortSide: Int((Double(min(w, h)) * k).rounded()))
   }
 
   /// Per frame, the face the crop follows: of the frame's faces, the one overlapping its crop box

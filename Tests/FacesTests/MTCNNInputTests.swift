@@ -1,9 +1,9 @@
 import Foundation
-import Media
 import Testing
 import Tools
 
 @testable import Faces
+@testable import Media
 
 /// MTCNN on images of any size and content: a result or a clear error, never a trap; missing or
 /// corrupt weights name the file and how to fetch it.
@@ -145,6 +145,26 @@ struct AlignedCropTests {
     let (first, second) = (try box(0, align: true), try box(1, align: true))
     #expect(first.count == 4 && first != second, "faces 0 and 1 gave \(first) and \(second)")
     #expect(second == (try box(1, align: false)), "the box crop's face 1 is another face")
+  }
+
+  /// Aligned crops decode frames large enough that the face is as wide as the template draws it,
+  /// but never past the source's size: a small face of a large photograph is not blurred.
+  @Test func alignedCropsDecodeLargeEnoughForTheFace() throws {
+    let path = MTCNNFixtureTests.media.appendingPathComponent("stills/multi_face.jpg").path
+    try #require(FileManager.default.fileExists(atPath: path))
+    let reader = try VideoReader(path: path)
+    let (sw, sh) = (reader.info.width, reader.info.height)
+    let frame = reader.detectionSize  // the detection size, short side 320
+    let needed = 160 / FaceAlignment.margin  // 128 px
+    // A face already as wide as the template: the detection size.
+    #expect(reader.alignmentSize(faceWidth: needed, at: frame, 160) == frame)
+    // A face half as wide: twice the size, or the source's where that is smaller.
+    let twice = reader.alignmentSize(faceWidth: needed / 2, at: frame, 160)
+    let expected = min(2 * min(frame.0, frame.1), min(sw, sh))
+    #expect(abs(min(twice.0, twice.1) - expected) <= 1, "\(twice) for a source of \(sw)x\(sh)")
+    // A tiny face: never past the source.
+    let tiny = reader.alignmentSize(faceWidth: 1, at: frame, 160)
+    #expect(tiny.0 <= sw && tiny.1 <= sh && tiny.0 * tiny.1 <= 4_000_000, "\(tiny)")
   }
 
   @Test func similarityFitsAKnownTransform() throws {
