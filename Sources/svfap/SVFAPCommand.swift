@@ -453,6 +453,9 @@ struct ClipCommand: ParsableCommand {
   @Flag(
     help: "With --crop face: warp each frame so its five landmarks sit on the template (mtcnn).")
   var align = false
+  @Option(
+    help: "With --crop face and several faces: largest, center or N (the N-th largest, 0-based).")
+  var face = "largest"
   @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
 
   func run() throws {
@@ -465,6 +468,15 @@ struct ClipCommand: ParsableCommand {
       throw ValidationError("--detector is mtcnn or haar, got \(detector)")
     }
     guard !align || c == .face else { throw ValidationError("--align needs --crop face") }
+    switch face {
+    case "largest": spec.face = .largest
+    case "center": spec.face = .center
+    default:
+      guard let n = Int(face), (0..<1000).contains(n) else {
+        throw ValidationError("--face is largest, center or a face's number 0…999, got \(face)")
+      }
+      spec.face = .index(n)
+    }
     (spec.crop, spec.detector) = (c, kind)
     MTCNNWeights.register()
     try exitingOnMediaError {

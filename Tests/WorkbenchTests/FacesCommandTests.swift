@@ -90,6 +90,8 @@ struct FacesCommandTests {
     #expect(try file.tensor("clip").shape == [1, 3, 2, 160, 160])
     #expect(try svfapClip(["--crop", "center", "--align"]) == 64)
     #expect(try svfapClip(["--crop", "face", "--detector", "dlib"]) == 64)
+    #expect(try svfapClip(["--crop", "face", "--face", "-1"]) == 64)
+    #expect(try svfapClip(["--crop", "face", "--face", "center"]) == 0)
   }
 
   /// Manifest commands take `align: true` as `load` does (every manifest command shares the
