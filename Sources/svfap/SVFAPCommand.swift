@@ -61,7 +61,8 @@ struct SVFAPCommand: ParsableCommand {
       let path = "examples/media/single_face.mp4"
       if FileManager.default.fileExists(atPath: path) {
         session.interpreter.output = { _ in }
-        _ = try? session.interpreter.run("clip = load \"\(path)\" crop: \"face\";", file: "<demo>")
+        _ = try? session.interpreter.run(
+          "clip = load \"\(path)\" crop: \"face\" align: true;", file: "<demo>")
         // The shipped pretrained weights when they are there (a fresh model otherwise).
         let pretrained =
           (try? session.interpreter.run(
@@ -72,7 +73,7 @@ struct SVFAPCommand: ParsableCommand {
         session.interpreter.output = { print($0) }
         print(
           """
-          Loaded `clip` (16 face-cropped frames of \(path)) and `m` (svfap-tiny\(pretrained ? ", pretrained" : "")). Try: \
+          Loaded `clip` (16 aligned face-cropped frames of \(path)) and `m` (svfap-tiny\(pretrained ? ", pretrained" : "")). Try: \
           show clip · loss m clip · show reconstruct(m, clip) · train m clip steps: 20
           """
         )

@@ -30,9 +30,15 @@ private func noteCropMismatch(_ m: ModelHandle, _ clip: TensorHandle, _ interp: 
   guard c.aligned != (crop == "aligned") else { return }
   handle.cropNoteShown = true
   let shown = c.aligned ? "an aligned face crop" : "a \(c.crop.rawValue) crop, not aligned"
+  let weights = m.weightsFrom.map { "the weights (\($0))" } ?? "the weights"
+  let how = ModelCard.describe(crop: crop).split(separator: ":", maxSplits: 1).last.map {
+    $0.trimmingCharacters(in: .whitespaces)
+  }
   interp.output(
-    "note: \(m.figureName) was pretrained on \(crop == "aligned" ? "aligned face crops" : "face box crops") (its card) and this clip is \(shown); for what it learned, \(ModelCard.describe(crop: crop).split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "")"
-  )
+    """
+    note: \(weights) were pretrained on \(crop == "aligned" ? "aligned face crops" : "face box crops") \
+    (their card), and this clip is \(shown); for what they learned, \(how ?? "")
+    """)
 }
 
 /// `loss`: the pretraining loss of clips.
