@@ -47,6 +47,16 @@ public struct FaceTrack: Codable, Sendable, Equatable {
 
   /// Whether any scanned frame had a face.
   public var hasFace: Bool { !boxes.isEmpty }
+
+  /// Whether every row has its shape (4 finite numbers a box, 10 a landmark row, one of each per
+  /// frame): what a file read back must hold before any crop indexes into it.
+  public var isWellFormed: Bool {
+    func rows(_ r: [[Double]], _ n: Int) -> Bool {
+      r.allSatisfy { $0.count == n && $0.allSatisfy(\.isFinite) }
+    }
+    return (boxes.isEmpty || boxes.count == frameCount) && covered.count == boxes.count
+      && rows(boxes, 4) && (landmarks.map { $0.count == frameCount && rows($0, 10) } ?? true)
+  }
 }
 
 extension VideoReader {

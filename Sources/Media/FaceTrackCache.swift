@@ -61,9 +61,7 @@ public final class FaceTrackCache: @unchecked Sendable {  // mutable state is gu
       let entry = try? JSONDecoder().decode(Entry.self, from: data),
       entry.version == Self.version, entry.contentHash == hash, entry.settings == settings,
       entry.track.frameCount == max(reader.info.frameCount, 1), entry.track.width == w,
-      entry.track.height == h,
-      entry.track.boxes.isEmpty || entry.track.boxes.count == entry.track.frameCount,
-      entry.track.covered.count == entry.track.boxes.count
+      entry.track.height == h, entry.track.isWellFormed
     {
       locked { memory[stamp] = entry.track }
       return entry.track

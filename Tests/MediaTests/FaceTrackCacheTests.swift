@@ -3,7 +3,7 @@ import Testing
 
 @testable import Media
 
-/// Face tracks: computed once per video and reused from disk; a stale, truncated or other-version
+/// Face tracks: computed once per video and reused from disk; a stale, truncated, malformed or other-version
 /// file is rebuilt, never used; an unwritable folder means no cache and one warning; crops from
 /// the track frame the same face as per-clip detection.
 @Suite(.serialized) struct FaceTrackCacheTests {
@@ -47,7 +47,7 @@ import Testing
     #expect(again == first && before == after)
   }
 
-  @Test(arguments: ["truncated", "other version", "other content"])
+  @Test(arguments: ["truncated", "other version", "other content", "a malformed box"])
   func aBadFileIsRebuiltNotUsed(kind: String) throws {
     let (dir, video) = try scratch("single_face.mp4")
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -61,8 +61,19 @@ import Testing
     case "truncated":
       try String(text.prefix(text.count / 2)).write(toFile: file, atomically: true, encoding: .utf8)
     case "other version":
-      try text.replacingOccurrences(of: "\"version\":1", with: "\"version\":0")
-        .write(toFile: file, atomically: true, encoding: .utf8)
+      let other = text.replacingOccurrences(
+        of: "\"version\":\(FaceTrackCache.version)", with: "\"version\":0")
+      #expect(other != text)
+      try other.write(toFile: file, atomically: true, encoding: .utf8)
+    case "a malformed box":  // a row a crop would index past: rebuilt, never read (no trap)
+      var json = try #require(
+        try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+      var track = try #require(json["track"] as? [String: Any])
+      var boxes = try #require(track["boxes"] as? [[Double]])
+      boxes[0] = [1, 2]
+      track["boxes"] = boxes
+      json["track"] = track
+      try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: file))
     default:
       // The video changes under the same name: a different content hash, a different file.
       try FileManager.default.removeItem(atPath: video)
