@@ -67,13 +67,18 @@ public struct Clip {
   public var animation: String? = nil
   /// Whether each frame was warped so its five landmarks sit on the template (`align: true`).
   public var aligned = false
+  /// The zoom `animated` moves about by default (> 1 hides the repeated edges).
+  public static let defaultAnimationZoom = 1.1
+
+  /// How it was cropped, in words: "face", "aligned face", "center", "none".
+  public var cropName: String { (aligned ? "aligned " : "") + crop.rawValue }
 
   /// A still set in motion: frame `from` of this clip repeated `frames` times, each drawn through
   /// its own step of a smooth random camera path (`ClipMotion.path`) — turn up to `strength` ×
   /// 10°, zoom `zoom` ± `strength` × 0.08, shift up to `strength` × 6 % — so the result is a moving
   /// shot of the still; the crop box stays that of the frame.
   public func animated(
-    from: Int, frames: Int, strength: Double, zoom: Double = 1.1, seed: UInt64
+    from: Int, frames: Int, strength: Double, zoom: Double = defaultAnimationZoom, seed: UInt64
   ) throws -> Clip {
     guard (0..<tensor.shape[2]).contains(from) else {
       throw MediaError(info.path, "frame \(from) of a clip of \(tensor.shape[2]) frames")
@@ -95,7 +100,7 @@ public struct Clip {
     out.detector = detector
     out.aligned = aligned
     out.animation =
-      "animated still (strength \(strength)\(zoom == 1.1 ? "" : ", zoom \(zoom)"), seed \(seed))"
+      "animated still (strength \(strength)\(zoom == Self.defaultAnimationZoom ? "" : ", zoom \(zoom)"), seed \(seed))"
     return out
   }
 }

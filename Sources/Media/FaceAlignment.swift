@@ -78,6 +78,22 @@ public enum FaceAlignment {
     }
   }
 
+  /// Frames (RGB, width × height) aligned into (1, 3, T, size, size): each warped by the similarity
+  /// that puts its five landmarks (in its pixels) on the template, smoothed over time; nil when a
+  /// frame has no landmarks or degenerate ones.
+  static func aligned(
+    _ frames: [[UInt8]], width: Int, height: Int, landmarks: [[[Double]]?], size: Int
+  ) -> Tensor? {
+    let target = target(size: size)
+    var transforms: [Similarity] = []
+    for marks in landmarks {
+      guard let marks, let t = similarity(from: marks, to: target) else { return nil }
+      transforms.append(t)
+    }
+    return warp(
+      frames, width: width, height: height, transforms: smoothed(transforms), size: size)
+  }
+
   /// The frames (RGB, width × height) warped into (1, 3, T, size, size), ImageNet-normalized;
   /// pixels from outside the frame take its nearest edge.
   static func warp(

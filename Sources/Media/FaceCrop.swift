@@ -89,21 +89,16 @@ extension VideoReader {
     }
     var tensor = Self.cropResize(rgbFrames, width: w, height: h, boxes: boxes, size: spec.size)
     if spec.align {
-      let target = FaceAlignment.target(size: spec.size)
-      let transforms = try faces.map { face -> FaceAlignment.Similarity in
-        guard let marks = face.landmarks,
-          let t = FaceAlignment.similarity(from: marks, to: target)
-        else {
-          throw MediaError(
-            info.path,
-            "align: true needs five landmarks per face: use detector: \"mtcnn\" (\(detector.name) gives boxes only)"
-          )
-        }
-        return t
+      guard
+        let warped = FaceAlignment.aligned(
+          rgbFrames, width: w, height: h, landmarks: faces.map(\.landmarks), size: spec.size)
+      else {
+        throw MediaError(
+          info.path,
+          "align: true needs five landmarks per face: use detector: \"mtcnn\" (\(detector.name) gives boxes only)"
+        )
       }
-      tensor = FaceAlignment.warp(
-        rgbFrames, width: w, height: h, transforms: FaceAlignment.smoothed(transforms),
-        size: spec.size)
+      tensor = warped
     }
     let mid = boxes[boxes.count / 2].map { Int(($0 / scale).rounded()) }
     let source = boxes.map { $0.map { $0 / scale } }
@@ -156,17 +151,18 @@ extension VideoReader {
       let (dw, dh) = alignmentSize(faceWidth: detected.map { $0[2] }.max() ?? 0, at: (w, h), size)
       let rgb = try frames(idx, width: dw, height: dh)
       let (ax, ay) = (Double(dw) / Double(track.width), Double(dh) / Double(track.height))
-      let target = FaceAlignment.target(size: size)
-      let transforms = try idx.map { i -> FaceAlignment.Similarity in
+      let points = idx.map { i -> [[Double]]? in
         let m = marks[min(max(i, 0), track.frameCount - 1)]
-        let points = (0..<5).map { [m[2 * $0] * ax, m[2 * $0 + 1] * ay] }
-        guard let t = FaceAlignment.similarity(from: points, to: target) else {
-          throw MediaError(info.path, "the face's landmarks on frame \(i) are degenerate")
-        }
-        return t
+        return (0..<5).map { [m[2 * $0] * ax, m[2 * $0 + 1] * ay] }
       }
-      tensor = FaceAlignment.warp(
-        rgb, width: dw, height: dh, transforms: FaceAlignment.smoothed(transforms), size: size)
+      guard
+        let warped = FaceAlignment.aligned(
+          rgb, width: dw, height: dh, landmarks: points, size: size)
+      else {
+        throw MediaError(
+          info.path, "the tracked face's landmarks are degenerate on a sampled frame")
+      }
+      tensor = warped
       shown = (rgb, dw, dh)
     } else {
       let crops = try frames(idx, width: size, height: size, regions: regions)

@@ -212,6 +212,17 @@ public enum FaceChoice: Sendable, Equatable, CustomStringConvertible {
   /// The n-th face in the order of `largest` (0 is the largest).
   case index(Int)
 
+  /// The choice a word names: "largest", "center" or a face's number 0…999; nil for anything else.
+  public init?(_ text: String) {
+    switch text {
+    case "largest": self = .largest
+    case "center": self = .center
+    default:
+      guard let n = Int(text), (0..<1000).contains(n) else { return nil }
+      self = .index(n)
+    }
+  }
+
   /// As the language writes it.
   public var description: String {
     switch self {

@@ -21,9 +21,23 @@ public struct ModelCard: Codable, Sendable, Equatable {
   public var script: String
   /// Further Markdown: how the weights were chosen and how they score on data they never saw.
   public var notes: String?
-  /// How the pretraining clips were cropped: "aligned" (`crop: "face" align: true`) or "box"
-  /// (`crop: "face"`); nil where the card does not say.
-  public var crop: String?
+  /// How the pretraining clips were cropped; nil where the card does not say.
+  public var crop: Crop?
+
+  /// How the clips a model was pretrained on were cropped (stored as "aligned" or "box").
+  public enum Crop: String, Codable, Sendable, CaseIterable {
+    /// Face crops warped so the five landmarks sit on a template (`crop: "face" align: true`).
+    case aligned
+    /// Face box crops (`crop: "face"`).
+    case box
+
+    /// The crop in words ("aligned face crops").
+    public var description: String { self == .aligned ? "aligned face crops" : "face box crops" }
+    /// The `load` options that cut clips this way.
+    public var loadOptions: String {
+      self == .aligned ? "crop: \"face\" align: true" : "crop: \"face\""
+    }
+  }
 
   /// A card.
   public init(
@@ -53,13 +67,6 @@ public struct ModelCard: Codable, Sendable, Equatable {
     config.architectureDifferences(from: c)
   }
 
-  /// A crop as the card's reader should take it.
-  public static func describe(crop: String) -> String {
-    crop == "aligned"
-      ? "aligned face crops: load clips with `crop: \"face\" align: true`"
-      : "face box crops: load clips with `crop: \"face\"`"
-  }
-
   /// The Markdown card.
   public var markdown: String {
     """
@@ -73,7 +80,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     | data | \(data) |
     | steps | \(steps) |
     | final loss (mean of the last 100 steps) | \(finalLoss.map { String(format: "%.4f", $0) } ?? "none (not trained)") |
-    | reproduce | `\(script)` |\(crop.map { "\n| input | \(Self.describe(crop: $0)) |" } ?? "")
+    | reproduce | `\(script)` |\(crop.map { "\n| input | \($0.description): load clips with `\($0.loadOptions)` |" } ?? "")
 
     Load it with `m = model "\(preset)" pretrained: true` (or `task: "finetune"` for its encoder).
     A checkpoint whose card disagrees with the preset's architecture is refused, naming the fields.

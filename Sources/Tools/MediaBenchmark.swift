@@ -67,11 +67,21 @@ public enum MediaBenchmark {
       }
       let track = try probe.faceTrack(detector: cascade)
       var rng = SplitMix64(seed: 3)
-      // Random starts cost different run-ups from their key frames: the rate over many clips.
-      let tracked = try secondsPerClip(clips: 4 * max(runs, 1)) {
-        let reader = try VideoReader(path: path)
-        let start = ClipSampler.randomStart(
-          frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+      /// Seconds per clip of `read` on a fresh reader of `file` at random starts. Random starts
+      /// cost different run-ups from their key frames: the rate over 4 × `runs` clips.
+      func perRandomClip(_ file: String, _ read: (VideoReader, Int) throws -> Void) throws
+        -> Double
+      {
+        try secondsPerClip(clips: 4 * max(runs, 1)) {
+          let reader = try VideoReader(path: file)
+          try read(
+            reader,
+            ClipSampler.randomStart(
+              frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount,
+              rng: &rng))
+        }
+      }
+      let tracked = try perRandomClip(path) { reader, start in
         _ = try reader.faceClip(
           spec, start: start, detector: cascade, fallbackToCenter: true, track: track)
       }
@@ -81,10 +91,7 @@ public enum MediaBenchmark {
       let alignedTrack = try mtcnn.map { try probe.faceTrack(detector: $0) }
       let aligned = try mtcnn.flatMap { finder -> Double? in
         guard let alignedTrack, alignedTrack.hasFace else { return nil }
-        return try secondsPerClip(clips: 4 * max(runs, 1)) {
-          let reader = try VideoReader(path: path)
-          let start = ClipSampler.randomStart(
-            frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+        return try perRandomClip(path) { reader, start in
           _ = try reader.faceClip(
             alignedSpec, start: start, detector: finder, fallbackToCenter: true, track: alignedTrack
           )
@@ -97,10 +104,7 @@ public enum MediaBenchmark {
       var fromCrops: Double? = nil
       if track.hasFace {
         try probe.writeFaceCrops(track: track, to: prepared, size: spec.size)
-        fromCrops = try secondsPerClip(clips: 4 * max(runs, 1)) {
-          let reader = try VideoReader(path: prepared)
-          let start = ClipSampler.randomStart(
-            frames: spec.frames, stride: spec.stride, frameCount: reader.info.frameCount, rng: &rng)
+        fromCrops = try perRandomClip(prepared) { reader, start in
           _ = try reader.clip(spec, start: start)
         }
       }

@@ -43,8 +43,7 @@ enum Figures {
     let file = (c.info.path as NSString).lastPathComponent
     let i = c.frameIndices
     let step = i.count > 1 ? i[1] - i[0] : 0
-    let kind = (c.aligned ? "aligned " : "") + "\(c.crop.rawValue) crop"
-    let crop = c.detector.map { "\(kind) (\($0))" } ?? kind
+    let crop = "\(c.cropName) crop" + (c.detector.map { " (\($0))" } ?? "")
     if let animation = c.animation {
       return "\(file), \(crop), frame \(i.first ?? 0) as an \(animation)"
     }

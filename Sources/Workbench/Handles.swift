@@ -138,7 +138,7 @@ public final class ModelHandle: ScriptHandle, ScriptFieldAccess {
           ("steps", .number(Double(c.steps))),
           ("final_loss", c.finalLoss.map { .number($0) } ?? .nilValue),
           ("data", .string(c.data)), ("script", .string(c.script)),
-          ("crop", c.crop.map { .string($0) } ?? .nilValue),
+          ("crop", c.crop.map { .string($0.rawValue) } ?? .nilValue),
         ]))
     case "schedule":
       guard let s = run?.schedule else { return .nilValue }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Media
 import SVFAP
 import Tensor
 import Tools
@@ -87,3 +88,4 @@ extension Bench.PlotBench {
 /// The model vocabulary as command-line values (`--task pretrain`), listed in `--help`.
 extension ModelTask: ExpressibleByArgument {}
 extension BenchmarkMode: ExpressibleByArgument {}
+extension FaceDetectors.Kind: ExpressibleByArgument {}

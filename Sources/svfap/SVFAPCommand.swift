@@ -450,7 +450,7 @@ struct ClipCommand: ParsableCommand {
   @Option(help: "face, center or none.") var crop = "center"
   @Option(help: "First frame (default: centred).") var start: Int?
   @Option(help: "With --crop face: the face detector, mtcnn or haar (as load's detector:).")
-  var detector = "mtcnn"
+  var detector = FaceDetectors.Kind.mtcnn
   @Flag(
     help: "With --crop face: warp each frame so its five landmarks sit on the template (mtcnn).")
   var align = false
@@ -465,20 +465,12 @@ struct ClipCommand: ParsableCommand {
     guard let c = ClipSpec.Crop(rawValue: crop) else {
       throw ValidationError("--crop must be face, center or none")
     }
-    guard let kind = FaceDetectors.Kind(rawValue: detector) else {
-      throw ValidationError("--detector is mtcnn or haar, got \(detector)")
-    }
     guard !align || c == .face else { throw ValidationError("--align needs --crop face") }
-    switch face {
-    case "largest": spec.face = .largest
-    case "center": spec.face = .center
-    default:
-      guard let n = Int(face), (0..<1000).contains(n) else {
-        throw ValidationError("--face is largest, center or a face's number 0…999, got \(face)")
-      }
-      spec.face = .index(n)
+    guard let choice = FaceChoice(face) else {
+      throw ValidationError("--face is largest, center or a face's number 0…999, got \(face)")
     }
-    (spec.crop, spec.detector) = (c, kind)
+    spec.face = choice
+    (spec.crop, spec.detector) = (c, detector)
     MTCNNWeights.register()
     try exitingOnMediaError {
       let clip = try VideoReader(path: file).clip(spec, start: start)
@@ -489,8 +481,8 @@ struct ClipCommand: ParsableCommand {
             clip.frameIndices.map(Double.init), shape: [clip.frameIndices.count]),
           "crop_box": try Tensor(clip.cropBox.map(Double.init), shape: [4]),
         ],
-        metadata: ["source": file, "crop": (clip.aligned ? "aligned " : "") + clip.crop.rawValue]
-          .merging(clip.detector.map { ["detector": $0] } ?? [:]) { a, _ in a }, to: output)
+        metadata: ["source": file, "crop": clip.cropName, "detector": clip.detector ?? "none"],
+        to: output)
       print("wrote \(output): clip \(clip.tensor.shape), frames \(clip.frameIndices)")
     }
   }
@@ -717,14 +709,11 @@ struct DatasetCommand: ParsableCommand {
       With prepare: the face detector of the tracks, mtcnn or haar (as load's and train's \
       detector:, whose tracks these are).
       """)
-  var detector = "mtcnn"
+  var detector = FaceDetectors.Kind.mtcnn
 
   func validate() throws {
     guard (32...1024).contains(size), size % 2 == 0 else {
       throw ValidationError("--size must be an even number of pixels in 32...1024, got \(size)")
-    }
-    guard FaceDetectors.Kind(rawValue: detector) != nil else {
-      throw ValidationError("--detector is mtcnn or haar, got \(detector)")
     }
     if crops != nil && name != "prepare" {
       throw ValidationError("--crops goes with `dataset prepare MANIFEST`")
@@ -735,8 +724,7 @@ struct DatasetCommand: ParsableCommand {
     if name == "prepare" {
       return try exitingOnMediaError {
         try DatasetPrepare.run(
-          manifest: root, crops: crops, size: size,
-          detector: FaceDetectors.Kind(rawValue: detector) ?? .mtcnn)
+          manifest: root, crops: crops, size: size, detector: detector)
       }
     }
     try exitingOnMediaError {

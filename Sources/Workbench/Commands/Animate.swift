@@ -25,7 +25,7 @@ struct Animate: SessionCommand {
       .option(
         "zoom", .number,
         "the zoom the path moves about (> 1 shows less, hiding the repeated edges)",
-        default: .number(1.1)
+        default: .number(Clip.defaultAnimationZoom)
       ).within(0.5...2),
       .option(
         "seed", .integer, "seed of the path (default: the session's next seed)", default: .nilValue

@@ -53,10 +53,10 @@ struct SaveWeights: SessionCommand {
         script: try a.string("card_script"))
       card?.notes = try a.stringIfGiven("card_notes")
       if let crop = try a.stringIfGiven("card_crop") {
-        guard crop == "aligned" || crop == "box" else {
+        guard let known = ModelCard.Crop(rawValue: crop) else {
           throw a.error("card_crop: is \"aligned\" or \"box\", got \"\(crop)\"")
         }
-        card?.crop = crop
+        card?.crop = known
       }
     }
     do {

@@ -27,17 +27,14 @@ private func noteCropMismatch(_ m: ModelHandle, _ clip: TensorHandle, _ interp: 
   guard let crop = m.weightsCard?.crop, let handle = clip as? ClipHandle, !handle.cropNoteShown
   else { return }
   let c = handle.clip
-  guard c.aligned != (crop == "aligned") else { return }
+  guard c.aligned != (crop == .aligned) else { return }
   handle.cropNoteShown = true
   let shown = c.aligned ? "an aligned face crop" : "a \(c.crop.rawValue) crop, not aligned"
   let weights = m.weightsFrom.map { "the weights (\($0))" } ?? "the weights"
-  let how = ModelCard.describe(crop: crop).split(separator: ":", maxSplits: 1).last.map {
-    $0.trimmingCharacters(in: .whitespaces)
-  }
   interp.output(
     """
-    note: \(weights) were pretrained on \(crop == "aligned" ? "aligned face crops" : "face box crops") \
-    (their card), and this clip is \(shown); for what they learned, \(how ?? "")
+    note: \(weights) were pretrained on \(crop.description) (their card), and this clip is \
+    \(shown); for what they learned, load clips with `\(crop.loadOptions)`
     """)
 }
 

@@ -161,14 +161,17 @@ struct LoadClip: SessionCommand {
     spec.faceFallback = try a.bool("face_fallback")
     spec.detector = try a.choice("detector", as: FaceDetectors.Kind.self)
     spec.align = try a.bool("align")
+    let choice: FaceChoice?
     switch a["face"] {
-    case .string("largest"): spec.face = .largest
-    case .string("center"): spec.face = .center
-    case .number(let n) where n >= 0 && n < 1000 && n == n.rounded(): spec.face = .index(Int(n))
-    default:
+    case .string(let word) where Int(word) == nil: choice = FaceChoice(word)
+    case .number(let n) where n >= 0 && n < 1000 && n == n.rounded(): choice = .index(Int(n))
+    default: choice = nil
+    }
+    guard let choice else {
       throw a.error(
         "face: must be \"largest\", \"center\" or a face's number 0, 1, …; got \(a["face"])")
     }
+    spec.face = choice
     if spec.align && spec.crop != .face {
       throw a.error("align: true goes with crop: \"face\" (it aligns the face's landmarks)")
     }
