@@ -117,7 +117,13 @@ struct SVFAPCommand: ParsableCommand {
 /// `svfap run FILE [ARGS…]`: run a script; ARGS are visible to it as the list `args`.
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Run a script file; its arguments are the list `args`.")
+    abstract: "Run a script file; its arguments are the list `args`.",
+    discussion: """
+      The script is checked before it runs: its syntax, and every command call against the \
+      command (an option it does not have or given twice, too many positional arguments, an \
+      unknown command). Problems are printed with their file:line:column and nothing runs (exit \
+      65), unless --keep-going.
+      """)
   @ArgumentParser.Argument(help: "The script (.svfap).") var file: String
   @ArgumentParser.Argument(
     parsing: .captureForPassthrough,
@@ -155,6 +161,19 @@ struct Run: ParsableCommand {
     session.interpreter.globals["args"] = .list(scriptArgs.map { .string($0) })
     session.interpreter.currentDirectory =
       URL(fileURLWithPath: file).deletingLastPathComponent().path
+    // Checked before it runs: an option misspelt in a late line stops the script before it loads
+    // anything, not after an hour of training.
+    let problems = session.interpreter.check(text, file: file)
+    for p in problems { FileHandle.standardError.write(Data("\(p)\n".utf8)) }
+    if !problems.isEmpty, !keepGoing {
+      FileHandle.standardError.write(
+        Data(
+          """
+          svfap run: \(problems.count) problem(s) found before running \(file); nothing was run \
+          (--keep-going runs it anyway)\n
+          """.utf8))
+      throw ExitCode(65)
+    }
     let world = try ProcessGroup.join(session)
     let code = Batch.run(text, file: file, session: session, keepGoing: keepGoing)
     ProcessGroup.leave(world, code: code)
