@@ -77,6 +77,21 @@ public struct CommandDeclaration: Sendable {
     return s
   }
 
+  /// The error for a call with `count` positional arguments, more than the command takes.
+  func tooManyPositional(_ count: Int) -> String {
+    "'\(name)' takes \(params.filter(\.positional).count) positional argument(s), got \(count); "
+      + "usage: \(usage)"
+  }
+
+  /// The error for an option `option` the command does not have.
+  func noOption(_ option: String) -> String {
+    "'\(name)' has no option '\(option)'\(suggestion(for: option, among: params.map(\.name))); "
+      + "usage: \(usage)"
+  }
+
+  /// The error for an option given twice.
+  func givenTwice(_ option: String) -> String { "'\(name)': '\(option)' given twice" }
+
   /// Binds call arguments to the parameters, checking names, count and types.
   func bind(
     _ positional: [Value], _ named: [(String, Value, SourceLocation)], at loc: SourceLocation?
@@ -92,25 +107,13 @@ public struct CommandDeclaration: Sendable {
       if let v = queue.popFirst() { values[p.name] = v }
     }
     if !queue.isEmpty {
-      throw ScriptError(
-        .runtime,
-        """
-        '\(name)' takes \(params.filter(\.positional).count) positional argument(s), got \
-        \(positional.count); usage: \(usage)
-        """,
-        at: loc)
+      throw ScriptError(.runtime, tooManyPositional(positional.count), at: loc)
     }
     for (n, v, l) in named {
       guard params.contains(where: { $0.name == n }) else {
-        throw ScriptError(
-          .runtime,
-          """
-          '\(name)' has no option '\(n)'\(suggestion(for: n, among: params.map(\.name))); \
-          usage: \(usage)
-          """,
-          at: l)
+        throw ScriptError(.runtime, noOption(n), at: l)
       }
-      if values[n] != nil { throw ScriptError(.runtime, "'\(name)': '\(n)' given twice", at: l) }
+      if values[n] != nil { throw ScriptError(.runtime, givenTwice(n), at: l) }
       values[n] = v
     }
     let given = Set(values.keys)

@@ -61,30 +61,15 @@ extension Interpreter {
     let positionalCount = args.filter { $0.name == nil }.count
     if !positionalParams.contains(where: \.variadic), positionalCount > positionalParams.count {
       problems.append(
-        ScriptError(
-          .runtime,
-          """
-          '\(declaration.name)' takes \(positionalParams.count) positional argument(s), got \
-          \(positionalCount); usage: \(declaration.usage)
-          """,
-          at: location))
+        ScriptError(.runtime, declaration.tooManyPositional(positionalCount), at: location))
     }
     var seen = Set<String>()
     for a in args {
       guard let n = a.name else { continue }
       if !declaration.params.contains(where: { $0.name == n }) {
-        problems.append(
-          ScriptError(
-            .runtime,
-            """
-            '\(declaration.name)' has no option '\(n)'\
-            \(suggestion(for: n, among: declaration.params.map(\.name))); \
-            usage: \(declaration.usage)
-            """,
-            at: a.location))
+        problems.append(ScriptError(.runtime, declaration.noOption(n), at: a.location))
       } else if !seen.insert(n).inserted {
-        problems.append(
-          ScriptError(.runtime, "'\(declaration.name)': '\(n)' given twice", at: a.location))
+        problems.append(ScriptError(.runtime, declaration.givenTwice(n), at: a.location))
       }
     }
     return problems
