@@ -205,13 +205,8 @@ public final class Interpreter {
   }
 
   func decorate(_ e: ScriptError) -> ScriptError {
-    var e = e
-    if e.sourceLine == nil, let l = e.location, let lines = sources[l.file],
-      l.line - 1 < lines.count, l.line >= 1
-    {
-      e.sourceLine = String(lines[l.line - 1])
-    }
-    return e
+    guard let l = e.location, let lines = sources[l.file] else { return e }
+    return e.withSourceLine(from: lines)
   }
 
   func location(of s: Stmt) -> SourceLocation? {

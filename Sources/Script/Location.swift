@@ -61,6 +61,15 @@ public struct ScriptError: Error, Sendable, CustomStringConvertible {
     self.sourceLine = sourceLine
   }
 
+  /// This error with the text of its line taken from `lines` (the file's lines), unless it has one.
+  public func withSourceLine(from lines: [Substring]) -> ScriptError {
+    var e = self
+    if e.sourceLine == nil, let l = location, l.line >= 1, l.line <= lines.count {
+      e.sourceLine = String(lines[l.line - 1])
+    }
+    return e
+  }
+
   /// "file:line:col: error: message", the source line, a caret, and the trace.
   public var description: String {
     var s = ""

@@ -43,13 +43,7 @@ extension Interpreter {
       problems += Self.problems(of: c.declaration, args, at: location)
     }
     let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-    return problems.map { p in
-      var p = p
-      if let l = p.location, l.line >= 1, l.line <= lines.count {
-        p.sourceLine = String(lines[l.line - 1])
-      }
-      return p
-    }
+    return problems.map { $0.withSourceLine(from: lines) }
   }
 
   /// The argument problems of one call of `declaration` (as `bind` would find them when it runs).
